@@ -1,0 +1,206 @@
+//! Covariance matrices stored as a packed upper triangle.
+//!
+//! Entry `(i, j)` with `i ≤ j` lives at `j·(j+1)/2 + i` (column-packed). The index of an entry does
+//! not depend on the matrix size, so registering asset `n` appends column `n` and moves nothing.
+//! Units: variance and covariance of simple returns per sample interval (dimensionless).
+use crate::error::{RiskError, RiskResult};
+use crate::fixed_point::{Fx, FxExt, MathResult, WrappedI80F48};
+
+/// Number of stored entries for an `n`-asset matrix: `n(n+1)/2`.
+pub const fn tri_len(n: usize) -> usize {
+    n * (n + 1) / 2
+}
+
+/// Storage index of entry `(i, j)`, in either order.
+#[inline]
+pub const fn tri_index(i: usize, j: usize) -> usize {
+    let (lo, hi) = if i <= j { (i, j) } else { (j, i) };
+    hi * (hi + 1) / 2 + lo
+}
+
+/// Read access to a covariance matrix, however it is stored.
+pub trait CovarianceSource {
+    /// Number of assets.
+    fn dim(&self) -> usize;
+    /// `Σ[i][j]` (symmetric).
+    fn cov(&self, i: usize, j: usize) -> Fx;
+    /// `σ_i = √Σ[i][i]`, rounded up. Sources that keep volatilities precomputed override this.
+    fn vol(&self, i: usize) -> MathResult<Fx> {
+        self.cov(i, i).max(Fx::ZERO).sqrt_ceil()
+    }
+}
+
+/// A packed upper-triangular covariance matrix over any slice of [`WrappedI80F48`].
+#[derive(Clone, Debug)]
+pub struct TriangularMatrix<S> {
+    n: usize,
+    entries: S,
+}
+
+impl<S: AsRef<[WrappedI80F48]>> TriangularMatrix<S> {
+    /// Views the first `tri_len(n)` entries of `entries` as an `n`-asset matrix.
+    pub fn new(n: usize, entries: S) -> RiskResult<Self> {
+        let have = entries.as_ref().len();
+        if have < tri_len(n) {
+            return Err(RiskError::DimensionMismatch { expected: tri_len(n), got: have });
+        }
+        Ok(Self { n, entries })
+    }
+
+    pub fn entries(&self) -> &[WrappedI80F48] {
+        &self.entries.as_ref()[..tri_len(self.n)]
+    }
+
+    /// Checks a bootstrap matrix: every variance > 0 and every `cov² ≤ var·var`.
+    pub fn validate_bootstrap(&self) -> RiskResult<()> {
+        for j in 0..self.n {
+            let var_j = self.cov(j, j);
+            if var_j <= Fx::ZERO {
+                return Err(RiskError::NonPositiveVariance { asset: j });
+            }
+            for i in 0..j {
+                let c = self.cov(i, j);
+                let lhs = c.mul_floor(c)?;
+                let rhs = self.cov(i, i).mul_ceil(var_j)?;
+                if lhs > rhs {
+                    return Err(RiskError::CorrelationOutOfBounds { i, j });
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Checks positive semidefiniteness with an LDLᵀ factorisation (O(n³/6), off-chain use).
+    /// A pivot may be negative by at most `tolerance` (rounding of a singular matrix).
+    pub fn check_psd(&self, tolerance: Fx) -> RiskResult<()> {
+        let n = self.n;
+        // l[i][k] for k < i, row-major in a flat vector; d[k] pivots.
+        let mut l = alloc::vec![Fx::ZERO; n * n];
+        let mut d = alloc::vec![Fx::ZERO; n];
+        for i in 0..n {
+            for j in 0..=i {
+                let mut s = self.cov(i, j);
+                for k in 0..j {
+                    let t = l[i * n + k].mul_floor(l[j * n + k])?.mul_floor(d[k])?;
+                    s = s.sub_checked(t)?;
+                }
+                if i == j {
+                    if s < -tolerance {
+                        return Err(RiskError::NotPositiveSemidefinite { pivot: i });
+                    }
+                    d[i] = s;
+                } else if d[j] > tolerance {
+                    l[i * n + j] = s.div_floor(d[j])?;
+                } else {
+                    // Zero pivot: the row must be (numerically) zero too for PSD.
+                    if s.abs() > tolerance {
+                        return Err(RiskError::NotPositiveSemidefinite { pivot: j });
+                    }
+                    l[i * n + j] = Fx::ZERO;
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+impl<S: AsRef<[WrappedI80F48]> + AsMut<[WrappedI80F48]>> TriangularMatrix<S> {
+    pub fn entries_mut(&mut self) -> &mut [WrappedI80F48] {
+        let len = tri_len(self.n);
+        &mut self.entries.as_mut()[..len]
+    }
+
+    pub fn set(&mut self, i: usize, j: usize, v: Fx) {
+        self.entries.as_mut()[tri_index(i, j)].set(v);
+    }
+}
+
+impl<S: AsRef<[WrappedI80F48]>> CovarianceSource for TriangularMatrix<S> {
+    fn dim(&self) -> usize {
+        self.n
+    }
+    #[inline]
+    fn cov(&self, i: usize, j: usize) -> Fx {
+        self.entries.as_ref()[tri_index(i, j)].get()
+    }
+}
+
+/// An owned matrix, convenient off-chain.
+pub type OwnedMatrix = TriangularMatrix<alloc::vec::Vec<WrappedI80F48>>;
+
+impl OwnedMatrix {
+    pub fn zeros(n: usize) -> Self {
+        Self { n, entries: alloc::vec![WrappedI80F48::ZERO; tri_len(n)] }
+    }
+
+    /// Builds a matrix from a full symmetric row-major `n×n` array (the upper triangle is read).
+    pub fn from_dense(n: usize, dense: &[Fx]) -> RiskResult<Self> {
+        if dense.len() != n * n {
+            return Err(RiskError::DimensionMismatch { expected: n * n, got: dense.len() });
+        }
+        let mut m = Self::zeros(n);
+        for j in 0..n {
+            for i in 0..=j {
+                m.set(i, j, dense[i * n + j]);
+            }
+        }
+        Ok(m)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn fx(v: f64) -> Fx {
+        Fx::from_num(v)
+    }
+
+    fn matrix(n: usize, dense: &[f64]) -> OwnedMatrix {
+        let v: alloc::vec::Vec<Fx> = dense.iter().map(|&x| fx(x)).collect();
+        OwnedMatrix::from_dense(n, &v).unwrap()
+    }
+
+    #[test]
+    fn packed_index_is_column_major_and_symmetric() {
+        assert_eq!(tri_index(0, 0), 0);
+        assert_eq!(tri_index(0, 1), 1);
+        assert_eq!(tri_index(1, 1), 2);
+        assert_eq!(tri_index(0, 2), 3);
+        assert_eq!(tri_index(2, 0), 3);
+        assert_eq!(tri_index(2, 2), 5);
+        assert_eq!(tri_len(64), 2080);
+        // Appending an asset never moves existing entries.
+        assert_eq!(tri_index(3, 4), tri_len(4) + 3);
+    }
+
+    #[test]
+    fn bootstrap_accepts_valid_and_names_the_bad_entry() {
+        let ok = matrix(2, &[0.04, 0.01, 0.01, 0.09]);
+        ok.validate_bootstrap().unwrap();
+        let zero_var = matrix(2, &[0.04, 0.0, 0.0, 0.0]);
+        assert_eq!(zero_var.validate_bootstrap(), Err(RiskError::NonPositiveVariance { asset: 1 }));
+        let too_correlated = matrix(2, &[0.04, 0.061, 0.061, 0.09]);
+        assert_eq!(too_correlated.validate_bootstrap(), Err(RiskError::CorrelationOutOfBounds { i: 0, j: 1 }));
+    }
+
+    #[test]
+    fn psd_check_catches_pairwise_valid_but_indefinite_matrix() {
+        // Correlations 0.9, 0.9, -0.9: each pair is valid, the whole is not PSD.
+        let bad = matrix(3, &[1.0, 0.9, 0.9, 0.9, 1.0, -0.9, 0.9, -0.9, 1.0]);
+        bad.validate_bootstrap().unwrap();
+        assert!(matches!(bad.check_psd(fx(1e-9)), Err(RiskError::NotPositiveSemidefinite { .. })));
+        let good = matrix(3, &[1.0, 0.5, 0.2, 0.5, 1.0, 0.3, 0.2, 0.3, 1.0]);
+        good.check_psd(fx(1e-9)).unwrap();
+        // Singular but PSD (perfectly correlated pair).
+        let singular = matrix(2, &[1.0, 1.0, 1.0, 1.0]);
+        singular.check_psd(fx(1e-9)).unwrap();
+    }
+
+    #[test]
+    fn vol_is_square_root_of_variance() {
+        let m = matrix(1, &[0.0004]);
+        let v = m.vol(0).unwrap().to_num::<f64>();
+        assert!((v - 0.02).abs() < 1e-12);
+    }
+}

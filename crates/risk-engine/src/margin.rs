@@ -1,0 +1,427 @@
+//! Portfolio margin from the covariance matrix, stress tests and floors.
+//!
+//! For a book of signed USD exposures `w` (confidence-biased) over its k held assets:
+//! - VaR term: `z·√(wᵀΣ_h w)` with `Σ_h = Σ·s`, `s = horizon / sample interval`;
+//! - correlation spike: correlations move toward 1, `ρ' = (1−α)ρ + α`, vols × m:
+//!   `V_spike = m²·((1−α)·V + α·(Σ w_i σ_i)²)`;
+//! - correlation breakdown: correlations move toward 0, `ρ' = (1−β)ρ` off the diagonal, vols × m:
+//!   `V_bd = m²·((1−β)·V + β·Σ w_i²σ_i²)`;
+//! - joint move: every asset moves by `c·σ_i,h` the same way; loss `c·√s·|Σ w_i σ_i|`;
+//! - floor: `Σ |w_i|·floor_rate_i`.
+//!
+//! Maintenance margin is the largest term; initial margin is `initial_multiplier × maintenance`.
+//! Both stress matrices are convex mixes of PSD matrices, so the stress variances are ≥ 0 whenever Σ
+//! is PSD; only the k(k+1)/2 entries of held assets are read.
+//!
+//! Rounding: every computed term is an upper bound of the same term in exact arithmetic on the same
+//! stored Σ. Products round toward −∞ while summing, so each quadratic form gets a proven pad
+//! (`2k(G+k)` ULPs for V, `(G+k)` ULPs for the diagonal part and for `|Σ w_i σ_i|`, with G the gross
+//! exposure), and every later multiply and square root rounds up.
+use alloc::vec::Vec;
+
+use crate::covariance::CovarianceSource;
+use crate::error::{RiskError, RiskResult};
+use crate::fixed_point::{Fx, FxExt, FRAC_BITS};
+
+/// Margin parameters (dimensionless unless stated).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct MarginParams {
+    /// One-sided normal quantile of the VaR term (2.33 ≈ 99%).
+    pub z: Fx,
+    /// Liquidation horizon divided by the covariance sample interval (`s`).
+    pub horizon_scale: Fx,
+    /// Correlation-spike weight α ∈ [0, 1]: `ρ' = (1−α)ρ + α`.
+    pub spike_alpha: Fx,
+    /// Correlation-breakdown weight β ∈ [0, 1]: `ρ' = (1−β)ρ` off the diagonal.
+    pub breakdown_beta: Fx,
+    /// Volatility multiplier m ≥ 1 applied in both correlation stress tests.
+    pub stress_vol_multiplier: Fx,
+    /// Joint-move size c ≥ 0 in horizon standard deviations.
+    pub joint_move_sigmas: Fx,
+    /// Initial margin = this × maintenance margin (≥ 1).
+    pub initial_multiplier: Fx,
+}
+
+impl MarginParams {
+    /// The calibrated defaults for daily samples and a one-day horizon (see the README's calibration).
+    pub fn daily_defaults() -> Self {
+        Self {
+            z: Fx::from_num(2.33),
+            horizon_scale: Fx::ONE,
+            spike_alpha: Fx::from_num(0.5),
+            breakdown_beta: Fx::from_num(0.5),
+            stress_vol_multiplier: Fx::from_num(1.2),
+            joint_move_sigmas: Fx::from_num(3),
+            initial_multiplier: Fx::from_num(1.5),
+        }
+    }
+
+    /// Rejects values outside their meaningful ranges.
+    pub fn validate(&self) -> RiskResult<()> {
+        let p = |name, reason| Err(RiskError::InvalidParameter { name, reason });
+        if self.z <= Fx::ZERO || self.z > Fx::from_num(10) {
+            return p("z", "must be in (0, 10]");
+        }
+        if self.horizon_scale <= Fx::ZERO || self.horizon_scale > Fx::from_num(100_000) {
+            return p("horizon_scale", "must be in (0, 100000]");
+        }
+        if self.spike_alpha < Fx::ZERO || self.spike_alpha > Fx::ONE {
+            return p("spike_alpha", "must be in [0, 1]");
+        }
+        if self.breakdown_beta < Fx::ZERO || self.breakdown_beta > Fx::ONE {
+            return p("breakdown_beta", "must be in [0, 1]");
+        }
+        if self.stress_vol_multiplier < Fx::ONE || self.stress_vol_multiplier > Fx::from_num(10) {
+            return p("stress_vol_multiplier", "must be in [1, 10]");
+        }
+        if self.joint_move_sigmas < Fx::ZERO || self.joint_move_sigmas > Fx::from_num(20) {
+            return p("joint_move_sigmas", "must be in [0, 20]");
+        }
+        if self.initial_multiplier < Fx::ONE || self.initial_multiplier > Fx::from_num(10) {
+            return p("initial_multiplier", "must be in [1, 10]");
+        }
+        Ok(())
+    }
+}
+
+/// One held asset as the margin model sees it.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct PositionRisk {
+    /// Index of the asset in the covariance matrix.
+    pub asset: usize,
+    /// Signed, confidence-biased exposure in USD (deposits > 0, borrows < 0).
+    pub exposure: Fx,
+    /// Minimum margin per USD of |exposure| for this asset.
+    pub floor_rate: Fx,
+}
+
+/// Which term set the maintenance margin.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum MarginTerm {
+    Var,
+    CorrelationSpike,
+    CorrelationBreakdown,
+    JointMove,
+    Floor,
+}
+
+impl MarginTerm {
+    pub fn name(self) -> &'static str {
+        match self {
+            MarginTerm::Var => "var",
+            MarginTerm::CorrelationSpike => "correlation_spike",
+            MarginTerm::CorrelationBreakdown => "correlation_breakdown",
+            MarginTerm::JointMove => "joint_move",
+            MarginTerm::Floor => "floor",
+        }
+    }
+}
+
+/// Every margin term of a book, in USD, each rounded up.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct MarginBreakdown {
+    pub var: Fx,
+    pub correlation_spike: Fx,
+    pub correlation_breakdown: Fx,
+    pub joint_move: Fx,
+    pub floor: Fx,
+    /// max of the five terms.
+    pub maintenance: Fx,
+    /// `initial_multiplier × maintenance`.
+    pub initial: Fx,
+    pub binding: MarginTerm,
+    /// `Σ |w_i|`, USD.
+    pub gross_exposure: Fx,
+    /// Upper bound of `wᵀΣw` per sample interval (USD², not horizon-scaled), clamped ≥ 0.
+    pub variance: Fx,
+}
+
+impl MarginBreakdown {
+    pub fn zero() -> Self {
+        Self {
+            var: Fx::ZERO,
+            correlation_spike: Fx::ZERO,
+            correlation_breakdown: Fx::ZERO,
+            joint_move: Fx::ZERO,
+            floor: Fx::ZERO,
+            maintenance: Fx::ZERO,
+            initial: Fx::ZERO,
+            binding: MarginTerm::Floor,
+            gross_exposure: Fx::ZERO,
+            variance: Fx::ZERO,
+        }
+    }
+}
+
+/// `ceil(count · x)` ULPs as an [`Fx`]: the rounding pad for `count` operations on values of size x.
+fn ulp_pad(x: Fx, count: usize) -> RiskResult<Fx> {
+    let bits = x.to_bits().checked_mul(count as i128).ok_or(RiskError::Math(overflow()))?;
+    let pad = (bits + (1i128 << FRAC_BITS) - 1) >> FRAC_BITS;
+    Ok(Fx::from_bits(pad.max(1)))
+}
+
+#[track_caller]
+fn overflow() -> crate::fixed_point::MathError {
+    crate::fixed_point::MathError { op: crate::fixed_point::MathOp::Mul, location: core::panic::Location::caller() }
+}
+
+/// Checks that each asset index is inside the matrix and appears once.
+fn check_positions<C: CovarianceSource>(cov: &C, positions: &[PositionRisk]) -> RiskResult<()> {
+    let dim = cov.dim();
+    for (n, p) in positions.iter().enumerate() {
+        if p.asset >= dim {
+            return Err(RiskError::AssetOutOfRange { asset: p.asset, dim });
+        }
+        if positions[..n].iter().any(|q| q.asset == p.asset) {
+            return Err(RiskError::DuplicatePosition { asset: p.asset });
+        }
+    }
+    Ok(())
+}
+
+/// The quadratic pieces every term is built from (all per sample interval, USD or USD²).
+struct QuadraticParts {
+    /// Upper bound of wᵀΣw, ≥ 0.
+    variance: Fx,
+    /// Upper bound of Σ w_i²Σ_ii.
+    diagonal: Fx,
+    /// Upper bound of |Σ w_i σ_i|.
+    joint_sigma: Fx,
+    gross: Fx,
+    floor: Fx,
+}
+
+fn quadratic_parts<C: CovarianceSource>(cov: &C, positions: &[PositionRisk]) -> RiskResult<QuadraticParts> {
+    check_positions(cov, positions)?;
+    let k = positions.len();
+    let mut gross = Fx::ZERO;
+    let mut floor = Fx::ZERO;
+    let mut diagonal = Fx::ZERO;
+    let mut off_diagonal = Fx::ZERO;
+    let mut joint = Fx::ZERO;
+    for (a, pa) in positions.iter().enumerate() {
+        let wa = pa.exposure;
+        let abs = wa.abs();
+        gross = gross.add_checked(abs)?;
+        floor = floor.add_checked(abs.mul_ceil(pa.floor_rate)?)?;
+        joint = joint.add_checked(wa.mul_floor(cov.vol(pa.asset)?)?)?;
+        let t = wa.mul_floor(cov.cov(pa.asset, pa.asset).mul_floor(wa)?)?;
+        diagonal = diagonal.add_checked(t)?;
+        let mut row = Fx::ZERO;
+        for pb in &positions[a + 1..] {
+            row = row.add_checked(cov.cov(pa.asset, pb.asset).mul_floor(pb.exposure)?)?;
+        }
+        off_diagonal = off_diagonal.add_checked(wa.mul_floor(row)?.mul_int(2)?)?;
+    }
+    let g_plus_k = gross.add_checked(Fx::from_num(k))?;
+    let variance = diagonal.add_checked(off_diagonal)?.add_checked(ulp_pad(g_plus_k, 2 * k)?)?.max(Fx::ZERO);
+    let diagonal = diagonal.add_checked(ulp_pad(g_plus_k, 1)?)?.max(Fx::ZERO);
+    let joint_sigma = joint.abs().add_checked(ulp_pad(g_plus_k, 1)?)?;
+    Ok(QuadraticParts { variance, diagonal, joint_sigma, gross, floor })
+}
+
+/// Maintenance and initial margin of a book, with every term.
+pub fn margin<C: CovarianceSource>(
+    cov: &C,
+    positions: &[PositionRisk],
+    params: &MarginParams,
+) -> RiskResult<MarginBreakdown> {
+    if positions.is_empty() {
+        return Ok(MarginBreakdown::zero());
+    }
+    let q = quadratic_parts(cov, positions)?;
+    let sqrt_s = params.horizon_scale.sqrt_ceil()?;
+    let z_sqrt_s = params.z.mul_ceil(sqrt_s)?;
+    let m2 = params.stress_vol_multiplier.mul_ceil(params.stress_vol_multiplier)?;
+
+    let var = z_sqrt_s.mul_ceil(q.variance.sqrt_ceil()?)?;
+
+    let one_minus_alpha = Fx::ONE.sub_checked(params.spike_alpha)?;
+    let spike_variance = m2.mul_ceil(
+        one_minus_alpha
+            .mul_ceil(q.variance)?
+            .add_checked(params.spike_alpha.mul_ceil(q.joint_sigma.mul_ceil(q.joint_sigma)?)?)?,
+    )?;
+    let correlation_spike = z_sqrt_s.mul_ceil(spike_variance.sqrt_ceil()?)?;
+
+    let one_minus_beta = Fx::ONE.sub_checked(params.breakdown_beta)?;
+    let breakdown_variance = m2.mul_ceil(
+        one_minus_beta.mul_ceil(q.variance)?.add_checked(params.breakdown_beta.mul_ceil(q.diagonal)?)?,
+    )?;
+    let correlation_breakdown = z_sqrt_s.mul_ceil(breakdown_variance.sqrt_ceil()?)?;
+
+    let joint_move = params.joint_move_sigmas.mul_ceil(sqrt_s)?.mul_ceil(q.joint_sigma)?;
+
+    let mut binding = MarginTerm::Var;
+    let mut maintenance = var;
+    for (term, value) in [
+        (MarginTerm::CorrelationSpike, correlation_spike),
+        (MarginTerm::CorrelationBreakdown, correlation_breakdown),
+        (MarginTerm::JointMove, joint_move),
+        (MarginTerm::Floor, q.floor),
+    ] {
+        if value > maintenance {
+            maintenance = value;
+            binding = term;
+        }
+    }
+    let initial = params.initial_multiplier.mul_ceil(maintenance)?;
+    Ok(MarginBreakdown {
+        var,
+        correlation_spike,
+        correlation_breakdown,
+        joint_move,
+        floor: q.floor,
+        maintenance,
+        initial,
+        binding,
+        gross_exposure: q.gross,
+        variance: q.variance,
+    })
+}
+
+/// Portfolio variance `wᵀΣw` per sample interval (USD²), an upper bound clamped ≥ 0.
+pub fn portfolio_variance<C: CovarianceSource>(cov: &C, positions: &[PositionRisk]) -> RiskResult<Fx> {
+    Ok(quadratic_parts(cov, positions)?.variance)
+}
+
+/// Each position's contribution to the VaR term: `z·√s · w_i·(Σw)_i / √V`. The contributions add up
+/// to the VaR term (Euler allocation, up to rounding); a negative contribution is a hedge.
+pub fn risk_contributions<C: CovarianceSource>(
+    cov: &C,
+    positions: &[PositionRisk],
+    params: &MarginParams,
+) -> RiskResult<Vec<Fx>> {
+    check_positions(cov, positions)?;
+    let mut marginal = Vec::with_capacity(positions.len());
+    let mut variance = Fx::ZERO;
+    for pa in positions {
+        let mut row = Fx::ZERO;
+        for pb in positions {
+            row = row.add_checked(cov.cov(pa.asset, pb.asset).mul_floor(pb.exposure)?)?;
+        }
+        let c = pa.exposure.mul_floor(row)?;
+        variance = variance.add_checked(c)?;
+        marginal.push(c);
+    }
+    if variance <= Fx::ZERO {
+        return Ok(alloc::vec![Fx::ZERO; positions.len()]);
+    }
+    let scale = params.z.mul_floor(params.horizon_scale.sqrt_floor()?)?.div_floor(variance.sqrt_floor()?)?;
+    marginal.into_iter().map(|c| Ok(c.mul_floor(scale)?)).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::covariance::OwnedMatrix;
+
+    fn fx(v: f64) -> Fx {
+        Fx::from_num(v)
+    }
+    fn f(v: Fx) -> f64 {
+        v.to_num()
+    }
+    fn pos(asset: usize, w: f64) -> PositionRisk {
+        PositionRisk { asset, exposure: fx(w), floor_rate: fx(0.01) }
+    }
+    fn params() -> MarginParams {
+        MarginParams {
+            z: fx(2.0),
+            horizon_scale: fx(4.0),
+            spike_alpha: fx(0.5),
+            breakdown_beta: fx(0.5),
+            stress_vol_multiplier: fx(1.0),
+            joint_move_sigmas: fx(1.0),
+            initial_multiplier: fx(1.5),
+        }
+    }
+    /// σ = (10%, 20%), ρ = 0.5.
+    fn two_assets() -> OwnedMatrix {
+        OwnedMatrix::from_dense(2, &[fx(0.01), fx(0.01), fx(0.01), fx(0.04)]).unwrap()
+    }
+
+    #[test]
+    fn single_long_position_by_hand() {
+        // w = 1000 in asset 0: σ_h = 0.1·√4 = 0.2 → VaR = 2·0.2·1000 = 400; with one asset every
+        // correlation term equals VaR (m = 1), joint move = 1·0.2·1000 = 200, floor = 10.
+        let b = margin(&two_assets(), &[pos(0, 1000.0)], &params()).unwrap();
+        assert!((f(b.var) - 400.0).abs() < 1e-6);
+        assert!((f(b.correlation_spike) - 400.0).abs() < 1e-6);
+        assert!((f(b.correlation_breakdown) - 400.0).abs() < 1e-6);
+        assert!((f(b.joint_move) - 200.0).abs() < 1e-6);
+        assert!((f(b.floor) - 10.0).abs() < 1e-6);
+        assert!((f(b.maintenance) - 400.0).abs() < 1e-6);
+        assert!((f(b.initial) - 600.0).abs() < 1e-6);
+        // With one asset the three variance terms coincide; rounding pads decide which one "binds".
+        assert!(matches!(
+            b.binding,
+            MarginTerm::Var | MarginTerm::CorrelationSpike | MarginTerm::CorrelationBreakdown
+        ));
+        assert!(b.var >= fx(400.0), "rounded up");
+    }
+
+    #[test]
+    fn hedged_pair_by_hand() {
+        // w = (+1000, -500): V = 1e6·0.01 + 2.5e5·0.04 − 2·1000·500·0.01 = 10000 → √V = 100.
+        // VaR = 2·2·100 = 400. S = 1000·0.1 − 500·0.2 = 0 → spike V = 0.5·10000 → 2·2·70.71 = 282.8.
+        // Breakdown V = 0.5·10000 + 0.5·(10000+10000) = 15000 → 4·122.47 = 489.9. Joint = 0.
+        let b = margin(&two_assets(), &[pos(0, 1000.0), pos(1, -500.0)], &params()).unwrap();
+        assert!((f(b.var) - 400.0).abs() < 1e-6);
+        assert!((f(b.correlation_spike) - 4.0 * 5000f64.sqrt()).abs() < 1e-6);
+        assert!((f(b.correlation_breakdown) - 4.0 * 15000f64.sqrt()).abs() < 1e-6);
+        assert!(f(b.joint_move) < 1e-6);
+        assert_eq!(b.binding, MarginTerm::CorrelationBreakdown);
+        assert!((f(b.variance) - 10_000.0).abs() < 1e-6);
+    }
+
+    #[test]
+    fn floor_binds_when_variance_is_zero() {
+        let zero = OwnedMatrix::zeros(2);
+        let b = margin(&zero, &[pos(0, 1000.0), pos(1, -1000.0)], &params()).unwrap();
+        assert_eq!(b.binding, MarginTerm::Floor);
+        assert!((f(b.maintenance) - 20.0).abs() < 1e-9);
+    }
+
+    #[test]
+    fn empty_book_needs_no_margin() {
+        assert_eq!(margin(&two_assets(), &[], &params()).unwrap().maintenance, Fx::ZERO);
+    }
+
+    #[test]
+    fn bad_books_are_rejected() {
+        let m = two_assets();
+        assert_eq!(margin(&m, &[pos(2, 1.0)], &params()), Err(RiskError::AssetOutOfRange { asset: 2, dim: 2 }));
+        assert_eq!(
+            margin(&m, &[pos(1, 1.0), pos(1, 2.0)], &params()),
+            Err(RiskError::DuplicatePosition { asset: 1 })
+        );
+    }
+
+    #[test]
+    fn params_are_bounded() {
+        let mut p = params();
+        p.validate().unwrap();
+        p.z = Fx::ZERO;
+        assert!(matches!(p.validate(), Err(RiskError::InvalidParameter { name: "z", .. })));
+        let mut p = params();
+        p.spike_alpha = fx(1.5);
+        assert!(p.validate().is_err());
+        let mut p = params();
+        p.initial_multiplier = fx(0.9);
+        assert!(p.validate().is_err());
+        MarginParams::daily_defaults().validate().unwrap();
+    }
+
+    #[test]
+    fn contributions_add_up_to_var_and_hedges_are_negative() {
+        let m = two_assets();
+        let book = [pos(0, 1000.0), pos(1, -200.0)];
+        let c = risk_contributions(&m, &book, &params()).unwrap();
+        let b = margin(&m, &book, &params()).unwrap();
+        let total: f64 = c.iter().map(|&x| f(x)).sum();
+        assert!((total - f(b.var)).abs() < 1e-6);
+        // (Σw)_1 = 0.01·1000 − 0.04·200 = 2 > 0 while w_1 < 0: the short hedges.
+        assert!(c[1] < Fx::ZERO);
+    }
+}

@@ -1,0 +1,111 @@
+//! Prices and exposures: oracle prices to fixed point, confidence-biased valuation, token amounts
+//! to USD. Equity is rounded down: every value here rounds toward −∞ (a liability gets more negative).
+use crate::error::{RiskError, RiskResult};
+use crate::fixed_point::{fx_from_int, pow10, Fx, FxExt, FRAC_BITS};
+
+/// `mantissa × 10^exponent` as [`Fx`], rounded down (`round_up = false`) or up. Exact whenever the
+/// value is representable; no floating point is involved.
+pub fn price_from_oracle(mantissa: i64, exponent: i32, round_up: bool) -> RiskResult<Fx> {
+    let m = mantissa as i128;
+    if exponent >= 0 {
+        let scale = pow10(exponent as u32)?;
+        let v = m.checked_mul(scale).ok_or(RiskError::InvalidParameter { name: "price", reason: "too large" })?;
+        return Ok(fx_from_int(v)?);
+    }
+    let div = pow10(exponent.unsigned_abs())?;
+    // mantissa · 2^48 fits in i128 for any i64 mantissa.
+    let num = m << FRAC_BITS;
+    let q = num.div_euclid(div);
+    let exact = num.rem_euclid(div) == 0;
+    Ok(Fx::from_bits(if round_up && !exact { q + 1 } else { q }))
+}
+
+/// Price for valuing a holding: `P − k·conf` for assets (never below 0), `P + k·conf` for liabilities.
+pub fn biased_price(price: Fx, conf: Fx, k: Fx, is_asset: bool) -> RiskResult<Fx> {
+    let widen = k.mul_ceil(conf)?;
+    if is_asset {
+        Ok(price.sub_checked(widen)?.max(Fx::ZERO))
+    } else {
+        Ok(price.add_checked(widen)?)
+    }
+}
+
+/// USD value of a signed native token amount at `price` (USD per whole token), rounded toward −∞.
+pub fn token_value(amount_native: i128, decimals: u8, price: Fx) -> RiskResult<Fx> {
+    let tokens = native_to_tokens_floor(amount_native, decimals)?;
+    Ok(tokens.mul_floor(price)?)
+}
+
+/// Native amount as whole tokens (`amount / 10^decimals`), rounded toward −∞.
+pub fn native_to_tokens_floor(amount_native: i128, decimals: u8) -> RiskResult<Fx> {
+    let bits = amount_native
+        .checked_mul(1i128 << FRAC_BITS)
+        .ok_or(RiskError::InvalidParameter { name: "amount", reason: "too large for fixed point" })?;
+    Ok(Fx::from_bits(bits.div_euclid(pow10(decimals as u32)?)))
+}
+
+/// Native token amount worth `value` USD at `price`, rounded toward −∞ (never gives away more).
+pub fn usd_to_native_floor(value: Fx, decimals: u8, price: Fx) -> RiskResult<i128> {
+    if price <= Fx::ZERO {
+        return Err(RiskError::NonPositivePrice { asset: usize::MAX });
+    }
+    let tokens = value.div_floor(price)?;
+    // tokens · 10^decimals, floor, as an integer.
+    let scaled = tokens.to_bits().checked_mul(pow10(decimals as u32)?).ok_or(RiskError::InvalidParameter {
+        name: "amount",
+        reason: "too large for fixed point",
+    })?;
+    Ok(scaled >> FRAC_BITS)
+}
+
+/// Signed, confidence-biased USD exposure of a holding: deposits at `P − k·conf`, borrows at
+/// `P + k·conf`.
+pub fn exposure(amount_native: i128, decimals: u8, price: Fx, conf: Fx, conf_k: Fx) -> RiskResult<Fx> {
+    let p = biased_price(price, conf, conf_k, amount_native >= 0)?;
+    token_value(amount_native, decimals, p)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn fx(v: f64) -> Fx {
+        Fx::from_num(v)
+    }
+
+    #[test]
+    fn oracle_prices_apply_the_exponent_exactly() {
+        let lo = price_from_oracle(6_543_210, -2, false).unwrap();
+        let hi = price_from_oracle(6_543_210, -2, true).unwrap();
+        assert_eq!(hi - lo, Fx::from_bits(1));
+        assert!(lo.to_num::<f64>() <= 65_432.10 && hi.to_num::<f64>() >= 65_432.10);
+        assert_eq!(price_from_oracle(15, 3, false).unwrap(), fx(15_000.0));
+        assert_eq!(price_from_oracle(1, -1, true).unwrap() - price_from_oracle(1, -1, false).unwrap(), Fx::from_bits(1));
+        assert_eq!(price_from_oracle(25, -2, false).unwrap(), fx(0.25));
+        assert_eq!(price_from_oracle(25, -2, true).unwrap(), fx(0.25), "exact values are not bumped");
+    }
+
+    #[test]
+    fn confidence_widens_against_the_holder() {
+        let (p, c, k) = (fx(100.0), fx(0.5), fx(2.0));
+        assert_eq!(biased_price(p, c, k, true).unwrap(), fx(99.0));
+        assert_eq!(biased_price(p, c, k, false).unwrap(), fx(101.0));
+        assert_eq!(biased_price(fx(1.0), fx(1.0), k, true).unwrap(), Fx::ZERO);
+    }
+
+    #[test]
+    fn token_values_round_down_for_both_signs() {
+        // 1.5 tokens of a 6-decimal mint at $2 = $3; -1 native unit at $1 with 6 decimals is -1e-6 (floor).
+        assert_eq!(token_value(1_500_000, 6, fx(2.0)).unwrap(), fx(3.0));
+        let tiny = token_value(-1, 6, fx(1.0)).unwrap();
+        assert!(tiny <= fx(-0.000001));
+        let e = exposure(-1_000_000, 6, fx(10.0), fx(0.1), Fx::ONE).unwrap();
+        assert_eq!(e, fx(-10.1));
+    }
+
+    #[test]
+    fn usd_to_native_never_rounds_up() {
+        assert_eq!(usd_to_native_floor(fx(10.0), 6, fx(3.0)).unwrap(), 3_333_333);
+        assert_eq!(usd_to_native_floor(fx(1.0), 9, fx(1.0)).unwrap(), 1_000_000_000);
+    }
+}
