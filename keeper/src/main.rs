@@ -1,1 +1,180 @@
-fn main() {}
+//! `keeper`: the off-chain half of the portfolio-margin protocol.
+//!
+//! What runs when:
+//! - `keeper model`    — once, by anyone: runs the on-chain EWMA covariance model over a price file in
+//!   the program's own fixed-point arithmetic and prints it as JSON (for independent checks and for
+//!   bootstrapping a group's covariance).
+//! - `keeper backtest` — once, by risk reviewers: walk-forward test of the margin model against
+//!   realised losses, beside a static-weight baseline.
+//!
+//! Every flag can also be set from an environment variable (`KEEPER_<FLAG>`).
+mod backtest;
+mod model;
+mod prices;
+
+use std::path::PathBuf;
+
+use anyhow::Result;
+use clap::{Args, Parser, Subcommand};
+use risk_engine::Fx;
+
+#[derive(Parser)]
+#[command(name = "keeper", version, about = "Portfolio-margin keeper: risk model, backtests and (soon) crank, liquidator, inspector")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the fixed-point EWMA covariance model over a price file and print it as JSON.
+    Model(ModelArgs),
+    /// Walk-forward backtest of the margin model against realised losses and a static baseline.
+    Backtest(BacktestArgs),
+}
+
+#[derive(Args, Clone)]
+struct PriceArgs {
+    /// CSV of closes: `timestamp_utc` then one column per asset.
+    #[arg(long, env = "KEEPER_PRICES", default_value = "../shared/data/crypto_daily_close_usd.csv")]
+    prices: PathBuf,
+    /// Comma-separated asset columns (default: all).
+    #[arg(long, env = "KEEPER_ASSETS", value_delimiter = ',')]
+    assets: Vec<String>,
+    /// First timestamp, inclusive (YYYY-MM-DD or full ISO-8601).
+    #[arg(long, env = "KEEPER_START")]
+    start: Option<String>,
+    /// Last timestamp, inclusive.
+    #[arg(long, env = "KEEPER_END")]
+    end: Option<String>,
+}
+
+impl PriceArgs {
+    fn load(&self) -> Result<prices::PriceTable> {
+        prices::PriceTable::load(
+            &self.prices,
+            &prices::Selection { assets: self.assets.clone(), start: self.start.clone(), end: self.end.clone() },
+        )
+    }
+}
+
+#[derive(Args)]
+struct ModelArgs {
+    #[command(flatten)]
+    prices: PriceArgs,
+    /// EWMA decay per sample.
+    #[arg(long, env = "KEEPER_LAMBDA", default_value_t = 0.94)]
+    lambda: f64,
+    /// Print JSON (the only format; accepted for clarity in scripts).
+    #[arg(long)]
+    json: bool,
+    /// Also run a plain f64 EWMA and report the largest difference.
+    #[arg(long, env = "KEEPER_CHECK_F64")]
+    check_f64: bool,
+}
+
+#[derive(Args)]
+struct BacktestArgs {
+    #[command(flatten)]
+    prices: PriceArgs,
+    /// VaR confidence; sets z unless --z is given, and the breach probability tested.
+    #[arg(long, env = "KEEPER_CONFIDENCE", default_value_t = 0.99)]
+    confidence: f64,
+    #[arg(long, env = "KEEPER_LAMBDA", default_value_t = 0.94)]
+    lambda: f64,
+    /// Override z (default: the normal quantile of --confidence).
+    #[arg(long, env = "KEEPER_Z")]
+    z: Option<f64>,
+    /// Liquidation horizon in rows (days for daily data).
+    #[arg(long, env = "KEEPER_HORIZON", default_value_t = 1)]
+    horizon: usize,
+    /// Rows used to bootstrap the covariance before margining starts.
+    #[arg(long, env = "KEEPER_BURN_IN", default_value_t = 60)]
+    burn_in: usize,
+    /// Correlation-spike weight α.
+    #[arg(long, env = "KEEPER_SPIKE_ALPHA")]
+    spike_alpha: Option<f64>,
+    /// Correlation-breakdown weight β.
+    #[arg(long, env = "KEEPER_BREAKDOWN_BETA")]
+    breakdown_beta: Option<f64>,
+    /// Volatility multiplier m of the stress tests.
+    #[arg(long, env = "KEEPER_STRESS_VOL_MULT")]
+    stress_vol_mult: Option<f64>,
+    /// Joint-move size c in horizon sigmas.
+    #[arg(long, env = "KEEPER_JOINT_MOVE")]
+    joint_move: Option<f64>,
+    /// Floor rate for volatile assets.
+    #[arg(long, env = "KEEPER_FLOOR_RATE", default_value_t = 0.01)]
+    floor_rate: f64,
+    /// Number of seeded random books.
+    #[arg(long, env = "KEEPER_RANDOM_BOOKS", default_value_t = 64)]
+    random_books: usize,
+    #[arg(long, env = "KEEPER_SEED", default_value_t = 42)]
+    seed: u64,
+    /// Static baseline maintenance rate for volatile assets (both sides).
+    #[arg(long, env = "KEEPER_BASELINE_RATE")]
+    baseline_rate: Option<f64>,
+    /// Correlation at or above which a long/short pair counts as hedged on that day.
+    #[arg(long, env = "KEEPER_HEDGE_CORRELATION", default_value_t = 0.7)]
+    hedge_correlation: f64,
+    /// JSON instead of the table.
+    #[arg(long, env = "KEEPER_JSON")]
+    json: bool,
+    /// Also list every book's figures (table mode).
+    #[arg(long)]
+    per_book: bool,
+}
+
+fn main() -> Result<()> {
+    let cli = Cli::parse();
+    match cli.command {
+        Command::Model(a) => {
+            let table = a.prices.load()?;
+            let out = model::run(&table, a.lambda, a.check_f64)?;
+            let _ = a.json;
+            println!("{}", serde_json::to_string_pretty(&out)?);
+        }
+        Command::Backtest(a) => {
+            let table = a.prices.load()?;
+            let mut cfg = backtest::BacktestConfig::defaults(a.confidence);
+            cfg.lambda = a.lambda;
+            cfg.horizon_rows = a.horizon;
+            cfg.burn_in = a.burn_in;
+            cfg.floor_rate = a.floor_rate;
+            cfg.random_books = a.random_books;
+            cfg.seed = a.seed;
+            cfg.hedge_correlation = a.hedge_correlation;
+            let set = |slot: &mut Fx, v: Option<f64>| {
+                if let Some(v) = v {
+                    *slot = Fx::from_num(v);
+                }
+            };
+            set(&mut cfg.margin.z, a.z);
+            set(&mut cfg.margin.spike_alpha, a.spike_alpha);
+            set(&mut cfg.margin.breakdown_beta, a.breakdown_beta);
+            set(&mut cfg.margin.stress_vol_multiplier, a.stress_vol_mult);
+            set(&mut cfg.margin.joint_move_sigmas, a.joint_move);
+            if let Some(r) = a.baseline_rate {
+                cfg.baseline.long_volatile = r;
+                cfg.baseline.short_volatile = r;
+                cfg.baseline.source = "user-supplied static rate";
+            }
+            let report = backtest::run(&table, &cfg, !a.json)?;
+            if a.json {
+                println!("{}", serde_json::to_string_pretty(&report)?);
+            } else {
+                print!("{}", backtest::report::render(&report));
+                if a.per_book {
+                    println!("\nper book: label | model breaches, margin% | static breaches, margin%");
+                    for b in &report.books {
+                        println!(
+                            "  {:<28} | {:>4} {:>6.2} | {:>4} {:>6.2}",
+                            b.label, b.model.breaches, b.model.mean_margin_pct, b.baseline.breaches, b.baseline.mean_margin_pct
+                        );
+                    }
+                }
+            }
+        }
+    }
+    Ok(())
+}

@@ -48,10 +48,10 @@ impl MarginParams {
         Self {
             z: Fx::from_num(2.33),
             horizon_scale: Fx::ONE,
-            spike_alpha: Fx::from_num(0.5),
-            breakdown_beta: Fx::from_num(0.5),
-            stress_vol_multiplier: Fx::from_num(1.2),
-            joint_move_sigmas: Fx::from_num(3),
+            spike_alpha: Fx::from_num(0.25),
+            breakdown_beta: Fx::from_num(0.05),
+            stress_vol_multiplier: Fx::from_num(1.25),
+            joint_move_sigmas: Fx::from_num(2.4),
             initial_multiplier: Fx::from_num(1.5),
         }
     }

@@ -1,0 +1,101 @@
+//! The `keeper model` and `keeper backtest` commands, end to end through the binary.
+use std::path::PathBuf;
+use std::process::Command;
+
+fn keeper() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_keeper"))
+}
+
+/// The shipped real-price file beside the project (`../shared/data`), when present.
+fn shared_prices() -> Option<PathBuf> {
+    let p = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../shared/data/crypto_daily_close_usd.csv");
+    p.exists().then_some(p)
+}
+
+fn json(cmd: &mut Command) -> serde_json::Value {
+    let out = cmd.output().expect("run keeper");
+    assert!(out.status.success(), "keeper failed: {}", String::from_utf8_lossy(&out.stderr));
+    serde_json::from_slice(&out.stdout).expect("valid JSON")
+}
+
+#[test]
+fn model_prints_the_documented_json_shape() {
+    let dir = tempfile::tempdir().unwrap();
+    let csv = dir.path().join("p.csv");
+    std::fs::write(
+        &csv,
+        "timestamp_utc,A,B\n2020-01-01T00:00:00Z,100,10\n2020-01-02T00:00:00Z,110,\n2020-01-03T00:00:00Z,99,11\n",
+    )
+    .unwrap();
+    let v = json(keeper().args(["model", "--json", "--lambda", "0.5", "--prices"]).arg(&csv));
+    assert_eq!(v["assets"], serde_json::json!(["A", "B"]));
+    // The row with B missing is skipped: one return, 100 → 99 and 10 → 11.
+    assert_eq!(v["samples"], 1);
+    assert_eq!(v["last_timestamp"], "2020-01-03T00:00:00Z");
+    let c = &v["covariance"];
+    assert!((c[0][0].as_f64().unwrap() - 0.5 * 0.0001).abs() < 1e-13);
+    assert!((c[0][1].as_f64().unwrap() - 0.5 * (-0.01 * 0.1)).abs() < 1e-13);
+    assert_eq!(c[0][1], c[1][0]);
+    assert!((v["volatility"][1].as_f64().unwrap() - (0.5f64 * 0.01).sqrt()).abs() < 1e-12);
+}
+
+#[test]
+fn model_rejects_unknown_assets_with_a_clear_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let csv = dir.path().join("p.csv");
+    std::fs::write(&csv, "timestamp_utc,A\n2020-01-01T00:00:00Z,1\n2020-01-02T00:00:00Z,2\n").unwrap();
+    let out = keeper().args(["model", "--assets", "ZZZ", "--prices"]).arg(&csv).output().unwrap();
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("asset `ZZZ` is not a column"));
+}
+
+#[test]
+fn model_agrees_with_f64_on_real_daily_data() {
+    let Some(prices) = shared_prices() else { return eprintln!("shared data not present; skipped") };
+    let v = json(keeper().args(["model", "--json", "--check-f64", "--prices"]).arg(&prices));
+    let err = v["max_abs_error_vs_f64"].as_f64().unwrap();
+    println!("max |fixed − f64| over all 14 assets: {err:e}");
+    assert!(err < 1e-13, "fixed point drifted from f64 by {err}");
+    assert!(v["samples"].as_u64().unwrap() > 1500);
+}
+
+const CALIBRATION_ASSETS: &str = "BTC,ETH,SOL,BNB,XRP,DOGE,ADA,LINK";
+
+#[test]
+fn calibrated_defaults_pass_kupiec_and_save_margin_on_hedges() {
+    let Some(prices) = shared_prices() else { return eprintln!("shared data not present; skipped") };
+    let v = json(
+        keeper()
+            .args(["backtest", "--json", "--assets", CALIBRATION_ASSETS, "--start", "2018-01-01", "--prices"])
+            .arg(&prices),
+    );
+    let family = |name: &str| v["families"].as_array().unwrap().iter().find(|f| f["family"] == name).unwrap().clone();
+    for name in ["single", "pair"] {
+        let f = family(name);
+        let p = f["model"]["kupiec_p_value"].as_f64().unwrap();
+        println!("{name}: breach rate {} Kupiec p {p}", f["model"]["breach_rate"]);
+        assert!(p >= 0.05, "{name} fails Kupiec at 5%: p = {p}");
+    }
+    let hedged = family("hedged_pair");
+    let saving = hedged["margin_saving_pct"].as_f64().unwrap();
+    assert!(saving >= 40.0, "hedged pairs save only {saving}% against the static baseline");
+    // The static baseline fails Kupiec on single assets (too many breaches); the model does not.
+    let single = family("single");
+    assert!(single["baseline"]["breaches"].as_u64() > single["model"]["breaches"].as_u64());
+    assert_eq!(v["steps"], 1707);
+}
+
+#[test]
+fn backtest_table_names_every_family_and_stress_window() {
+    let Some(prices) = shared_prices() else { return eprintln!("shared data not present; skipped") };
+    let out = keeper()
+        .args(["backtest", "--assets", "BTC,ETH,SOL", "--start", "2020-01-01", "--random-books", "4", "--prices"])
+        .arg(&prices)
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let text = String::from_utf8_lossy(&out.stdout);
+    for needle in ["single", "long/short pair", "hedged pair", "random", "LUNA/UST", "FTX", "worst breach days", "kupiec p"] {
+        assert!(text.contains(needle), "missing `{needle}` in:\n{text}");
+    }
+}
