@@ -1,0 +1,3 @@
+pub mod account_layouts;
+
+pub use account_layouts::*;

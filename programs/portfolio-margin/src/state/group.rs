@@ -1,0 +1,33 @@
+//! A group: one instance of the protocol with its authorities and risk parameters.
+use anchor_lang::prelude::*;
+
+use super::params::RiskParams;
+
+/// Most assets a group can register (the covariance matrix is sized for this many).
+pub const MAX_ASSETS: usize = 64;
+
+#[account(zero_copy)]
+#[derive(Debug)]
+pub struct Group {
+    /// May change parameters and register assets.
+    pub admin: Pubkey,
+    /// May bootstrap covariances of new assets (the keeper's risk key).
+    pub risk_authority: Pubkey,
+    pub params: RiskParams,
+    /// Chosen by the admin; part of the PDA seeds so one admin can run several groups.
+    pub group_id: u32,
+    /// Registered assets.
+    pub asset_count: u16,
+    /// Bump of this PDA.
+    pub bump: u8,
+    pub _padding: u8,
+    /// Unix time of creation, seconds.
+    pub created_at: i64,
+    /// Room for fields added by upgrades, zeroed.
+    pub _reserved: [u8; 256],
+}
+
+impl Group {
+    /// Account size including Anchor's 8-byte discriminator.
+    pub const SPACE: usize = 8 + core::mem::size_of::<Group>();
+}

@@ -1,0 +1,154 @@
+//! create_group and update_risk_params: success, events, and every rejection leaves state unchanged.
+use anchor_lang::error::ErrorCode as AnchorError;
+use portfolio_margin::error::ErrorCode;
+use portfolio_margin::events::{GroupCreated, RiskParamsUpdated};
+use portfolio_margin::state::Group;
+use portfolio_margin_tests::*;
+use risk_engine::Fx;
+use solana_signer::Signer;
+
+fn fx(v: f64) -> Fx {
+    Fx::from_num(v)
+}
+
+#[tokio::test]
+async fn create_group_stores_validated_params_and_emits_an_event() {
+    let mut w = World::new().await;
+    let admin = w.payer();
+    let risk = solana_keypair::Keypair::new().pubkey();
+    let out = w.send(&[create_group_ix(&admin, &admin, 7, risk, default_params())], &[]).await.ok();
+    let group_key = group_address(&admin, 7);
+
+    let events = out.events::<GroupCreated>();
+    assert_eq!(events.len(), 1);
+    assert_eq!(events[0].group, group_key);
+    assert_eq!(events[0].params, default_params());
+
+    let g: Group = w.zero_copy(group_key).await;
+    assert_eq!(g.admin, admin);
+    assert_eq!(g.risk_authority, risk);
+    assert_eq!(g.group_id, 7);
+    assert_eq!(g.asset_count, 0);
+    assert!((g.params.lambda.get() - fx(0.94)).abs() < fx(1e-9));
+    assert!((g.params.z.get() - fx(2.326348)).abs() < fx(1e-9));
+    assert_eq!(g.params.sample_interval_seconds, 86_400);
+    assert!(g.created_at > 1_700_000_000, "clock read inside the VM");
+    println!("create_group: {} CU", out.compute_units);
+}
+
+#[tokio::test]
+async fn create_group_rejects_lambda_of_one_and_creates_nothing() {
+    let mut w = World::new().await;
+    let admin = w.payer();
+    let mut p = default_params();
+    p.lambda_e9 = 1_000_000_000;
+    let out = w.send(&[create_group_ix(&admin, &admin, 1, admin, p)], &[]).await;
+    assert_eq!(out.custom_error(), Some(u32::from(ErrorCode::InvalidRiskParameter)));
+    assert!(out.logs_contain("invalid risk parameter `lambda`: must be strictly between 0 and 1"), "{:#?}", out.logs);
+    assert!(w.account_data(group_address(&admin, 1)).await.is_none());
+}
+
+#[tokio::test]
+async fn create_group_rejects_each_nonsense_parameter_by_name() {
+    let mut w = World::new().await;
+    let admin = w.payer();
+    type Tweak = fn(&mut portfolio_margin::state::RiskParamsArgs);
+    let cases: [(&str, Tweak); 8] = [
+        ("z", |p| p.z_e6 = 0),
+        ("spike_alpha", |p| p.spike_alpha_e6 = 1_000_001),
+        ("breakdown_beta", |p| p.breakdown_beta_e6 = 2_000_000),
+        ("stress_vol_multiplier", |p| p.stress_vol_multiplier_e6 = 999_999),
+        ("initial_multiplier", |p| p.initial_multiplier_e6 = 900_000),
+        ("horizon_seconds", |p| p.horizon_seconds = 3_600),
+        ("oracle_max_age_seconds", |p| p.oracle_max_age_seconds = 0),
+        ("liquidator_fee", |p| p.liquidator_fee_e6 = 300_000),
+    ];
+    for (i, (name, tweak)) in cases.iter().enumerate() {
+        let mut p = default_params();
+        tweak(&mut p);
+        let out = w.send(&[create_group_ix(&admin, &admin, 100 + i as u32, admin, p)], &[]).await;
+        assert_eq!(out.custom_error(), Some(u32::from(ErrorCode::InvalidRiskParameter)), "{name}");
+        assert!(out.logs_contain(&format!("invalid risk parameter `{name}`")), "{name}: {:#?}", out.logs);
+        assert!(w.account_data(group_address(&admin, 100 + i as u32)).await.is_none());
+    }
+}
+
+#[tokio::test]
+async fn create_group_cannot_be_run_twice_for_the_same_id() {
+    let mut w = World::new().await;
+    let admin = w.payer();
+    w.send(&[create_group_ix(&admin, &admin, 3, admin, default_params())], &[]).await.ok();
+    let before = w.account_data(group_address(&admin, 3)).await.unwrap();
+    let mut p = default_params();
+    p.z_e6 = 3_000_000;
+    let out = w.send(&[create_group_ix(&admin, &admin, 3, admin, p)], &[]).await;
+    assert!(out.result.is_err(), "re-initialisation must fail");
+    assert!(out.logs_contain("already in use"), "{:#?}", out.logs);
+    assert_eq!(w.account_data(group_address(&admin, 3)).await.unwrap(), before);
+}
+
+#[tokio::test]
+async fn create_group_rejects_a_pda_of_another_admin() {
+    let mut w = World::new().await;
+    let admin = w.payer();
+    let other = solana_keypair::Keypair::new().pubkey();
+    let out = w.send(&[create_group_ix(&admin, &other, 5, admin, default_params())], &[]).await;
+    assert_eq!(out.custom_error(), Some(AnchorError::ConstraintSeeds as u32));
+    assert!(w.account_data(group_address(&other, 5)).await.is_none());
+}
+
+#[tokio::test]
+async fn admin_updates_risk_params_with_an_event() {
+    let mut w = World::new().await;
+    let admin = w.payer();
+    w.send(&[create_group_ix(&admin, &admin, 1, admin, default_params())], &[]).await.ok();
+    let group = group_address(&admin, 1);
+    let mut p = default_params();
+    p.breakdown_beta_e6 = 200_000;
+    let out = w.send(&[update_risk_params_ix(&admin, group, p)], &[]).await.ok();
+    assert_eq!(out.events::<RiskParamsUpdated>()[0].params, p);
+    let g: Group = w.zero_copy(group).await;
+    assert!((g.params.breakdown_beta.get() - fx(0.2)).abs() < fx(1e-9));
+    println!("update_risk_params: {} CU", out.compute_units);
+}
+
+#[tokio::test]
+async fn only_the_admin_can_update_risk_params() {
+    let mut w = World::new().await;
+    let admin = w.payer();
+    w.send(&[create_group_ix(&admin, &admin, 1, admin, default_params())], &[]).await.ok();
+    let group = group_address(&admin, 1);
+    let before = w.account_data(group).await.unwrap();
+    let intruder = w.funded_keypair().await;
+    let out = w.send(&[update_risk_params_ix(&intruder.pubkey(), group, default_params())], &[&intruder]).await;
+    assert_eq!(out.custom_error(), Some(AnchorError::ConstraintHasOne as u32));
+    assert_eq!(w.account_data(group).await.unwrap(), before);
+}
+
+#[tokio::test]
+async fn invalid_update_changes_nothing() {
+    let mut w = World::new().await;
+    let admin = w.payer();
+    w.send(&[create_group_ix(&admin, &admin, 1, admin, default_params())], &[]).await.ok();
+    let group = group_address(&admin, 1);
+    let before = w.account_data(group).await.unwrap();
+    let mut p = default_params();
+    p.lambda_e9 = 0;
+    let out = w.send(&[update_risk_params_ix(&admin, group, p)], &[]).await;
+    assert_eq!(out.custom_error(), Some(u32::from(ErrorCode::InvalidRiskParameter)));
+    assert_eq!(w.account_data(group).await.unwrap(), before);
+}
+
+#[tokio::test]
+async fn update_requires_the_admin_signature() {
+    let mut w = World::new().await;
+    let admin_kp = w.funded_keypair().await;
+    let admin = admin_kp.pubkey();
+    w.send(&[create_group_ix(&admin, &admin, 1, admin, default_params())], &[&admin_kp]).await.ok();
+    let group = group_address(&admin, 1);
+    // Same instruction, but the admin account is not marked as a signer.
+    let mut ix = update_risk_params_ix(&admin, group, default_params());
+    ix.accounts[0].is_signer = false;
+    let out = w.send(&[ix], &[]).await;
+    assert_eq!(out.custom_error(), Some(AnchorError::AccountNotSigner as u32));
+}

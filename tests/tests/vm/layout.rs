@@ -1,0 +1,21 @@
+//! The SBF build reports its own account layouts; they must equal the host build's, which is what the
+//! keeper, the app and these tests decode with.
+use portfolio_margin::layout::LAYOUT;
+use portfolio_margin_tests::*;
+
+#[tokio::test]
+async fn account_layouts_are_identical_in_the_sbf_and_host_builds() {
+    let mut w = World::new().await;
+    let out = w.simulate(&[account_layouts_ix()]).await.ok();
+    let data = out.return_data.expect("account_layouts sets return data");
+    assert_eq!(data.len(), LAYOUT.len() * 4);
+    let sbf: Vec<u32> = data.chunks(4).map(|c| u32::from_le_bytes(c.try_into().unwrap())).collect();
+    let mismatches: Vec<String> = LAYOUT
+        .iter()
+        .zip(&sbf)
+        .filter(|((_, host), sbf)| *host as u32 != **sbf)
+        .map(|((name, host), sbf)| format!("{name}: host {host}, sbf {sbf}"))
+        .collect();
+    assert!(mismatches.is_empty(), "layouts differ: {mismatches:?}");
+    assert_eq!(portfolio_margin::state::Group::SPACE, 8 + sbf[0] as usize);
+}

@@ -1,0 +1,4 @@
+//! Tests of the real SBF build inside the VM: one binary (one link of the agave tree), a module per
+//! feature.
+mod group;
+mod layout;
