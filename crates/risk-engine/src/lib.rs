@@ -10,6 +10,7 @@
 //! - [`valuation`]: oracle prices, confidence-biased exposures, token ↔ USD conversions.
 //! - [`margin`]: VaR, correlation-stress, joint-move and floor terms; risk contributions.
 //! - [`health`]: equity and health of a book of token holdings.
+//! - [`interest`]: lending pools, the kinked rate curve, accrual.
 //! - [`liquidation`]: sizing a liquidation to the target health and no further.
 #![cfg_attr(not(feature = "std"), no_std)]
 extern crate alloc;
@@ -19,6 +20,7 @@ pub mod error;
 pub mod ewma;
 pub mod fixed_point;
 pub mod health;
+pub mod interest;
 pub mod liquidation;
 pub mod margin;
 pub mod valuation;
