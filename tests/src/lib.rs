@@ -10,12 +10,15 @@ use anchor_lang::{prelude::Pubkey, solana_program::instruction::Instruction, Anc
 use base64::Engine as _;
 use solana_instruction_error::InstructionError;
 use solana_keypair::Keypair;
-use solana_program_test::{ProgramTest, ProgramTestContext};
+use solana_program_test::{ProgramTest, ProgramTestBanksClientExt, ProgramTestContext};
 use solana_signer::Signer;
 use solana_transaction::Transaction;
 use solana_transaction_error::TransactionError;
 
 pub use portfolio_margin;
+
+pub mod market;
+pub use market::*;
 use portfolio_margin::state::{seeds, RiskParamsArgs};
 
 /// Where scripts/build-sbf writes the program.
@@ -82,11 +85,14 @@ impl Outcome {
 /// A running VM with a funded payer.
 pub struct World {
     pub ctx: ProgramTestContext,
+    /// Signatures sent so far: an identical transaction gets a fresh blockhash instead of being
+    /// dropped as already processed.
+    sent: std::collections::HashSet<solana_signature::Signature>,
 }
 
 impl World {
     pub async fn new() -> Self {
-        World { ctx: program_test().start_with_context().await }
+        World { ctx: program_test().start_with_context().await, sent: Default::default() }
     }
 
     pub fn payer(&self) -> Pubkey {
@@ -103,10 +109,15 @@ impl World {
 
     /// Sends `ixs` paid by the payer and signed by it and `extra_signers`.
     pub async fn send(&mut self, ixs: &[Instruction], extra_signers: &[&Keypair]) -> Outcome {
-        let blockhash = self.ctx.banks_client.get_latest_blockhash().await.unwrap();
+        let mut blockhash = self.ctx.banks_client.get_latest_blockhash().await.unwrap();
         let mut signers: Vec<&Keypair> = vec![&self.ctx.payer];
         signers.extend_from_slice(extra_signers);
-        let tx = Transaction::new_signed_with_payer(ixs, Some(&self.ctx.payer.pubkey()), &signers, blockhash);
+        let mut tx = Transaction::new_signed_with_payer(ixs, Some(&self.ctx.payer.pubkey()), &signers, blockhash);
+        while self.sent.contains(&tx.signatures[0]) {
+            blockhash = self.ctx.banks_client.get_new_latest_blockhash(&blockhash).await.unwrap();
+            tx = Transaction::new_signed_with_payer(ixs, Some(&self.ctx.payer.pubkey()), &signers, blockhash);
+        }
+        self.sent.insert(tx.signatures[0]);
         let r = self.ctx.banks_client.process_transaction_with_metadata(tx).await.unwrap();
         let meta = r.metadata.expect("banks server returns metadata");
         Outcome {

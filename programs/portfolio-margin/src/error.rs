@@ -7,4 +7,62 @@ pub enum ErrorCode {
     InvalidRiskParameter,
     #[msg("Fixed-point arithmetic overflowed; the amounts or prices involved are too large")]
     MathOverflow,
+    #[msg("The oracle account carries a different price feed than the asset's; pass the asset's own oracle")]
+    OracleFeedMismatch,
+    #[msg("The oracle price is only partially verified; post a fully verified price update")]
+    OracleNotFullyVerified,
+    #[msg("The oracle price is older than the group's maximum age; post a fresh price update")]
+    OracleStale,
+    #[msg("The oracle's confidence interval is too wide relative to its price; wait for a tighter price")]
+    OracleConfidenceTooWide,
+    #[msg("The oracle price is zero or negative")]
+    OraclePriceNotPositive,
+    #[msg("The group already has the maximum number of assets")]
+    TooManyAssets,
+    #[msg("The covariance row must have one entry per registered asset plus the new asset's variance")]
+    CovarianceRowLength,
+    #[msg("The new asset's variance must be greater than zero")]
+    NonPositiveVariance,
+    #[msg("A covariance implies a correlation above 1 in magnitude (cov² > var·var)")]
+    CovarianceOutOfBounds,
+    #[msg("The risk model account does not belong to this group")]
+    WrongRiskModel,
+    #[msg("The group already has a risk model")]
+    RiskModelAlreadySet,
+    #[msg("The group has no risk model yet; create it first")]
+    RiskModelMissing,
+    #[msg("Amount must be greater than zero")]
+    ZeroAmount,
+    #[msg("The deposit would exceed the asset's deposit cap")]
+    DepositCapExceeded,
+    #[msg("The borrow would exceed the asset's borrow cap")]
+    BorrowCapExceeded,
+    #[msg("The vault does not hold enough unborrowed tokens for this")]
+    InsufficientLiquidity,
+    #[msg("The account has no deposit of this asset large enough for this withdrawal")]
+    InsufficientDeposit,
+    #[msg("The amount is larger than the account's debt in this asset")]
+    RepayExceedsDebt,
+    #[msg("The account has no debt in this asset")]
+    NoDebt,
+    #[msg("The account holds a deposit of this asset: withdraw it before borrowing the same asset")]
+    BorrowAgainstOwnDeposit,
+    #[msg("The account owes this asset: repay the debt instead of depositing")]
+    DepositIntoDebt,
+    #[msg("The account already uses all of its position slots")]
+    TooManyPositions,
+    #[msg("The action would leave the account below its initial margin requirement")]
+    InitialHealthBelowZero,
+    #[msg("Pass one asset account and one oracle account per open position, in position order")]
+    HealthAccountsMismatch,
+    #[msg("An asset account passed for the health check belongs to another group or position")]
+    WrongAssetAccount,
+    #[msg("The account still has open positions; close them first")]
+    AccountNotEmpty,
+    #[msg("Too early for a new covariance sample; wait for the sample interval to pass")]
+    SampleTooEarly,
+    #[msg("The crank's oracle accounts must follow the asset order without gaps or repeats")]
+    CrankOrder,
+    #[msg("The token account's mint or owner does not match")]
+    TokenAccountMismatch,
 }

@@ -1,6 +1,7 @@
-//! Events: one for every state change.
+//! Events: one for every state change. Fixed-point values are I80F48 bits (`value = bits / 2⁴⁸`).
 use anchor_lang::prelude::*;
 
+use crate::instructions::admin::register_asset::RegisterAssetArgs;
 use crate::state::RiskParamsArgs;
 
 #[event]
@@ -17,4 +18,93 @@ pub struct RiskParamsUpdated {
     pub group: Pubkey,
     pub admin: Pubkey,
     pub params: RiskParamsArgs,
+}
+
+#[event]
+pub struct RiskModelCreated {
+    pub group: Pubkey,
+    pub risk_model: Pubkey,
+}
+
+#[event]
+pub struct AssetRegistered {
+    pub group: Pubkey,
+    pub asset: Pubkey,
+    pub mint: Pubkey,
+    pub index: u16,
+    pub decimals: u8,
+    pub feed_id: [u8; 32],
+    pub args: RegisterAssetArgs,
+}
+
+#[event]
+pub struct MarginAccountCreated {
+    pub group: Pubkey,
+    pub owner: Pubkey,
+    pub margin_account: Pubkey,
+    pub index: u8,
+}
+
+#[event]
+pub struct MarginAccountClosed {
+    pub group: Pubkey,
+    pub owner: Pubkey,
+    pub margin_account: Pubkey,
+}
+
+/// Interest accrued on an asset's pool.
+#[event]
+pub struct InterestAccrued {
+    pub asset: Pubkey,
+    pub seconds: i64,
+    pub interest_bits: i128,
+    pub protocol_fee_bits: i128,
+    pub borrow_rate_bits: i128,
+    pub deposit_index_bits: i128,
+    pub borrow_index_bits: i128,
+}
+
+/// Deposit, withdraw, borrow or repay.
+#[event]
+pub struct BalanceChanged {
+    pub margin_account: Pubkey,
+    pub owner: Pubkey,
+    pub asset: Pubkey,
+    pub action: BalanceAction,
+    /// Native units moved.
+    pub amount: u64,
+    /// Position shares after (signed: deposits > 0, borrows < 0), I80F48 bits.
+    pub shares_after_bits: i128,
+    /// Equity and initial margin after (USD, I80F48 bits), for withdraw and borrow.
+    pub equity_bits: i128,
+    pub initial_margin_bits: i128,
+}
+
+#[derive(AnchorSerialize, AnchorDeserialize, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum BalanceAction {
+    Deposit,
+    Withdraw,
+    Borrow,
+    Repay,
+}
+
+/// One covariance sample applied.
+#[event]
+pub struct RiskModelUpdated {
+    pub group: Pubkey,
+    pub sample_time: i64,
+    pub sample_count: u64,
+    /// Bit i set: asset i had no usable price (return 0).
+    pub missing_mask: u64,
+    /// √Σ_ii per sample interval, I80F48 bits, per asset.
+    pub volatility_bits: Vec<i128>,
+}
+
+/// An oracle could not be used by the crank (its return is 0 for this sample).
+#[event]
+pub struct OracleUnusable {
+    pub group: Pubkey,
+    pub asset_index: u16,
+    pub oracle: Pubkey,
+    pub reason: u8,
 }

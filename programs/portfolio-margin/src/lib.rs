@@ -7,8 +7,10 @@ extern crate alloc;
 
 pub mod error;
 pub mod events;
+pub mod health;
 pub mod instructions;
 pub mod layout;
+pub mod oracle;
 pub mod state;
 
 use instructions::*;
@@ -26,7 +28,7 @@ declare_id!("GcBf6SJFvsFyrWsacm5UtohYNbqYkBDW3aU4eBHQGjwX");
 pub mod portfolio_margin {
     use super::*;
 
-    /// Creates a group (one protocol instance) with its authorities and validated risk parameters.
+    /// Admin: creates a group (one protocol instance) with its authorities and risk parameters.
     pub fn create_group(
         ctx: Context<CreateGroup>,
         group_id: u32,
@@ -36,9 +38,55 @@ pub mod portfolio_margin {
         instructions::admin::create_group::handler(ctx, group_id, risk_authority, params)
     }
 
-    /// Replaces the group's risk parameters (admin only; validated like `create_group`).
+    /// Admin: replaces the group's risk parameters (validated like `create_group`).
     pub fn update_risk_params(ctx: Context<UpdateRiskParams>, params: RiskParamsArgs) -> Result<()> {
         instructions::admin::update_risk_params::handler(ctx, params)
+    }
+
+    /// Admin: initialises the group's risk model in a client-allocated, zeroed account.
+    pub fn create_risk_model(ctx: Context<CreateRiskModel>) -> Result<()> {
+        instructions::admin::create_risk_model::handler(ctx)
+    }
+
+    /// Admin: registers an SPL Token or Token-2022 mint with its oracle feed, vaults, pool settings
+    /// and bootstrap covariances.
+    pub fn register_asset(ctx: Context<RegisterAsset>, args: RegisterAssetArgs) -> Result<()> {
+        instructions::admin::register_asset::handler(ctx, args)
+    }
+
+    /// Trader: opens margin account number `index` in a group.
+    pub fn create_margin_account(ctx: Context<CreateMarginAccount>, index: u8) -> Result<()> {
+        instructions::user::create_margin_account::handler(ctx, index)
+    }
+
+    /// Trader: closes an empty margin account and reclaims its rent.
+    pub fn close_margin_account(ctx: Context<CloseMarginAccount>) -> Result<()> {
+        instructions::user::close_margin_account::handler(ctx)
+    }
+
+    /// Trader: deposits collateral (no prices needed).
+    pub fn deposit(ctx: Context<ReduceRisk>, amount: u64) -> Result<()> {
+        instructions::user::deposit::handler(ctx, amount)
+    }
+
+    /// Trader: repays debt (no prices needed).
+    pub fn repay(ctx: Context<ReduceRisk>, amount: u64) -> Result<()> {
+        instructions::user::repay::handler(ctx, amount)
+    }
+
+    /// Trader: withdraws collateral; needs initial health ≥ 0 afterwards.
+    pub fn withdraw<'info>(ctx: Context<'info, AddRisk<'info>>, amount: u64) -> Result<()> {
+        instructions::user::withdraw::handler(ctx, amount)
+    }
+
+    /// Trader: borrows from a pool; needs initial health ≥ 0 afterwards.
+    pub fn borrow<'info>(ctx: Context<'info, AddRisk<'info>>, amount: u64) -> Result<()> {
+        instructions::user::borrow::handler(ctx, amount)
+    }
+
+    /// Anyone: records oracle prices for a run of assets; the last run applies the EWMA sample.
+    pub fn crank_risk_model<'info>(ctx: Context<'info, CrankRiskModel<'info>>, first_asset: u16) -> Result<()> {
+        instructions::keeper::crank_risk_model::handler(ctx, first_asset)
     }
 
     /// Read-only: returns this build's account layouts (sizes, alignments, offsets) as return data.

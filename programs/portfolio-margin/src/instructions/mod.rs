@@ -1,7 +1,11 @@
 //! One file per instruction, grouped by who calls them.
 pub mod admin;
+pub mod keeper;
+pub mod user;
 pub mod view;
 
 #[allow(ambiguous_glob_reexports)]
 pub use admin::*;
+pub use keeper::*;
+pub use user::*;
 pub use view::*;

@@ -23,8 +23,10 @@ pub struct Group {
     pub _padding: u8,
     /// Unix time of creation, seconds.
     pub created_at: i64,
+    /// The group's risk-model account (set by `create_risk_model`).
+    pub risk_model: Pubkey,
     /// Room for fields added by upgrades, zeroed.
-    pub _reserved: [u8; 256],
+    pub _reserved: [u8; 224],
 }
 
 impl Group {

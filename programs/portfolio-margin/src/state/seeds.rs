@@ -2,3 +2,13 @@
 
 /// `[GROUP, admin, group_id (u32 LE)]` → [`crate::state::Group`].
 pub const GROUP: &[u8] = b"group";
+/// `[ASSET, group, mint]` → [`crate::state::Asset`].
+pub const ASSET: &[u8] = b"asset";
+/// `[VAULT, asset]` → the asset's token account holding all deposits (authority: the asset PDA).
+pub const VAULT: &[u8] = b"vault";
+/// `[INSURANCE, asset]` → the asset's insurance-fund token account (authority: the asset PDA).
+pub const INSURANCE: &[u8] = b"insurance";
+/// `[RISK_MODEL, group]` → [`crate::state::RiskModel`] (allocated by the client, then initialised).
+pub const RISK_MODEL: &[u8] = b"risk_model";
+/// `[MARGIN_ACCOUNT, group, owner, index (u8)]` → [`crate::state::MarginAccount`].
+pub const MARGIN_ACCOUNT: &[u8] = b"margin_account";

@@ -1,6 +1,10 @@
 pub mod create_group;
+pub mod create_risk_model;
+pub mod register_asset;
 pub mod update_risk_params;
 
 #[allow(ambiguous_glob_reexports)]
 pub use create_group::*;
+pub use create_risk_model::*;
+pub use register_asset::*;
 pub use update_risk_params::*;

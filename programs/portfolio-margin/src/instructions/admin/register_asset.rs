@@ -1,0 +1,172 @@
+use anchor_lang::prelude::*;
+use anchor_spl::token_interface::{Mint, TokenAccount, TokenInterface};
+use risk_engine::fixed_point::fx_ratio;
+use risk_engine::interest::InterestCurve;
+use risk_engine::{tri_index, Fx, FxExt};
+
+use crate::error::ErrorCode;
+use crate::events::AssetRegistered;
+use crate::state::params::E6;
+use crate::state::{seeds, Asset, Group, RiskModel, MAX_ASSETS};
+
+#[derive(AnchorSerialize, AnchorDeserialize, Clone, Debug, PartialEq, Eq)]
+pub struct RegisterAssetArgs {
+    /// Pyth price feed id of the asset (USD quote).
+    pub feed_id: [u8; 32],
+    /// Minimum margin per USD of |exposure| × 10⁶, in [0, 1].
+    pub floor_rate_e6: u32,
+    /// Most that may be deposited, native units.
+    pub deposit_cap: u64,
+    /// Most that may be borrowed, native units.
+    pub borrow_cap: u64,
+    /// Annual borrow rates × 10⁶ at 0%, at the kink and at 100% utilisation; kink utilisation × 10⁶.
+    pub base_rate_e6: u32,
+    pub optimal_utilization_e6: u32,
+    pub rate_at_optimal_e6: u32,
+    pub max_rate_e6: u32,
+    /// Share of interest kept by the protocol × 10⁶, in [0, 0.5].
+    pub protocol_share_e6: u32,
+    /// Bootstrap covariances per sample interval × 10¹⁸: one per registered asset (in index order),
+    /// then the new asset's variance.
+    pub covariance_row_e18: Vec<i64>,
+}
+
+#[derive(Accounts)]
+pub struct RegisterAsset<'info> {
+    #[account(mut)]
+    pub admin: Signer<'info>,
+    #[account(mut, has_one = admin, has_one = risk_model @ ErrorCode::WrongRiskModel)]
+    pub group: AccountLoader<'info, Group>,
+    #[account(mut)]
+    pub risk_model: AccountLoader<'info, RiskModel>,
+    #[account(mint::token_program = token_program)]
+    pub mint: InterfaceAccount<'info, Mint>,
+    #[account(
+        init,
+        payer = admin,
+        space = Asset::SPACE,
+        seeds = [seeds::ASSET, group.key().as_ref(), mint.key().as_ref()],
+        bump,
+    )]
+    pub asset: AccountLoader<'info, Asset>,
+    #[account(
+        init,
+        payer = admin,
+        seeds = [seeds::VAULT, asset.key().as_ref()],
+        bump,
+        token::mint = mint,
+        token::authority = asset,
+        token::token_program = token_program,
+    )]
+    pub vault: InterfaceAccount<'info, TokenAccount>,
+    #[account(
+        init,
+        payer = admin,
+        seeds = [seeds::INSURANCE, asset.key().as_ref()],
+        bump,
+        token::mint = mint,
+        token::authority = asset,
+        token::token_program = token_program,
+    )]
+    pub insurance_vault: InterfaceAccount<'info, TokenAccount>,
+    pub token_program: Interface<'info, TokenInterface>,
+    pub system_program: Program<'info, System>,
+}
+
+fn e6(v: u32) -> Result<Fx> {
+    fx_ratio(v as i128, E6).map_err(|_| error!(ErrorCode::MathOverflow))
+}
+
+/// `v × 10⁻¹⁸` as fixed point, rounded down.
+fn e18(v: i64) -> Result<Fx> {
+    fx_ratio(v as i128, 1_000_000_000_000_000_000).map_err(|_| error!(ErrorCode::MathOverflow))
+}
+
+fn invalid(name: &str, reason: &str) -> Error {
+    msg!("invalid asset parameter `{}`: {}", name, reason);
+    error!(ErrorCode::InvalidRiskParameter)
+}
+
+pub fn handler(ctx: Context<RegisterAsset>, args: RegisterAssetArgs) -> Result<()> {
+    let mut group = ctx.accounts.group.load_mut()?;
+    let mut model = ctx.accounts.risk_model.load_mut()?;
+    let index = group.asset_count as usize;
+    if index >= MAX_ASSETS {
+        return err!(ErrorCode::TooManyAssets);
+    }
+    if args.covariance_row_e18.len() != index + 1 {
+        msg!("covariance row has {} entries, expected {}", args.covariance_row_e18.len(), index + 1);
+        return err!(ErrorCode::CovarianceRowLength);
+    }
+    if args.floor_rate_e6 > 1_000_000 {
+        return Err(invalid("floor_rate_e6", "must be in [0, 1000000]"));
+    }
+    if args.protocol_share_e6 > 500_000 {
+        return Err(invalid("protocol_share_e6", "must be in [0, 500000]"));
+    }
+    let curve = InterestCurve {
+        base_rate: e6(args.base_rate_e6)?,
+        optimal_utilization: e6(args.optimal_utilization_e6)?,
+        rate_at_optimal: e6(args.rate_at_optimal_e6)?,
+        max_rate: e6(args.max_rate_e6)?,
+    };
+    if let Err(risk_engine::RiskError::InvalidParameter { name, reason }) = curve.validate() {
+        return Err(invalid(name, reason));
+    }
+
+    // Bootstrap column: var > 0 and cov² ≤ var·var against every registered asset.
+    let var = e18(args.covariance_row_e18[index])?;
+    if var <= Fx::ZERO {
+        return err!(ErrorCode::NonPositiveVariance);
+    }
+    for (j, &c) in args.covariance_row_e18[..index].iter().enumerate() {
+        let cov = e18(c)?;
+        let lhs = cov.mul_floor(cov).map_err(|_| error!(ErrorCode::MathOverflow))?;
+        let rhs = model.covariance[tri_index(j, j)].get().mul_ceil(var).map_err(|_| error!(ErrorCode::MathOverflow))?;
+        if lhs > rhs {
+            msg!("covariance with asset {} exceeds the bound", j);
+            return err!(ErrorCode::CovarianceOutOfBounds);
+        }
+    }
+    for (j, &c) in args.covariance_row_e18.iter().enumerate() {
+        model.covariance[tri_index(j, index)].set(e18(c)?);
+    }
+    model.volatility[index].set(var.sqrt_ceil().map_err(|_| error!(ErrorCode::MathOverflow))?);
+    model.feed_ids[index] = args.feed_id;
+    model.asset_count = (index + 1) as u16;
+    group.asset_count = (index + 1) as u16;
+
+    let now = Clock::get()?.unix_timestamp;
+    let mut asset = ctx.accounts.asset.load_init()?;
+    asset.group = ctx.accounts.group.key();
+    asset.mint = ctx.accounts.mint.key();
+    asset.token_program = ctx.accounts.token_program.key();
+    asset.vault = ctx.accounts.vault.key();
+    asset.insurance_vault = ctx.accounts.insurance_vault.key();
+    asset.feed_id = args.feed_id;
+    asset.set_pool(&risk_engine::interest::Pool::new(now));
+    asset.base_rate.set(curve.base_rate);
+    asset.optimal_utilization.set(curve.optimal_utilization);
+    asset.rate_at_optimal.set(curve.rate_at_optimal);
+    asset.max_rate.set(curve.max_rate);
+    asset.protocol_share.set(e6(args.protocol_share_e6)?);
+    asset.floor_rate.set(e6(args.floor_rate_e6)?);
+    asset.deposit_cap = args.deposit_cap;
+    asset.borrow_cap = args.borrow_cap;
+    asset.index = index as u16;
+    asset.decimals = ctx.accounts.mint.decimals;
+    asset.bump = ctx.bumps.asset;
+    asset.vault_bump = ctx.bumps.vault;
+    asset.insurance_bump = ctx.bumps.insurance_vault;
+
+    emit!(AssetRegistered {
+        group: asset.group,
+        asset: ctx.accounts.asset.key(),
+        mint: asset.mint,
+        index: asset.index,
+        decimals: asset.decimals,
+        feed_id: args.feed_id,
+        args: args.clone(),
+    });
+    Ok(())
+}

@@ -1,0 +1,109 @@
+use anchor_lang::prelude::*;
+use risk_engine::covariance::TriangularMatrix;
+use risk_engine::ewma::{ewma_update, sample_returns};
+use risk_engine::{tri_len, Fx, FxExt, WrappedI80F48};
+
+use crate::error::ErrorCode;
+use crate::events::{OracleUnusable, RiskModelUpdated};
+use crate::oracle::read_price;
+use crate::state::{Group, RiskModel};
+
+/// Permissionless. Remaining accounts: the oracles of assets `first_asset`, `first_asset + 1`, …
+#[derive(Accounts)]
+pub struct CrankRiskModel<'info> {
+    #[account(has_one = risk_model @ ErrorCode::WrongRiskModel)]
+    pub group: AccountLoader<'info, Group>,
+    #[account(mut)]
+    pub risk_model: AccountLoader<'info, RiskModel>,
+}
+
+/// Records the prices of a run of assets into the pending sample; when every asset is recorded,
+/// applies the EWMA update to the whole matrix at once, so one update always comes from one sample.
+/// A pending sample not completed within half a sample interval is discarded and restarted.
+pub fn handler<'info>(ctx: Context<'info, CrankRiskModel<'info>>, first_asset: u16) -> Result<()> {
+    let group = ctx.accounts.group.load()?;
+    let mut model = ctx.accounts.risk_model.load_mut()?;
+    let now = Clock::get()?.unix_timestamp;
+    let n = model.asset_count as usize;
+    let interval = group.params.sample_interval_seconds as i64;
+
+    if model.pending_sample_time != 0 && now - model.pending_sample_time > interval / 2 {
+        msg!("discarding a pending sample started at {}", model.pending_sample_time);
+        model.pending_sample_time = 0;
+    }
+    if model.pending_sample_time == 0 {
+        if model.last_sample_time != 0 && now - model.last_sample_time < interval {
+            msg!("next sample due at {}", model.last_sample_time + interval);
+            return err!(ErrorCode::SampleTooEarly);
+        }
+        model.pending_sample_time = now;
+        model.pending_mask = 0;
+        model.pending_missing = 0;
+    }
+    let first = first_asset as usize;
+    let oracles = ctx.remaining_accounts;
+    if oracles.is_empty() || first + oracles.len() > n {
+        msg!("assets {}..{} requested, group has {}", first, first + oracles.len(), n);
+        return err!(ErrorCode::CrankOrder);
+    }
+    let group_key = ctx.accounts.group.key();
+    for (k, info) in oracles.iter().enumerate() {
+        let i = first + k;
+        let bit = 1u64 << i;
+        if model.pending_mask & bit != 0 {
+            msg!("asset {} is already recorded in this sample", i);
+            return err!(ErrorCode::CrankOrder);
+        }
+        match read_price(info, &model.feed_ids[i], now, &group.params)? {
+            Ok(p) => model.pending_prices[i].set(p.price),
+            Err(why) => {
+                model.pending_missing |= bit;
+                emit!(OracleUnusable { group: group_key, asset_index: i as u16, oracle: info.key(), reason: why as u8 });
+            }
+        }
+        model.pending_mask |= bit;
+    }
+    let all = if n == 64 { u64::MAX } else { (1u64 << n) - 1 };
+    if model.pending_mask != all {
+        return Ok(());
+    }
+    apply_sample(&mut model, n, group.params.lambda.get())?;
+    emit!(RiskModelUpdated {
+        group: group_key,
+        sample_time: model.last_sample_time,
+        sample_count: model.sample_count,
+        missing_mask: model.pending_missing,
+        volatility_bits: model.volatility[..n].iter().map(|v| v.get().to_bits()).collect(),
+    });
+    model.pending_sample_time = 0;
+    Ok(())
+}
+
+fn apply_sample(model: &mut RiskModel, n: usize, lambda: Fx) -> Result<()> {
+    fn overflow<E>(_: E) -> Error {
+        error!(ErrorCode::MathOverflow)
+    }
+    // Heap, not stack: 64 × 16-byte values would fill an SBF stack frame.
+    let mut last: Vec<Fx> = model.last_prices[..n].iter().map(|p| p.get()).collect();
+    let observed: Vec<Option<Fx>> = (0..n)
+        .map(|i| (model.pending_missing & (1u64 << i) == 0).then(|| model.pending_prices[i].get()))
+        .collect();
+    let mut returns = vec![Fx::ZERO; n];
+    sample_returns(&mut last, &observed, &mut returns).map_err(overflow)?;
+    let first_sample = model.last_sample_time == 0;
+    if !first_sample {
+        let mut matrix =
+            TriangularMatrix::new(n, &mut model.covariance[..tri_len(n)] as &mut [WrappedI80F48]).map_err(overflow)?;
+        ewma_update(&mut matrix, lambda, &returns).map_err(overflow)?;
+        for i in 0..n {
+            let var = model.covariance[risk_engine::tri_index(i, i)].get();
+            model.volatility[i].set(var.max(Fx::ZERO).sqrt_ceil().map_err(overflow)?);
+        }
+        model.sample_count += 1;
+    }
+    for i in 0..n {
+        model.last_prices[i].set(last[i]);
+    }
+    model.last_sample_time = model.pending_sample_time;
+    Ok(())
+}

@@ -1,0 +1,22 @@
+use anchor_lang::prelude::*;
+
+use crate::error::ErrorCode;
+use crate::events::MarginAccountClosed;
+use crate::state::MarginAccount;
+
+#[derive(Accounts)]
+pub struct CloseMarginAccount<'info> {
+    #[account(mut)]
+    pub owner: Signer<'info>,
+    #[account(mut, has_one = owner, close = owner)]
+    pub margin_account: AccountLoader<'info, MarginAccount>,
+}
+
+pub fn handler(ctx: Context<CloseMarginAccount>) -> Result<()> {
+    let acc = ctx.accounts.margin_account.load()?;
+    if acc.active_count() != 0 {
+        return err!(ErrorCode::AccountNotEmpty);
+    }
+    emit!(MarginAccountClosed { group: acc.group, owner: acc.owner, margin_account: ctx.accounts.margin_account.key() });
+    Ok(())
+}

@@ -1,0 +1,57 @@
+use anchor_lang::prelude::*;
+use risk_engine::{Fx, FxExt};
+
+use super::balance::{accrue, available_liquidity, transfer_out, AddRisk};
+use crate::error::ErrorCode;
+use crate::events::{BalanceAction, BalanceChanged};
+use crate::health::{account_health, require_initial_health};
+
+/// Withdraws `amount` native units of a deposit; the account must stay at initial health ≥ 0,
+/// priced from fresh oracles of every position (remaining accounts).
+pub fn handler<'info>(ctx: Context<'info, AddRisk<'info>>, amount: u64) -> Result<()> {
+    if amount == 0 {
+        return err!(ErrorCode::ZeroAmount);
+    }
+    let now = Clock::get()?.unix_timestamp;
+    let asset_key = ctx.accounts.asset.key();
+    let (shares_after, bump, group_key) = {
+        let mut asset = ctx.accounts.asset.load_mut()?;
+        accrue(&mut asset, asset_key, now)?;
+        if amount > available_liquidity(&asset, ctx.accounts.vault.amount) {
+            return err!(ErrorCode::InsufficientLiquidity);
+        }
+        let mut pool = asset.pool();
+        let mut acc = ctx.accounts.margin_account.load_mut()?;
+        let slot = acc.find(asset.index).ok_or(error!(ErrorCode::InsufficientDeposit))?;
+        let shares = acc.positions[slot].shares.get();
+        let burned = pool.withdraw_shares_for(amount).map_err(|_| error!(ErrorCode::MathOverflow))?;
+        if shares <= Fx::ZERO || burned > shares {
+            return err!(ErrorCode::InsufficientDeposit);
+        }
+        pool.deposit_shares = pool.deposit_shares.sub_checked(burned).map_err(|_| error!(ErrorCode::MathOverflow))?;
+        let after = shares.sub_checked(burned).map_err(|_| error!(ErrorCode::MathOverflow))?;
+        acc.positions[slot].shares.set(after);
+        acc.close_empty();
+        asset.set_pool(&pool);
+        (after, asset.bump, asset.group)
+    };
+    let health = {
+        let group = ctx.accounts.group.load()?;
+        let model = ctx.accounts.risk_model.load()?;
+        let acc = ctx.accounts.margin_account.load()?;
+        account_health(&ctx.accounts.group.key(), &group, &model, &acc, ctx.remaining_accounts, now)?
+    };
+    require_initial_health(&health)?;
+    transfer_out(&ctx, group_key, bump, amount)?;
+    emit!(BalanceChanged {
+        margin_account: ctx.accounts.margin_account.key(),
+        owner: ctx.accounts.owner.key(),
+        asset: asset_key,
+        action: BalanceAction::Withdraw,
+        amount,
+        shares_after_bits: shares_after.to_bits(),
+        equity_bits: health.equity.to_bits(),
+        initial_margin_bits: health.margin.initial.to_bits(),
+    });
+    Ok(())
+}

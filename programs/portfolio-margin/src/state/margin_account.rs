@@ -1,0 +1,69 @@
+//! A trader's margin account: up to 16 positions, each signed shares of one asset's pool.
+use anchor_lang::prelude::*;
+use risk_engine::{Fx, WrappedI80F48};
+
+/// Most positions one account can hold.
+pub const MAX_POSITIONS: usize = 16;
+
+#[zero_copy]
+#[derive(Debug, Default)]
+pub struct Position {
+    /// Deposit shares if > 0, borrow shares if < 0 (of the asset's pool).
+    pub shares: WrappedI80F48,
+    /// The asset's index in the group.
+    pub asset_index: u16,
+    /// 1 if the slot is in use.
+    pub active: u8,
+    pub _padding: [u8; 5],
+}
+
+#[account(zero_copy)]
+#[derive(Debug)]
+pub struct MarginAccount {
+    pub group: Pubkey,
+    pub owner: Pubkey,
+    pub positions: [Position; MAX_POSITIONS],
+    /// Chosen by the owner; part of the PDA seeds.
+    pub index: u8,
+    pub bump: u8,
+    pub _padding: [u8; 6],
+    /// Room for fields added by upgrades, zeroed.
+    pub _reserved: [u8; 64],
+}
+
+impl MarginAccount {
+    pub const SPACE: usize = 8 + core::mem::size_of::<MarginAccount>();
+
+    /// The slot holding `asset_index`, if any.
+    pub fn find(&self, asset_index: u16) -> Option<usize> {
+        self.positions.iter().position(|p| p.active == 1 && p.asset_index == asset_index)
+    }
+
+    /// The slot for `asset_index`, opening a free one if needed (`None` when all 16 are used).
+    pub fn find_or_open(&mut self, asset_index: u16) -> Option<usize> {
+        if let Some(i) = self.find(asset_index) {
+            return Some(i);
+        }
+        let i = self.positions.iter().position(|p| p.active == 0)?;
+        self.positions[i] = Position { shares: WrappedI80F48::ZERO, asset_index, active: 1, _padding: [0; 5] };
+        Some(i)
+    }
+
+    /// Frees slots whose shares reached zero.
+    pub fn close_empty(&mut self) {
+        for p in self.positions.iter_mut() {
+            if p.active == 1 && p.shares.get() == Fx::ZERO {
+                *p = Position::default();
+            }
+        }
+    }
+
+    /// Active positions in slot order.
+    pub fn active(&self) -> impl Iterator<Item = &Position> {
+        self.positions.iter().filter(|p| p.active == 1)
+    }
+
+    pub fn active_count(&self) -> usize {
+        self.active().count()
+    }
+}

@@ -1,0 +1,370 @@
+//! A ready market for tests: a group with its risk model, registered assets (classic SPL Token or
+//! Token-2022 mints) with Pyth PriceUpdateV2 oracle accounts the test controls, and traders.
+use anchor_lang::prelude::{Clock, Pubkey};
+use anchor_lang::solana_program::program_pack::Pack;
+use anchor_lang::solana_program::system_instruction::create_account;
+use anchor_lang::{AccountSerialize, ToAccountMetas};
+use anchor_spl::token::spl_token;
+use anchor_spl::token_2022::spl_token_2022;
+use portfolio_margin::instructions::RegisterAssetArgs;
+use portfolio_margin::state::{seeds, RiskModel};
+use pyth_solana_receiver_sdk::price_update::{PriceFeedMessage, PriceUpdateV2, VerificationLevel};
+use solana_keypair::Keypair;
+use solana_signer::Signer;
+
+use crate::{create_group_ix, default_params, group_address, ix, Outcome, World};
+
+/// One asset as the test describes it.
+#[derive(Clone, Copy, Debug)]
+pub struct AssetSpec {
+    pub decimals: u8,
+    /// USD per whole token.
+    pub price: f64,
+    /// Daily volatility used for the bootstrap variance.
+    pub daily_vol: f64,
+    pub token_2022: bool,
+}
+
+/// A registered asset and the accounts around it.
+#[derive(Clone, Copy, Debug)]
+pub struct AssetAccounts {
+    pub index: u16,
+    pub mint: Pubkey,
+    pub token_program: Pubkey,
+    pub asset: Pubkey,
+    pub vault: Pubkey,
+    pub insurance_vault: Pubkey,
+    pub oracle: Pubkey,
+    pub feed_id: [u8; 32],
+    pub decimals: u8,
+}
+
+pub struct Market {
+    pub group: Pubkey,
+    pub risk_model: Pubkey,
+    pub assets: Vec<AssetAccounts>,
+}
+
+/// A trader with a margin account and a funded token account per asset.
+pub struct Trader {
+    pub key: Keypair,
+    pub margin_account: Pubkey,
+    pub tokens: Vec<Pubkey>,
+}
+
+pub const PRICE_EXPONENT: i32 = -8;
+
+pub fn feed_id(index: usize) -> [u8; 32] {
+    let mut f = [0u8; 32];
+    f[0] = 0xfe;
+    f[31] = index as u8;
+    f
+}
+
+/// PriceUpdateV2 account data (discriminator + borsh), as the Pyth receiver would write it.
+pub fn price_update_data(feed: [u8; 32], price: f64, conf: f64, publish_time: i64, level: VerificationLevel) -> Vec<u8> {
+    let scale = 10f64.powi(-PRICE_EXPONENT);
+    let update = PriceUpdateV2 {
+        write_authority: Pubkey::new_unique(),
+        verification_level: level,
+        price_message: PriceFeedMessage {
+            feed_id: feed,
+            price: (price * scale).round() as i64,
+            conf: (conf * scale).round() as u64,
+            exponent: PRICE_EXPONENT,
+            publish_time,
+            prev_publish_time: publish_time - 1,
+            ema_price: (price * scale).round() as i64,
+            ema_conf: (conf * scale).round() as u64,
+        },
+        posted_slot: 1,
+    };
+    let mut data = Vec::new();
+    update.try_serialize(&mut data).unwrap();
+    data
+}
+
+impl World {
+    pub async fn clock(&mut self) -> Clock {
+        self.ctx.banks_client.get_sysvar::<Clock>().await.unwrap()
+    }
+
+    /// Moves the bank's clock forward by `seconds` (and a slot, so a new blockhash is used).
+    pub async fn advance_time(&mut self, seconds: i64) {
+        let mut clock = self.clock().await;
+        clock.unix_timestamp += seconds;
+        self.ctx.set_sysvar(&clock);
+        let slot = self.ctx.banks_client.get_root_slot().await.unwrap();
+        self.ctx.warp_to_slot(slot + 2).unwrap();
+        let mut clock2 = self.clock().await;
+        if clock2.unix_timestamp < clock.unix_timestamp {
+            clock2.unix_timestamp = clock.unix_timestamp;
+            self.ctx.set_sysvar(&clock2);
+        }
+    }
+
+    /// Writes an oracle account owned by the Pyth receiver program.
+    pub fn set_oracle(&mut self, address: Pubkey, data: Vec<u8>) {
+        let account = solana_account::Account {
+            lamports: 10_000_000,
+            data,
+            owner: pyth_solana_receiver_sdk::ID,
+            executable: false,
+            rent_epoch: 0,
+        };
+        self.ctx.set_account(&address, &account.into());
+    }
+
+    /// Writes a fresh, fully verified price (confidence 0.1% of price) published now.
+    pub async fn set_price(&mut self, a: &AssetAccounts, price: f64) {
+        let now = self.clock().await.unix_timestamp;
+        self.set_oracle(a.oracle, price_update_data(a.feed_id, price, price * 0.001, now, VerificationLevel::Full));
+    }
+
+    pub async fn create_mint(&mut self, decimals: u8, token_2022: bool) -> (Pubkey, Pubkey) {
+        let mint = Keypair::new();
+        let program = if token_2022 { spl_token_2022::ID } else { spl_token::ID };
+        let rent = self.ctx.banks_client.get_rent().await.unwrap();
+        let len = spl_token::state::Mint::LEN;
+        let payer = self.payer();
+        let init = if token_2022 {
+            spl_token_2022::instruction::initialize_mint2(&program, &mint.pubkey(), &payer, None, decimals).unwrap()
+        } else {
+            spl_token::instruction::initialize_mint2(&program, &mint.pubkey(), &payer, None, decimals).unwrap()
+        };
+        let ixs = [create_account(&payer, &mint.pubkey(), rent.minimum_balance(len), len as u64, &program), init];
+        self.send(&ixs, &[&mint]).await.ok();
+        (mint.pubkey(), program)
+    }
+
+    /// A token account of `owner` holding `amount` freshly minted tokens.
+    pub async fn token_account(&mut self, a: &AssetAccounts, owner: &Pubkey, amount: u64) -> Pubkey {
+        let account = Keypair::new();
+        let rent = self.ctx.banks_client.get_rent().await.unwrap();
+        let len = spl_token::state::Account::LEN;
+        let payer = self.payer();
+        let (init, mint_to) = if a.token_program == spl_token_2022::ID {
+            (
+                spl_token_2022::instruction::initialize_account3(&a.token_program, &account.pubkey(), &a.mint, owner).unwrap(),
+                spl_token_2022::instruction::mint_to(&a.token_program, &a.mint, &account.pubkey(), &payer, &[], amount).unwrap(),
+            )
+        } else {
+            (
+                spl_token::instruction::initialize_account3(&a.token_program, &account.pubkey(), &a.mint, owner).unwrap(),
+                spl_token::instruction::mint_to(&a.token_program, &a.mint, &account.pubkey(), &payer, &[], amount).unwrap(),
+            )
+        };
+        let mut ixs = vec![create_account(&payer, &account.pubkey(), rent.minimum_balance(len), len as u64, &a.token_program), init];
+        if amount > 0 {
+            ixs.push(mint_to);
+        }
+        self.send(&ixs, &[&account]).await.ok();
+        account.pubkey()
+    }
+
+    /// Token balance of a token account (classic or 2022).
+    pub async fn token_balance(&mut self, address: Pubkey) -> u64 {
+        let data = self.account_data(address).await.expect("token account exists");
+        u64::from_le_bytes(data[64..72].try_into().unwrap())
+    }
+}
+
+/// Arguments for registering an asset with sensible defaults; `cov_row_e18` given by the caller.
+pub fn register_args(feed: [u8; 32], cov_row_e18: Vec<i64>) -> RegisterAssetArgs {
+    RegisterAssetArgs {
+        feed_id: feed,
+        floor_rate_e6: 10_000,
+        deposit_cap: u64::MAX / 4,
+        borrow_cap: u64::MAX / 4,
+        base_rate_e6: 0,
+        optimal_utilization_e6: 800_000,
+        rate_at_optimal_e6: 100_000,
+        max_rate_e6: 1_000_000,
+        protocol_share_e6: 100_000,
+        covariance_row_e18: cov_row_e18,
+    }
+}
+
+pub fn register_asset_ix(admin: &Pubkey, market: &Market, mint: Pubkey, token_program: Pubkey, args: RegisterAssetArgs) -> anchor_lang::solana_program::instruction::Instruction {
+    let asset = asset_address(&market.group, &mint);
+    ix(
+        portfolio_margin::accounts::RegisterAsset {
+            admin: *admin,
+            group: market.group,
+            risk_model: market.risk_model,
+            mint,
+            asset,
+            vault: pda(&[seeds::VAULT, asset.as_ref()]),
+            insurance_vault: pda(&[seeds::INSURANCE, asset.as_ref()]),
+            token_program,
+            system_program: anchor_lang::system_program::ID,
+        },
+        portfolio_margin::instruction::RegisterAsset { args },
+    )
+}
+
+pub fn pda(seeds: &[&[u8]]) -> Pubkey {
+    Pubkey::find_program_address(seeds, &portfolio_margin::ID).0
+}
+
+pub fn asset_address(group: &Pubkey, mint: &Pubkey) -> Pubkey {
+    pda(&[seeds::ASSET, group.as_ref(), mint.as_ref()])
+}
+
+pub fn margin_account_address(group: &Pubkey, owner: &Pubkey, index: u8) -> Pubkey {
+    pda(&[seeds::MARGIN_ACCOUNT, group.as_ref(), owner.as_ref(), &[index]])
+}
+
+impl Market {
+    /// Group (admin = payer, daily parameters), risk model, and `specs` registered with a
+    /// bootstrap covariance of correlation `rho` between every pair, prices published now.
+    pub async fn new(w: &mut World, specs: &[AssetSpec], rho: f64) -> Market {
+        let admin = w.payer();
+        w.send(&[create_group_ix(&admin, &admin, 0, admin, default_params())], &[]).await.ok();
+        let group = group_address(&admin, 0);
+        let model = Keypair::new();
+        let rent = w.ctx.banks_client.get_rent().await.unwrap();
+        let space = RiskModel::SPACE;
+        let ixs = [
+            create_account(&admin, &model.pubkey(), rent.minimum_balance(space), space as u64, &portfolio_margin::ID),
+            ix(
+                portfolio_margin::accounts::CreateRiskModel { admin, group, risk_model: model.pubkey() },
+                portfolio_margin::instruction::CreateRiskModel {},
+            ),
+        ];
+        w.send(&ixs, &[&model]).await.ok();
+        let mut market = Market { group, risk_model: model.pubkey(), assets: vec![] };
+        for (i, spec) in specs.iter().enumerate() {
+            market.add_asset(w, *spec, i, rho, specs).await.ok();
+        }
+        market
+    }
+
+    /// Registers asset `i` of `specs` (covariances with the earlier ones from `rho`).
+    pub async fn add_asset(&mut self, w: &mut World, spec: AssetSpec, i: usize, rho: f64, specs: &[AssetSpec]) -> Outcome {
+        let admin = w.payer();
+        let (mint, token_program) = w.create_mint(spec.decimals, spec.token_2022).await;
+        let var = |s: &AssetSpec| s.daily_vol * s.daily_vol;
+        let mut row: Vec<i64> =
+            (0..i).map(|j| (rho * specs[j].daily_vol * spec.daily_vol * 1e18).round() as i64).collect();
+        row.push((var(&spec) * 1e18).round() as i64);
+        let feed = feed_id(i);
+        let out = w.send(&[register_asset_ix(&admin, self, mint, token_program, register_args(feed, row))], &[]).await;
+        let asset = asset_address(&self.group, &mint);
+        let a = AssetAccounts {
+            index: i as u16,
+            mint,
+            token_program,
+            asset,
+            vault: pda(&[seeds::VAULT, asset.as_ref()]),
+            insurance_vault: pda(&[seeds::INSURANCE, asset.as_ref()]),
+            oracle: Pubkey::new_unique(),
+            feed_id: feed,
+            decimals: spec.decimals,
+        };
+        if out.result.is_ok() {
+            w.set_price(&a, spec.price).await;
+            self.assets.push(a);
+        }
+        out
+    }
+
+    /// A trader with margin account 0 and `amounts[i]` tokens of asset i.
+    pub async fn trader(&self, w: &mut World, amounts: &[u64]) -> Trader {
+        let key = w.funded_keypair().await;
+        let mut tokens = vec![];
+        for (i, a) in self.assets.iter().enumerate() {
+            tokens.push(w.token_account(a, &key.pubkey(), amounts.get(i).copied().unwrap_or(0)).await);
+        }
+        let margin_account = margin_account_address(&self.group, &key.pubkey(), 0);
+        let create = ix(
+            portfolio_margin::accounts::CreateMarginAccount {
+                owner: key.pubkey(),
+                group: self.group,
+                margin_account,
+                system_program: anchor_lang::system_program::ID,
+            },
+            portfolio_margin::instruction::CreateMarginAccount { index: 0 },
+        );
+        w.send(&[create], &[&key]).await.ok();
+        Trader { key, margin_account, tokens }
+    }
+
+    pub fn deposit_ix(&self, t: &Trader, asset: usize, amount: u64) -> anchor_lang::solana_program::instruction::Instruction {
+        self.reduce_risk_ix(t, asset, portfolio_margin::instruction::Deposit { amount })
+    }
+
+    pub fn repay_ix(&self, t: &Trader, asset: usize, amount: u64) -> anchor_lang::solana_program::instruction::Instruction {
+        self.reduce_risk_ix(t, asset, portfolio_margin::instruction::Repay { amount })
+    }
+
+    fn reduce_risk_ix(&self, t: &Trader, asset: usize, data: impl anchor_lang::InstructionData) -> anchor_lang::solana_program::instruction::Instruction {
+        let a = &self.assets[asset];
+        ix(
+            portfolio_margin::accounts::ReduceRisk {
+                owner: t.key.pubkey(),
+                group: self.group,
+                margin_account: t.margin_account,
+                asset: a.asset,
+                vault: a.vault,
+                mint: a.mint,
+                owner_tokens: t.tokens[asset],
+                token_program: a.token_program,
+            },
+            data,
+        )
+    }
+
+    /// Withdraw or borrow with the health accounts of `held` (asset indices in position order).
+    pub fn add_risk_ix(
+        &self,
+        t: &Trader,
+        asset: usize,
+        held: &[usize],
+        data: impl anchor_lang::InstructionData,
+    ) -> anchor_lang::solana_program::instruction::Instruction {
+        let a = &self.assets[asset];
+        let mut metas = portfolio_margin::accounts::AddRisk {
+            owner: t.key.pubkey(),
+            group: self.group,
+            risk_model: self.risk_model,
+            margin_account: t.margin_account,
+            asset: a.asset,
+            vault: a.vault,
+            mint: a.mint,
+            destination: t.tokens[asset],
+            token_program: a.token_program,
+        }
+        .to_account_metas(None);
+        for &h in held {
+            metas.push(anchor_lang::solana_program::instruction::AccountMeta::new_readonly(self.assets[h].asset, false));
+            metas.push(anchor_lang::solana_program::instruction::AccountMeta::new_readonly(self.assets[h].oracle, false));
+        }
+        anchor_lang::solana_program::instruction::Instruction { program_id: portfolio_margin::ID, accounts: metas, data: data.data() }
+    }
+
+    pub fn withdraw_ix(&self, t: &Trader, asset: usize, amount: u64, held: &[usize]) -> anchor_lang::solana_program::instruction::Instruction {
+        self.add_risk_ix(t, asset, held, portfolio_margin::instruction::Withdraw { amount })
+    }
+
+    pub fn borrow_ix(&self, t: &Trader, asset: usize, amount: u64, held: &[usize]) -> anchor_lang::solana_program::instruction::Instruction {
+        self.add_risk_ix(t, asset, held, portfolio_margin::instruction::Borrow { amount })
+    }
+
+    /// The crank for assets `first..first + oracles.len()`.
+    pub fn crank_ix(&self, first: u16, oracles: &[Pubkey]) -> anchor_lang::solana_program::instruction::Instruction {
+        let mut metas = portfolio_margin::accounts::CrankRiskModel { group: self.group, risk_model: self.risk_model }.to_account_metas(None);
+        for o in oracles {
+            metas.push(anchor_lang::solana_program::instruction::AccountMeta::new_readonly(*o, false));
+        }
+        anchor_lang::solana_program::instruction::Instruction {
+            program_id: portfolio_margin::ID,
+            accounts: metas,
+            data: anchor_lang::InstructionData::data(&portfolio_margin::instruction::CrankRiskModel { first_asset: first }),
+        }
+    }
+
+    pub fn oracles(&self) -> Vec<Pubkey> {
+        self.assets.iter().map(|a| a.oracle).collect()
+    }
+}

@@ -1,0 +1,108 @@
+//! The permissionless covariance crank: sampling on schedule, missing prices, order and duplicate
+//! checks, two-phase runs, and margin that rises when the covariance does.
+use portfolio_margin::error::ErrorCode;
+use portfolio_margin::events::{BalanceChanged, OracleUnusable, RiskModelUpdated};
+use portfolio_margin::state::RiskModel;
+use portfolio_margin_tests::*;
+use risk_engine::{tri_index, Fx};
+
+const A: AssetSpec = AssetSpec { decimals: 9, price: 100.0, daily_vol: 0.03, token_2022: false };
+const B: AssetSpec = AssetSpec { decimals: 6, price: 20.0, daily_vol: 0.04, token_2022: false };
+const USD: AssetSpec = AssetSpec { decimals: 6, price: 1.0, daily_vol: 0.001, token_2022: true };
+
+async fn model(w: &mut World, m: &Market) -> RiskModel {
+    w.zero_copy(m.risk_model).await
+}
+
+#[tokio::test]
+async fn crank_samples_once_per_interval_and_a_crash_raises_covariance_and_margin() {
+    let mut w = World::new().await;
+    let m = Market::new(&mut w, &[A, B, USD], 0.5).await;
+    let lender = m.trader(&mut w, &[0, 0, 100_000_000_000]).await;
+    w.send(&[m.deposit_ix(&lender, 2, 50_000_000_000)], &[&lender.key]).await.ok();
+    let t = m.trader(&mut w, &[20_000_000_000, 0, 0]).await;
+    w.send(&[m.deposit_ix(&t, 0, 20_000_000_000)], &[&t.key]).await.ok();
+    w.send(&[m.borrow_ix(&t, 2, 500_000_000, &[0, 2])], &[&t.key]).await.ok();
+
+    // First crank records prices only; a second one right after is too early.
+    let out = w.send(&[m.crank_ix(0, &m.oracles())], &[]).await.ok();
+    println!("crank (3 assets, first sample): {} CU", out.compute_units);
+    let out = w.send(&[m.crank_ix(0, &m.oracles())], &[]).await;
+    assert_eq!(out.custom_error(), Some(u32::from(ErrorCode::SampleTooEarly)));
+
+    let before = model(&mut w, &m).await;
+    let var_before = before.covariance[tri_index(0, 0)].get();
+    // Margin of the account before the crash (a tiny withdraw reports it).
+    let out = w.send(&[m.withdraw_ix(&t, 0, 1, &[0, 2])], &[&t.key]).await.ok();
+    let im_before = Fx::from_bits(out.events::<BalanceChanged>()[0].initial_margin_bits);
+
+    // A day later both volatile assets fall 20%.
+    w.advance_time(86_400).await;
+    w.set_price(&m.assets[0], 80.0).await;
+    w.set_price(&m.assets[1], 16.0).await;
+    w.set_price(&m.assets[2], 1.0).await;
+    let out = w.send(&[m.crank_ix(0, &m.oracles())], &[]).await.ok();
+    println!("crank (3 assets, update): {} CU", out.compute_units);
+    let ev = &out.events::<RiskModelUpdated>()[0];
+    assert_eq!(ev.sample_count, 1);
+    assert_eq!(ev.missing_mask, 0);
+    let after = model(&mut w, &m).await;
+    // Σ00' = 0.94·0.0009 + 0.06·0.04 = 0.003246.
+    let var_after = after.covariance[tri_index(0, 0)].get();
+    assert!((var_after.to_num::<f64>() - (0.94 * 0.0009 + 0.06 * 0.04)).abs() < 1e-9, "{var_after}");
+    assert!(var_after > var_before);
+    let cov01 = after.covariance[tri_index(0, 1)].get().to_num::<f64>();
+    assert!((cov01 - (0.94 * 0.5 * 0.03 * 0.04 + 0.06 * 0.04)).abs() < 1e-9);
+
+    let out = w.send(&[m.withdraw_ix(&t, 0, 1, &[0, 2])], &[&t.key]).await.ok();
+    let im_after = Fx::from_bits(out.events::<BalanceChanged>()[0].initial_margin_bits);
+    // Lower prices shrink the position, yet the margin rises with the volatility (√(Σ'/Σ) ≈ 1.9).
+    assert!(im_after > im_before, "initial margin {im_before} → {im_after}");
+}
+
+#[tokio::test]
+async fn oracles_out_of_order_repeated_or_substituted_are_rejected() {
+    let mut w = World::new().await;
+    let m = Market::new(&mut w, &[A, B], 0.5).await;
+    let o = m.oracles();
+    let out = w.send(&[m.crank_ix(0, &[o[1], o[0]])], &[]).await;
+    assert_eq!(out.custom_error(), Some(u32::from(ErrorCode::OracleFeedMismatch)));
+    let out = w.send(&[m.crank_ix(0, &[o[0], o[0]])], &[]).await;
+    assert_eq!(out.custom_error(), Some(u32::from(ErrorCode::OracleFeedMismatch)));
+    let out = w.send(&[m.crank_ix(1, &[o[1], o[0]])], &[]).await;
+    assert_eq!(out.custom_error(), Some(u32::from(ErrorCode::CrankOrder)));
+    let out = w.send(&[m.crank_ix(0, &[])], &[]).await;
+    assert_eq!(out.custom_error(), Some(u32::from(ErrorCode::CrankOrder)));
+    // Recording asset 0 twice in one sample.
+    w.send(&[m.crank_ix(0, &[o[0]])], &[]).await.ok();
+    let out = w.send(&[m.crank_ix(0, &[o[0]])], &[]).await;
+    assert_eq!(out.custom_error(), Some(u32::from(ErrorCode::CrankOrder)));
+    assert_eq!(model(&mut w, &m).await.last_sample_time, 0, "nothing applied yet");
+}
+
+#[tokio::test]
+async fn two_phase_crank_applies_one_sample_and_stale_oracles_count_as_no_move() {
+    let mut w = World::new().await;
+    let m = Market::new(&mut w, &[A, B], 0.5).await;
+    let o = m.oracles();
+    w.send(&[m.crank_ix(0, &o)], &[]).await.ok();
+    w.advance_time(86_400).await;
+    w.set_price(&m.assets[0], 110.0).await; // B's oracle is now a day old: unusable.
+    let out = w.send(&[m.crank_ix(0, &[o[0]])], &[]).await.ok();
+    assert!(out.events::<RiskModelUpdated>().is_empty(), "phase one only records");
+    let out = w.send(&[m.crank_ix(1, &[o[1]])], &[]).await.ok();
+    let unusable = out.events::<OracleUnusable>();
+    assert_eq!(unusable.len(), 1);
+    assert_eq!(unusable[0].asset_index, 1);
+    let ev = &out.events::<RiskModelUpdated>()[0];
+    assert_eq!(ev.missing_mask, 0b10);
+    let after = model(&mut w, &m).await;
+    assert_eq!(after.sample_count, 1);
+    // B's return was 0: its variance only decayed, and its last price is kept.
+    let var_b = after.covariance[tri_index(1, 1)].get().to_num::<f64>();
+    assert!((var_b - 0.94 * 0.0016).abs() < 1e-9);
+    assert!((after.last_prices[1].get().to_num::<f64>() - 20.0).abs() < 1e-6);
+    // A's return of +10% entered: Σ00 = 0.94·0.0009 + 0.06·0.01.
+    let var_a = after.covariance[tri_index(0, 0)].get().to_num::<f64>();
+    assert!((var_a - (0.94 * 0.0009 + 0.06 * 0.01)).abs() < 1e-9);
+}
