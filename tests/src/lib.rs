@@ -205,3 +205,14 @@ pub fn update_risk_params_ix(admin: &Pubkey, group: Pubkey, params: RiskParamsAr
 pub fn account_layouts_ix() -> Instruction {
     ix(portfolio_margin::accounts::AccountLayouts {}, portfolio_margin::instruction::AccountLayouts {})
 }
+
+/// `ComputeBudgetInstruction::SetComputeUnitLimit(units)` (built by hand: discriminator 2, u32 LE).
+pub fn compute_limit_ix(units: u32) -> Instruction {
+    let mut data = vec![2u8];
+    data.extend_from_slice(&units.to_le_bytes());
+    Instruction {
+        program_id: anchor_lang::prelude::pubkey!("ComputeBudget111111111111111111111111111111"),
+        accounts: vec![],
+        data,
+    }
+}

@@ -199,38 +199,89 @@ fn mul_u128_wide(a: u128, b: u128) -> (u128, u128) {
 }
 
 /// `a·2⁴⁸ / b` on raw bits, rounded toward −∞ (or +∞ when `ceil`).
+///
+/// Long division in as few 128-bit divisions as the divisor allows: the integer part first, then
+/// the 48 fraction bits in chunks as wide as fit above the remainder (one chunk when the divisor is
+/// below 2⁸⁰ bits). 128-bit division is a software routine on SBF, so the count matters.
 fn div_bits(a: i128, b: i128, ceil: bool) -> Option<i128> {
     if b == 0 {
         return None;
     }
     let negative = (a < 0) != (b < 0);
     let (na, nb) = (a.unsigned_abs(), b.unsigned_abs());
-    // Fast path: the shifted numerator fits in 128 bits.
-    let (mut q, rem_nonzero) = if na < (1u128 << (127 - FRAC_BITS)) {
-        let n = na << FRAC_BITS;
-        (n / nb, n % nb != 0)
-    } else {
-        // Long division of (na · 2⁴⁸) by nb, one bit at a time; 176-bit numerator.
-        let (hi, lo) = (na >> (128 - FRAC_BITS), na << FRAC_BITS);
-        let mut rem: u128 = 0;
-        let mut q: u128 = 0;
-        for i in (0..256u32).rev() {
-            let bit = if i >= 128 { (hi >> (i - 128)) & 1 } else { (lo >> i) & 1 };
-            let overflow = rem >> 127 != 0;
-            rem = (rem << 1) | bit;
-            if overflow || rem >= nb {
-                rem = rem.wrapping_sub(nb);
-                if i >= 128 {
-                    return None; // quotient needs more than 128 bits
-                }
-                q |= 1u128 << i;
+    if nb <= u32::MAX as u128 && na.leading_zeros() >= FRAC_BITS + 1 {
+        // Small divisor, numerator·2⁴⁸ fits: one cheap long division.
+        let (q, r) = div_rem_small(na << FRAC_BITS, nb as u32);
+        let q = if r != 0 && (negative != ceil) { q.checked_add(1)? } else { q };
+        return signed_from_magnitude(q, negative);
+    }
+    let mut q = na / nb;
+    let mut r = na - q * nb;
+    if q >> (127 - FRAC_BITS) != 0 {
+        return None; // the result does not fit
+    }
+    let mut remaining = FRAC_BITS;
+    while remaining > 0 {
+        // r < nb, so r << k < 2^128 whenever nb << k does.
+        let k = core::cmp::min(remaining, nb.leading_zeros());
+        if k == 0 {
+            // Divisor ≥ 2^127: one bit at a time.
+            let top = r >> 127;
+            r <<= 1;
+            q <<= 1;
+            if top != 0 || r >= nb {
+                r = r.wrapping_sub(nb);
+                q |= 1;
             }
+            remaining -= 1;
+            continue;
         }
-        (q, rem != 0)
-    };
-    if rem_nonzero && (negative != ceil) {
+        r <<= k;
+        let d = r / nb;
+        r -= d * nb;
+        q = (q << k) | d;
+        remaining -= k;
+    }
+    if r != 0 && (negative != ceil) {
         q = q.checked_add(1)?;
     }
+    signed_from_magnitude(q, negative)
+}
+
+/// `n / d` and `n % d` for a divisor below 2³², by long division in 32-bit digits: four native
+/// 64-bit divisions instead of the 128-bit software division SBF would otherwise call.
+#[inline]
+pub fn div_rem_small(n: u128, d: u32) -> (u128, u32) {
+    debug_assert!(d != 0);
+    let d = d as u64;
+    let mut q: u128 = 0;
+    let mut r: u64 = 0;
+    for shift in [96u32, 64, 32, 0] {
+        let digit = ((n >> shift) as u64) & 0xffff_ffff;
+        let cur = (r << 32) | digit;
+        let qd = cur / d;
+        r = cur - qd * d;
+        q |= (qd as u128) << shift;
+    }
+    (q, r as u32)
+}
+
+/// `n · 2^shift / 10^exp` rounded toward −∞ (or +∞ when `ceil`), for `exp ≤ 13`, as raw bits:
+/// `10^exp = 2^exp · 5^exp` and `5^13 < 2³²`, so one small division suffices.
+pub fn scale_by_pow10(n: i128, shift: u32, exp: u32, ceil: bool) -> Option<i128> {
+    if exp > 13 {
+        return None;
+    }
+    let negative = n < 0;
+    let mag = n.unsigned_abs();
+    // mag · 2^(shift − exp) / 5^exp, keeping every bit: shift ≥ exp here.
+    let up = shift.checked_sub(exp)?;
+    if up >= 128 || (up > 0 && mag.leading_zeros() <= up) {
+        return None;
+    }
+    let (q, r) = div_rem_small(mag << up, 5u32.pow(exp));
+    let round_up = r != 0 && (negative != ceil);
+    let q = if round_up { q.checked_add(1)? } else { q };
     signed_from_magnitude(q, negative)
 }
 
@@ -265,10 +316,16 @@ pub fn fx_from_int(v: i128) -> MathResult<Fx> {
     Fx::checked_from_num(v).ok_or_else(|| err(MathOp::Convert))
 }
 
-/// `numerator / denominator` as [`Fx`], rounded toward −∞.
+/// `numerator / denominator` as [`Fx`], rounded toward −∞ (one integer division).
 #[track_caller]
 pub fn fx_ratio(numerator: i128, denominator: i128) -> MathResult<Fx> {
-    fx_from_int(numerator)?.div_floor(fx_from_int(denominator)?)
+    if denominator == 0 {
+        return Err(err(MathOp::Div));
+    }
+    let shifted = numerator.checked_mul(1i128 << FRAC_BITS).ok_or_else(|| err(MathOp::Convert))?;
+    let (n, d) = if denominator < 0 { (shifted.checked_neg(), -denominator) } else { (Some(shifted), denominator) };
+    let n = n.ok_or_else(|| err(MathOp::Neg))?;
+    Ok(Fx::from_bits(n.div_euclid(d)))
 }
 
 /// `10^exp` as an integer (exp ≤ 30).

@@ -1,7 +1,7 @@
 //! Prices and exposures: oracle prices to fixed point, confidence-biased valuation, token amounts
 //! to USD. Equity is rounded down: every value here rounds toward −∞ (a liability gets more negative).
 use crate::error::{RiskError, RiskResult};
-use crate::fixed_point::{fx_from_int, pow10, Fx, FxExt, FRAC_BITS};
+use crate::fixed_point::{fx_from_int, pow10, scale_by_pow10, Fx, FxExt, FRAC_BITS};
 
 /// `mantissa × 10^exponent` as [`Fx`], rounded down (`round_up = false`) or up. Exact whenever the
 /// value is representable; no floating point is involved.
@@ -12,7 +12,11 @@ pub fn price_from_oracle(mantissa: i64, exponent: i32, round_up: bool) -> RiskRe
         let v = m.checked_mul(scale).ok_or(RiskError::InvalidParameter { name: "price", reason: "too large" })?;
         return Ok(fx_from_int(v)?);
     }
-    let div = pow10(exponent.unsigned_abs())?;
+    let exp = exponent.unsigned_abs();
+    if let Some(bits) = scale_by_pow10(m, FRAC_BITS, exp, round_up) {
+        return Ok(Fx::from_bits(bits));
+    }
+    let div = pow10(exp)?;
     // mantissa · 2^48 fits in i128 for any i64 mantissa.
     let num = m << FRAC_BITS;
     let q = num.div_euclid(div);
@@ -38,6 +42,9 @@ pub fn token_value(amount_native: i128, decimals: u8, price: Fx) -> RiskResult<F
 
 /// Native amount as whole tokens (`amount / 10^decimals`), rounded toward −∞.
 pub fn native_to_tokens_floor(amount_native: i128, decimals: u8) -> RiskResult<Fx> {
+    if let Some(bits) = scale_by_pow10(amount_native, FRAC_BITS, decimals as u32, false) {
+        return Ok(Fx::from_bits(bits));
+    }
     let bits = amount_native
         .checked_mul(1i128 << FRAC_BITS)
         .ok_or(RiskError::InvalidParameter { name: "amount", reason: "too large for fixed point" })?;

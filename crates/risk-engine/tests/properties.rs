@@ -196,3 +196,58 @@ proptest! {
         }
     }
 }
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 2000, ..ProptestConfig::default() })]
+
+    /// Our chunked long division agrees with the `fixed` crate within one ULP over the whole range,
+    /// and floor/ceil bracket the quotient.
+    #[test]
+    fn division_matches_fixed_crate(a in any::<i128>(), b in any::<i128>(), shift_a in 0u32..127, shift_b in 0u32..127) {
+        use risk_engine::FxExt;
+        let a = Fx::from_bits(a >> shift_a);
+        let b = Fx::from_bits(b >> shift_b);
+        prop_assume!(b != Fx::ZERO);
+        match (a.div_floor(b), a.checked_div(b)) {
+            (Ok(ours), Some(theirs)) => {
+                prop_assert!((ours.to_bits() - theirs.to_bits()).abs() <= 1, "{a} / {b}: {ours} vs {theirs}");
+                let up = a.div_ceil(b).unwrap();
+                prop_assert!(up.to_bits() - ours.to_bits() <= 1 && up >= ours);
+            }
+            (Err(_), None) => {}
+            (Ok(ours), None) => prop_assert!(false, "{a} / {b}: we returned {ours}, fixed overflowed"),
+            (Err(e), Some(theirs)) => prop_assert!(theirs.to_bits().abs() >= i128::MAX - 1, "{a} / {b}: {e} but fixed gives {theirs}"),
+        }
+    }
+
+    /// Multiplication likewise (fast 64-bit path and the 256-bit path).
+    #[test]
+    fn multiplication_matches_fixed_crate(a in any::<i128>(), b in any::<i128>(), shift_a in 0u32..127, shift_b in 0u32..127) {
+        use risk_engine::FxExt;
+        let a = Fx::from_bits(a >> shift_a);
+        let b = Fx::from_bits(b >> shift_b);
+        match (a.mul_floor(b), a.checked_mul(b)) {
+            (Ok(ours), Some(theirs)) => prop_assert!((ours.to_bits() - theirs.to_bits()).abs() <= 1),
+            (Err(_), None) => {}
+            (ours, theirs) => prop_assert!(false, "{a} × {b}: {ours:?} vs {theirs:?}"),
+        }
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 3000, ..ProptestConfig::default() })]
+
+    /// The small-divisor path of the valuation agrees with plain i128 floor division.
+    #[test]
+    fn token_values_match_plain_division(amount in any::<i64>(), decimals in 0u8..=13, mantissa in any::<i64>(), expo in -13i32..=0) {
+        use risk_engine::valuation::{native_to_tokens_floor, price_from_oracle};
+        let want = ((amount as i128) << 48).div_euclid(10i128.pow(decimals as u32));
+        prop_assert_eq!(native_to_tokens_floor(amount as i128, decimals).unwrap().to_bits(), want);
+        let num = (mantissa as i128) << 48;
+        let d = 10i128.pow(expo.unsigned_abs());
+        let floor = num.div_euclid(d);
+        let ceil = if num.rem_euclid(d) == 0 { floor } else { floor + 1 };
+        prop_assert_eq!(price_from_oracle(mantissa, expo, false).unwrap().to_bits(), floor);
+        prop_assert_eq!(price_from_oracle(mantissa, expo, true).unwrap().to_bits(), ceil);
+    }
+}

@@ -1,26 +1,93 @@
-//! Prints the compute units of every instruction in the real SBF VM (solana-program-test 4.2.2).
-//! Run: scripts/bench (builds the .so first) — the table goes into BENCHMARKS.md.
+//! Prints the compute units of every instruction in the real SBF VM (solana-program-test 4.2.2),
+//! including the margin check at 1, 8 and 16 positions and the crank at 32 assets.
+//! Run: `bash scripts/bench` — the table goes into BENCHMARKS.md.
 use portfolio_margin_tests::*;
+
+const VOLATILE: AssetSpec = AssetSpec { decimals: 9, price: 10.0, daily_vol: 0.04, token_2022: false };
+const STABLE: AssetSpec = AssetSpec { decimals: 6, price: 1.0, daily_vol: 0.001, token_2022: false };
+
+struct Table(Vec<(String, Outcome)>);
+
+impl Table {
+    fn row(&mut self, name: impl Into<String>, out: Outcome) {
+        if let Err(e) = &out.result {
+            eprintln!("{}: failed {e:?}\n{}", name.into(), out.logs.join("\n"));
+            std::process::exit(1);
+        }
+        self.0.push((name.into(), out));
+    }
+}
 
 #[tokio::main]
 async fn main() {
     let mut w = World::new().await;
+    let mut t = Table(vec![]);
     let admin = w.payer();
-    let group = group_address(&admin, 1);
-    let mut rows: Vec<(&str, Outcome)> = vec![];
-    rows.push(("create_group", w.send(&[create_group_ix(&admin, &admin, 1, admin, default_params())], &[]).await));
-    rows.push(("update_risk_params", w.send(&[update_risk_params_ix(&admin, group, default_params())], &[]).await));
-    let mut bad = default_params();
-    bad.lambda_e9 = 1_000_000_000;
-    rows.push(("update_risk_params (rejected: λ = 1)", w.send(&[update_risk_params_ix(&admin, group, bad)], &[]).await));
-    rows.push(("account_layouts", w.simulate(&[account_layouts_ix()]).await));
-    println!("| instruction | CU | result |");
-    println!("| --- | --: | --- |");
-    for (name, out) in rows {
-        let status = match &out.result {
-            Ok(()) => "ok".to_string(),
-            Err(_) => format!("error {}", out.custom_error().map(|c| c.to_string()).unwrap_or_else(|| "?".into())),
-        };
-        println!("| {name} | {} | {status} |", out.compute_units);
+
+    // Admin instructions.
+    let group = group_address(&admin, 9);
+    t.row("create_group", w.send(&[create_group_ix(&admin, &admin, 9, admin, default_params())], &[]).await);
+    t.row("update_risk_params", w.send(&[update_risk_params_ix(&admin, group, default_params())], &[]).await);
+    t.row("account_layouts", w.simulate(&[account_layouts_ix()]).await);
+
+    // A 32-asset market: 31 volatile assets and a stablecoin (index 31).
+    let mut specs: Vec<AssetSpec> = (0..31).map(|i| AssetSpec { price: 10.0 + i as f64, ..VOLATILE }).collect();
+    specs.push(STABLE);
+    let m = Market::new(&mut w, &specs[..1], 0.3).await;
+    let mut m = m;
+    for (i, spec) in specs.iter().enumerate().skip(1) {
+        let out = m.add_asset(&mut w, *spec, i, 0.3, &specs).await;
+        if i == 31 {
+            t.row("register_asset (32nd asset)", out);
+        } else {
+            eprintln!("register_asset index {i}: {} CU {:?}", out.compute_units, out.result);
+            if out.result.is_err() { std::process::exit(1); }
+        }
+    }
+    let oracles = m.oracles();
+    t.row("crank_risk_model, 32 assets, first sample (prices only)", w.send(&[compute_limit_ix(1_400_000), m.crank_ix(0, &oracles)], &[]).await);
+    w.advance_time(86_400).await;
+    for (i, a) in m.assets.clone().iter().enumerate() {
+        w.set_price(a, specs[i].price * if i % 2 == 0 { 0.95 } else { 1.03 }).await;
+    }
+    t.row("crank_risk_model, 32 assets, EWMA update", w.send(&[compute_limit_ix(1_400_000), m.crank_ix(0, &oracles)], &[]).await);
+    w.advance_time(86_400).await;
+    for (i, a) in m.assets.clone().iter().enumerate() {
+        w.set_price(a, specs[i].price).await;
+    }
+    t.row("crank_risk_model, two-phase: assets 0..16", w.send(&[compute_limit_ix(1_400_000), m.crank_ix(0, &oracles[..16])], &[]).await);
+    t.row("crank_risk_model, two-phase: assets 16..32 + apply", w.send(&[compute_limit_ix(1_400_000), m.crank_ix(16, &oracles[16..])], &[]).await);
+
+    // Liquidity in the stablecoin, then one trader growing to 8 and 16 positions.
+    let mut amounts = vec![0u64; 32];
+    amounts[31] = 1_000_000_000_000;
+    let lender = m.trader(&mut w, &amounts).await;
+    w.send(&[m.deposit_ix(&lender, 31, 500_000_000_000)], &[&lender.key]).await.ok();
+    let trader = m.trader(&mut w, &[100_000_000_000; 31]).await;
+
+    t.row("deposit (1st position)", w.send(&[m.deposit_ix(&trader, 0, 50_000_000_000)], &[&trader.key]).await);
+    t.row("withdraw, 1 position", w.send(&[m.withdraw_ix(&trader, 0, 1_000_000, &[0])], &[&trader.key]).await);
+    for i in 1..7 {
+        w.send(&[m.deposit_ix(&trader, i, 50_000_000_000)], &[&trader.key]).await.ok();
+    }
+    let mut held: Vec<usize> = (0..7).collect();
+    held.push(31);
+    t.row("borrow, 8 positions (opens the 8th)", w.send(&[m.borrow_ix(&trader, 31, 100_000_000, &held)], &[&trader.key]).await);
+    t.row("deposit, 8 positions", w.send(&[m.deposit_ix(&trader, 3, 1_000_000)], &[&trader.key]).await);
+    t.row("withdraw, 8 positions", w.send(&[m.withdraw_ix(&trader, 3, 1_000_000, &held)], &[&trader.key]).await);
+    t.row("repay, 8 positions", w.send(&[m.repay_ix(&trader, 31, 1_000_000)], &[&trader.key]).await);
+    for i in 7..15 {
+        w.send(&[m.deposit_ix(&trader, i, 50_000_000_000)], &[&trader.key]).await.ok();
+    }
+    let mut held16: Vec<usize> = (0..7).collect();
+    held16.push(31);
+    held16.extend(7..15);
+    t.row("borrow, 16 positions", w.send(&[m.borrow_ix(&trader, 31, 100_000_000, &held16)], &[&trader.key]).await);
+    t.row("withdraw, 16 positions", w.send(&[m.withdraw_ix(&trader, 3, 1_000_000, &held16)], &[&trader.key]).await);
+
+    println!("| instruction | CU |");
+    println!("| --- | --: |");
+    for (name, out) in &t.0 {
+        println!("| {name} | {} |", out.compute_units);
     }
 }
