@@ -214,9 +214,14 @@ impl Market {
     /// Group (admin = payer, daily parameters), risk model, and `specs` registered with a
     /// bootstrap covariance of correlation `rho` between every pair, prices published now.
     pub async fn new(w: &mut World, specs: &[AssetSpec], rho: f64) -> Market {
+        Self::with_group_id(w, 0, specs, rho).await
+    }
+
+    /// Like [`Market::new`] for group number `group_id` of the payer.
+    pub async fn with_group_id(w: &mut World, group_id: u32, specs: &[AssetSpec], rho: f64) -> Market {
         let admin = w.payer();
-        w.send(&[create_group_ix(&admin, &admin, 0, admin, default_params())], &[]).await.ok();
-        let group = group_address(&admin, 0);
+        w.send(&[create_group_ix(&admin, &admin, group_id, admin, default_params())], &[]).await.ok();
+        let group = group_address(&admin, group_id);
         let model = Keypair::new();
         let rent = w.ctx.banks_client.get_rent().await.unwrap();
         let space = RiskModel::SPACE;

@@ -84,6 +84,18 @@ async fn main() {
     t.row("borrow, 16 positions", w.send(&[m.borrow_ix(&trader, 31, 100_000_000, &held16)], &[&trader.key]).await);
     t.row("withdraw, 16 positions", w.send(&[m.withdraw_ix(&trader, 3, 1_000_000, &held16)], &[&trader.key]).await);
 
+    use portfolio_margin::state::{Asset, Group, MarginAccount, RiskModel};
+    println!("| account | bytes (with discriminator) |");
+    println!("| --- | --: |");
+    for (name, size) in [
+        ("Group", Group::SPACE),
+        ("Asset", Asset::SPACE),
+        ("MarginAccount (16 positions)", MarginAccount::SPACE),
+        ("RiskModel (64 assets)", RiskModel::SPACE),
+    ] {
+        println!("| {name} | {size} |");
+    }
+    println!();
     println!("| instruction | CU |");
     println!("| --- | --: |");
     for (name, out) in &t.0 {

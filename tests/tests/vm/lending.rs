@@ -240,3 +240,74 @@ async fn register_asset_validates_the_bootstrap_covariance() {
     let out = m.add_asset(&mut w, USDC, 1, 0.3, &[SOL, USDC]).await;
     out.ok();
 }
+
+#[tokio::test]
+async fn admin_only_and_one_time_setup_instructions_reject_intruders() {
+    let mut w = World::new().await;
+    let mut m = Market::new(&mut w, &[SOL], 0.0).await;
+    let intruder = w.funded_keypair().await;
+    // register_asset by someone other than the admin.
+    let (mint, program) = w.create_mint(6, false).await;
+    let reg = register_asset_ix(&intruder.pubkey(), &m, mint, program, register_args(feed_id(1), vec![0, 1_000_000_000_000]));
+    let out = w.send(&[reg], &[&intruder]).await;
+    assert_eq!(out.custom_error(), Some(AnchorError::ConstraintHasOne as u32));
+    assert!(w.account_data(asset_address(&m.group, &mint)).await.is_none());
+    // register_asset with an account that is not a risk model, then another group's risk model.
+    let own_model = m.risk_model;
+    m.risk_model = m.assets[0].asset;
+    let reg = register_asset_ix(&w.payer(), &m, mint, program, register_args(feed_id(1), vec![0, 1_000_000_000_000]));
+    let out = w.send(&[reg], &[]).await;
+    assert_eq!(out.custom_error(), Some(AnchorError::AccountDiscriminatorMismatch as u32));
+    let other = Market::with_group_id(&mut w, 1, &[], 0.0).await;
+    m.risk_model = other.risk_model;
+    let reg = register_asset_ix(&w.payer(), &m, mint, program, register_args(feed_id(1), vec![0, 1_000_000_000_000]));
+    let out = w.send(&[reg], &[]).await;
+    assert_eq!(out.custom_error(), Some(u32::from(ErrorCode::WrongRiskModel)));
+    m.risk_model = own_model;
+    // A second risk model for the same group.
+    let admin = w.payer();
+    let model = solana_keypair::Keypair::new();
+    let rent = w.ctx.banks_client.get_rent().await.unwrap();
+    let space = portfolio_margin::state::RiskModel::SPACE;
+    let ixs = [
+        anchor_lang::solana_program::system_instruction::create_account(&admin, &model.pubkey(), rent.minimum_balance(space), space as u64, &portfolio_margin::ID),
+        ix(
+            portfolio_margin::accounts::CreateRiskModel { admin, group: m.group, risk_model: model.pubkey() },
+            portfolio_margin::instruction::CreateRiskModel {},
+        ),
+    ];
+    let out = w.send(&ixs, &[&model]).await;
+    assert_eq!(out.custom_error(), Some(u32::from(ErrorCode::RiskModelAlreadySet)));
+    // Covariance row of the wrong length.
+    let reg = register_asset_ix(&admin, &m, mint, program, register_args(feed_id(1), vec![1_000_000_000_000]));
+    let out = w.send(&[reg], &[]).await;
+    assert_eq!(out.custom_error(), Some(u32::from(ErrorCode::CovarianceRowLength)));
+    // A margin account PDA of someone else.
+    let victim = solana_keypair::Keypair::new().pubkey();
+    let create = ix(
+        portfolio_margin::accounts::CreateMarginAccount {
+            owner: intruder.pubkey(),
+            group: m.group,
+            margin_account: margin_account_address(&m.group, &victim, 0),
+            system_program: anchor_lang::system_program::ID,
+        },
+        portfolio_margin::instruction::CreateMarginAccount { index: 0 },
+    );
+    let out = w.send(&[create], &[&intruder]).await;
+    assert_eq!(out.custom_error(), Some(AnchorError::ConstraintSeeds as u32));
+}
+
+#[tokio::test]
+async fn crank_rejects_a_risk_model_of_another_group() {
+    let mut w = World::new().await;
+    let m = Market::new(&mut w, &[SOL], 0.0).await;
+    let other = Market::with_group_id(&mut w, 1, &[SOL], 0.0).await;
+    let mut crank = m.crank_ix(0, &m.oracles());
+    crank.accounts[1].pubkey = other.risk_model;
+    let out = w.send(&[crank], &[]).await;
+    assert_eq!(out.custom_error(), Some(u32::from(ErrorCode::WrongRiskModel)));
+    let mut crank = m.crank_ix(0, &m.oracles());
+    crank.accounts[1].pubkey = m.assets[0].asset;
+    let out = w.send(&[crank], &[]).await;
+    assert_eq!(out.custom_error(), Some(anchor_lang::error::ErrorCode::AccountDiscriminatorMismatch as u32));
+}
