@@ -19,7 +19,11 @@ use clap::{Args, Parser, Subcommand};
 use risk_engine::Fx;
 
 #[derive(Parser)]
-#[command(name = "keeper", version, about = "Portfolio-margin keeper: risk model, backtests and (soon) crank, liquidator, inspector")]
+#[command(
+    name = "keeper",
+    version,
+    about = "Portfolio-margin keeper: risk model, backtests and (soon) crank, liquidator, inspector"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -169,7 +173,11 @@ fn main() -> Result<()> {
                     for b in &report.books {
                         println!(
                             "  {:<28} | {:>4} {:>6.2} | {:>4} {:>6.2}",
-                            b.label, b.model.breaches, b.model.mean_margin_pct, b.baseline.breaches, b.baseline.mean_margin_pct
+                            b.label,
+                            b.model.breaches,
+                            b.model.mean_margin_pct,
+                            b.baseline.breaches,
+                            b.baseline.mean_margin_pct
                         );
                     }
                 }

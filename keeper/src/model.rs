@@ -102,7 +102,11 @@ pub fn run(table: &PriceTable, lambda: f64, check_f64: bool) -> Result<ModelOutp
             (0..n)
                 .map(|j| {
                     let d = volatility[i] * volatility[j];
-                    if d > 0.0 { covariance[i][j] / d } else { 0.0 }
+                    if d > 0.0 {
+                        covariance[i][j] / d
+                    } else {
+                        0.0
+                    }
                 })
                 .collect()
         })
@@ -142,7 +146,8 @@ mod tests {
         // Prices 100 → 110 → 99: returns 0.1 and −0.1. λ = 0.5, Σ₀ = 0:
         // after 1: 0.5·0.01 = 0.005; after 2: 0.5·0.005 + 0.5·0.01 = 0.0075.
         let mut f = tempfile::NamedTempFile::new().unwrap();
-        f.write_all(b"timestamp_utc,X\n2020-01-01T00:00:00Z,100\n2020-01-02T00:00:00Z,110\n2020-01-03T00:00:00Z,99\n").unwrap();
+        f.write_all(b"timestamp_utc,X\n2020-01-01T00:00:00Z,100\n2020-01-02T00:00:00Z,110\n2020-01-03T00:00:00Z,99\n")
+            .unwrap();
         let t = PriceTable::load(f.path(), &Selection::default()).unwrap();
         let out = run(&t, 0.5, true).unwrap();
         assert_eq!(out.samples, 2);

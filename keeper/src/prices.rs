@@ -38,10 +38,9 @@ impl PriceTable {
         let assets: Vec<String> = if sel.assets.is_empty() { all.clone() } else { sel.assets.clone() };
         let mut columns = Vec::with_capacity(assets.len());
         for a in &assets {
-            let idx = all
-                .iter()
-                .position(|h| h.eq_ignore_ascii_case(a))
-                .with_context(|| format!("asset `{a}` is not a column of {} (have: {})", path.display(), all.join(",")))?;
+            let idx = all.iter().position(|h| h.eq_ignore_ascii_case(a)).with_context(|| {
+                format!("asset `{a}` is not a column of {} (have: {})", path.display(), all.join(","))
+            })?;
             columns.push(idx + 1);
         }
         let start = sel.start.clone();
@@ -94,11 +93,8 @@ impl PriceTable {
 
     /// Median spacing of the rows in seconds (86,400 for daily data); used as the sample interval.
     pub fn sample_interval_seconds(&self) -> f64 {
-        let mut gaps: Vec<i64> = self
-            .timestamps
-            .windows(2)
-            .filter_map(|w| Some(parse_epoch(&w[1])? - parse_epoch(&w[0])?))
-            .collect();
+        let mut gaps: Vec<i64> =
+            self.timestamps.windows(2).filter_map(|w| Some(parse_epoch(&w[1])? - parse_epoch(&w[0])?)).collect();
         if gaps.is_empty() {
             return 86_400.0;
         }
@@ -141,7 +137,8 @@ mod tests {
     #[test]
     fn rows_with_a_missing_selected_asset_are_skipped() {
         let f = csv("timestamp_utc,A,B\n2020-01-01T00:00:00Z,1,\n2020-01-02T00:00:00Z,2,10\n2020-01-03T00:00:00Z,3,\n2020-01-04T00:00:00Z,4,12\n");
-        let t = PriceTable::load(f.path(), &Selection { assets: vec!["B".into(), "A".into()], ..Default::default() }).unwrap();
+        let t = PriceTable::load(f.path(), &Selection { assets: vec!["B".into(), "A".into()], ..Default::default() })
+            .unwrap();
         assert_eq!(t.assets, vec!["B", "A"]);
         assert_eq!(t.prices, vec![vec![10.0, 2.0], vec![12.0, 4.0]]);
         let only_a = PriceTable::load(f.path(), &Selection { assets: vec!["A".into()], ..Default::default() }).unwrap();

@@ -95,7 +95,9 @@ fn backtest_table_names_every_family_and_stress_window() {
         .unwrap();
     assert!(out.status.success());
     let text = String::from_utf8_lossy(&out.stdout);
-    for needle in ["single", "long/short pair", "hedged pair", "random", "LUNA/UST", "FTX", "worst breach days", "kupiec p"] {
+    for needle in
+        ["single", "long/short pair", "hedged pair", "random", "LUNA/UST", "FTX", "worst breach days", "kupiec p"]
+    {
         assert!(text.contains(needle), "missing `{needle}` in:\n{text}");
     }
 }

@@ -6,7 +6,10 @@
 //! solana-program-test 4.2.2's are the same type, and both use solana-instruction 3.4.
 use std::path::PathBuf;
 
-use anchor_lang::{prelude::Pubkey, solana_program::instruction::Instruction, AnchorDeserialize, Discriminator, InstructionData, ToAccountMetas};
+use anchor_lang::{
+    prelude::Pubkey, solana_program::instruction::Instruction, AnchorDeserialize, Discriminator, InstructionData,
+    ToAccountMetas,
+};
 use base64::Engine as _;
 use solana_instruction_error::InstructionError;
 use solana_keypair::Keypair;
@@ -28,7 +31,10 @@ pub fn deploy_dir() -> PathBuf {
 
 /// A ProgramTest that runs `portfolio_margin.so` in the SBF VM (never a native build).
 pub fn program_test() -> ProgramTest {
-    let dir = std::env::var("BPF_OUT_DIR").or_else(|_| std::env::var("SBF_OUT_DIR")).map(PathBuf::from).unwrap_or_else(|_| deploy_dir());
+    let dir = std::env::var("BPF_OUT_DIR")
+        .or_else(|_| std::env::var("SBF_OUT_DIR"))
+        .map(PathBuf::from)
+        .unwrap_or_else(|_| deploy_dir());
     assert!(
         dir.join("portfolio_margin.so").is_file(),
         "{}/portfolio_margin.so not found: run scripts/build-sbf first",
@@ -187,7 +193,13 @@ pub fn default_params() -> RiskParamsArgs {
 }
 
 /// `create_group` signed by `admin` (the group PDA is derived from `seed_admin`).
-pub fn create_group_ix(admin: &Pubkey, seed_admin: &Pubkey, group_id: u32, risk_authority: Pubkey, params: RiskParamsArgs) -> Instruction {
+pub fn create_group_ix(
+    admin: &Pubkey,
+    seed_admin: &Pubkey,
+    group_id: u32,
+    risk_authority: Pubkey,
+    params: RiskParamsArgs,
+) -> Instruction {
     ix(
         portfolio_margin::accounts::CreateGroup {
             admin: *admin,
@@ -199,7 +211,10 @@ pub fn create_group_ix(admin: &Pubkey, seed_admin: &Pubkey, group_id: u32, risk_
 }
 
 pub fn update_risk_params_ix(admin: &Pubkey, group: Pubkey, params: RiskParamsArgs) -> Instruction {
-    ix(portfolio_margin::accounts::UpdateRiskParams { admin: *admin, group }, portfolio_margin::instruction::UpdateRiskParams { params })
+    ix(
+        portfolio_margin::accounts::UpdateRiskParams { admin: *admin, group },
+        portfolio_margin::instruction::UpdateRiskParams { params },
+    )
 }
 
 pub fn account_layouts_ix() -> Instruction {

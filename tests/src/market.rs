@@ -62,7 +62,13 @@ pub fn feed_id(index: usize) -> [u8; 32] {
 }
 
 /// PriceUpdateV2 account data (discriminator + borsh), as the Pyth receiver would write it.
-pub fn price_update_data(feed: [u8; 32], price: f64, conf: f64, publish_time: i64, level: VerificationLevel) -> Vec<u8> {
+pub fn price_update_data(
+    feed: [u8; 32],
+    price: f64,
+    conf: f64,
+    publish_time: i64,
+    level: VerificationLevel,
+) -> Vec<u8> {
     let scale = 10f64.powi(-PRICE_EXPONENT);
     let update = PriceUpdateV2 {
         write_authority: Pubkey::new_unique(),
@@ -140,16 +146,23 @@ impl World {
         let payer = self.payer();
         let (init, mint_to) = if a.token_program == spl_token_2022::ID {
             (
-                spl_token_2022::instruction::initialize_account3(&a.token_program, &account.pubkey(), &a.mint, owner).unwrap(),
-                spl_token_2022::instruction::mint_to(&a.token_program, &a.mint, &account.pubkey(), &payer, &[], amount).unwrap(),
+                spl_token_2022::instruction::initialize_account3(&a.token_program, &account.pubkey(), &a.mint, owner)
+                    .unwrap(),
+                spl_token_2022::instruction::mint_to(&a.token_program, &a.mint, &account.pubkey(), &payer, &[], amount)
+                    .unwrap(),
             )
         } else {
             (
-                spl_token::instruction::initialize_account3(&a.token_program, &account.pubkey(), &a.mint, owner).unwrap(),
-                spl_token::instruction::mint_to(&a.token_program, &a.mint, &account.pubkey(), &payer, &[], amount).unwrap(),
+                spl_token::instruction::initialize_account3(&a.token_program, &account.pubkey(), &a.mint, owner)
+                    .unwrap(),
+                spl_token::instruction::mint_to(&a.token_program, &a.mint, &account.pubkey(), &payer, &[], amount)
+                    .unwrap(),
             )
         };
-        let mut ixs = vec![create_account(&payer, &account.pubkey(), rent.minimum_balance(len), len as u64, &a.token_program), init];
+        let mut ixs = vec![
+            create_account(&payer, &account.pubkey(), rent.minimum_balance(len), len as u64, &a.token_program),
+            init,
+        ];
         if amount > 0 {
             ixs.push(mint_to);
         }
@@ -180,7 +193,13 @@ pub fn register_args(feed: [u8; 32], cov_row_e18: Vec<i64>) -> RegisterAssetArgs
     }
 }
 
-pub fn register_asset_ix(admin: &Pubkey, market: &Market, mint: Pubkey, token_program: Pubkey, args: RegisterAssetArgs) -> anchor_lang::solana_program::instruction::Instruction {
+pub fn register_asset_ix(
+    admin: &Pubkey,
+    market: &Market,
+    mint: Pubkey,
+    token_program: Pubkey,
+    args: RegisterAssetArgs,
+) -> anchor_lang::solana_program::instruction::Instruction {
     let asset = asset_address(&market.group, &mint);
     ix(
         portfolio_margin::accounts::RegisterAsset {
@@ -241,7 +260,14 @@ impl Market {
     }
 
     /// Registers asset `i` of `specs` (covariances with the earlier ones from `rho`).
-    pub async fn add_asset(&mut self, w: &mut World, spec: AssetSpec, i: usize, rho: f64, specs: &[AssetSpec]) -> Outcome {
+    pub async fn add_asset(
+        &mut self,
+        w: &mut World,
+        spec: AssetSpec,
+        i: usize,
+        rho: f64,
+        specs: &[AssetSpec],
+    ) -> Outcome {
         let admin = w.payer();
         let (mint, token_program) = w.create_mint(spec.decimals, spec.token_2022).await;
         let var = |s: &AssetSpec| s.daily_vol * s.daily_vol;
@@ -290,15 +316,30 @@ impl Market {
         Trader { key, margin_account, tokens }
     }
 
-    pub fn deposit_ix(&self, t: &Trader, asset: usize, amount: u64) -> anchor_lang::solana_program::instruction::Instruction {
+    pub fn deposit_ix(
+        &self,
+        t: &Trader,
+        asset: usize,
+        amount: u64,
+    ) -> anchor_lang::solana_program::instruction::Instruction {
         self.reduce_risk_ix(t, asset, portfolio_margin::instruction::Deposit { amount })
     }
 
-    pub fn repay_ix(&self, t: &Trader, asset: usize, amount: u64) -> anchor_lang::solana_program::instruction::Instruction {
+    pub fn repay_ix(
+        &self,
+        t: &Trader,
+        asset: usize,
+        amount: u64,
+    ) -> anchor_lang::solana_program::instruction::Instruction {
         self.reduce_risk_ix(t, asset, portfolio_margin::instruction::Repay { amount })
     }
 
-    fn reduce_risk_ix(&self, t: &Trader, asset: usize, data: impl anchor_lang::InstructionData) -> anchor_lang::solana_program::instruction::Instruction {
+    fn reduce_risk_ix(
+        &self,
+        t: &Trader,
+        asset: usize,
+        data: impl anchor_lang::InstructionData,
+    ) -> anchor_lang::solana_program::instruction::Instruction {
         let a = &self.assets[asset];
         ix(
             portfolio_margin::accounts::ReduceRisk {
@@ -337,30 +378,53 @@ impl Market {
         }
         .to_account_metas(None);
         for &h in held {
-            metas.push(anchor_lang::solana_program::instruction::AccountMeta::new_readonly(self.assets[h].asset, false));
-            metas.push(anchor_lang::solana_program::instruction::AccountMeta::new_readonly(self.assets[h].oracle, false));
+            metas
+                .push(anchor_lang::solana_program::instruction::AccountMeta::new_readonly(self.assets[h].asset, false));
+            metas.push(anchor_lang::solana_program::instruction::AccountMeta::new_readonly(
+                self.assets[h].oracle,
+                false,
+            ));
         }
-        anchor_lang::solana_program::instruction::Instruction { program_id: portfolio_margin::ID, accounts: metas, data: data.data() }
+        anchor_lang::solana_program::instruction::Instruction {
+            program_id: portfolio_margin::ID,
+            accounts: metas,
+            data: data.data(),
+        }
     }
 
-    pub fn withdraw_ix(&self, t: &Trader, asset: usize, amount: u64, held: &[usize]) -> anchor_lang::solana_program::instruction::Instruction {
+    pub fn withdraw_ix(
+        &self,
+        t: &Trader,
+        asset: usize,
+        amount: u64,
+        held: &[usize],
+    ) -> anchor_lang::solana_program::instruction::Instruction {
         self.add_risk_ix(t, asset, held, portfolio_margin::instruction::Withdraw { amount })
     }
 
-    pub fn borrow_ix(&self, t: &Trader, asset: usize, amount: u64, held: &[usize]) -> anchor_lang::solana_program::instruction::Instruction {
+    pub fn borrow_ix(
+        &self,
+        t: &Trader,
+        asset: usize,
+        amount: u64,
+        held: &[usize],
+    ) -> anchor_lang::solana_program::instruction::Instruction {
         self.add_risk_ix(t, asset, held, portfolio_margin::instruction::Borrow { amount })
     }
 
     /// The crank for assets `first..first + oracles.len()`.
     pub fn crank_ix(&self, first: u16, oracles: &[Pubkey]) -> anchor_lang::solana_program::instruction::Instruction {
-        let mut metas = portfolio_margin::accounts::CrankRiskModel { group: self.group, risk_model: self.risk_model }.to_account_metas(None);
+        let mut metas = portfolio_margin::accounts::CrankRiskModel { group: self.group, risk_model: self.risk_model }
+            .to_account_metas(None);
         for o in oracles {
             metas.push(anchor_lang::solana_program::instruction::AccountMeta::new_readonly(*o, false));
         }
         anchor_lang::solana_program::instruction::Instruction {
             program_id: portfolio_margin::ID,
             accounts: metas,
-            data: anchor_lang::InstructionData::data(&portfolio_margin::instruction::CrankRiskModel { first_asset: first }),
+            data: anchor_lang::InstructionData::data(&portfolio_margin::instruction::CrankRiskModel {
+                first_asset: first,
+            }),
         }
     }
 

@@ -48,10 +48,9 @@ impl fmt::Display for RiskError {
             RiskError::NonPositiveVariance { asset } => {
                 write!(f, "variance of asset {asset} must be greater than zero")
             }
-            RiskError::CorrelationOutOfBounds { i, j } => write!(
-                f,
-                "covariance of assets {i} and {j} implies |correlation| > 1 (cov² > var·var)"
-            ),
+            RiskError::CorrelationOutOfBounds { i, j } => {
+                write!(f, "covariance of assets {i} and {j} implies |correlation| > 1 (cov² > var·var)")
+            }
             RiskError::NotPositiveSemidefinite { pivot } => {
                 write!(f, "covariance matrix is not positive semidefinite (pivot {pivot} < 0)")
             }

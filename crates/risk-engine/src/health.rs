@@ -85,8 +85,22 @@ mod tests {
         // 10 tokens of asset 0 at $100 (conf $1, k = 1 → valued at $99) and -500 USDC-like at $1.
         let cov = OwnedMatrix::from_dense(2, &[fx(0.0004), fx(0.0), fx(0.0), fx(0.000001)]).unwrap();
         let holdings = [
-            Holding { asset: 0, amount: 10_000_000_000, decimals: 9, price: fx(100.0), conf: fx(1.0), floor_rate: fx(0.02) },
-            Holding { asset: 1, amount: -500_000_000, decimals: 6, price: fx(1.0), conf: Fx::ZERO, floor_rate: fx(0.01) },
+            Holding {
+                asset: 0,
+                amount: 10_000_000_000,
+                decimals: 9,
+                price: fx(100.0),
+                conf: fx(1.0),
+                floor_rate: fx(0.02),
+            },
+            Holding {
+                asset: 1,
+                amount: -500_000_000,
+                decimals: 6,
+                price: fx(1.0),
+                conf: Fx::ZERO,
+                floor_rate: fx(0.01),
+            },
             Holding { asset: 1, amount: 0, decimals: 6, price: fx(1.0), conf: Fx::ZERO, floor_rate: fx(0.01) },
         ];
         let h = book_health(&cov, &holdings[..2], Fx::ONE, &MarginParams::daily_defaults()).unwrap();

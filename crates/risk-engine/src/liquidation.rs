@@ -227,7 +227,9 @@ pub fn plan_liquidation<C: CovarianceSource>(
     let peak = if ev.target_at(hi)? >= ev.target_at(lo)? { hi } else { lo };
     let peak_health = ev.target_at(peak)?;
     if peak == 0 || peak_health <= health_before {
-        return Err(RiskError::InvalidLiquidation("repaying this liability with this collateral does not improve health"));
+        return Err(RiskError::InvalidLiquidation(
+            "repaying this liability with this collateral does not improve health",
+        ));
     }
 
     // Smallest x on the rising side that reaches the target.
@@ -270,8 +272,22 @@ mod tests {
         // Asset 0: volatile collateral (σ = 5%/day), asset 1: a stablecoin liability.
         let cov = OwnedMatrix::from_dense(2, &[fx(0.0025), fx(0.0), fx(0.0), fx(0.00000001)]).unwrap();
         let holdings = [
-            Holding { asset: 0, amount: 100_000_000_000, decimals: 9, price: fx(100.0), conf: Fx::ZERO, floor_rate: fx(0.01) },
-            Holding { asset: 1, amount: -9_000_000_000, decimals: 6, price: fx(1.0), conf: Fx::ZERO, floor_rate: fx(0.01) },
+            Holding {
+                asset: 0,
+                amount: 100_000_000_000,
+                decimals: 9,
+                price: fx(100.0),
+                conf: Fx::ZERO,
+                floor_rate: fx(0.01),
+            },
+            Holding {
+                asset: 1,
+                amount: -9_000_000_000,
+                decimals: 6,
+                price: fx(1.0),
+                conf: Fx::ZERO,
+                floor_rate: fx(0.01),
+            },
         ];
         let mut mp = MarginParams::daily_defaults();
         mp.joint_move_sigmas = Fx::ZERO;

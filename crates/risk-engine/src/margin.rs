@@ -245,9 +245,8 @@ pub fn margin<C: CovarianceSource>(
     let correlation_spike = z_sqrt_s.mul_ceil(spike_variance.sqrt_ceil()?)?;
 
     let one_minus_beta = Fx::ONE.sub_checked(params.breakdown_beta)?;
-    let breakdown_variance = m2.mul_ceil(
-        one_minus_beta.mul_ceil(q.variance)?.add_checked(params.breakdown_beta.mul_ceil(q.diagonal)?)?,
-    )?;
+    let breakdown_variance =
+        m2.mul_ceil(one_minus_beta.mul_ceil(q.variance)?.add_checked(params.breakdown_beta.mul_ceil(q.diagonal)?)?)?;
     let correlation_breakdown = z_sqrt_s.mul_ceil(breakdown_variance.sqrt_ceil()?)?;
 
     let joint_move = params.joint_move_sigmas.mul_ceil(sqrt_s)?.mul_ceil(q.joint_sigma)?;
@@ -354,10 +353,7 @@ mod tests {
         assert!((f(b.maintenance) - 400.0).abs() < 1e-6);
         assert!((f(b.initial) - 600.0).abs() < 1e-6);
         // With one asset the three variance terms coincide; rounding pads decide which one "binds".
-        assert!(matches!(
-            b.binding,
-            MarginTerm::Var | MarginTerm::CorrelationSpike | MarginTerm::CorrelationBreakdown
-        ));
+        assert!(matches!(b.binding, MarginTerm::Var | MarginTerm::CorrelationSpike | MarginTerm::CorrelationBreakdown));
         assert!(b.var >= fx(400.0), "rounded up");
     }
 
@@ -392,10 +388,7 @@ mod tests {
     fn bad_books_are_rejected() {
         let m = two_assets();
         assert_eq!(margin(&m, &[pos(2, 1.0)], &params()), Err(RiskError::AssetOutOfRange { asset: 2, dim: 2 }));
-        assert_eq!(
-            margin(&m, &[pos(1, 1.0), pos(1, 2.0)], &params()),
-            Err(RiskError::DuplicatePosition { asset: 1 })
-        );
+        assert_eq!(margin(&m, &[pos(1, 1.0), pos(1, 2.0)], &params()), Err(RiskError::DuplicatePosition { asset: 1 }));
     }
 
     #[test]

@@ -58,10 +58,10 @@ pub fn usd_to_native_floor(value: Fx, decimals: u8, price: Fx) -> RiskResult<i12
     }
     let tokens = value.div_floor(price)?;
     // tokens · 10^decimals, floor, as an integer.
-    let scaled = tokens.to_bits().checked_mul(pow10(decimals as u32)?).ok_or(RiskError::InvalidParameter {
-        name: "amount",
-        reason: "too large for fixed point",
-    })?;
+    let scaled = tokens
+        .to_bits()
+        .checked_mul(pow10(decimals as u32)?)
+        .ok_or(RiskError::InvalidParameter { name: "amount", reason: "too large for fixed point" })?;
     Ok(scaled >> FRAC_BITS)
 }
 
@@ -87,7 +87,10 @@ mod tests {
         assert_eq!(hi - lo, Fx::from_bits(1));
         assert!(lo.to_num::<f64>() <= 65_432.10 && hi.to_num::<f64>() >= 65_432.10);
         assert_eq!(price_from_oracle(15, 3, false).unwrap(), fx(15_000.0));
-        assert_eq!(price_from_oracle(1, -1, true).unwrap() - price_from_oracle(1, -1, false).unwrap(), Fx::from_bits(1));
+        assert_eq!(
+            price_from_oracle(1, -1, true).unwrap() - price_from_oracle(1, -1, false).unwrap(),
+            Fx::from_bits(1)
+        );
         assert_eq!(price_from_oracle(25, -2, false).unwrap(), fx(0.25));
         assert_eq!(price_from_oracle(25, -2, true).unwrap(), fx(0.25), "exact values are not bumped");
     }

@@ -230,7 +230,12 @@ pub fn run(table: &PriceTable, cfg: &BacktestConfig, progress: bool) -> Result<B
     let n = table.assets.len();
     let h = cfg.horizon_rows.max(1);
     if table.rows() < cfg.burn_in + h + 2 {
-        bail!("need more than {} rows (burn-in {} + horizon {h}); have {}", cfg.burn_in + h + 1, cfg.burn_in, table.rows());
+        bail!(
+            "need more than {} rows (burn-in {} + horizon {h}); have {}",
+            cfg.burn_in + h + 1,
+            cfg.burn_in,
+            table.rows()
+        );
     }
     cfg.margin.validate().map_err(|e| anyhow::anyhow!("{e}"))?;
     let mut params = cfg.margin;
@@ -264,12 +269,21 @@ pub fn run(table: &PriceTable, cfg: &BacktestConfig, progress: bool) -> Result<B
     let mut windows: BTreeMap<String, BreachWindow> = BTreeMap::new();
     let mut stress: Vec<StressWindow> = STRESS_WINDOWS
         .iter()
-        .map(|&(name, from, to)| StressWindow { name, from, to, observations: 0, model_breaches: 0, baseline_breaches: 0 })
+        .map(|&(name, from, to)| StressWindow {
+            name,
+            from,
+            to,
+            observations: 0,
+            model_breaches: 0,
+            baseline_breaches: 0,
+        })
         .collect();
 
     let last_t = table.rows() - 1 - h;
     let bar = if progress { ProgressBar::new((last_t + 1 - cfg.burn_in) as u64) } else { ProgressBar::hidden() };
-    bar.set_style(ProgressStyle::with_template("{msg} [{bar:40}] {pos}/{len} days ({eta})").unwrap().progress_chars("=> "));
+    bar.set_style(
+        ProgressStyle::with_template("{msg} [{bar:40}] {pos}/{len} days ({eta})").unwrap().progress_chars("=> "),
+    );
     bar.set_message("backtest");
     let mut positions = Vec::with_capacity(n);
     for t in cfg.burn_in..=last_t {
@@ -290,7 +304,8 @@ pub fn run(table: &PriceTable, cfg: &BacktestConfig, progress: bool) -> Result<B
             for &(a, w) in &book.exposures {
                 positions.push(PositionRisk { asset: a, exposure: Fx::from_num(w), floor_rate: floor[a] });
             }
-            let m = margin(&model.matrix, &positions, &params).map_err(|e| anyhow::anyhow!("{} at {}: {e}", book.label, loss_date))?;
+            let m = margin(&model.matrix, &positions, &params)
+                .map_err(|e| anyhow::anyhow!("{} at {}: {e}", book.label, loss_date))?;
             let mm: f64 = m.maintenance.to_num();
             let loss: f64 = -book
                 .exposures
@@ -308,7 +323,8 @@ pub fn run(table: &PriceTable, cfg: &BacktestConfig, progress: bool) -> Result<B
                     (model.matrix.cov(i, j).to_num(), model.matrix.cov(i, i).to_num(), model.matrix.cov(j, j).to_num());
                 vi > 0.0 && vj > 0.0 && cij / (vi * vj).sqrt() >= cfg.hedge_correlation
             };
-            let families: &[Family] = if hedged { &[Family::Pair, Family::HedgedPair] } else { std::slice::from_ref(&book.family) };
+            let families: &[Family] =
+                if hedged { &[Family::Pair, Family::HedgedPair] } else { std::slice::from_ref(&book.family) };
             for &fam in families {
                 fam_model.entry(fam).or_default().add(mm, loss);
                 fam_base.entry(fam).or_default().add(baseline, loss);

@@ -6,12 +6,27 @@ use super::BacktestReport;
 pub fn render(r: &BacktestReport) -> String {
     let mut s = String::new();
     let p = &r.parameters;
-    let _ = writeln!(s, "Backtest of maintenance margin, {} .. {} ({} days), assets {}", r.first_margined, r.last_loss_date, r.steps, r.assets.join(","));
+    let _ = writeln!(
+        s,
+        "Backtest of maintenance margin, {} .. {} ({} days), assets {}",
+        r.first_margined,
+        r.last_loss_date,
+        r.steps,
+        r.assets.join(",")
+    );
     let _ = writeln!(
         s,
         "model: EWMA λ={} z={:.3} horizon={}d α={} β={} m={} c={} floor={}/{} (stable) · baseline: {}",
-        p.lambda, p.z, p.horizon_rows, p.spike_alpha, p.breakdown_beta, p.stress_vol_multiplier, p.joint_move_sigmas,
-        p.floor_rate, p.floor_rate_stable, p.baseline.source
+        p.lambda,
+        p.z,
+        p.horizon_rows,
+        p.spike_alpha,
+        p.breakdown_beta,
+        p.stress_vol_multiplier,
+        p.joint_move_sigmas,
+        p.floor_rate,
+        p.floor_rate_stable,
+        p.baseline.source
     );
     let _ = writeln!(
         s,
@@ -24,7 +39,20 @@ pub fn render(r: &BacktestReport) -> String {
     let _ = writeln!(
         s,
         "{:<16} {:>5} | {:>8} {:>6} {:>7} {:>8} {:>7} {:>9} | {:>6} {:>7} {:>8} {:>7} {:>9} | {:>7}",
-        "family", "books", "obs", "model", "rate%", "kupiec p", "margin%", "books ok", "static", "rate%", "kupiec p", "margin%", "books ok", "saving%"
+        "family",
+        "books",
+        "obs",
+        "model",
+        "rate%",
+        "kupiec p",
+        "margin%",
+        "books ok",
+        "static",
+        "rate%",
+        "kupiec p",
+        "margin%",
+        "books ok",
+        "saving%"
     );
     for f in &r.families {
         let _ = writeln!(
@@ -90,5 +118,9 @@ pub fn render(r: &BacktestReport) -> String {
 }
 
 fn band(ok: usize, books: usize) -> String {
-    if books == 0 { "-".to_string() } else { format!("{ok}/{books}") }
+    if books == 0 {
+        "-".to_string()
+    } else {
+        format!("{ok}/{books}")
+    }
 }

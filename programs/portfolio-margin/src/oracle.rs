@@ -72,7 +72,12 @@ pub fn read_price<'info>(
 }
 
 /// Like [`read_price`], but an unusable price is an error naming why.
-pub fn require_price<'info>(info: &'info AccountInfo<'info>, feed_id: &[u8; 32], now: i64, params: &RiskParams) -> Result<OraclePrice> {
+pub fn require_price<'info>(
+    info: &'info AccountInfo<'info>,
+    feed_id: &[u8; 32],
+    now: i64,
+    params: &RiskParams,
+) -> Result<OraclePrice> {
     match read_price(info, feed_id, now, params)? {
         Ok(p) => Ok(p),
         Err(why) => {

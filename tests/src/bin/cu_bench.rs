@@ -44,18 +44,30 @@ async fn main() {
         }
     }
     let oracles = m.oracles();
-    t.row("crank_risk_model, 32 assets, first sample (prices only)", w.send(&[compute_limit_ix(1_400_000), m.crank_ix(0, &oracles)], &[]).await);
+    t.row(
+        "crank_risk_model, 32 assets, first sample (prices only)",
+        w.send(&[compute_limit_ix(1_400_000), m.crank_ix(0, &oracles)], &[]).await,
+    );
     w.advance_time(86_400).await;
     for (i, a) in m.assets.clone().iter().enumerate() {
         w.set_price(a, specs[i].price * if i % 2 == 0 { 0.95 } else { 1.03 }).await;
     }
-    t.row("crank_risk_model, 32 assets, EWMA update", w.send(&[compute_limit_ix(1_400_000), m.crank_ix(0, &oracles)], &[]).await);
+    t.row(
+        "crank_risk_model, 32 assets, EWMA update",
+        w.send(&[compute_limit_ix(1_400_000), m.crank_ix(0, &oracles)], &[]).await,
+    );
     w.advance_time(86_400).await;
     for (i, a) in m.assets.clone().iter().enumerate() {
         w.set_price(a, specs[i].price).await;
     }
-    t.row("crank_risk_model, two-phase: assets 0..16", w.send(&[compute_limit_ix(1_400_000), m.crank_ix(0, &oracles[..16])], &[]).await);
-    t.row("crank_risk_model, two-phase: assets 16..32 + apply", w.send(&[compute_limit_ix(1_400_000), m.crank_ix(16, &oracles[16..])], &[]).await);
+    t.row(
+        "crank_risk_model, two-phase: assets 0..16",
+        w.send(&[compute_limit_ix(1_400_000), m.crank_ix(0, &oracles[..16])], &[]).await,
+    );
+    t.row(
+        "crank_risk_model, two-phase: assets 16..32 + apply",
+        w.send(&[compute_limit_ix(1_400_000), m.crank_ix(16, &oracles[16..])], &[]).await,
+    );
 
     // Liquidity in the stablecoin, then one trader growing to 8 and 16 positions.
     let mut amounts = vec![0u64; 32];
@@ -71,7 +83,10 @@ async fn main() {
     }
     let mut held: Vec<usize> = (0..7).collect();
     held.push(31);
-    t.row("borrow, 8 positions (opens the 8th)", w.send(&[m.borrow_ix(&trader, 31, 100_000_000, &held)], &[&trader.key]).await);
+    t.row(
+        "borrow, 8 positions (opens the 8th)",
+        w.send(&[m.borrow_ix(&trader, 31, 100_000_000, &held)], &[&trader.key]).await,
+    );
     t.row("deposit, 8 positions", w.send(&[m.deposit_ix(&trader, 3, 1_000_000)], &[&trader.key]).await);
     t.row("withdraw, 8 positions", w.send(&[m.withdraw_ix(&trader, 3, 1_000_000, &held)], &[&trader.key]).await);
     t.row("repay, 8 positions", w.send(&[m.repay_ix(&trader, 31, 1_000_000)], &[&trader.key]).await);

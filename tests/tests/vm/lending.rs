@@ -24,7 +24,15 @@ async fn setup() -> (World, Market, Trader) {
 /// Every balance a rejection must leave unchanged.
 async fn snapshot(w: &mut World, m: &Market, t: &Trader) -> Vec<Vec<u8>> {
     let mut out = vec![];
-    for key in [t.margin_account, m.assets[0].asset, m.assets[1].asset, m.assets[0].vault, m.assets[1].vault, t.tokens[0], t.tokens[1]] {
+    for key in [
+        t.margin_account,
+        m.assets[0].asset,
+        m.assets[1].asset,
+        m.assets[0].vault,
+        m.assets[1].vault,
+        t.tokens[0],
+        t.tokens[1],
+    ] {
         out.push(w.account_data(key).await.unwrap_or_default());
     }
     out
@@ -120,17 +128,38 @@ async fn stale_wide_and_substituted_oracles_block_borrowing_but_not_deposits() {
     // Wide confidence (5% > 2% limit).
     let now = w.clock().await.unix_timestamp;
     let a0 = m.assets[0];
-    w.set_oracle(a0.oracle, price_update_data(a0.feed_id, 100.0, 5.0, now, pyth_solana_receiver_sdk::price_update::VerificationLevel::Full));
+    w.set_oracle(
+        a0.oracle,
+        price_update_data(a0.feed_id, 100.0, 5.0, now, pyth_solana_receiver_sdk::price_update::VerificationLevel::Full),
+    );
     let out = w.send(&[m.borrow_ix(&t, 1, 1_000_000, &[0, 1])], &[&t.key]).await;
     assert_eq!(out.custom_error(), Some(u32::from(ErrorCode::OracleConfidenceTooWide)));
 
     // Partially verified.
-    w.set_oracle(a0.oracle, price_update_data(a0.feed_id, 100.0, 0.1, now, pyth_solana_receiver_sdk::price_update::VerificationLevel::Partial { num_signatures: 5 }));
+    w.set_oracle(
+        a0.oracle,
+        price_update_data(
+            a0.feed_id,
+            100.0,
+            0.1,
+            now,
+            pyth_solana_receiver_sdk::price_update::VerificationLevel::Partial { num_signatures: 5 },
+        ),
+    );
     let out = w.send(&[m.borrow_ix(&t, 1, 1_000_000, &[0, 1])], &[&t.key]).await;
     assert_eq!(out.custom_error(), Some(u32::from(ErrorCode::OracleNotFullyVerified)));
 
     // Stale: published 61 s ago with a 60 s limit.
-    w.set_oracle(a0.oracle, price_update_data(a0.feed_id, 100.0, 0.1, now - 61, pyth_solana_receiver_sdk::price_update::VerificationLevel::Full));
+    w.set_oracle(
+        a0.oracle,
+        price_update_data(
+            a0.feed_id,
+            100.0,
+            0.1,
+            now - 61,
+            pyth_solana_receiver_sdk::price_update::VerificationLevel::Full,
+        ),
+    );
     let out = w.send(&[m.borrow_ix(&t, 1, 1_000_000, &[0, 1])], &[&t.key]).await;
     assert_eq!(out.custom_error(), Some(u32::from(ErrorCode::OracleStale)));
     assert_eq!(snapshot(&mut w, &m, &t).await, before);
@@ -248,7 +277,8 @@ async fn admin_only_and_one_time_setup_instructions_reject_intruders() {
     let intruder = w.funded_keypair().await;
     // register_asset by someone other than the admin.
     let (mint, program) = w.create_mint(6, false).await;
-    let reg = register_asset_ix(&intruder.pubkey(), &m, mint, program, register_args(feed_id(1), vec![0, 1_000_000_000_000]));
+    let reg =
+        register_asset_ix(&intruder.pubkey(), &m, mint, program, register_args(feed_id(1), vec![0, 1_000_000_000_000]));
     let out = w.send(&[reg], &[&intruder]).await;
     assert_eq!(out.custom_error(), Some(AnchorError::ConstraintHasOne as u32));
     assert!(w.account_data(asset_address(&m.group, &mint)).await.is_none());
@@ -270,7 +300,13 @@ async fn admin_only_and_one_time_setup_instructions_reject_intruders() {
     let rent = w.ctx.banks_client.get_rent().await.unwrap();
     let space = portfolio_margin::state::RiskModel::SPACE;
     let ixs = [
-        anchor_lang::solana_program::system_instruction::create_account(&admin, &model.pubkey(), rent.minimum_balance(space), space as u64, &portfolio_margin::ID),
+        anchor_lang::solana_program::system_instruction::create_account(
+            &admin,
+            &model.pubkey(),
+            rent.minimum_balance(space),
+            space as u64,
+            &portfolio_margin::ID,
+        ),
         ix(
             portfolio_margin::accounts::CreateRiskModel { admin, group: m.group, risk_model: model.pubkey() },
             portfolio_margin::instruction::CreateRiskModel {},

@@ -29,12 +29,6 @@ pub fn handler(ctx: Context<CreateGroup>, group_id: u32, risk_authority: Pubkey,
     group.group_id = group_id;
     group.bump = ctx.bumps.group;
     group.created_at = Clock::get()?.unix_timestamp;
-    emit!(GroupCreated {
-        group: ctx.accounts.group.key(),
-        admin: group.admin,
-        risk_authority,
-        group_id,
-        params: args,
-    });
+    emit!(GroupCreated { group: ctx.accounts.group.key(), admin: group.admin, risk_authority, group_id, params: args });
     Ok(())
 }

@@ -58,7 +58,12 @@ pub fn handler<'info>(ctx: Context<'info, CrankRiskModel<'info>>, first_asset: u
             Ok(p) => model.pending_prices[i].set(p.price),
             Err(why) => {
                 model.pending_missing |= bit;
-                emit!(OracleUnusable { group: group_key, asset_index: i as u16, oracle: info.key(), reason: why as u8 });
+                emit!(OracleUnusable {
+                    group: group_key,
+                    asset_index: i as u16,
+                    oracle: info.key(),
+                    reason: why as u8
+                });
             }
         }
         model.pending_mask |= bit;
@@ -85,9 +90,8 @@ fn apply_sample(model: &mut RiskModel, n: usize, lambda: Fx) -> Result<()> {
     }
     // Heap, not stack: 64 × 16-byte values would fill an SBF stack frame.
     let mut last: Vec<Fx> = model.last_prices[..n].iter().map(|p| p.get()).collect();
-    let observed: Vec<Option<Fx>> = (0..n)
-        .map(|i| (model.pending_missing & (1u64 << i) == 0).then(|| model.pending_prices[i].get()))
-        .collect();
+    let observed: Vec<Option<Fx>> =
+        (0..n).map(|i| (model.pending_missing & (1u64 << i) == 0).then(|| model.pending_prices[i].get())).collect();
     let mut returns = vec![Fx::ZERO; n];
     sample_returns(&mut last, &observed, &mut returns).map_err(overflow)?;
     let first_sample = model.last_sample_time == 0;

@@ -51,9 +51,8 @@ pub struct AddRisk<'info> {
 pub fn accrue(asset: &mut Asset, asset_key: Pubkey, now: i64) -> Result<()> {
     let mut pool = asset.pool();
     let before = pool.last_accrual;
-    let a = pool
-        .accrue(now, &asset.curve(), asset.protocol_share.get())
-        .map_err(|_| error!(ErrorCode::MathOverflow))?;
+    let a =
+        pool.accrue(now, &asset.curve(), asset.protocol_share.get()).map_err(|_| error!(ErrorCode::MathOverflow))?;
     asset.set_pool(&pool);
     if a.interest > Fx::ZERO {
         emit!(InterestAccrued {

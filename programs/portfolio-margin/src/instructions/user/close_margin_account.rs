@@ -17,6 +17,10 @@ pub fn handler(ctx: Context<CloseMarginAccount>) -> Result<()> {
     if acc.active_count() != 0 {
         return err!(ErrorCode::AccountNotEmpty);
     }
-    emit!(MarginAccountClosed { group: acc.group, owner: acc.owner, margin_account: ctx.accounts.margin_account.key() });
+    emit!(MarginAccountClosed {
+        group: acc.group,
+        owner: acc.owner,
+        margin_account: ctx.accounts.margin_account.key()
+    });
     Ok(())
 }

@@ -35,7 +35,8 @@ pub fn handler(ctx: Context<ReduceRisk>, amount: u64) -> Result<()> {
         } else {
             pool.repay_shares_for(amount).map_err(|_| error!(ErrorCode::MathOverflow))?.min(owed_shares)
         };
-        pool.borrow_shares = pool.borrow_shares.sub_checked(burned).map_err(|_| error!(ErrorCode::MathOverflow))?.max(Fx::ZERO);
+        pool.borrow_shares =
+            pool.borrow_shares.sub_checked(burned).map_err(|_| error!(ErrorCode::MathOverflow))?.max(Fx::ZERO);
         let after = shares.add_checked(burned).map_err(|_| error!(ErrorCode::MathOverflow))?;
         acc.positions[slot].shares.set(after);
         acc.close_empty();
