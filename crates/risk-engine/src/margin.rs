@@ -13,10 +13,13 @@
 //! Both stress matrices are convex mixes of PSD matrices, so the stress variances are ≥ 0 whenever Σ
 //! is PSD; only the k(k+1)/2 entries of held assets are read.
 //!
+//! Scaling: the quadratic forms are computed on `w' = w / 2^e` with `Σ|w'| < 1` (an exact shift), so
+//! every product stays in the cheap 64-bit multiply whatever the book's size, then scaled back.
+//!
 //! Rounding: every computed term is an upper bound of the same term in exact arithmetic on the same
-//! stored Σ. Products round toward −∞ while summing, so each quadratic form gets a proven pad
-//! (`2k(G+k)` ULPs for V, `(G+k)` ULPs for the diagonal part and for `|Σ w_i σ_i|`, with G the gross
-//! exposure), and every later multiply and square root rounds up.
+//! stored Σ. Products round toward −∞ while summing and `w'` is truncated, so each quadratic form
+//! gets a proven pad in scaled ULPs (`2k(k+1) + 2Mk + 1` for V, with M the largest held variance;
+//! see `quadratic_parts`), and every later multiply and square root rounds up.
 use alloc::vec::Vec;
 
 use crate::covariance::CovarianceSource;
@@ -153,13 +156,6 @@ impl MarginBreakdown {
     }
 }
 
-/// `ceil(count · x)` ULPs as an [`Fx`]: the rounding pad for `count` operations on values of size x.
-fn ulp_pad(x: Fx, count: usize) -> RiskResult<Fx> {
-    let bits = x.to_bits().checked_mul(count as i128).ok_or(RiskError::Math(overflow()))?;
-    let pad = (bits + (1i128 << FRAC_BITS) - 1) >> FRAC_BITS;
-    Ok(Fx::from_bits(pad.max(1)))
-}
-
 #[track_caller]
 fn overflow() -> crate::fixed_point::MathError {
     crate::fixed_point::MathError { op: crate::fixed_point::MathOp::Mul, location: core::panic::Location::caller() }
@@ -196,28 +192,53 @@ fn quadratic_parts<C: CovarianceSource>(cov: &C, positions: &[PositionRisk]) -> 
     let k = positions.len();
     let mut gross = Fx::ZERO;
     let mut floor = Fx::ZERO;
+    for p in positions {
+        let abs = p.exposure.abs();
+        gross = gross.add_checked(abs)?;
+        floor = floor.add_checked(abs.mul_ceil(p.floor_rate)?)?;
+    }
+    // Work on w' = w / 2^e with |w'| summing below 1, so every product takes the cheap 64-bit path
+    // whatever the book's size; the quadratic forms scale back by 2^2e (exact shifts).
+    let e = (128 - gross.to_bits().leading_zeros()).saturating_sub(FRAC_BITS);
     let mut diagonal = Fx::ZERO;
     let mut off_diagonal = Fx::ZERO;
     let mut joint = Fx::ZERO;
+    let mut max_var = Fx::ZERO;
     for (a, pa) in positions.iter().enumerate() {
-        let wa = pa.exposure;
-        let abs = wa.abs();
-        gross = gross.add_checked(abs)?;
-        floor = floor.add_checked(abs.mul_ceil(pa.floor_rate)?)?;
+        let wa = Fx::from_bits(pa.exposure.to_bits() >> e);
+        let var = cov.cov(pa.asset, pa.asset);
+        max_var = max_var.max(var);
         joint = joint.add_checked(wa.mul_floor(cov.vol(pa.asset)?)?)?;
-        let t = wa.mul_floor(cov.cov(pa.asset, pa.asset).mul_floor(wa)?)?;
-        diagonal = diagonal.add_checked(t)?;
+        diagonal = diagonal.add_checked(wa.mul_floor(var.mul_floor(wa)?)?)?;
         let mut row = Fx::ZERO;
         for pb in &positions[a + 1..] {
-            row = row.add_checked(cov.cov(pa.asset, pb.asset).mul_floor(pb.exposure)?)?;
+            let wb = Fx::from_bits(pb.exposure.to_bits() >> e);
+            row = row.add_checked(cov.cov(pa.asset, pb.asset).mul_floor(wb)?)?;
         }
         off_diagonal = off_diagonal.add_checked(wa.mul_floor(row)?.mul_int(2)?)?;
     }
-    let g_plus_k = gross.add_checked(Fx::from_num(k))?;
-    let variance = diagonal.add_checked(off_diagonal)?.add_checked(ulp_pad(g_plus_k, 2 * k)?)?.max(Fx::ZERO);
-    let diagonal = diagonal.add_checked(ulp_pad(g_plus_k, 1)?)?.max(Fx::ZERO);
-    let joint_sigma = joint.abs().add_checked(ulp_pad(g_plus_k, 1)?)?;
+    // Pads in scaled units (ULPs), with G' < 1 and M = max held variance (|Σ_ij| ≤ M):
+    // rounding of the products, 2k(G'+k) for V and (G'+k) for the diagonal and for Σw'σ; and the
+    // truncation w' = ⌊w/2^e⌋ (each off by < 1 ULP): ≤ 2Mk + 1 for V, 2M + 1 for the diagonal,
+    // k(M+1) for Σw'σ (σ ≤ M + 1).
+    let m = crate::fixed_point::ceil_to_int(max_var).max(1) as usize;
+    let kk = k + 1;
+    let pad_v = Fx::from_bits((2 * k * kk + 2 * m * k + 1) as i128);
+    let pad_d = Fx::from_bits((kk + 2 * m + 1) as i128);
+    let pad_j = Fx::from_bits((kk + k * (m + 1)) as i128);
+    let variance = unscale(diagonal.add_checked(off_diagonal)?.add_checked(pad_v)?.max(Fx::ZERO), 2 * e)?;
+    let diagonal = unscale(diagonal.add_checked(pad_d)?.max(Fx::ZERO), 2 * e)?;
+    let joint_sigma = unscale(joint.abs().add_checked(pad_j)?, e)?;
     Ok(QuadraticParts { variance, diagonal, joint_sigma, gross, floor })
+}
+
+/// `x · 2^shift` (exact), or an overflow error.
+fn unscale(x: Fx, shift: u32) -> RiskResult<Fx> {
+    let bits = x.to_bits();
+    if shift > 0 && (shift >= 127 || bits.unsigned_abs().leading_zeros() <= shift) {
+        return Err(RiskError::Math(overflow()));
+    }
+    Ok(Fx::from_bits(bits << shift))
 }
 
 /// Maintenance and initial margin of a book, with every term.

@@ -74,29 +74,30 @@ async fn main() {
     amounts[31] = 1_000_000_000_000;
     let lender = m.trader(&mut w, &amounts).await;
     w.send(&[m.deposit_ix(&lender, 31, 500_000_000_000)], &[&lender.key]).await.ok();
-    let trader = m.trader(&mut w, &[100_000_000_000; 31]).await;
+    // Realistic sizes: 5,000 tokens at $10–$40 per position ($50k–$200k), a $100k borrow.
+    let trader = m.trader(&mut w, &[10_000_000_000_000; 31]).await;
 
-    t.row("deposit (1st position)", w.send(&[m.deposit_ix(&trader, 0, 50_000_000_000)], &[&trader.key]).await);
+    t.row("deposit (1st position)", w.send(&[m.deposit_ix(&trader, 0, 5_000_000_000_000)], &[&trader.key]).await);
     t.row("withdraw, 1 position", w.send(&[m.withdraw_ix(&trader, 0, 1_000_000, &[0])], &[&trader.key]).await);
     for i in 1..7 {
-        w.send(&[m.deposit_ix(&trader, i, 50_000_000_000)], &[&trader.key]).await.ok();
+        w.send(&[m.deposit_ix(&trader, i, 5_000_000_000_000)], &[&trader.key]).await.ok();
     }
     let mut held: Vec<usize> = (0..7).collect();
     held.push(31);
     t.row(
         "borrow, 8 positions (opens the 8th)",
-        w.send(&[m.borrow_ix(&trader, 31, 100_000_000, &held)], &[&trader.key]).await,
+        w.send(&[m.borrow_ix(&trader, 31, 100_000_000_000, &held)], &[&trader.key]).await,
     );
     t.row("deposit, 8 positions", w.send(&[m.deposit_ix(&trader, 3, 1_000_000)], &[&trader.key]).await);
     t.row("withdraw, 8 positions", w.send(&[m.withdraw_ix(&trader, 3, 1_000_000, &held)], &[&trader.key]).await);
     t.row("repay, 8 positions", w.send(&[m.repay_ix(&trader, 31, 1_000_000)], &[&trader.key]).await);
     for i in 7..15 {
-        w.send(&[m.deposit_ix(&trader, i, 50_000_000_000)], &[&trader.key]).await.ok();
+        w.send(&[m.deposit_ix(&trader, i, 5_000_000_000_000)], &[&trader.key]).await.ok();
     }
     let mut held16: Vec<usize> = (0..7).collect();
     held16.push(31);
     held16.extend(7..15);
-    t.row("borrow, 16 positions", w.send(&[m.borrow_ix(&trader, 31, 100_000_000, &held16)], &[&trader.key]).await);
+    t.row("borrow, 16 positions", w.send(&[m.borrow_ix(&trader, 31, 100_000_000_000, &held16)], &[&trader.key]).await);
     t.row("withdraw, 16 positions", w.send(&[m.withdraw_ix(&trader, 3, 1_000_000, &held16)], &[&trader.key]).await);
 
     use portfolio_margin::state::{Asset, Group, MarginAccount, RiskModel};
