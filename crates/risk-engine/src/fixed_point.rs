@@ -380,6 +380,28 @@ impl From<WrappedI80F48> for Fx {
     }
 }
 
+/// IDL description: a struct of 16 bytes (I80F48 bits, little-endian), bytemuck-serialised.
+#[cfg(feature = "idl-build")]
+impl anchor_lang_idl::build::IdlBuild for WrappedI80F48 {
+    fn create_type() -> Option<anchor_lang_idl::types::IdlTypeDef> {
+        use anchor_lang_idl::types::*;
+        Some(IdlTypeDef {
+            name: "WrappedI80F48".into(),
+            docs: alloc::vec!["I80F48 fixed point: 16 bytes, little-endian bits; value = bits / 2^48".into()],
+            serialization: IdlSerialization::Bytemuck,
+            repr: Some(IdlRepr::C(IdlReprModifier { packed: false, align: None })),
+            generics: alloc::vec![],
+            ty: IdlTypeDefTy::Struct {
+                fields: Some(IdlDefinedFields::Named(alloc::vec![IdlField {
+                    name: "bytes".into(),
+                    docs: alloc::vec![],
+                    ty: IdlType::Array(alloc::boxed::Box::new(IdlType::U8), IdlArrayLen::Value(16)),
+                }])),
+            },
+        })
+    }
+}
+
 impl fmt::Debug for WrappedI80F48 {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{}", self.get())

@@ -24,6 +24,17 @@ use solana_compiler_builtins as _;
 
 declare_id!("GcBf6SJFvsFyrWsacm5UtohYNbqYkBDW3aU4eBHQGjwX");
 
+#[cfg(not(feature = "no-entrypoint"))]
+solana_security_txt::security_txt! {
+    name: "Portfolio margin",
+    project_url: "https://portfolio-margin.invalid",
+    contacts: "email:security@portfolio-margin.invalid",
+    policy: "See SECURITY.md in the source repository: report privately, do not open public issues.",
+    preferred_languages: "en",
+    source_code: "https://portfolio-margin.invalid",
+    auditors: "None yet"
+}
+
 #[program]
 pub mod portfolio_margin {
     use super::*;

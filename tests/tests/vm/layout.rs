@@ -19,3 +19,15 @@ async fn account_layouts_are_identical_in_the_sbf_and_host_builds() {
     assert!(mismatches.is_empty(), "layouts differ: {mismatches:?}");
     assert_eq!(portfolio_margin::state::Group::SPACE, 8 + sbf[0] as usize);
 }
+
+#[test]
+fn the_deployed_binary_carries_its_security_txt() {
+    let so = std::fs::read(deploy_dir().join("portfolio_margin.so")).expect("run scripts/build-sbf first");
+    let begin = b"=======BEGIN SECURITY.TXT V1=======\0";
+    let start = so.windows(begin.len()).position(|w| w == begin).expect("security.txt present");
+    let end = so[start..].windows(8).position(|w| w == b"=======E").expect("security.txt terminated");
+    let text = String::from_utf8_lossy(&so[start..start + end]);
+    for field in ["name", "project_url", "contacts", "policy"] {
+        assert!(text.split('\0').any(|f| f == field), "security.txt lacks `{field}`: {text}");
+    }
+}
