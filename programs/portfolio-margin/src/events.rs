@@ -108,3 +108,13 @@ pub struct OracleUnusable {
     pub oracle: Pubkey,
     pub reason: u8,
 }
+
+/// Protocol fees moved from the vault to the insurance vault.
+#[event]
+pub struct ProtocolFeesCollected {
+    pub asset: Pubkey,
+    /// Native units moved.
+    pub amount: u64,
+    /// Fees still owed (fractions of a unit, or beyond liquidity), I80F48 bits.
+    pub remaining_bits: i128,
+}

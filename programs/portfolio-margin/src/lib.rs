@@ -100,6 +100,11 @@ pub mod portfolio_margin {
         instructions::keeper::crank_risk_model::handler(ctx, first_asset)
     }
 
+    /// Anyone: moves the protocol's share of interest from an asset's vault to its insurance vault.
+    pub fn collect_protocol_fees(ctx: Context<CollectProtocolFees>) -> Result<()> {
+        instructions::keeper::collect_protocol_fees::handler(ctx)
+    }
+
     /// Read-only: returns this build's account layouts (sizes, alignments, offsets) as return data.
     pub fn account_layouts(ctx: Context<AccountLayouts>) -> Result<()> {
         instructions::view::account_layouts::handler(ctx)

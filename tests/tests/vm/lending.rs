@@ -253,6 +253,45 @@ async fn interest_accrues_to_depositors_and_protocol() {
     let books = pool.total_deposits().unwrap() - pool.total_borrows().unwrap() + pool.protocol_fees;
     let vault = w.token_balance(m.assets[1].vault).await;
     assert!(books <= Fx::from_num(vault), "books {books} vault {vault}");
+
+    // Anyone moves the protocol's share to the insurance vault: whole units only.
+    let fees = a.protocol_fees.get();
+    let a1 = m.assets[1];
+    let collect = ix(
+        portfolio_margin::accounts::CollectProtocolFees {
+            asset: a1.asset,
+            vault: a1.vault,
+            insurance_vault: a1.insurance_vault,
+            mint: a1.mint,
+            token_program: a1.token_program,
+        },
+        portfolio_margin::instruction::CollectProtocolFees {},
+    );
+    w.send(&[collect.clone()], &[]).await.ok();
+    let moved = w.token_balance(a1.insurance_vault).await;
+    assert!(moved > 3_000 && Fx::from_num(moved) <= fees + Fx::ONE, "moved {moved} of {fees}");
+    assert_eq!(w.token_balance(a1.vault).await, vault - moved);
+    let a: Asset = w.zero_copy(a1.asset).await;
+    assert!(a.protocol_fees.get() < Fx::ONE);
+    let pool = a.pool();
+    let books = pool.total_deposits().unwrap() - pool.total_borrows().unwrap() + pool.protocol_fees;
+    assert!(books <= Fx::from_num(vault - moved));
+    // Nothing left to collect.
+    let out = w.send(&[collect], &[]).await;
+    assert_eq!(out.custom_error(), Some(u32::from(ErrorCode::ZeroAmount)));
+}
+
+#[tokio::test]
+async fn deposits_from_someone_elses_token_account_are_rejected() {
+    let (mut w, m, t) = setup().await;
+    let other = m.trader(&mut w, &[5_000_000_000, 0]).await;
+    let before = snapshot(&mut w, &m, &t).await;
+    let mut bad = m.deposit_ix(&t, 0, 1_000);
+    bad.accounts[6].pubkey = other.tokens[0];
+    let out = w.send(&[bad], &[&t.key]).await;
+    assert_eq!(out.custom_error(), Some(AnchorError::ConstraintTokenOwner as u32));
+    assert_eq!(snapshot(&mut w, &m, &t).await, before);
+    assert_eq!(w.token_balance(other.tokens[0]).await, 5_000_000_000);
 }
 
 #[tokio::test]
