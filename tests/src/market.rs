@@ -432,3 +432,97 @@ impl Market {
         self.assets.iter().map(|a| a.oracle).collect()
     }
 }
+
+impl Market {
+    /// `liquidate` of `account` by `liquidator` (its token accounts per asset), repaying asset
+    /// `liability` against asset `collateral`, with the account's health accounts for `held`.
+    #[allow(clippy::too_many_arguments)]
+    pub fn liquidate_ix(
+        &self,
+        liquidator: &Trader,
+        account: &Trader,
+        liability: usize,
+        collateral: usize,
+        max_repay: u64,
+        held: &[usize],
+    ) -> anchor_lang::solana_program::instruction::Instruction {
+        let (l, c) = (&self.assets[liability], &self.assets[collateral]);
+        let mut metas = portfolio_margin::accounts::Liquidate {
+            liquidator: liquidator.key.pubkey(),
+            group: self.group,
+            risk_model: self.risk_model,
+            account: account.margin_account,
+            liability_asset: l.asset,
+            liability_vault: l.vault,
+            liability_mint: l.mint,
+            liquidator_liability_tokens: liquidator.tokens[liability],
+            liability_token_program: l.token_program,
+            collateral_asset: c.asset,
+            collateral_vault: c.vault,
+            collateral_insurance_vault: c.insurance_vault,
+            collateral_mint: c.mint,
+            liquidator_collateral_tokens: liquidator.tokens[collateral],
+            collateral_token_program: c.token_program,
+        }
+        .to_account_metas(None);
+        for &h in held {
+            metas.push(anchor_lang::solana_program::instruction::AccountMeta::new_readonly(self.assets[h].asset, false));
+            metas.push(anchor_lang::solana_program::instruction::AccountMeta::new_readonly(self.assets[h].oracle, false));
+        }
+        anchor_lang::solana_program::instruction::Instruction {
+            program_id: portfolio_margin::ID,
+            accounts: metas,
+            data: anchor_lang::InstructionData::data(&portfolio_margin::instruction::Liquidate { max_repay }),
+        }
+    }
+}
+
+/// An account's holdings exactly as the program builds them for a health check, given the prices the
+/// test published (confidence 0.1%), in position order.
+pub async fn account_holdings(w: &mut World, m: &Market, t: &Trader, prices: &[f64]) -> Vec<risk_engine::Holding> {
+    use portfolio_margin::state::{Asset, MarginAccount};
+    use risk_engine::valuation::price_from_oracle;
+    let acc: MarginAccount = w.zero_copy(t.margin_account).await;
+    let mut out = vec![];
+    for p in acc.active() {
+        let a: Asset = w.zero_copy(m.assets[p.asset_index as usize].asset).await;
+        let scale = 10f64.powi(-PRICE_EXPONENT);
+        let px = prices[p.asset_index as usize];
+        out.push(risk_engine::Holding {
+            asset: a.index as usize,
+            amount: portfolio_margin::health::position_amount(&a, p.shares.get()).unwrap(),
+            decimals: a.decimals,
+            price: price_from_oracle((px * scale).round() as i64, PRICE_EXPONENT, false).unwrap(),
+            conf: price_from_oracle((px * 0.001 * scale).round() as i64, PRICE_EXPONENT, true).unwrap(),
+            floor_rate: a.floor_rate.get(),
+        });
+    }
+    out
+}
+
+/// The engine's liquidation plan for `t` (liability and collateral are asset indices).
+pub async fn plan_for(
+    w: &mut World,
+    m: &Market,
+    t: &Trader,
+    prices: &[f64],
+    liability: usize,
+    collateral: usize,
+) -> risk_engine::LiquidationPlan {
+    use portfolio_margin::state::{Group, ModelView, RiskModel};
+    let h = account_holdings(w, m, t, prices).await;
+    let l = h.iter().position(|x| x.asset == liability).expect("liability held");
+    let c = h.iter().position(|x| x.asset == collateral).expect("collateral held");
+    let group: Group = w.zero_copy(m.group).await;
+    let model: RiskModel = w.zero_copy(m.risk_model).await;
+    risk_engine::plan_liquidation(
+        &ModelView { model: &model },
+        &h,
+        l,
+        c,
+        i128::MAX,
+        &group.params.margin_params().unwrap(),
+        &group.params.liquidation_params(),
+    )
+    .expect("liquidatable")
+}

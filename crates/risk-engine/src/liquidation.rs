@@ -153,22 +153,48 @@ impl<C: CovarianceSource> Evaluator<'_, C> {
     fn target_at(&self, x: i128) -> RiskResult<Fx> {
         target_health(&self.health_at(x)?, self.liq.target)
     }
-    /// Largest repay that the collateral can pay for (flows never exceed the collateral held).
     fn max_by_collateral(&self) -> RiskResult<i128> {
-        let (l, c) = (&self.holdings[self.liability], &self.holdings[self.collateral]);
-        let coll_value = token_value(c.amount, c.decimals, c.price)?;
-        let per_repaid = Fx::ONE.add_checked(self.liq.liquidator_fee)?.add_checked(self.liq.insurance_fee)?;
-        let mut x = usd_to_native_floor(coll_value.div_floor(per_repaid)?, l.decimals, l.price)?.max(0);
-        // Rounding can leave the estimate a unit or two high: step down until the flows fit.
-        while x > 0 {
-            let f = self.flows(x)?;
-            if f.to_liquidator + f.to_insurance <= c.amount {
-                break;
-            }
-            x -= 1;
-        }
-        Ok(x)
+        max_repay_by_collateral(self.holdings, self.liability, self.collateral, self.liq)
     }
+}
+
+/// Largest repay of `holdings[liability]` the collateral `holdings[collateral]` can pay for with
+/// fees (the flows never exceed the collateral held).
+pub fn max_repay_by_collateral(
+    holdings: &[Holding],
+    liability: usize,
+    collateral: usize,
+    liq: &LiquidationParams,
+) -> RiskResult<i128> {
+    let (l, c) = (&holdings[liability], &holdings[collateral]);
+    let coll_value = token_value(c.amount, c.decimals, c.price)?;
+    let per_repaid = Fx::ONE.add_checked(liq.liquidator_fee)?.add_checked(liq.insurance_fee)?;
+    let mut x = usd_to_native_floor(coll_value.div_floor(per_repaid)?, l.decimals, l.price)?.max(0);
+    // Rounding can leave the estimate a unit or two high: step down until the flows fit.
+    while x > 0 {
+        let f = flows_for(holdings, liability, collateral, x, liq)?;
+        if f.to_liquidator + f.to_insurance <= c.amount {
+            break;
+        }
+        x -= 1;
+    }
+    Ok(x)
+}
+
+/// Health of the book after repaying `repay` of `holdings[liability]` against `holdings[collateral]`.
+pub fn health_after<C: CovarianceSource>(
+    cov: &C,
+    holdings: &[Holding],
+    liability: usize,
+    collateral: usize,
+    repay: i128,
+    margin: &MarginParams,
+    liq: &LiquidationParams,
+) -> RiskResult<BookHealth> {
+    let flows = flows_for(holdings, liability, collateral, repay, liq)?;
+    let mut after = alloc::vec::Vec::with_capacity(holdings.len());
+    apply_flows(holdings, liability, collateral, &flows, &mut after)?;
+    book_health(cov, &after, liq.conf_k, margin)
 }
 
 /// Sizes a liquidation of `holdings[liability]` (amount < 0) against `holdings[collateral]`

@@ -65,4 +65,14 @@ pub enum ErrorCode {
     CrankOrder,
     #[msg("The token account's mint or owner does not match")]
     TokenAccountMismatch,
+    #[msg("The account is above its maintenance margin and cannot be liquidated")]
+    NotLiquidatable,
+    #[msg("An account cannot be liquidated by its own owner")]
+    SelfLiquidation,
+    #[msg("The liability and the collateral must be two different assets")]
+    LiquidationPairInvalid,
+    #[msg("This repayment would not improve the account's health; choose another liability or collateral")]
+    LiquidationDoesNotImprove,
+    #[msg("A smaller repayment already restores initial health; size it with the risk engine")]
+    OverLiquidation,
 }

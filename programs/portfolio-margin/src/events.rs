@@ -118,3 +118,24 @@ pub struct ProtocolFeesCollected {
     /// Fees still owed (fractions of a unit, or beyond liquidity), I80F48 bits.
     pub remaining_bits: i128,
 }
+
+/// A liquidation: who, what, amounts, prices and health before and after (USD, I80F48 bits).
+#[event]
+pub struct Liquidated {
+    pub account: Pubkey,
+    pub owner: Pubkey,
+    pub liquidator: Pubkey,
+    pub liability_asset: Pubkey,
+    pub collateral_asset: Pubkey,
+    /// Liability repaid by the liquidator, native units.
+    pub repaid: u64,
+    /// Collateral paid to the liquidator and to the insurance vault, native units.
+    pub collateral_to_liquidator: u64,
+    pub collateral_to_insurance: u64,
+    pub liability_price_bits: i128,
+    pub collateral_price_bits: i128,
+    pub maintenance_health_before_bits: i128,
+    pub maintenance_health_after_bits: i128,
+    pub initial_health_before_bits: i128,
+    pub initial_health_after_bits: i128,
+}

@@ -35,6 +35,27 @@ pub fn account_health<'info>(
     remaining: &'info [AccountInfo<'info>],
     now: i64,
 ) -> Result<BookHealth> {
+    let holdings = load_holdings(group_key, group, account, remaining, now)?;
+    holdings_health(group, model, &holdings)
+}
+
+/// Equity and margin of plain holdings under the group's parameters and the on-chain covariance.
+pub fn holdings_health(group: &Group, model: &RiskModel, holdings: &[Holding]) -> Result<BookHealth> {
+    let params = group.params.margin_params()?;
+    book_health(&ModelView { model }, holdings, group.params.conf_k.get(), &params).map_err(|e| {
+        msg!("health: {}", e);
+        error!(ErrorCode::MathOverflow)
+    })
+}
+
+/// The account's positions as the engine's holdings (native amounts, fresh prices), in slot order.
+pub fn load_holdings<'info>(
+    group_key: &Pubkey,
+    group: &Group,
+    account: &MarginAccount,
+    remaining: &'info [AccountInfo<'info>],
+    now: i64,
+) -> Result<Vec<Holding>> {
     let positions: Vec<_> = account.active().copied().collect();
     if remaining.len() != 2 * positions.len() {
         msg!("expected {} health accounts, got {}", 2 * positions.len(), remaining.len());
@@ -59,11 +80,7 @@ pub fn account_health<'info>(
             floor_rate: asset.floor_rate.get(),
         });
     }
-    let params = group.params.margin_params()?;
-    book_health(&ModelView { model }, &holdings, group.params.conf_k.get(), &params).map_err(|e| {
-        msg!("health: {}", e);
-        error!(ErrorCode::MathOverflow)
-    })
+    Ok(holdings)
 }
 
 /// Requires `equity − initial margin ≥ 0` and logs the figures.

@@ -100,6 +100,12 @@ pub mod portfolio_margin {
         instructions::keeper::crank_risk_model::handler(ctx, first_asset)
     }
 
+    /// Anyone: liquidates an account below maintenance margin, repaying one liability against one
+    /// collateral at a discount, no further than initial health.
+    pub fn liquidate<'info>(ctx: Context<'info, Liquidate<'info>>, max_repay: u64) -> Result<()> {
+        instructions::keeper::liquidate::handler(ctx, max_repay)
+    }
+
     /// Anyone: moves the protocol's share of interest from an asset's vault to its insurance vault.
     pub fn collect_protocol_fees(ctx: Context<CollectProtocolFees>) -> Result<()> {
         instructions::keeper::collect_protocol_fees::handler(ctx)

@@ -91,6 +91,24 @@ async fn main() {
     t.row("deposit, 8 positions", w.send(&[m.deposit_ix(&trader, 3, 1_000_000)], &[&trader.key]).await);
     t.row("withdraw, 8 positions", w.send(&[m.withdraw_ix(&trader, 3, 1_000_000, &held)], &[&trader.key]).await);
     t.row("repay, 8 positions", w.send(&[m.repay_ix(&trader, 31, 1_000_000)], &[&trader.key]).await);
+    // A crash (volatile assets −90%) makes the account liquidatable; the liquidator repays the
+    // engine's amount of the stablecoin debt against asset 0.
+    let mut liq_amounts = vec![0u64; 32];
+    liq_amounts[31] = 1_000_000_000_000;
+    let liquidator = m.trader(&mut w, &liq_amounts).await;
+    let crash: Vec<f64> = specs.iter().enumerate().map(|(i, s)| if i == 31 { 1.0 } else { s.price * 0.1 }).collect();
+    let normal: Vec<f64> = specs.iter().map(|s| s.price).collect();
+    for (i, a) in m.assets.clone().iter().enumerate() {
+        w.set_price(a, crash[i]).await;
+    }
+    let plan = plan_for(&mut w, &m, &trader, &crash, 31, 0).await;
+    t.row(
+        "liquidate, 8 positions",
+        w.send(&[compute_limit_ix(1_400_000), m.liquidate_ix(&liquidator, &trader, 31, 0, plan.flows.repay as u64, &held)], &[&liquidator.key]).await,
+    );
+    for (i, a) in m.assets.clone().iter().enumerate() {
+        w.set_price(a, normal[i]).await;
+    }
     for i in 7..15 {
         w.send(&[m.deposit_ix(&trader, i, 5_000_000_000_000)], &[&trader.key]).await.ok();
     }
@@ -99,6 +117,14 @@ async fn main() {
     held16.extend(7..15);
     t.row("borrow, 16 positions", w.send(&[m.borrow_ix(&trader, 31, 100_000_000_000, &held16)], &[&trader.key]).await);
     t.row("withdraw, 16 positions", w.send(&[m.withdraw_ix(&trader, 3, 1_000_000, &held16)], &[&trader.key]).await);
+    for (i, a) in m.assets.clone().iter().enumerate() {
+        w.set_price(a, crash[i]).await;
+    }
+    let plan = plan_for(&mut w, &m, &trader, &crash, 31, 1).await;
+    t.row(
+        "liquidate, 16 positions",
+        w.send(&[compute_limit_ix(1_400_000), m.liquidate_ix(&liquidator, &trader, 31, 1, plan.flows.repay as u64, &held16)], &[&liquidator.key]).await,
+    );
 
     use portfolio_margin::state::{Asset, Group, MarginAccount, RiskModel};
     println!("| account | bytes (with discriminator) |");

@@ -4,3 +4,4 @@ mod crank;
 mod group;
 mod layout;
 mod lending;
+mod liquidation;

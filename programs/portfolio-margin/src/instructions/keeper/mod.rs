@@ -1,6 +1,8 @@
 pub mod collect_protocol_fees;
 pub mod crank_risk_model;
+pub mod liquidate;
 
 #[allow(ambiguous_glob_reexports)]
 pub use collect_protocol_fees::*;
 pub use crank_risk_model::*;
+pub use liquidate::*;

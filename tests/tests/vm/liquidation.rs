@@ -1,0 +1,122 @@
+//! Liquidation: only below maintenance, never by the owner, never beyond initial health, sized by
+//! the same engine the liquidator runs; every balance asserted.
+use portfolio_margin::error::ErrorCode;
+use portfolio_margin::events::Liquidated;
+use portfolio_margin::state::{Group, ModelView, RiskModel};
+use portfolio_margin_tests::*;
+use risk_engine::liquidation::plan_liquidation;
+use risk_engine::Fx;
+
+const SOL: AssetSpec = AssetSpec { decimals: 9, price: 100.0, daily_vol: 0.05, token_2022: false };
+const USDC: AssetSpec = AssetSpec { decimals: 6, price: 1.0, daily_vol: 0.001, token_2022: true };
+
+/// A trader with 10 SOL deposited and 600 USDC borrowed, a liquidator holding 1,000 USDC.
+async fn setup() -> (World, Market, Trader, Trader) {
+    let mut w = World::new().await;
+    let m = Market::new(&mut w, &[SOL, USDC], 0.0).await;
+    let lender = m.trader(&mut w, &[0, 100_000_000_000]).await;
+    w.send(&[m.deposit_ix(&lender, 1, 50_000_000_000)], &[&lender.key]).await.ok();
+    let t = m.trader(&mut w, &[10_000_000_000, 0]).await;
+    w.send(&[m.deposit_ix(&t, 0, 10_000_000_000)], &[&t.key]).await.ok();
+    w.send(&[m.borrow_ix(&t, 1, 600_000_000, &[0, 1])], &[&t.key]).await.ok();
+    let liquidator = m.trader(&mut w, &[0, 1_000_000_000]).await;
+    (w, m, t, liquidator)
+}
+
+async fn set_prices(w: &mut World, m: &Market, prices: &[f64]) {
+    for (i, p) in prices.iter().enumerate() {
+        w.set_price(&m.assets[i], *p).await;
+    }
+}
+
+async fn balances(w: &mut World, m: &Market, t: &Trader, l: &Trader) -> Vec<Vec<u8>> {
+    let mut out = vec![];
+    for key in [t.margin_account, m.assets[0].asset, m.assets[1].asset, m.assets[0].vault, m.assets[1].vault, m.assets[0].insurance_vault, l.tokens[0], l.tokens[1]] {
+        out.push(w.account_data(key).await.unwrap_or_default());
+    }
+    out
+}
+
+#[tokio::test]
+async fn a_crash_makes_the_account_liquidatable_and_the_engine_sizes_the_repay_exactly() {
+    let (mut w, m, t, liq) = setup().await;
+    // Healthy at $100: nothing to liquidate.
+    let out = w.send(&[m.liquidate_ix(&liq, &t, 1, 0, 100_000_000, &[0, 1])], &[&liq.key]).await;
+    assert_eq!(out.custom_error(), Some(u32::from(ErrorCode::NotLiquidatable)));
+
+    // SOL falls to $68: $680 of collateral against $600 of debt.
+    let prices = [68.0, 1.0];
+    set_prices(&mut w, &m, &prices).await;
+    let h = account_holdings(&mut w, &m, &t, &prices).await;
+    let group: Group = w.zero_copy(m.group).await;
+    let model: RiskModel = w.zero_copy(m.risk_model).await;
+    let cov = ModelView { model: &model };
+    let plan = plan_liquidation(&cov, &h, 1, 0, i128::MAX, &group.params.margin_params().unwrap(), &group.params.liquidation_params())
+        .expect("liquidatable");
+    assert!(plan.maintenance_before < Fx::ZERO && plan.target_reached);
+    let repay = plan.flows.repay as u64;
+
+    // The owner cannot liquidate itself.
+    let own = m.liquidate_ix(&t, &t, 1, 0, repay, &[0, 1]);
+    let out = w.send(&[own], &[&t.key]).await;
+    assert_eq!(out.custom_error(), Some(u32::from(ErrorCode::SelfLiquidation)));
+
+    // 5% more than needed is over-liquidation; nothing moves.
+    let before = balances(&mut w, &m, &t, &liq).await;
+    let out = w.send(&[m.liquidate_ix(&liq, &t, 1, 0, repay * 105 / 100, &[0, 1])], &[&liq.key]).await;
+    assert_eq!(out.custom_error(), Some(u32::from(ErrorCode::OverLiquidation)));
+    assert_eq!(balances(&mut w, &m, &t, &liq).await, before);
+
+    // The engine's amount goes through.
+    let out = w.send(&[m.liquidate_ix(&liq, &t, 1, 0, repay, &[0, 1])], &[&liq.key]).await.ok();
+    println!("liquidate (2 positions): {} CU, repaid {repay}", out.compute_units);
+    let e = &out.events::<Liquidated>()[0];
+    assert_eq!(e.repaid, repay);
+    assert_eq!(e.collateral_to_liquidator as i128, plan.flows.to_liquidator);
+    assert_eq!(e.collateral_to_insurance as i128, plan.flows.to_insurance);
+    assert!(Fx::from_bits(e.initial_health_after_bits) >= Fx::ZERO);
+    assert!(Fx::from_bits(e.maintenance_health_after_bits) > Fx::from_bits(e.maintenance_health_before_bits));
+    assert_eq!(w.token_balance(liq.tokens[1]).await, 1_000_000_000 - repay);
+    assert_eq!(w.token_balance(liq.tokens[0]).await, e.collateral_to_liquidator);
+    assert_eq!(w.token_balance(m.assets[0].insurance_vault).await, e.collateral_to_insurance);
+    assert_eq!(
+        w.token_balance(m.assets[0].vault).await,
+        10_000_000_000 - e.collateral_to_liquidator - e.collateral_to_insurance
+    );
+    // Liquidator bonus: collateral worth 2.5% more than the repaid debt.
+    let got_usd = e.collateral_to_liquidator as f64 / 1e9 * 68.0;
+    assert!((got_usd / (repay as f64 / 1e6) - 1.025).abs() < 1e-3, "bonus {got_usd}");
+
+    // Now healthy again: a second liquidation is refused.
+    let out = w.send(&[m.liquidate_ix(&liq, &t, 1, 0, 1_000_000, &[0, 1])], &[&liq.key]).await;
+    assert_eq!(out.custom_error(), Some(u32::from(ErrorCode::NotLiquidatable)));
+}
+
+#[tokio::test]
+async fn liquidation_needs_fresh_prices_and_the_right_assets() {
+    let (mut w, m, t, liq) = setup().await;
+    set_prices(&mut w, &m, &[68.0, 1.0]).await;
+    let before = balances(&mut w, &m, &t, &liq).await;
+    // Stale SOL price.
+    let now = w.clock().await.unix_timestamp;
+    let a0 = m.assets[0];
+    w.set_oracle(a0.oracle, price_update_data(a0.feed_id, 68.0, 0.068, now - 120, pyth_solana_receiver_sdk::price_update::VerificationLevel::Full));
+    let out = w.send(&[m.liquidate_ix(&liq, &t, 1, 0, 1_000_000, &[0, 1])], &[&liq.key]).await;
+    assert_eq!(out.custom_error(), Some(u32::from(ErrorCode::OracleStale)));
+    w.set_price(&a0, 68.0).await;
+    // The collateral as liability and vice versa.
+    let out = w.send(&[m.liquidate_ix(&liq, &t, 0, 1, 1_000_000, &[0, 1])], &[&liq.key]).await;
+    assert_eq!(out.custom_error(), Some(u32::from(ErrorCode::NoDebt)));
+    // The same asset on both sides: Anchor refuses the duplicated mutable account first.
+    let out = w.send(&[m.liquidate_ix(&liq, &t, 1, 1, 1_000_000, &[0, 1])], &[&liq.key]).await;
+    assert_eq!(out.custom_error(), Some(anchor_lang::error::ErrorCode::ConstraintDuplicateMutableAccount as u32));
+    // Zero.
+    let out = w.send(&[m.liquidate_ix(&liq, &t, 1, 0, 0, &[0, 1])], &[&liq.key]).await;
+    assert_eq!(out.custom_error(), Some(u32::from(ErrorCode::ZeroAmount)));
+    assert_eq!(balances(&mut w, &m, &t, &liq).await, before);
+    // A partial fill (well below the full amount) is allowed and improves health.
+    let out = w.send(&[m.liquidate_ix(&liq, &t, 1, 0, 10_000_000, &[0, 1])], &[&liq.key]).await.ok();
+    let e = &out.events::<Liquidated>()[0];
+    assert_eq!(e.repaid, 10_000_000);
+    assert!(Fx::from_bits(e.initial_health_after_bits) > Fx::from_bits(e.initial_health_before_bits));
+}
