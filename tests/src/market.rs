@@ -170,6 +170,17 @@ impl World {
         account.pubkey()
     }
 
+    /// Mints `amount` tokens of `a` into `dest` (the payer is every test mint's authority).
+    pub async fn mint_to(&mut self, a: &AssetAccounts, dest: Pubkey, amount: u64) {
+        let payer = self.payer();
+        let ix = if a.token_program == spl_token_2022::ID {
+            spl_token_2022::instruction::mint_to(&a.token_program, &a.mint, &dest, &payer, &[], amount).unwrap()
+        } else {
+            spl_token::instruction::mint_to(&a.token_program, &a.mint, &dest, &payer, &[], amount).unwrap()
+        };
+        self.send(&[ix], &[]).await.ok();
+    }
+
     /// Token balance of a token account (classic or 2022).
     pub async fn token_balance(&mut self, address: Pubkey) -> u64 {
         let data = self.account_data(address).await.expect("token account exists");
@@ -525,4 +536,22 @@ pub async fn plan_for(
         &group.params.liquidation_params(),
     )
     .expect("liquidatable")
+}
+
+impl Market {
+    pub fn resolve_bankruptcy_ix(&self, account: &Trader, asset: usize) -> anchor_lang::solana_program::instruction::Instruction {
+        let a = &self.assets[asset];
+        ix(
+            portfolio_margin::accounts::ResolveBankruptcy {
+                group: self.group,
+                account: account.margin_account,
+                asset: a.asset,
+                vault: a.vault,
+                insurance_vault: a.insurance_vault,
+                mint: a.mint,
+                token_program: a.token_program,
+            },
+            portfolio_margin::instruction::ResolveBankruptcy {},
+        )
+    }
 }

@@ -154,6 +154,20 @@ impl Pool {
         Ok(fx_from_int(amount as i128)?.div_floor(self.borrow_index)?)
     }
 
+    /// Spreads a loss of `loss` native units over every depositor by lowering the deposit index
+    /// (rounded down: depositors, not the vault, absorb the rounding). Returns the loss actually
+    /// spread (at most the pool's total deposits).
+    pub fn socialize_loss(&mut self, loss: Fx) -> RiskResult<Fx> {
+        if loss <= Fx::ZERO || self.deposit_shares <= Fx::ZERO {
+            return Ok(Fx::ZERO);
+        }
+        let total = self.total_deposits()?;
+        let spread = loss.min(total);
+        let remaining = total.sub_checked(spread)?;
+        self.deposit_index = remaining.div_floor(self.deposit_shares)?;
+        Ok(spread)
+    }
+
     /// Native value of deposit shares, rounded down.
     pub fn deposit_value(&self, shares: Fx) -> RiskResult<Fx> {
         Ok(shares.mul_floor(self.deposit_index)?)
@@ -232,6 +246,21 @@ mod tests {
         assert_eq!(p.deposit_index, Fx::ONE);
         assert_eq!(p.utilization().unwrap(), Fx::ONE);
         assert!((a.borrow_rate - fx(1.0)).abs() < fx(1e-12), "max rate at full utilisation");
+    }
+
+    #[test]
+    fn a_socialised_loss_lowers_every_deposit_proportionally() {
+        let mut p = Pool::new(0);
+        p.deposit_shares = fx(1000.0);
+        p.deposit_index = fx(1.1); // 1,100 deposited
+        let spread = p.socialize_loss(fx(110.0)).unwrap();
+        assert_eq!(spread, fx(110.0));
+        assert!((p.deposit_index - fx(0.99)).abs() < fx(1e-12));
+        assert!(p.total_deposits().unwrap() <= fx(990.0));
+        // A loss larger than all deposits wipes them, no further.
+        let spread = p.socialize_loss(fx(5000.0)).unwrap();
+        assert!((spread - fx(990.0)).abs() < fx(1e-9));
+        assert_eq!(p.deposit_index, Fx::ZERO);
     }
 
     #[test]

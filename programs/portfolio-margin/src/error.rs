@@ -75,4 +75,6 @@ pub enum ErrorCode {
     LiquidationDoesNotImprove,
     #[msg("A smaller repayment already restores initial health; size it with the risk engine")]
     OverLiquidation,
+    #[msg("The account still holds deposits: liquidate them before resolving bankruptcy")]
+    NotBankrupt,
 }

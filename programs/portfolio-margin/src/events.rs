@@ -139,3 +139,18 @@ pub struct Liquidated {
     pub initial_health_before_bits: i128,
     pub initial_health_after_bits: i128,
 }
+
+/// A bankrupt account's debt in one asset cleared: insurance first, then socialised.
+#[event]
+pub struct BankruptcyResolved {
+    pub account: Pubkey,
+    pub asset: Pubkey,
+    /// Debt cleared, native units.
+    pub debt: u64,
+    /// Paid from the insurance vault, native units.
+    pub insurance_paid: u64,
+    /// Spread over depositors by lowering the deposit index, native units (I80F48 bits).
+    pub socialized_bits: i128,
+    pub deposit_index_before_bits: i128,
+    pub deposit_index_after_bits: i128,
+}

@@ -106,6 +106,11 @@ pub mod portfolio_margin {
         instructions::keeper::liquidate::handler(ctx, max_repay)
     }
 
+    /// Anyone: clears a bankrupt account's debt in one asset (insurance first, then socialised).
+    pub fn resolve_bankruptcy(ctx: Context<ResolveBankruptcy>) -> Result<()> {
+        instructions::keeper::resolve_bankruptcy::handler(ctx)
+    }
+
     /// Anyone: moves the protocol's share of interest from an asset's vault to its insurance vault.
     pub fn collect_protocol_fees(ctx: Context<CollectProtocolFees>) -> Result<()> {
         instructions::keeper::collect_protocol_fees::handler(ctx)

@@ -120,3 +120,53 @@ async fn liquidation_needs_fresh_prices_and_the_right_assets() {
     assert_eq!(e.repaid, 10_000_000);
     assert!(Fx::from_bits(e.initial_health_after_bits) > Fx::from_bits(e.initial_health_before_bits));
 }
+
+#[tokio::test]
+async fn crash_liquidation_bad_debt_insurance_then_socialisation_a_walk_through() {
+    use portfolio_margin::events::BankruptcyResolved;
+    use portfolio_margin::state::{Asset, MarginAccount};
+    // A trader: 10 SOL deposited at $100, 600 USDC borrowed from a lender's 50,000.
+    let (mut w, m, t, liq) = setup().await;
+    // The insurance fund holds 50 USDC from earlier fees.
+    w.mint_to(&m.assets[1], m.assets[1].insurance_vault, 50_000_000).await;
+    // SOL crashes to $50: $500 of collateral against $600 of debt — the account is underwater.
+    set_prices(&mut w, &m, &[50.0, 1.0]).await;
+    // Resolving bankruptcy while collateral remains is refused.
+    let out = w.send(&[m.resolve_bankruptcy_ix(&t, 1)], &[]).await;
+    assert_eq!(out.custom_error(), Some(u32::from(ErrorCode::NotBankrupt)));
+    // A liquidator takes all the collateral: repay bounded by the SOL (at a 5% total discount).
+    let out = w.send(&[m.liquidate_ix(&liq, &t, 1, 0, u64::MAX, &[0, 1])], &[&liq.key]).await.ok();
+    let e = &out.events::<Liquidated>()[0];
+    let repaid = e.repaid;
+    // $500 of SOL pays for $500 / 1.05 ≈ $476.19 of debt.
+    assert!((repaid as f64 / 1e6 - 500.0 / 1.05).abs() < 0.01, "repaid {repaid}");
+    assert_eq!(e.collateral_to_liquidator + e.collateral_to_insurance, 10_000_000_000, "all collateral taken");
+    assert_eq!(w.token_balance(m.assets[0].vault).await, 0);
+    let acc: MarginAccount = w.zero_copy(t.margin_account).await;
+    assert_eq!(acc.active_count(), 1, "only the USDC debt remains");
+    let remaining_debt = 600_000_000 - repaid;
+
+    // Bankruptcy: insurance pays 50 USDC, the rest is socialised over USDC depositors.
+    let vault_before = w.token_balance(m.assets[1].vault).await;
+    let out = w.send(&[m.resolve_bankruptcy_ix(&t, 1)], &[]).await.ok();
+    let b = &out.events::<BankruptcyResolved>()[0];
+    assert_eq!(b.debt, remaining_debt);
+    assert_eq!(b.insurance_paid, 50_000_000);
+    let socialized = Fx::from_bits(b.socialized_bits).to_num::<f64>();
+    assert!((socialized - (remaining_debt - 50_000_000) as f64).abs() < 1.0);
+    assert_eq!(w.token_balance(m.assets[1].insurance_vault).await, 0);
+    assert_eq!(w.token_balance(m.assets[1].vault).await, vault_before + 50_000_000);
+    let usdc: Asset = w.zero_copy(m.assets[1].asset).await;
+    let expected_index = (50_000_000_000.0 - socialized) / 50_000_000_000.0;
+    assert!((usdc.deposit_index.get().to_num::<f64>() - expected_index).abs() < 1e-9);
+    assert_eq!(usdc.borrow_shares.get(), Fx::ZERO, "no borrows left");
+    let acc: MarginAccount = w.zero_copy(t.margin_account).await;
+    assert_eq!(acc.active_count(), 0, "account cleared");
+    // The vault still covers the books.
+    let pool = usdc.pool();
+    let books = pool.total_deposits().unwrap() - pool.total_borrows().unwrap() + pool.protocol_fees;
+    assert!(books <= Fx::from_num(w.token_balance(m.assets[1].vault).await));
+    // Nothing left to resolve.
+    let out = w.send(&[m.resolve_bankruptcy_ix(&t, 1)], &[]).await;
+    assert_eq!(out.custom_error(), Some(u32::from(ErrorCode::NoDebt)));
+}

@@ -53,7 +53,8 @@ fn math<E>(_: E) -> Error {
 /// Repays up to `max_repay` native units of the liability. The repay must improve the account's
 /// initial health and, when it reaches initial health ≥ 0, must not exceed the smallest repay that
 /// does by more than 0.01% (at least one native unit): liquidators size it with the same engine
-/// (`risk_engine::liquidation::plan_liquidation`).
+/// (`risk_engine::liquidation::plan_liquidation`). A repay bounded by the collateral takes all of it
+/// (the dust left goes to the insurance vault).
 pub fn handler<'info>(ctx: Context<'info, Liquidate<'info>>, max_repay: u64) -> Result<()> {
     if max_repay == 0 {
         return err!(ErrorCode::ZeroAmount);
@@ -116,7 +117,15 @@ pub fn handler<'info>(ctx: Context<'info, Liquidate<'info>>, max_repay: u64) -> 
             }
         }
     }
-    let flows: LiquidationFlows = flows_for(&holdings, l, c, repay, &liq).map_err(math)?;
+    let mut flows: LiquidationFlows = flows_for(&holdings, l, c, repay, &liq).map_err(math)?;
+    // Dust rule: when the collateral bounds the repay, what is left of it is worth less than one
+    // unit of the liability; it goes to the insurance vault so a bankrupt account can be resolved.
+    if repay == by_collateral {
+        let left = holdings[c].amount - flows.to_liquidator - flows.to_insurance;
+        if left > 0 {
+            flows.to_insurance += left;
+        }
+    }
     let (price_l, price_c) = (holdings[l].price, holdings[c].price);
     drop(model);
     drop(group);
