@@ -1,6 +1,7 @@
 //! Tests of the real SBF build inside the VM: one binary (one link of the agave tree), a module per
 //! feature.
 mod crank;
+mod fuzz;
 mod group;
 mod layout;
 mod lending;
