@@ -1,5 +1,6 @@
 //! Tests of the real SBF build inside the VM: one binary (one link of the agave tree), a module per
 //! feature.
+mod adversarial;
 mod crank;
 mod fuzz;
 mod group;
