@@ -555,3 +555,9 @@ impl Market {
         )
     }
 }
+
+/// Asset indices `t` holds, in position order (the health accounts a withdraw or borrow needs).
+pub async fn held_assets(w: &mut World, t: &Trader) -> Vec<usize> {
+    let acc: portfolio_margin::state::MarginAccount = w.zero_copy(t.margin_account).await;
+    acc.active().map(|p| p.asset_index as usize).collect()
+}

@@ -109,21 +109,23 @@ async fn main() {
     for (i, a) in m.assets.clone().iter().enumerate() {
         w.set_price(a, normal[i]).await;
     }
-    for i in 7..15 {
-        w.send(&[m.deposit_ix(&trader, i, 5_000_000_000_000)], &[&trader.key]).await.ok();
+    // Back to 16 positions (the crash liquidation may have closed one): deposit until 15 deposits.
+    let mut next = 7;
+    while held_assets(&mut w, &trader).await.len() < 16 {
+        w.send(&[m.deposit_ix(&trader, next, 5_000_000_000_000)], &[&trader.key]).await.ok();
+        next += 1;
     }
-    let mut held16: Vec<usize> = (0..7).collect();
-    held16.push(31);
-    held16.extend(7..15);
+    let held16 = held_assets(&mut w, &trader).await;
+    let deposit_asset = held16[1];
     t.row("borrow, 16 positions", w.send(&[m.borrow_ix(&trader, 31, 100_000_000_000, &held16)], &[&trader.key]).await);
-    t.row("withdraw, 16 positions", w.send(&[m.withdraw_ix(&trader, 3, 1_000_000, &held16)], &[&trader.key]).await);
+    t.row("withdraw, 16 positions", w.send(&[m.withdraw_ix(&trader, deposit_asset, 1_000_000, &held16)], &[&trader.key]).await);
     for (i, a) in m.assets.clone().iter().enumerate() {
         w.set_price(a, crash[i]).await;
     }
-    let plan = plan_for(&mut w, &m, &trader, &crash, 31, 1).await;
+    let plan = plan_for(&mut w, &m, &trader, &crash, 31, deposit_asset).await;
     t.row(
         "liquidate, 16 positions",
-        w.send(&[compute_limit_ix(1_400_000), m.liquidate_ix(&liquidator, &trader, 31, 1, plan.flows.repay as u64, &held16)], &[&liquidator.key]).await,
+        w.send(&[compute_limit_ix(1_400_000), m.liquidate_ix(&liquidator, &trader, 31, deposit_asset, plan.flows.repay as u64, &held16)], &[&liquidator.key]).await,
     );
 
     use portfolio_margin::state::{Asset, Group, MarginAccount, RiskModel};
