@@ -1,8 +1,12 @@
-//! Pyth pull-oracle prices (PriceUpdateV2 from the Pyth receiver program): owner and discriminator
-//! checked by Anchor, then full Wormhole verification, the pinned feed id, age, confidence ratio and
-//! a positive price. The exponent is applied exactly in fixed point.
+//! Pyth pull-oracle prices (PriceUpdateV2 from the Pyth receiver program): owner (the receiver
+//! program of pyth-solana-receiver-sdk) and discriminator (the SDK's `PriceUpdateV2`), then full
+//! Wormhole verification, the pinned feed id, age, confidence ratio and a positive price. The exponent
+//! is applied exactly in fixed point.
+//!
+//! The fields are read in place from the account bytes (the SDK's borsh layout) rather than through
+//! a deserialised copy: it is the cost of every position of every health check.
 use anchor_lang::prelude::*;
-use pyth_solana_receiver_sdk::price_update::{PriceUpdateV2, VerificationLevel};
+use pyth_solana_receiver_sdk::price_update::PriceUpdateV2;
 use risk_engine::valuation::price_from_oracle;
 use risk_engine::{Fx, FxExt};
 
@@ -45,13 +49,12 @@ pub fn read_price<'info>(
     now: i64,
     params: &RiskParams,
 ) -> Result<core::result::Result<OraclePrice, Unusable>> {
-    let update: Account<PriceUpdateV2> = Account::try_from(info)?;
-    let m = &update.price_message;
+    let m = PriceFields::read(info)?;
     if &m.feed_id != feed_id {
         msg!("oracle {} carries another feed than the asset's", info.key);
         return err!(ErrorCode::OracleFeedMismatch);
     }
-    if update.verification_level != VerificationLevel::Full {
+    if !m.fully_verified {
         return Ok(Err(Unusable::NotFullyVerified));
     }
     let age = now.saturating_sub(m.publish_time);
@@ -69,6 +72,60 @@ pub fn read_price<'info>(
         return Ok(Err(Unusable::ConfidenceTooWide));
     }
     Ok(Ok(OraclePrice { price, conf, publish_time: m.publish_time }))
+}
+
+/// The fields of a PriceUpdateV2 the program uses.
+struct PriceFields {
+    fully_verified: bool,
+    feed_id: [u8; 32],
+    price: i64,
+    conf: u64,
+    exponent: i32,
+    publish_time: i64,
+}
+
+impl PriceFields {
+    /// Checks owner and discriminator as `Account<PriceUpdateV2>` would (same Anchor errors), then
+    /// reads the borsh fields in place: discriminator (8), write_authority (32), verification level
+    /// (tag 0 + num_signatures, or tag 1 = Full), feed_id (32), price i64, conf u64, exponent i32,
+    /// publish_time i64, …
+    fn read(info: &AccountInfo) -> Result<Self> {
+        use anchor_lang::error::ErrorCode as A;
+        if info.owner != &pyth_solana_receiver_sdk::ID {
+            return Err(Error::from(A::AccountOwnedByWrongProgram)
+                .with_account_name("oracle")
+                .with_pubkeys((*info.owner, pyth_solana_receiver_sdk::ID)));
+        }
+        let data = info.try_borrow_data()?;
+        let disc = <PriceUpdateV2 as anchor_lang::Discriminator>::DISCRIMINATOR;
+        if data.len() < disc.len() || &data[..disc.len()] != disc {
+            return Err(Error::from(A::AccountDiscriminatorMismatch).with_account_name("oracle"));
+        }
+        let mut o = disc.len() + 32;
+        let fully_verified = match data.get(o) {
+            Some(0) => {
+                o += 2;
+                false
+            }
+            Some(1) => {
+                o += 1;
+                true
+            }
+            _ => return Err(Error::from(A::AccountDidNotDeserialize).with_account_name("oracle")),
+        };
+        if data.len() < o + 32 + 8 + 8 + 4 + 8 {
+            return Err(Error::from(A::AccountDidNotDeserialize).with_account_name("oracle"));
+        }
+        let le8 = |at: usize| -> [u8; 8] { data[at..at + 8].try_into().unwrap() };
+        let mut feed_id = [0u8; 32];
+        feed_id.copy_from_slice(&data[o..o + 32]);
+        o += 32;
+        let price = i64::from_le_bytes(le8(o));
+        let conf = u64::from_le_bytes(le8(o + 8));
+        let exponent = i32::from_le_bytes(data[o + 16..o + 20].try_into().unwrap());
+        let publish_time = i64::from_le_bytes(le8(o + 20));
+        Ok(Self { fully_verified, feed_id, price, conf, exponent, publish_time })
+    }
 }
 
 /// Like [`read_price`], but an unusable price is an error naming why.
