@@ -77,4 +77,6 @@ pub enum ErrorCode {
     OverLiquidation,
     #[msg("The account still holds deposits: liquidate them before resolving bankruptcy")]
     NotBankrupt,
+    #[msg("Token-2022 mints with extensions (transfer fees, hooks, delegates…) are not supported yet")]
+    UnsupportedMintExtensions,
 }

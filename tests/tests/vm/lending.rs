@@ -386,3 +386,26 @@ async fn crank_rejects_a_risk_model_of_another_group() {
     let out = w.send(&[crank], &[]).await;
     assert_eq!(out.custom_error(), Some(anchor_lang::error::ErrorCode::AccountDiscriminatorMismatch as u32));
 }
+
+#[tokio::test]
+async fn token_2022_mints_with_extensions_are_refused() {
+    use anchor_lang::solana_program::system_instruction::create_account;
+    use anchor_spl::token_2022::spl_token_2022;
+    let mut w = World::new().await;
+    let m = Market::new(&mut w, &[SOL], 0.0).await;
+    // A Token-2022 mint with the MintCloseAuthority extension: 82 + padding to 165 + type byte + TLV.
+    let mint = solana_keypair::Keypair::new();
+    let payer = w.payer();
+    let len = 165 + 1 + 2 + 2 + 32;
+    let rent = w.ctx.banks_client.get_rent().await.unwrap();
+    let ixs = [
+        create_account(&payer, &mint.pubkey(), rent.minimum_balance(len), len as u64, &spl_token_2022::ID),
+        spl_token_2022::instruction::initialize_mint_close_authority(&spl_token_2022::ID, &mint.pubkey(), Some(&payer)).unwrap(),
+        spl_token_2022::instruction::initialize_mint2(&spl_token_2022::ID, &mint.pubkey(), &payer, None, 6).unwrap(),
+    ];
+    w.send(&ixs, &[&mint]).await.ok();
+    let reg = register_asset_ix(&payer, &m, mint.pubkey(), spl_token_2022::ID, register_args(feed_id(1), vec![0, 1_000_000_000_000]));
+    let out = w.send(&[reg], &[]).await;
+    assert_eq!(out.custom_error(), Some(u32::from(ErrorCode::UnsupportedMintExtensions)));
+    assert!(w.account_data(asset_address(&m.group, &mint.pubkey())).await.is_none());
+}

@@ -87,7 +87,17 @@ fn invalid(name: &str, reason: &str) -> Error {
     error!(ErrorCode::InvalidRiskParameter)
 }
 
+/// Size of a mint account without extensions.
+const BASE_MINT_LEN: usize = 82;
+
 pub fn handler(ctx: Context<RegisterAsset>, args: RegisterAssetArgs) -> Result<()> {
+    // Token-2022 extensions (transfer fees, hooks, permanent delegates, confidential transfers…) can
+    // move or withhold tokens outside the vault's books; only plain mints are accepted for now.
+    let mint_info = ctx.accounts.mint.to_account_info();
+    if mint_info.data_len() > BASE_MINT_LEN {
+        msg!("mint {} carries Token-2022 extensions ({} bytes)", mint_info.key, mint_info.data_len());
+        return err!(ErrorCode::UnsupportedMintExtensions);
+    }
     let mut group = ctx.accounts.group.load_mut()?;
     let mut model = ctx.accounts.risk_model.load_mut()?;
     let index = group.asset_count as usize;
