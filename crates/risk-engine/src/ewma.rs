@@ -79,13 +79,6 @@ where
     Ok(())
 }
 
-/// RiskMetrics λ for a sample interval that keeps the half-life of a daily λ: `λ_daily^(interval/1 day)`.
-/// Off-chain helper (uses floating point).
-#[cfg(feature = "std")]
-pub fn lambda_for_interval(lambda_daily: f64, interval_seconds: f64) -> f64 {
-    lambda_daily.powf(interval_seconds / 86_400.0)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

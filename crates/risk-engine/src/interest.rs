@@ -168,6 +168,16 @@ impl Pool {
         Ok(spread)
     }
 
+    /// Books a repayment of `amount` native units against a debt of `owed` borrow shares: all of them
+    /// when `amount` covers the whole debt, otherwise shares rounded down (never more than owed).
+    /// Returns the shares cleared.
+    pub fn repay(&mut self, amount: u64, owed: Fx) -> RiskResult<Fx> {
+        let debt = crate::fixed_point::ceil_to_int(self.borrow_value(owed)?);
+        let cleared = if amount as i128 >= debt { owed } else { self.repay_shares_for(amount)?.min(owed) };
+        self.borrow_shares = self.borrow_shares.sub_checked(cleared)?.max(Fx::ZERO);
+        Ok(cleared)
+    }
+
     /// Native value of deposit shares, rounded down.
     pub fn deposit_value(&self, shares: Fx) -> RiskResult<Fx> {
         Ok(shares.mul_floor(self.deposit_index)?)

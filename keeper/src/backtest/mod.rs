@@ -13,7 +13,7 @@ use std::collections::BTreeMap;
 use anyhow::{bail, Result};
 use indicatif::{ProgressBar, ProgressStyle};
 use risk_engine::covariance::OwnedMatrix;
-use risk_engine::{margin, Fx, MarginParams, MarginTerm, PositionRisk};
+use risk_engine::{margin, Fx, MarginParams, PositionRisk};
 use serde::Serialize;
 
 use crate::model::EwmaModel;
@@ -328,7 +328,7 @@ pub fn run(table: &PriceTable, cfg: &BacktestConfig, progress: bool) -> Result<B
             for &fam in families {
                 fam_model.entry(fam).or_default().add(mm, loss);
                 fam_base.entry(fam).or_default().add(baseline, loss);
-                *binding.entry((fam, term_name(m.binding))).or_default() += 1;
+                *binding.entry((fam, m.binding.name())).or_default() += 1;
             }
             window.books += 1;
             window.model_breaches += breach as u64;
@@ -419,10 +419,6 @@ pub fn run(table: &PriceTable, cfg: &BacktestConfig, progress: bool) -> Result<B
             })
             .collect(),
     })
-}
-
-fn term_name(t: MarginTerm) -> &'static str {
-    t.name()
 }
 
 #[cfg(test)]

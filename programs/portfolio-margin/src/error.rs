@@ -29,8 +29,6 @@ pub enum ErrorCode {
     WrongRiskModel,
     #[msg("The group already has a risk model")]
     RiskModelAlreadySet,
-    #[msg("The group has no risk model yet; create it first")]
-    RiskModelMissing,
     #[msg("Amount must be greater than zero")]
     ZeroAmount,
     #[msg("The deposit would exceed the asset's deposit cap")]
@@ -63,14 +61,10 @@ pub enum ErrorCode {
     SampleTooEarly,
     #[msg("The crank's oracle accounts must follow the asset order without gaps or repeats")]
     CrankOrder,
-    #[msg("The token account's mint or owner does not match")]
-    TokenAccountMismatch,
     #[msg("The account is above its maintenance margin and cannot be liquidated")]
     NotLiquidatable,
     #[msg("An account cannot be liquidated by its own owner")]
     SelfLiquidation,
-    #[msg("The liability and the collateral must be two different assets")]
-    LiquidationPairInvalid,
     #[msg("This repayment would not improve the account's health; choose another liability or collateral")]
     LiquidationDoesNotImprove,
     #[msg("A smaller repayment already restores initial health; size it with the risk engine")]
@@ -79,4 +73,9 @@ pub enum ErrorCode {
     NotBankrupt,
     #[msg("Token-2022 mints with extensions (transfer fees, hooks, delegates…) are not supported yet")]
     UnsupportedMintExtensions,
+}
+
+/// Any failure of the engine's checked arithmetic, as the program's error.
+pub fn math<E>(_: E) -> Error {
+    error!(ErrorCode::MathOverflow)
 }

@@ -6,22 +6,18 @@ use anchor_lang::prelude::*;
 use risk_engine::health::{book_health, BookHealth, Holding};
 use risk_engine::{Fx, FxExt};
 
-use crate::error::ErrorCode;
+use crate::error::{math, ErrorCode};
 use crate::oracle::require_price;
 use crate::state::{Asset, Group, MarginAccount, ModelView, RiskModel};
-
-fn overflow<E>(_: E) -> Error {
-    error!(ErrorCode::MathOverflow)
-}
 
 /// Signed native amount of a position: deposits rounded down, debts rounded up (more negative).
 pub fn position_amount(asset: &Asset, shares: Fx) -> Result<i128> {
     let pool = asset.pool();
     if shares >= Fx::ZERO {
-        let v = pool.deposit_value(shares).map_err(overflow)?;
+        let v = pool.deposit_value(shares).map_err(math)?;
         Ok(risk_engine::fixed_point::floor_to_int(v))
     } else {
-        let v = pool.borrow_value(shares.neg_checked().map_err(overflow)?).map_err(overflow)?;
+        let v = pool.borrow_value(shares.neg_checked().map_err(math)?).map_err(math)?;
         Ok(-risk_engine::fixed_point::ceil_to_int(v))
     }
 }
@@ -85,7 +81,7 @@ pub fn load_holdings<'info>(
 
 /// Requires `equity − initial margin ≥ 0` and logs the figures.
 pub fn require_initial_health(h: &BookHealth) -> Result<()> {
-    let ih = h.initial_health().map_err(overflow)?;
+    let ih = h.initial_health().map_err(math)?;
     if ih < Fx::ZERO {
         msg!("equity {} < initial margin {} (binding term: {})", h.equity, h.margin.initial, h.margin.binding.name());
         return err!(ErrorCode::InitialHealthBelowZero);

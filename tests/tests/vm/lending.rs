@@ -409,3 +409,49 @@ async fn token_2022_mints_with_extensions_are_refused() {
     assert_eq!(out.custom_error(), Some(u32::from(ErrorCode::UnsupportedMintExtensions)));
     assert!(w.account_data(asset_address(&m.group, &mint.pubkey())).await.is_none());
 }
+
+#[tokio::test]
+async fn borrow_caps_and_the_position_limit_are_enforced() {
+    // 17 small assets: the 17th position does not fit; asset 1's borrow cap is 100 units.
+    let specs: Vec<AssetSpec> = (0..17).map(|_| AssetSpec { decimals: 6, price: 1.0, daily_vol: 0.01, token_2022: false }).collect();
+    let mut w = World::new().await;
+    let mut m = Market::new(&mut w, &specs[..1], 0.0).await;
+    // Asset 1 registered by hand with a borrow cap of 100 native units.
+    let (mint, program) = w.create_mint(6, false).await;
+    let mut args = register_args(feed_id(1), vec![0, 100_000_000_000_000]);
+    args.borrow_cap = 100;
+    let admin = w.payer();
+    w.send(&[register_asset_ix(&admin, &m, mint, program, args)], &[]).await.ok();
+    let asset = asset_address(&m.group, &mint);
+    let a1 = AssetAccounts {
+        index: 1,
+        mint,
+        token_program: program,
+        asset,
+        vault: pda(&[portfolio_margin::state::seeds::VAULT, asset.as_ref()]),
+        insurance_vault: pda(&[portfolio_margin::state::seeds::INSURANCE, asset.as_ref()]),
+        oracle: anchor_lang::prelude::Pubkey::new_unique(),
+        feed_id: feed_id(1),
+        decimals: 6,
+    };
+    w.set_price(&a1, 1.0).await;
+    m.assets.push(a1);
+    for i in 2..17 {
+        m.add_asset(&mut w, specs[i], i, 0.0, &specs).await.ok();
+    }
+    let lender = m.trader(&mut w, &[0, 1_000_000]).await;
+    w.send(&[m.deposit_ix(&lender, 1, 1_000_000)], &[&lender.key]).await.ok();
+    let t = m.trader(&mut w, &[1_000_000; 17]).await;
+    w.send(&[m.deposit_ix(&t, 0, 1_000_000)], &[&t.key]).await.ok();
+    let out = w.send(&[m.borrow_ix(&t, 1, 101, &[0, 1])], &[&t.key]).await;
+    assert_eq!(out.custom_error(), Some(u32::from(ErrorCode::BorrowCapExceeded)));
+    w.send(&[m.borrow_ix(&t, 1, 100, &[0, 1])], &[&t.key]).await.ok();
+    for i in 2..16 {
+        w.send(&[m.deposit_ix(&t, i, 1_000)], &[&t.key]).await.ok();
+    }
+    assert_eq!(held_assets(&mut w, &t).await.len(), 16);
+    let before = w.account_data(t.margin_account).await;
+    let out = w.send(&[m.deposit_ix(&t, 16, 1_000)], &[&t.key]).await;
+    assert_eq!(out.custom_error(), Some(u32::from(ErrorCode::TooManyPositions)));
+    assert_eq!(w.account_data(t.margin_account).await, before);
+}

@@ -4,7 +4,7 @@ use risk_engine::fixed_point::fx_ratio;
 use risk_engine::interest::InterestCurve;
 use risk_engine::{tri_index, Fx, FxExt};
 
-use crate::error::ErrorCode;
+use crate::error::{math, ErrorCode};
 use crate::events::AssetRegistered;
 use crate::state::params::E6;
 use crate::state::{seeds, Asset, Group, RiskModel, MAX_ASSETS};
@@ -124,22 +124,22 @@ pub fn handler(ctx: Context<RegisterAsset>, args: RegisterAssetArgs) -> Result<(
         return Err(invalid(name, reason));
     }
 
-    // Bootstrap column: var > 0 and cov² ≤ var·var against every registered asset.
-    let var = e18(args.covariance_row_e18[index])?;
+    // Bootstrap column, converted once: var > 0 and cov² ≤ var·var against every registered asset.
+    let row = args.covariance_row_e18.iter().map(|&c| e18(c)).collect::<Result<Vec<Fx>>>()?;
+    let var = row[index];
     if var <= Fx::ZERO {
         return err!(ErrorCode::NonPositiveVariance);
     }
-    for (j, &c) in args.covariance_row_e18[..index].iter().enumerate() {
-        let cov = e18(c)?;
-        let lhs = cov.mul_floor(cov).map_err(|_| error!(ErrorCode::MathOverflow))?;
-        let rhs = model.covariance[tri_index(j, j)].get().mul_ceil(var).map_err(|_| error!(ErrorCode::MathOverflow))?;
+    for (j, &cov) in row[..index].iter().enumerate() {
+        let lhs = cov.mul_floor(cov).map_err(math)?;
+        let rhs = model.covariance[tri_index(j, j)].get().mul_ceil(var).map_err(math)?;
         if lhs > rhs {
             msg!("covariance with asset {} exceeds the bound", j);
             return err!(ErrorCode::CovarianceOutOfBounds);
         }
     }
-    for (j, &c) in args.covariance_row_e18.iter().enumerate() {
-        model.covariance[tri_index(j, index)].set(e18(c)?);
+    for (j, &cov) in row.iter().enumerate() {
+        model.covariance[tri_index(j, index)].set(cov);
     }
     model.volatility[index].set(var.sqrt_ceil().map_err(|_| error!(ErrorCode::MathOverflow))?);
     model.feed_ids[index] = args.feed_id;

@@ -1,11 +1,11 @@
 use anchor_lang::prelude::*;
-use anchor_spl::token_interface::{self, Mint, TokenAccount, TokenInterface, TransferChecked};
+use anchor_spl::token_interface::{Mint, TokenAccount, TokenInterface};
 use risk_engine::{Fx, FxExt};
 
-use crate::error::ErrorCode;
+use crate::error::{math, ErrorCode};
 use crate::events::ProtocolFeesCollected;
-use crate::instructions::user::balance::accrue;
-use crate::state::{seeds, Asset};
+use crate::instructions::user::balance::{accrue, transfer_signed_by_asset};
+use crate::state::Asset;
 
 /// Permissionless: moves the protocol's accrued share of interest from the vault to the asset's
 /// insurance vault, as far as unborrowed liquidity allows.
@@ -34,22 +34,20 @@ pub fn handler(ctx: Context<CollectProtocolFees>) -> Result<()> {
         if amount == 0 {
             return err!(ErrorCode::ZeroAmount);
         }
-        let left = fees.sub_checked(Fx::from_num(amount)).map_err(|_| error!(ErrorCode::MathOverflow))?;
+        let left = fees.sub_checked(Fx::from_num(amount)).map_err(math)?;
         asset.protocol_fees.set(left);
         (amount, asset.group, asset.bump, left)
     };
-    let mint = ctx.accounts.mint.key();
-    let seeds: &[&[u8]] = &[seeds::ASSET, group.as_ref(), mint.as_ref(), &[bump]];
-    let accounts = TransferChecked {
-        from: ctx.accounts.vault.to_account_info(),
-        mint: ctx.accounts.mint.to_account_info(),
-        to: ctx.accounts.insurance_vault.to_account_info(),
-        authority: ctx.accounts.asset.to_account_info(),
-    };
-    token_interface::transfer_checked(
-        CpiContext::new_with_signer(ctx.accounts.token_program.key(), accounts, &[seeds]),
+    let a = &ctx.accounts;
+    transfer_signed_by_asset(
+        &a.token_program,
+        a.vault.to_account_info(),
+        &a.mint,
+        a.insurance_vault.to_account_info(),
+        a.asset.to_account_info(),
+        &group,
+        bump,
         amount,
-        ctx.accounts.mint.decimals,
     )?;
     emit!(ProtocolFeesCollected { asset: asset_key, amount, remaining_bits: remaining.to_bits() });
     Ok(())

@@ -3,7 +3,7 @@ use risk_engine::covariance::TriangularMatrix;
 use risk_engine::ewma::{ewma_update, sample_returns};
 use risk_engine::{tri_len, Fx, FxExt, WrappedI80F48};
 
-use crate::error::ErrorCode;
+use crate::error::{math, ErrorCode};
 use crate::events::{OracleUnusable, RiskModelUpdated};
 use crate::oracle::read_price;
 use crate::state::{Group, RiskModel};
@@ -85,23 +85,20 @@ pub fn handler<'info>(ctx: Context<'info, CrankRiskModel<'info>>, first_asset: u
 }
 
 fn apply_sample(model: &mut RiskModel, n: usize, lambda: Fx) -> Result<()> {
-    fn overflow<E>(_: E) -> Error {
-        error!(ErrorCode::MathOverflow)
-    }
     // Heap, not stack: 64 × 16-byte values would fill an SBF stack frame.
     let mut last: Vec<Fx> = model.last_prices[..n].iter().map(|p| p.get()).collect();
     let observed: Vec<Option<Fx>> =
         (0..n).map(|i| (model.pending_missing & (1u64 << i) == 0).then(|| model.pending_prices[i].get())).collect();
     let mut returns = vec![Fx::ZERO; n];
-    sample_returns(&mut last, &observed, &mut returns).map_err(overflow)?;
+    sample_returns(&mut last, &observed, &mut returns).map_err(math)?;
     let first_sample = model.last_sample_time == 0;
     if !first_sample {
         let mut matrix =
-            TriangularMatrix::new(n, &mut model.covariance[..tri_len(n)] as &mut [WrappedI80F48]).map_err(overflow)?;
-        ewma_update(&mut matrix, lambda, &returns).map_err(overflow)?;
+            TriangularMatrix::new(n, &mut model.covariance[..tri_len(n)] as &mut [WrappedI80F48]).map_err(math)?;
+        ewma_update(&mut matrix, lambda, &returns).map_err(math)?;
         for i in 0..n {
             let var = model.covariance[risk_engine::tri_index(i, i)].get();
-            model.volatility[i].set(var.max(Fx::ZERO).sqrt_ceil().map_err(overflow)?);
+            model.volatility[i].set(var.max(Fx::ZERO).sqrt_ceil().map_err(math)?);
         }
         model.sample_count += 1;
     }

@@ -3,11 +3,11 @@ use anchor_spl::token_interface::{self, Mint, TokenAccount, TokenInterface, Tran
 use risk_engine::liquidation::{flows_for, health_after, max_repay_by_collateral, target_health, LiquidationFlows};
 use risk_engine::{Fx, FxExt};
 
-use crate::error::ErrorCode;
+use crate::error::{math, ErrorCode};
 use crate::events::Liquidated;
 use crate::health::{holdings_health, load_holdings};
-use crate::instructions::user::balance::{accrue, available_liquidity};
-use crate::state::{seeds, Asset, Group, MarginAccount, ModelView, RiskModel};
+use crate::instructions::user::balance::{accrue, available_liquidity, transfer_signed_by_asset};
+use crate::state::{Asset, Group, MarginAccount, ModelView, RiskModel};
 
 /// Permissionless liquidation of one liability against one collateral of an account below its
 /// maintenance margin. Remaining accounts: the account's health accounts (asset, oracle per open
@@ -20,7 +20,8 @@ pub struct Liquidate<'info> {
     pub risk_model: AccountLoader<'info, RiskModel>,
     #[account(mut, has_one = group)]
     pub account: AccountLoader<'info, MarginAccount>,
-    #[account(mut, has_one = group, constraint = liability_asset.key() != collateral_asset.key() @ ErrorCode::LiquidationPairInvalid)]
+    /// Must differ from the collateral asset (Anchor refuses a mutable account passed twice).
+    #[account(mut, has_one = group)]
     pub liability_asset: AccountLoader<'info, Asset>,
     #[account(mut, address = liability_asset.load()?.vault)]
     pub liability_vault: InterfaceAccount<'info, TokenAccount>,
@@ -44,10 +45,6 @@ pub struct Liquidate<'info> {
     pub liquidator_collateral_tokens: InterfaceAccount<'info, TokenAccount>,
     #[account(address = collateral_asset.load()?.token_program)]
     pub collateral_token_program: Interface<'info, TokenInterface>,
-}
-
-fn math<E>(_: E) -> Error {
-    error!(ErrorCode::MathOverflow)
 }
 
 /// Repays up to `max_repay` native units of the liability. The repay must improve the account's
@@ -143,8 +140,7 @@ pub fn handler<'info>(ctx: Context<'info, Liquidate<'info>>, max_repay: u64) -> 
         let mut lp = la.pool();
         let ls = acc.find(la.index).ok_or(error!(ErrorCode::NoDebt))?;
         let owed = acc.positions[ls].shares.get().neg_checked().map_err(math)?;
-        let cleared = if repay == -holdings[l].amount { owed } else { lp.repay_shares_for(repay_u64).map_err(math)?.min(owed) };
-        lp.borrow_shares = lp.borrow_shares.sub_checked(cleared).map_err(math)?.max(Fx::ZERO);
+        let cleared = lp.repay(repay_u64, owed).map_err(math)?;
         let v = acc.positions[ls].shares.get().add_checked(cleared).map_err(math)?;
         acc.positions[ls].shares.set(v);
         la.set_pool(&lp);
@@ -174,29 +170,22 @@ pub fn handler<'info>(ctx: Context<'info, Liquidate<'info>>, max_repay: u64) -> 
         repay_u64,
         a.liability_mint.decimals,
     )?;
-    let mint = a.collateral_mint.key();
-    let signer: &[&[u8]] = &[seeds::ASSET, c_group.as_ref(), mint.as_ref(), &[c_bump]];
     for (to, amount) in [
         (a.liquidator_collateral_tokens.to_account_info(), flows.to_liquidator as u64),
         (a.collateral_insurance_vault.to_account_info(), flows.to_insurance as u64),
     ] {
-        if amount == 0 {
-            continue;
+        if amount > 0 {
+            transfer_signed_by_asset(
+                &a.collateral_token_program,
+                a.collateral_vault.to_account_info(),
+                &a.collateral_mint,
+                to,
+                a.collateral_asset.to_account_info(),
+                &c_group,
+                c_bump,
+                amount,
+            )?;
         }
-        token_interface::transfer_checked(
-            CpiContext::new_with_signer(
-                a.collateral_token_program.key(),
-                TransferChecked {
-                    from: a.collateral_vault.to_account_info(),
-                    mint: a.collateral_mint.to_account_info(),
-                    to,
-                    authority: a.collateral_asset.to_account_info(),
-                },
-                &[signer],
-            ),
-            amount,
-            a.collateral_mint.decimals,
-        )?;
     }
     emit!(Liquidated {
         account: a.account.key(),

@@ -1,11 +1,11 @@
 use anchor_lang::prelude::*;
-use anchor_spl::token_interface::{self, Mint, TokenAccount, TokenInterface, TransferChecked};
+use anchor_spl::token_interface::{Mint, TokenAccount, TokenInterface};
 use risk_engine::{Fx, FxExt};
 
-use crate::error::ErrorCode;
+use crate::error::{math, ErrorCode};
 use crate::events::BankruptcyResolved;
-use crate::instructions::user::balance::accrue;
-use crate::state::{seeds, Asset, Group, MarginAccount};
+use crate::instructions::user::balance::{accrue, transfer_signed_by_asset};
+use crate::state::{Asset, Group, MarginAccount};
 
 /// Permissionless. For an account with debts and no deposits left: the asset's insurance vault
 /// covers what it can of one debt, the rest is socialised over that asset's depositors by lowering
@@ -23,10 +23,6 @@ pub struct ResolveBankruptcy<'info> {
     pub insurance_vault: InterfaceAccount<'info, TokenAccount>,
     pub mint: InterfaceAccount<'info, Mint>,
     pub token_program: Interface<'info, TokenInterface>,
-}
-
-fn math<E>(_: E) -> Error {
-    error!(ErrorCode::MathOverflow)
 }
 
 pub fn handler(ctx: Context<ResolveBankruptcy>) -> Result<()> {
@@ -56,21 +52,16 @@ pub fn handler(ctx: Context<ResolveBankruptcy>) -> Result<()> {
         (debt, paid, socialized, index_before, pool.deposit_index, asset.bump, asset.group)
     };
     if paid > 0 {
-        let mint = ctx.accounts.mint.key();
-        let signer: &[&[u8]] = &[seeds::ASSET, group.as_ref(), mint.as_ref(), &[bump]];
-        token_interface::transfer_checked(
-            CpiContext::new_with_signer(
-                ctx.accounts.token_program.key(),
-                TransferChecked {
-                    from: ctx.accounts.insurance_vault.to_account_info(),
-                    mint: ctx.accounts.mint.to_account_info(),
-                    to: ctx.accounts.vault.to_account_info(),
-                    authority: ctx.accounts.asset.to_account_info(),
-                },
-                &[signer],
-            ),
+        let a = &ctx.accounts;
+        transfer_signed_by_asset(
+            &a.token_program,
+            a.insurance_vault.to_account_info(),
+            &a.mint,
+            a.vault.to_account_info(),
+            a.asset.to_account_info(),
+            &group,
+            bump,
             paid,
-            ctx.accounts.mint.decimals,
         )?;
     }
     emit!(BankruptcyResolved {

@@ -5,7 +5,8 @@ use anchor_spl::token_interface::{self, Mint, TokenAccount, TokenInterface, Tran
 use risk_engine::Fx;
 
 use crate::error::ErrorCode;
-use crate::events::InterestAccrued;
+use crate::events::{BalanceAction, BalanceChanged, InterestAccrued};
+use crate::health::{account_health, require_initial_health};
 use crate::state::{seeds, Asset, Group, MarginAccount, RiskModel};
 
 /// Accounts of deposit and repay (no prices needed: they only reduce risk).
@@ -85,26 +86,69 @@ pub fn transfer_in<'info>(
     token_interface::transfer_checked(CpiContext::new(token_program.key(), accounts), amount, mint.decimals)
 }
 
-/// Moves `amount` out of the vault, signed by the asset PDA.
-pub fn transfer_out<'info>(
-    ctx: &Context<'info, AddRisk<'info>>,
-    group: Pubkey,
+/// Moves `amount` out of a token account the asset PDA owns (its vault or insurance vault), signed
+/// by the asset PDA `[ASSET, group, mint, bump]`.
+#[allow(clippy::too_many_arguments)]
+pub fn transfer_signed_by_asset<'info>(
+    token_program: &Interface<'info, TokenInterface>,
+    from: AccountInfo<'info>,
+    mint: &InterfaceAccount<'info, Mint>,
+    to: AccountInfo<'info>,
+    asset: AccountInfo<'info>,
+    group: &Pubkey,
     asset_bump: u8,
     amount: u64,
 ) -> Result<()> {
-    let mint = ctx.accounts.mint.key();
-    let seeds: &[&[u8]] = &[seeds::ASSET, group.as_ref(), mint.as_ref(), &[asset_bump]];
-    let accounts = TransferChecked {
-        from: ctx.accounts.vault.to_account_info(),
-        mint: ctx.accounts.mint.to_account_info(),
-        to: ctx.accounts.destination.to_account_info(),
-        authority: ctx.accounts.asset.to_account_info(),
-    };
+    let mint_key = mint.key();
+    let seeds: &[&[u8]] = &[seeds::ASSET, group.as_ref(), mint_key.as_ref(), &[asset_bump]];
+    let accounts = TransferChecked { from, mint: mint.to_account_info(), to, authority: asset };
     token_interface::transfer_checked(
-        CpiContext::new_with_signer(ctx.accounts.token_program.key(), accounts, &[seeds]),
+        CpiContext::new_with_signer(token_program.key(), accounts, &[seeds]),
         amount,
-        ctx.accounts.mint.decimals,
+        mint.decimals,
     )
+}
+
+/// What withdraw and borrow share once the books are updated: initial health ≥ 0 from fresh prices
+/// of every position (remaining accounts), the tokens out of the vault, the event.
+pub fn finish_add_risk<'info>(
+    ctx: &Context<'info, AddRisk<'info>>,
+    action: BalanceAction,
+    amount: u64,
+    shares_after: Fx,
+    asset_bump: u8,
+    now: i64,
+) -> Result<()> {
+    let group_key = ctx.accounts.group.key();
+    let health = {
+        let group = ctx.accounts.group.load()?;
+        let model = ctx.accounts.risk_model.load()?;
+        let acc = ctx.accounts.margin_account.load()?;
+        account_health(&group_key, &group, &model, &acc, ctx.remaining_accounts, now)?
+    };
+    require_initial_health(&health)?;
+    let a = &ctx.accounts;
+    transfer_signed_by_asset(
+        &a.token_program,
+        a.vault.to_account_info(),
+        &a.mint,
+        a.destination.to_account_info(),
+        a.asset.to_account_info(),
+        &group_key,
+        asset_bump,
+        amount,
+    )?;
+    emit!(BalanceChanged {
+        margin_account: a.margin_account.key(),
+        owner: a.owner.key(),
+        asset: a.asset.key(),
+        action,
+        amount,
+        shares_after_bits: shares_after.to_bits(),
+        equity_bits: health.equity.to_bits(),
+        initial_margin_bits: health.margin.initial.to_bits(),
+    });
+    Ok(())
 }
 
 /// Tokens in the vault that are neither lent out nor owed to the insurance fund.

@@ -29,14 +29,7 @@ pub fn handler(ctx: Context<ReduceRisk>, amount: u64) -> Result<()> {
             msg!("debt is {} native units", debt_native);
             return err!(ErrorCode::RepayExceedsDebt);
         }
-        // Repaying the whole debt clears every share; otherwise burn shares rounded down.
-        let burned = if amount as i128 == debt_native {
-            owed_shares
-        } else {
-            pool.repay_shares_for(amount).map_err(|_| error!(ErrorCode::MathOverflow))?.min(owed_shares)
-        };
-        pool.borrow_shares =
-            pool.borrow_shares.sub_checked(burned).map_err(|_| error!(ErrorCode::MathOverflow))?.max(Fx::ZERO);
+        let burned = pool.repay(amount, owed_shares).map_err(|_| error!(ErrorCode::MathOverflow))?;
         let after = shares.add_checked(burned).map_err(|_| error!(ErrorCode::MathOverflow))?;
         acc.positions[slot].shares.set(after);
         acc.close_empty();

@@ -1,10 +1,9 @@
 use anchor_lang::prelude::*;
 use risk_engine::{Fx, FxExt};
 
-use super::balance::{accrue, available_liquidity, transfer_out, AddRisk};
+use super::balance::{accrue, available_liquidity, finish_add_risk, AddRisk};
 use crate::error::ErrorCode;
-use crate::events::{BalanceAction, BalanceChanged};
-use crate::health::{account_health, require_initial_health};
+use crate::events::BalanceAction;
 
 /// Withdraws `amount` native units of a deposit; the account must stay at initial health ≥ 0,
 /// priced from fresh oracles of every position (remaining accounts).
@@ -14,7 +13,7 @@ pub fn handler<'info>(ctx: Context<'info, AddRisk<'info>>, amount: u64) -> Resul
     }
     let now = Clock::get()?.unix_timestamp;
     let asset_key = ctx.accounts.asset.key();
-    let (shares_after, bump, group_key) = {
+    let (shares_after, bump) = {
         let mut asset = ctx.accounts.asset.load_mut()?;
         accrue(&mut asset, asset_key, now)?;
         if amount > available_liquidity(&asset, ctx.accounts.vault.amount) {
@@ -33,25 +32,7 @@ pub fn handler<'info>(ctx: Context<'info, AddRisk<'info>>, amount: u64) -> Resul
         acc.positions[slot].shares.set(after);
         acc.close_empty();
         asset.set_pool(&pool);
-        (after, asset.bump, asset.group)
+        (after, asset.bump)
     };
-    let health = {
-        let group = ctx.accounts.group.load()?;
-        let model = ctx.accounts.risk_model.load()?;
-        let acc = ctx.accounts.margin_account.load()?;
-        account_health(&ctx.accounts.group.key(), &group, &model, &acc, ctx.remaining_accounts, now)?
-    };
-    require_initial_health(&health)?;
-    transfer_out(&ctx, group_key, bump, amount)?;
-    emit!(BalanceChanged {
-        margin_account: ctx.accounts.margin_account.key(),
-        owner: ctx.accounts.owner.key(),
-        asset: asset_key,
-        action: BalanceAction::Withdraw,
-        amount,
-        shares_after_bits: shares_after.to_bits(),
-        equity_bits: health.equity.to_bits(),
-        initial_margin_bits: health.margin.initial.to_bits(),
-    });
-    Ok(())
+    finish_add_risk(&ctx, BalanceAction::Withdraw, amount, shares_after, bump, now)
 }
