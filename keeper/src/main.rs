@@ -1,28 +1,30 @@
 //! `keeper`: the off-chain half of the portfolio-margin protocol.
 //!
 //! What runs when:
-//! - `keeper model`    — once, by anyone: runs the on-chain EWMA covariance model over a price file in
-//!   the program's own fixed-point arithmetic and prints it as JSON (for independent checks and for
-//!   bootstrapping a group's covariance).
-//! - `keeper backtest` — once, by risk reviewers: walk-forward test of the margin model against
-//!   realised losses, beside a static-weight baseline.
+//! - `keeper simulate`  — the main job, no network: the whole protocol on the embedded runtime over
+//!   real daily prices, with traders, the crank and the liquidator; prints a stress report and
+//!   writes charts.
+//! - `keeper migrate`   — deploy day, by the admin: creates/updates a group from a config (idempotent).
+//! - `keeper crank`     — always, by anyone: keeps the on-chain risk model sampled.
+//! - `keeper liquidate` — always, by anyone with inventory: liquidates unhealthy accounts.
+//! - `keeper inspect`   — any time, by auditors: decodes the state and checks invariants.
+//! - `keeper model` / `keeper backtest` — risk reviews over price files.
 //!
 //! Every flag can also be set from an environment variable (`KEEPER_<FLAG>`).
-mod backtest;
-mod model;
-mod prices;
-
 use std::path::PathBuf;
 
 use anyhow::Result;
 use clap::{Args, Parser, Subcommand};
+use keeper::{backtest, model, prices};
 use risk_engine::Fx;
+
+mod commands;
 
 #[derive(Parser)]
 #[command(
     name = "keeper",
     version,
-    about = "Portfolio-margin keeper: risk model, backtests and (soon) crank, liquidator, inspector"
+    about = "Portfolio-margin keeper: simulate, migrate, crank, liquidate, inspect, and risk-model tools"
 )]
 struct Cli {
     #[command(subcommand)]
@@ -31,6 +33,16 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
+    /// The whole protocol on the embedded runtime over real prices: the main job.
+    Simulate(commands::SimulateArgs),
+    /// Create or update a group from a config file (idempotent).
+    Migrate(commands::MigrateArgs),
+    /// Keep the on-chain risk model sampled.
+    Crank(commands::CrankArgs),
+    /// Find and liquidate unhealthy margin accounts.
+    Liquidate(commands::LiquidateArgs),
+    /// Decode a group's state and check its invariants (exit code 1 on a violation).
+    Inspect(commands::InspectArgs),
     /// Run the fixed-point EWMA covariance model over a price file and print it as JSON.
     Model(ModelArgs),
     /// Walk-forward backtest of the margin model against realised losses and a static baseline.
@@ -131,7 +143,23 @@ struct BacktestArgs {
 
 fn main() -> Result<()> {
     let cli = Cli::parse();
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_env("KEEPER_LOG").unwrap_or_else(|_| "keeper=info,tarpc=error,solana_runtime=error,warn".into()),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
     match cli.command {
+        Command::Simulate(a) => rt.block_on(commands::simulate(a))?,
+        Command::Migrate(a) => rt.block_on(commands::migrate(a))?,
+        Command::Crank(a) => rt.block_on(commands::crank(a))?,
+        Command::Liquidate(a) => rt.block_on(commands::liquidate(a))?,
+        Command::Inspect(a) => {
+            if !rt.block_on(commands::inspect(a))? {
+                std::process::exit(1);
+            }
+        }
         Command::Model(a) => {
             let table = a.prices.load()?;
             let out = model::run(&table, a.lambda, a.check_f64)?;

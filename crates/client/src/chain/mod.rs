@@ -1,0 +1,205 @@
+//! One interface to a chain running the program, with two backends: [`embedded::Embedded`] (the
+//! bank of solana-program-test running the SBF binary in this process) and [`rpc::Rpc`]
+//! (JSON-RPC: a local network, devnet, mainnet). Everything above it — migrate, crank, liquidator,
+//! inspector, simulation — is written once against [`Chain`].
+use std::time::Duration;
+
+use anchor_lang::prelude::Pubkey;
+use anchor_lang::solana_program::instruction::Instruction;
+use solana_account::Account;
+use solana_hash::Hash;
+use solana_keypair::Keypair;
+use solana_signature::Signature;
+use solana_signer::Signer;
+use solana_transaction::Transaction;
+use solana_transaction_error::TransactionError;
+
+pub mod embedded;
+pub mod rpc;
+
+/// What went wrong talking to the chain (not what the transaction did: see [`TxOutcome::result`]).
+#[derive(Debug, thiserror::Error)]
+pub enum ChainError {
+    /// Worth retrying: timeouts, connection resets, rate limits, a node behind.
+    #[error("transient: {0}")]
+    Transient(String),
+    /// Retrying will not help: bad request, unknown method, decoding failures.
+    #[error("{0}")]
+    Permanent(String),
+}
+
+pub type ChainResult<T> = Result<T, ChainError>;
+
+/// A getProgramAccounts filter.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Filter {
+    DataSize(u64),
+    Memcmp { offset: usize, bytes: Vec<u8> },
+}
+
+impl Filter {
+    pub fn matches(&self, data: &[u8]) -> bool {
+        match self {
+            Filter::DataSize(n) => data.len() as u64 == *n,
+            Filter::Memcmp { offset, bytes } => data.get(*offset..offset + bytes.len()) == Some(bytes.as_slice()),
+        }
+    }
+}
+
+/// A confirmed transaction.
+#[derive(Clone, Debug)]
+pub struct TxOutcome {
+    pub signature: Signature,
+    pub result: Result<(), TransactionError>,
+    pub logs: Vec<String>,
+    pub compute_units: Option<u64>,
+}
+
+impl TxOutcome {
+    /// The program's custom error code, if the transaction failed with one.
+    pub fn custom_error(&self) -> Option<u32> {
+        match &self.result {
+            Err(TransactionError::InstructionError(_, solana_instruction_error::InstructionError::Custom(c))) => {
+                Some(*c)
+            }
+            _ => None,
+        }
+    }
+
+    /// `Ok` if the transaction succeeded, else an error naming `what` and the program's message.
+    pub fn check(&self, what: &str) -> anyhow::Result<()> {
+        match self.error_text() {
+            None => Ok(()),
+            Some(e) => Err(anyhow::anyhow!("{what}: {e}")),
+        }
+    }
+
+    /// The error as a sentence: the program's error message when it logged one.
+    pub fn error_text(&self) -> Option<String> {
+        let err = self.result.as_ref().err()?;
+        let anchor = self.logs.iter().find_map(|l| l.split("Error Message: ").nth(1).map(str::to_string));
+        Some(match anchor {
+            Some(m) => format!("{m} ({err})"),
+            None => err.to_string(),
+        })
+    }
+}
+
+/// Reads and writes of a chain. Methods take `&self`: backends are cheap handles.
+#[allow(async_fn_in_trait)]
+pub trait Chain {
+    /// "embedded" or the RPC URL.
+    fn describe(&self) -> String;
+    async fn account(&self, address: &Pubkey) -> ChainResult<Option<Account>>;
+    async fn accounts(&self, addresses: &[Pubkey]) -> ChainResult<Vec<Option<Account>>>;
+    /// Accounts owned by `program` passing every filter.
+    async fn program_accounts(&self, program: &Pubkey, filters: &[Filter]) -> ChainResult<Vec<(Pubkey, Account)>>;
+    async fn latest_blockhash(&self) -> ChainResult<Hash>;
+    /// Submits `tx` and waits until it is confirmed (or known to have failed). An `Err` means the
+    /// client does not know whether it landed: ask [`Chain::signature_status`].
+    async fn send(&self, tx: &Transaction) -> ChainResult<TxOutcome>;
+    /// `None` while the chain has not seen the signature.
+    async fn signature_status(&self, signature: &Signature) -> ChainResult<Option<Result<(), TransactionError>>>;
+    /// The Clock sysvar's unix timestamp.
+    async fn unix_time(&self) -> ChainResult<i64>;
+    async fn rent_exempt_minimum(&self, len: usize) -> ChainResult<u64>;
+    /// Funds `to` (local networks and the embedded runtime only).
+    async fn airdrop(&self, to: &Pubkey, lamports: u64) -> ChainResult<()>;
+}
+
+/// How transactions are sent: compute budget, priority fee, retries.
+#[derive(Clone, Debug)]
+pub struct SendOptions {
+    /// SetComputeUnitLimit, when set.
+    pub compute_unit_limit: Option<u32>,
+    /// SetComputeUnitPrice in micro-lamports per CU (priority fee), when > 0.
+    pub compute_unit_price: u64,
+    /// Attempts after the first on a transient error.
+    pub retries: u32,
+    /// First backoff; doubles each attempt.
+    pub backoff: Duration,
+}
+
+impl Default for SendOptions {
+    fn default() -> Self {
+        SendOptions { compute_unit_limit: None, compute_unit_price: 0, retries: 4, backoff: Duration::from_millis(250) }
+    }
+}
+
+/// Signs `ixs` (paid by `payer`) and sends them with `opts`: compute-budget instructions first;
+/// on a transient error, checks whether the signed transaction landed before re-sending the SAME
+/// transaction (same signature: the chain executes it at most once) with exponential backoff; a
+/// fresh blockhash is only taken for a new transaction.
+pub async fn send_ixs<C: Chain>(
+    chain: &C,
+    payer: &Keypair,
+    signers: &[&Keypair],
+    ixs: &[Instruction],
+    opts: &SendOptions,
+) -> anyhow::Result<TxOutcome> {
+    let mut all = Vec::with_capacity(ixs.len() + 2);
+    if let Some(units) = opts.compute_unit_limit {
+        all.push(crate::instructions::compute_unit_limit(units));
+    }
+    if opts.compute_unit_price > 0 {
+        all.push(crate::instructions::compute_unit_price(opts.compute_unit_price));
+    }
+    all.extend_from_slice(ixs);
+    let blockhash = retry(opts, || chain.latest_blockhash()).await?;
+    let mut keys: Vec<&Keypair> = vec![payer];
+    keys.extend(signers.iter().copied().filter(|k| k.pubkey() != payer.pubkey()));
+    let tx = Transaction::new_signed_with_payer(&all, Some(&payer.pubkey()), &keys, blockhash);
+    let signature = tx.signatures[0];
+    let mut delay = opts.backoff;
+    let mut attempt = 0;
+    loop {
+        match chain.send(&tx).await {
+            Ok(outcome) => return Ok(outcome),
+            Err(ChainError::Transient(why)) if attempt < opts.retries => {
+                tracing::warn!(%signature, attempt, %why, "send failed; checking whether it landed");
+                tokio::time::sleep(delay).await;
+                delay *= 2;
+                attempt += 1;
+                if let Ok(Some(result)) = chain.signature_status(&signature).await {
+                    return Ok(TxOutcome { signature, result, logs: vec![], compute_units: None });
+                }
+            }
+            Err(e) => return Err(anyhow::anyhow!("sending {signature}: {e}")),
+        }
+    }
+}
+
+/// Runs a read with the same retry policy.
+pub async fn retry<T, F, Fut>(opts: &SendOptions, mut f: F) -> anyhow::Result<T>
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = ChainResult<T>>,
+{
+    let mut delay = opts.backoff;
+    let mut attempt = 0;
+    loop {
+        match f().await {
+            Ok(v) => return Ok(v),
+            Err(ChainError::Transient(why)) if attempt < opts.retries => {
+                tracing::warn!(attempt, %why, "read failed; retrying");
+                tokio::time::sleep(delay).await;
+                delay *= 2;
+                attempt += 1;
+            }
+            Err(e) => return Err(e.into()),
+        }
+    }
+}
+
+impl TxOutcome {
+    /// Anchor events of type `E` from the `Program data:` log lines (discriminator checked).
+    pub fn events<E: anchor_lang::Event + anchor_lang::AnchorDeserialize>(&self) -> Vec<E> {
+        use base64::Engine as _;
+        self.logs
+            .iter()
+            .filter_map(|l| l.strip_prefix("Program data: "))
+            .filter_map(|b64| base64::engine::general_purpose::STANDARD.decode(b64).ok())
+            .filter_map(|bytes| E::deserialize(&mut &bytes.strip_prefix(E::DISCRIMINATOR)?[..]).ok())
+            .collect()
+    }
+}

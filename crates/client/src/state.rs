@@ -1,0 +1,98 @@
+//! Decoding the program's zero-copy accounts, and one consistent read of a whole group.
+use anchor_lang::prelude::Pubkey;
+use anchor_lang::Discriminator;
+use anyhow::{bail, Context, Result};
+use portfolio_margin::state::{Asset, Group, MarginAccount, RiskModel};
+use solana_account::Account;
+
+use crate::address;
+use crate::chain::{Chain, Filter};
+use crate::instructions::AssetKeys;
+
+/// Reads a zero-copy account of type `T` after checking its discriminator.
+pub fn load<T: bytemuck::Pod + Discriminator>(data: &[u8]) -> Result<T> {
+    let d = T::DISCRIMINATOR;
+    let size = std::mem::size_of::<T>();
+    if data.len() < d.len() + size || &data[..d.len()] != d {
+        bail!("not a {} account ({} bytes)", std::any::type_name::<T>().rsplit("::").next().unwrap(), data.len());
+    }
+    Ok(bytemuck::pod_read_unaligned(&data[d.len()..d.len() + size]))
+}
+
+/// Filters selecting accounts of type `T` of `group` (every account type stores its group right
+/// after the discriminator).
+pub fn filters_for<T: Discriminator>(space: usize, group: &Pubkey) -> Vec<Filter> {
+    vec![
+        Filter::DataSize(space as u64),
+        Filter::Memcmp { offset: 0, bytes: T::DISCRIMINATOR.to_vec() },
+        Filter::Memcmp { offset: 8, bytes: group.as_ref().to_vec() },
+    ]
+}
+
+/// A registered asset: its keys and its account.
+#[derive(Clone, Debug)]
+pub struct AssetState {
+    pub keys: AssetKeys,
+    pub account: Asset,
+}
+
+/// The group, its risk model and its assets (by index), read together.
+#[derive(Clone)]
+pub struct GroupState {
+    pub address: Pubkey,
+    pub group: Group,
+    pub model: Box<RiskModel>,
+    pub assets: Vec<AssetState>,
+}
+
+impl GroupState {
+    /// Reads `group`; oracles are the Pyth push-oracle accounts of `shard` for each feed.
+    pub async fn fetch<C: Chain>(chain: &C, group: &Pubkey, shard: u16) -> Result<Self> {
+        let g = chain.account(group).await?.with_context(|| format!("group {group} does not exist"))?;
+        let g: Group = load(&g.data).with_context(|| format!("group {group}"))?;
+        let m = chain.account(&g.risk_model).await?.context("the group's risk model does not exist")?;
+        let model: Box<RiskModel> = Box::new(load(&m.data)?);
+        let mut assets: Vec<AssetState> = chain
+            .program_accounts(&portfolio_margin::ID, &filters_for::<Asset>(Asset::SPACE, group))
+            .await?
+            .into_iter()
+            .map(|(k, a)| {
+                let account: Asset = load(&a.data)?;
+                let oracle = address::pyth_price_feed(shard, &account.feed_id);
+                Ok(AssetState { keys: AssetKeys::new(k, &account, oracle), account })
+            })
+            .collect::<Result<_>>()?;
+        assets.sort_by_key(|a| a.account.index);
+        for (i, a) in assets.iter().enumerate() {
+            if a.account.index as usize != i {
+                bail!("asset index {} missing from group {group}", i);
+            }
+        }
+        Ok(GroupState { address: *group, group: g, model, assets })
+    }
+
+    /// The keys of the assets an account holds, in position order (its health accounts).
+    pub fn health_keys(&self, account: &MarginAccount) -> Vec<AssetKeys> {
+        account.active().map(|p| self.assets[p.asset_index as usize].keys).collect()
+    }
+
+    pub fn oracles(&self) -> Vec<Pubkey> {
+        self.assets.iter().map(|a| a.keys.oracle).collect()
+    }
+}
+
+/// Every margin account of `group`.
+pub async fn margin_accounts<C: Chain>(chain: &C, group: &Pubkey) -> Result<Vec<(Pubkey, MarginAccount)>> {
+    chain
+        .program_accounts(&portfolio_margin::ID, &filters_for::<MarginAccount>(MarginAccount::SPACE, group))
+        .await?
+        .into_iter()
+        .map(|(k, a)| Ok((k, load::<MarginAccount>(&a.data)?)))
+        .collect()
+}
+
+/// The amount held by an SPL Token or Token-2022 account.
+pub fn token_amount(account: &Account) -> Result<u64> {
+    let b = account.data.get(64..72).context("not a token account")?;
+    Ok(u64::from_le_bytes(b.try_into().unwrap()))
+}

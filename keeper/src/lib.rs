@@ -1,0 +1,12 @@
+//! The keeper library: everything the `keeper` binary runs, importable by its tests and benchmarks.
+pub mod backtest;
+pub mod backend;
+pub mod crank;
+pub mod inspect;
+pub mod liquidator;
+pub mod metrics;
+pub mod migrate;
+pub mod model;
+pub mod prices;
+pub mod simulate;
+pub mod view;

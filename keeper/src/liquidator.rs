@@ -1,0 +1,296 @@
+//! `keeper liquidate`: finds every margin account of the group, computes health with the program's
+//! own code (see [`crate::view`]), and liquidates the unhealthy ones, largest shortfall first:
+//! repays the largest debt against the largest deposit, sized with the risk engine's
+//! `plan_liquidation` (the smallest repay that restores initial health, which the program accepts
+//! within 0.01%). Accounts with debt and no deposits left go to `resolve_bankruptcy`.
+//!
+//! A liquidation is never in flight twice: an account with an unconfirmed liquidation is skipped
+//! until its signature resolves, and retries re-send the same signed transaction.
+use std::collections::HashMap;
+use std::sync::atomic::Ordering::Relaxed;
+
+use anchor_lang::prelude::Pubkey;
+use anyhow::{Context, Result};
+use portfolio_margin::events::{BankruptcyResolved, Liquidated};
+use portfolio_margin::state::{Asset, MarginAccount};
+use portfolio_margin_client::address::seeded_token_account;
+use portfolio_margin_client::chain::{send_ixs, Chain, SendOptions, TxOutcome};
+use portfolio_margin_client::instructions::{self as pix, LiquidateKeys};
+use portfolio_margin_client::state::{margin_accounts, token_amount, GroupState};
+use portfolio_margin_client::{token, Keypair, Signer};
+use risk_engine::Fx;
+use solana_signature::Signature;
+
+use crate::metrics::Metrics;
+use crate::view::{self, PriceRead};
+
+/// One confirmed action of the liquidator.
+#[derive(Clone, Debug)]
+pub enum Action {
+    Liquidated {
+        account: Pubkey,
+        liability_asset: Pubkey,
+        collateral_asset: Pubkey,
+        /// Native units of the liability repaid.
+        repaid: u64,
+        /// Native units of collateral to the liquidator and to the insurance fund.
+        to_liquidator: u64,
+        to_insurance: u64,
+        shortfall_usd: f64,
+        compute_units: Option<u64>,
+    },
+    Bankruptcy { account: Pubkey, asset: Pubkey, debt: u64, insurance_paid: u64 },
+    Failed { account: Pubkey, error: String },
+}
+
+/// What a round found and did.
+#[derive(Debug, Default)]
+pub struct Round {
+    pub scanned: usize,
+    pub liquidatable: usize,
+    pub unpriced: usize,
+    pub skipped_in_flight: usize,
+    pub actions: Vec<Action>,
+}
+
+pub struct Liquidator {
+    pub keypair: Keypair,
+    pub opts: SendOptions,
+    in_flight: HashMap<Pubkey, Signature>,
+}
+
+impl Liquidator {
+    pub fn new(keypair: Keypair, opts: SendOptions) -> Self {
+        Liquidator { keypair, opts, in_flight: HashMap::new() }
+    }
+
+    /// The liquidator's token account for an asset (seeded from its key and the mint).
+    pub fn token_account(&self, a: &Asset) -> Pubkey {
+        seeded_token_account(&self.keypair.pubkey(), &a.mint, &a.token_program).0
+    }
+
+    /// Creates the liquidator's missing token accounts (idempotent).
+    pub async fn ensure_token_accounts<C: Chain>(&self, chain: &C, state: &GroupState) -> Result<()> {
+        let rent = chain.rent_exempt_minimum(token::ACCOUNT_LEN).await?;
+        for a in &state.assets {
+            let address = self.token_account(&a.account);
+            if chain.account(&address).await?.is_none() {
+                let me = self.keypair.pubkey();
+                let ixs = token::create_seeded_account(&me, &me, &a.account.mint, &a.account.token_program, rent);
+                let out = send_ixs(chain, &self.keypair, &[], &ixs, &self.opts).await?;
+                out.check(&format!("creating the liquidator's token account for asset {}", a.account.index))?;
+            }
+        }
+        Ok(())
+    }
+
+    /// One scan-and-liquidate round over every account of the group.
+    pub async fn round<C: Chain>(&mut self, chain: &C, state: &GroupState, metrics: &Metrics) -> Result<Round> {
+        let now = chain.unix_time().await?;
+        let oracles = chain.accounts(&state.oracles()).await?;
+        let prices = view::read_oracles(state, &oracles, now);
+        let accounts = margin_accounts(chain, &state.address).await?;
+        let assets: Vec<Asset> = state.assets.iter().map(|a| a.account).collect();
+        let scan = view::scan(&assets, &state.group, &state.model, &prices, &accounts)?;
+        metrics.accounts_scanned.fetch_add(accounts.len() as u64, Relaxed);
+        metrics.accounts_liquidatable.store(scan.liquidatable.len() as u64, Relaxed);
+        let worst = scan.liquidatable.first().map_or(0.0, |s| -s.maintenance_health.to_num::<f64>());
+        metrics.shortfall_micro_usd.store((worst * 1e6) as i64, Relaxed);
+        let mut round = Round {
+            scanned: accounts.len(),
+            liquidatable: scan.liquidatable.len(),
+            unpriced: scan.unpriced.len(),
+            ..Default::default()
+        };
+        for (address, asset) in &scan.unpriced {
+            tracing::warn!(%address, asset, "account holds an asset without a usable price: not checked");
+        }
+        let by_address: HashMap<Pubkey, &MarginAccount> = accounts.iter().map(|(k, a)| (*k, a)).collect();
+        for s in &scan.liquidatable {
+            if let Some(sig) = self.in_flight.get(&s.address).copied() {
+                match chain.signature_status(&sig).await {
+                    Ok(Some(_)) => {
+                        self.in_flight.remove(&s.address);
+                    }
+                    _ => {
+                        round.skipped_in_flight += 1;
+                        continue;
+                    }
+                }
+            }
+            let account = by_address[&s.address];
+            let shortfall = -s.maintenance_health.to_num::<f64>();
+            let result = if s.bankrupt {
+                self.resolve(chain, state, s.address, account, metrics, &mut round).await
+            } else {
+                self.liquidate(chain, state, &prices, now, s.address, account, shortfall, metrics, &mut round).await
+            };
+            if let Err(e) = result {
+                metrics.transaction_errors.fetch_add(1, Relaxed);
+                tracing::warn!(account = %s.address, "liquidation failed: {e:#}");
+                round.actions.push(Action::Failed { account: s.address, error: format!("{e:#}") });
+            }
+        }
+        Ok(round)
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    async fn liquidate<C: Chain>(
+        &mut self,
+        chain: &C,
+        state: &GroupState,
+        prices: &[PriceRead],
+        now: i64,
+        address: Pubkey,
+        account: &MarginAccount,
+        shortfall: f64,
+        metrics: &Metrics,
+        round: &mut Round,
+    ) -> Result<()> {
+        // The program accrues interest on the two assets it touches before checking: so do we.
+        let holdings0 = view::holdings(&accrued(state, &[], now)?, prices, account).map_err(|i| anyhow::anyhow!("asset {i} unpriced"))?;
+        let value = |h: &risk_engine::Holding| Fx::from_num(h.amount).saturating_mul(h.price);
+        let l = (0..holdings0.len()).filter(|&i| holdings0[i].amount < 0).max_by_key(|&i| value(&holdings0[i]).abs()).context("no debt")?;
+        let c = (0..holdings0.len()).filter(|&i| holdings0[i].amount > 0).max_by_key(|&i| value(&holdings0[i])).context("no deposit")?;
+        let (li, ci) = (holdings0[l].asset, holdings0[c].asset);
+        let assets = accrued(state, &[li, ci], now)?;
+        let holdings = view::holdings(&assets, prices, account).map_err(|i| anyhow::anyhow!("asset {i} unpriced"))?;
+        let (la, ca) = (&state.assets[li], &state.assets[ci]);
+        let my_l = self.token_account(&la.account);
+        let budget = match chain.account(&my_l).await? {
+            Some(a) => token_amount(&a)? as i128,
+            None => 0,
+        };
+        anyhow::ensure!(budget > 0, "liquidator holds none of asset {li} to repay with");
+        let margin = state.group.params.margin_params().map_err(|e| anyhow::anyhow!("{e}"))?;
+        let plan = risk_engine::plan_liquidation(
+            &portfolio_margin::state::ModelView { model: &state.model },
+            &holdings,
+            l,
+            c,
+            budget,
+            &margin,
+            &state.group.params.liquidation_params(),
+        )
+        .map_err(|e| anyhow::anyhow!("planning: {e}"))?;
+        let repay = u64::try_from(plan.flows.repay).context("repay out of range")?;
+        let health = state.health_keys(account);
+        let ix = pix::liquidate(
+            LiquidateKeys {
+                liquidator: self.keypair.pubkey(),
+                group: state.address,
+                risk_model: state.group.risk_model,
+                account: address,
+                liability: &la.keys,
+                liquidator_liability_tokens: my_l,
+                collateral: &ca.keys,
+                liquidator_collateral_tokens: self.token_account(&ca.account),
+                health: &health,
+            },
+            repay,
+        );
+        let mut opts = self.opts.clone();
+        opts.compute_unit_limit = Some(opts.compute_unit_limit.unwrap_or(600_000));
+        let out = self.send_guarded(chain, address, &[ix], &opts).await?;
+        let event = out.events::<Liquidated>().into_iter().next();
+        match (&out.result, event) {
+            (Ok(()), Some(event)) => {
+                metrics.liquidations.fetch_add(1, Relaxed);
+                tracing::info!(account = %address, repaid = event.repaid, shortfall, "liquidated");
+                round.actions.push(Action::Liquidated {
+                    account: address,
+                    liability_asset: event.liability_asset,
+                    collateral_asset: event.collateral_asset,
+                    repaid: event.repaid,
+                    to_liquidator: event.collateral_to_liquidator,
+                    to_insurance: event.collateral_to_insurance,
+                    shortfall_usd: shortfall,
+                    compute_units: out.compute_units,
+                });
+                Ok(())
+            }
+            (Ok(()), None) => {
+                // Landed but the node kept no logs (or a retry found it by signature).
+                metrics.liquidations.fetch_add(1, Relaxed);
+                Ok(())
+            }
+            (Err(e), _) => anyhow::bail!("{}", out.error_text().unwrap_or_else(|| e.to_string())),
+        }
+    }
+
+    async fn resolve<C: Chain>(
+        &mut self,
+        chain: &C,
+        state: &GroupState,
+        address: Pubkey,
+        account: &MarginAccount,
+        metrics: &Metrics,
+        round: &mut Round,
+    ) -> Result<()> {
+        for p in account.active().filter(|p| p.shares.get() < Fx::ZERO) {
+            let a = &state.assets[p.asset_index as usize];
+            let ix = pix::resolve_bankruptcy(state.address, address, &a.keys);
+            let out = self.send_guarded(chain, address, &[ix], &self.opts.clone()).await?;
+            if let Err(e) = &out.result {
+                anyhow::bail!("resolve_bankruptcy: {}", out.error_text().unwrap_or_else(|| e.to_string()));
+            }
+            metrics.bankruptcies_resolved.fetch_add(1, Relaxed);
+            if let Some(event) = out.events::<BankruptcyResolved>().into_iter().next() {
+                tracing::info!(account = %address, debt = event.debt, insurance_paid = event.insurance_paid, "bankruptcy resolved");
+                round.actions.push(Action::Bankruptcy {
+                    account: address,
+                    asset: event.asset,
+                    debt: event.debt,
+                    insurance_paid: event.insurance_paid,
+                });
+            }
+        }
+        Ok(())
+    }
+
+    /// Sends with the account marked in flight until the outcome is known.
+    async fn send_guarded<C: Chain>(
+        &mut self,
+        chain: &C,
+        account: Pubkey,
+        ixs: &[anchor_lang::solana_program::instruction::Instruction],
+        opts: &SendOptions,
+    ) -> Result<TxOutcome> {
+        let r = send_ixs(chain, &self.keypair, &[], ixs, opts).await;
+        match &r {
+            // Unknown outcome: keep the account blocked until its signature resolves.
+            Err(e) => {
+                if let Some(sig) = pending_signature(e) {
+                    self.in_flight.insert(account, sig);
+                }
+            }
+            Ok(_) => {
+                self.in_flight.remove(&account);
+            }
+        }
+        r
+    }
+
+    pub fn in_flight(&self) -> usize {
+        self.in_flight.len()
+    }
+}
+
+/// The signature in a "sending <sig>: …" error of `send_ixs`.
+fn pending_signature(e: &anyhow::Error) -> Option<Signature> {
+    let s = e.to_string();
+    s.strip_prefix("sending ")?.split(':').next()?.parse().ok()
+}
+
+/// The group's asset accounts with the pools of `touch` accrued to `now`, as the program does
+/// before checking a liquidation.
+fn accrued(state: &GroupState, touch: &[usize], now: i64) -> Result<Vec<Asset>> {
+    let mut out: Vec<Asset> = state.assets.iter().map(|a| a.account).collect();
+    for &i in touch {
+        let a = &mut out[i];
+        let mut pool = a.pool();
+        pool.accrue(now, &a.curve(), a.protocol_share.get()).map_err(|e| anyhow::anyhow!("accrual: {e}"))?;
+        a.set_pool(&pool);
+    }
+    Ok(out)
+}

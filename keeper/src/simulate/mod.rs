@@ -1,0 +1,280 @@
+//! `keeper simulate`: the whole protocol on the embedded runtime over real daily prices.
+//!
+//! 1. starts the embedded runtime (the program's SBF binary in solana-program-test's bank) and sets
+//!    its clock to the end of the bootstrap window;
+//! 2. runs `migrate` with the given config (group, risk model, assets, bootstrap covariance);
+//! 3. enrolls a seeded population of lenders and traders (leveraged long, leveraged short, hedged
+//!    pairs, diversified baskets);
+//! 4. each day: moves the clock, publishes the day's closes as Pyth PriceUpdateV2 accounts, runs the
+//!    crank and the liquidator exactly as `keeper crank` / `keeper liquidate` do, then lets traders
+//!    enter and re-lever through the program's instructions;
+//! 5. records margin, realised losses (and a static-weight counterfactual), liquidations and bad
+//!    debt per day, and reports per stress window, with charts.
+pub mod charts;
+pub mod record;
+pub mod report;
+pub mod traders;
+
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::time::Instant;
+
+use anchor_lang::prelude::Pubkey;
+use anyhow::{Context, Result};
+use indicatif::{ProgressBar, ProgressStyle};
+use portfolio_margin::state::Asset;
+use portfolio_margin_client::chain::embedded::Embedded;
+use portfolio_margin_client::chain::{Chain, SendOptions};
+use portfolio_margin_client::pyth::{self, Quote, VerificationLevel};
+use portfolio_margin_client::state::{margin_accounts, GroupState};
+use portfolio_margin_client::Signer;
+use rand::SeedableRng;
+use rand_chacha::ChaCha8Rng;
+
+use crate::crank::{crank_once, CrankOutcome};
+use crate::liquidator::{Action, Liquidator};
+use crate::metrics::Metrics;
+use crate::migrate::{self, Config};
+use crate::prices::{parse_epoch, PriceTable, Selection};
+use crate::view;
+use record::DayRecord;
+use traders::{Participant, Strategy};
+
+pub struct SimArgs {
+    pub config: Config,
+    pub prices: PathBuf,
+    pub start: String,
+    pub end: String,
+    pub traders: usize,
+    pub seed: u64,
+    /// Pyth confidence as a share of price.
+    pub conf_ratio: f64,
+    /// Static baseline maintenance rates (volatile, stable), for the counterfactual.
+    pub static_rates: (f64, f64),
+    pub stablecoins: Vec<String>,
+    pub program_dir: PathBuf,
+    pub progress: bool,
+}
+
+/// Everything the run produced.
+pub struct SimResult {
+    pub assets: Vec<String>,
+    pub days: Vec<DayRecord>,
+    pub strategies: Vec<report::StrategyStats>,
+    pub transactions: u64,
+    /// Borrows the program refused, by reason.
+    pub refusals: std::collections::BTreeMap<String, u64>,
+    pub crank_cu: Vec<u64>,
+    pub liquidate_cu: Vec<u64>,
+    pub wall_seconds: f64,
+    pub insurance_usd_end: f64,
+}
+
+/// A book held overnight: amounts and yesterday's margins.
+struct Book {
+    amounts: Vec<(usize, f64)>,
+    model_margin: f64,
+    static_margin: f64,
+}
+
+pub async fn run(args: SimArgs) -> Result<SimResult> {
+    let started = Instant::now();
+    let cfg = &args.config;
+    let symbols: Vec<String> = cfg.assets.iter().map(|a| a.symbol.clone()).collect();
+    let table = PriceTable::load(&args.prices, &Selection { assets: symbols.clone(), start: Some(args.start.clone()), end: Some(args.end.clone()) })?;
+    anyhow::ensure!(table.rows() >= 2, "no prices between {} and {}", args.start, args.end);
+    let quote = symbols.iter().position(|s| args.stablecoins.iter().any(|x| x.eq_ignore_ascii_case(s))).context("simulate needs a stablecoin among the assets (the quote for longs and shorts)")?;
+    let is_stable: Vec<bool> = symbols.iter().map(|s| args.stablecoins.iter().any(|x| x.eq_ignore_ascii_case(s))).collect();
+    let volatile: Vec<usize> = (0..symbols.len()).filter(|&i| !is_stable[i]).collect();
+
+    let chain = Embedded::start(&args.program_dir).await?;
+    let admin = chain.payer().insecure_clone();
+    let opts = SendOptions::default();
+    let t0 = parse_epoch(&table.timestamps[0]).context("timestamp")?;
+    chain.set_unix_time(t0 - 86_400).await?;
+    let migration = migrate::migrate(&chain, &admin, cfg, &opts).await?;
+    let mut state = GroupState::fetch(&chain, &migration.group, cfg.pyth_shard).await?;
+    let n = state.assets.len();
+
+    // Participants.
+    let mut rng = ChaCha8Rng::seed_from_u64(args.seed);
+    let pairs: Vec<(usize, usize)> = correlated_pairs(&state, &volatile);
+    let mut people = vec![];
+    for (i, (strategy, capital, appetite)) in traders::population(&mut rng, args.traders, &volatile, &pairs).into_iter().enumerate() {
+        let key = migrate::derive_keypair(&[b"sim trader", &args.seed.to_le_bytes(), &(i as u64).to_le_bytes()]);
+        let (key, account, tokens) = traders::enroll(&chain, &admin, &state, key, &opts).await?;
+        let entry = if strategy == Strategy::Lender { 0 } else { rand::Rng::gen_range(&mut rng, 1..30) };
+        people.push(Participant { key, account, tokens, strategy, capital_usd: capital, appetite, next_action_day: entry, opened: false });
+    }
+    let liquidator_key = migrate::derive_keypair(&[b"sim liquidator", &args.seed.to_le_bytes()]);
+    chain.airdrop(&liquidator_key.pubkey(), 10_000_000_000).await?;
+    let mut liquidator = Liquidator::new(liquidator_key, opts.clone());
+    liquidator.ensure_token_accounts(&chain, &state).await?;
+    // The liquidator's inventory: what it repays debts with (topped up daily, as a market maker
+    // would rebalance), in USD per asset.
+    let inventory_usd = 50_000_000.0;
+    let metrics = Metrics::default();
+
+    let pb = if args.progress { ProgressBar::new(table.rows() as u64) } else { ProgressBar::hidden() };
+    pb.set_style(ProgressStyle::with_template("{bar:40} {pos}/{len} days {msg} [{elapsed_precise}]").unwrap());
+    let mut days = Vec::with_capacity(table.rows());
+    let mut books: HashMap<Pubkey, Book> = HashMap::new();
+    let mut strategies = report::StrategyTally::default();
+    let (mut crank_cu, mut liquidate_cu) = (vec![], vec![]);
+    let mut refusals: std::collections::BTreeMap<String, u64> = Default::default();
+    let label_of: HashMap<Pubkey, &'static str> = people.iter().map(|p| (p.account, p.strategy.label())).collect();
+
+    for (d, px) in table.prices.iter().enumerate() {
+        let date = table.date(d).to_string();
+        let now = parse_epoch(&table.timestamps[d]).context("timestamp")?;
+        chain.advance_to(now).await?;
+        for (a, price) in state.assets.iter().zip(px) {
+            let q = Quote::from_f64(*price, args.conf_ratio, now);
+            let data = pyth::price_update_data(a.account.feed_id, q, VerificationLevel::Full, a.keys.oracle);
+            chain.set_account(&a.keys.oracle, solana_account::Account { lamports: 10_000_000, data, owner: pyth::RECEIVER, executable: false, rent_epoch: 0 });
+        }
+        let mut rec = DayRecord { date: date.clone(), prices: px.clone(), ..Default::default() };
+
+        // Overnight P&L of yesterday's books against yesterday's margins.
+        for book in books.values() {
+            let loss = -book.amounts.iter().map(|(a, amt)| amt * (px[*a] - table.prices[d - 1][*a])).sum::<f64>();
+            if loss > 0.0 {
+                rec.realised_loss_usd += loss;
+                rec.model_breaches += (loss > book.model_margin) as u32;
+                rec.static_breaches += (loss > book.static_margin) as u32;
+            }
+        }
+
+        restock(&chain, &admin, &state, &liquidator, px, inventory_usd, &opts).await?;
+
+        // The keeper's jobs, as `keeper crank` and `keeper liquidate` run them.
+        match crank_once(&chain, &admin, &state, 32, &opts, &metrics).await {
+            Ok(CrankOutcome::Sampled { compute_units, .. }) => crank_cu.push(compute_units),
+            Ok(CrankOutcome::TooEarly { due }) => tracing::warn!(date, due, "crank not due"),
+            Err(e) => tracing::warn!(date, "crank failed: {e:#}"),
+        }
+        state = GroupState::fetch(&chain, &migration.group, cfg.pyth_shard).await?;
+        let round = liquidator.round(&chain, &state, &metrics).await?;
+        for a in &round.actions {
+            match a {
+                Action::Liquidated { liability_asset, repaid, compute_units, .. } => {
+                    rec.liquidations += 1;
+                    let li = state.assets.iter().position(|x| x.keys.asset == *liability_asset).unwrap_or(0);
+                    rec.repaid_usd += *repaid as f64 / 10f64.powi(state.assets[li].account.decimals as i32) * px[li];
+                    liquidate_cu.extend(compute_units);
+                }
+                Action::Bankruptcy { asset, debt, .. } => {
+                    let ai = state.assets.iter().position(|x| x.keys.asset == *asset).unwrap_or(0);
+                    rec.bad_debt_usd += *debt as f64 / 10f64.powi(state.assets[ai].account.decimals as i32) * px[ai];
+                }
+                Action::Failed { .. } => {}
+            }
+        }
+        if round.liquidatable > 0 {
+            state = GroupState::fetch(&chain, &migration.group, cfg.pyth_shard).await?;
+        }
+
+        // Traders act.
+        let assets: Vec<Asset> = state.assets.iter().map(|a| a.account).collect();
+        let oracles = chain.accounts(&state.oracles()).await?;
+        let prices = view::read_oracles(&state, &oracles, now);
+        for p in people.iter_mut() {
+            if d < p.next_action_day {
+                continue;
+            }
+            if !p.opened {
+                traders::open(&chain, &admin, &state, p, quote, px, &opts).await?;
+                p.opened = true;
+            }
+            if let Some(why) = traders::relever(&chain, &admin, &state, &assets, &prices, p, quote, px, &opts).await? {
+                let key = why.split(" (").next().unwrap_or(&why).to_string();
+                *refusals.entry(key).or_default() += 1;
+            }
+            p.next_action_day = d + rand::Rng::gen_range(&mut rng, 5..20);
+        }
+
+        // Tonight's books, margins as the program computes them, and the static counterfactual.
+        state = GroupState::fetch(&chain, &migration.group, cfg.pyth_shard).await?;
+        let assets: Vec<Asset> = state.assets.iter().map(|a| a.account).collect();
+        books.clear();
+        let accounts = margin_accounts(&chain, &migration.group).await?;
+        for (address, acc) in &accounts {
+            let Ok(h) = view::holdings(&assets, &prices, acc) else { continue };
+            if !h.iter().any(|x| x.amount < 0) {
+                continue;
+            }
+            let bh = view::health(&state.group, &state.model, &h)?;
+            let amounts: Vec<(usize, f64)> = h.iter().map(|x| (x.asset, x.amount as f64 / 10f64.powi(x.decimals as i32))).collect();
+            let gross: f64 = amounts.iter().map(|(a, amt)| (amt * px[*a]).abs()).sum();
+            let static_margin: f64 = amounts.iter().map(|(a, amt)| (amt * px[*a]).abs() * if is_stable[*a] { args.static_rates.1 } else { args.static_rates.0 }).sum();
+            let model_margin = bh.margin.maintenance.to_num::<f64>();
+            rec.model_margin_usd += model_margin;
+            rec.static_margin_usd += static_margin;
+            if bh.maintenance_health().map(|m| m < risk_engine::Fx::ZERO).unwrap_or(false) {
+                rec.liquidatable_after += 1;
+            }
+            strategies.add(label_of.get(address).copied().unwrap_or("other"), gross, model_margin, static_margin);
+            books.insert(*address, Book { amounts, model_margin, static_margin });
+        }
+        rec.correlation = crate::inspect::correlation(&state.model, n);
+        days.push(rec);
+        pb.inc(1);
+        if d % 30 == 0 {
+            pb.set_message(date);
+        }
+    }
+    pb.finish_and_clear();
+    let insurance_usd_end = insurance_usd(&chain, &state, table.prices.last().unwrap()).await?;
+    Ok(SimResult {
+        assets: symbols,
+        days,
+        strategies: strategies.finish(),
+        transactions: chain.transactions(),
+        refusals,
+        crank_cu,
+        liquidate_cu,
+        wall_seconds: started.elapsed().as_secs_f64(),
+        insurance_usd_end,
+    })
+}
+
+/// Tops the liquidator's token accounts up to `usd` of each asset.
+async fn restock(chain: &Embedded, admin: &portfolio_margin_client::Keypair, state: &GroupState, liq: &Liquidator, px: &[f64], usd: f64, opts: &SendOptions) -> Result<()> {
+    for (i, a) in state.assets.iter().enumerate() {
+        let t = liq.token_account(&a.account);
+        let have = match chain.account(&t).await? {
+            Some(acc) => portfolio_margin_client::state::token_amount(&acc)?,
+            None => 0,
+        };
+        let want = traders::native(usd, px[i], a.account.decimals);
+        if have < want / 2 {
+            let ix = portfolio_margin_client::token::mint_to(&a.keys.token_program, &a.keys.mint, &t, &admin.pubkey(), want - have);
+            portfolio_margin_client::chain::send_ixs(chain, admin, &[], &[ix], opts).await?.check("restocking the liquidator")?;
+        }
+    }
+    Ok(())
+}
+
+/// Pairs of volatile assets most correlated in the bootstrap covariance (hedged books).
+fn correlated_pairs(state: &GroupState, volatile: &[usize]) -> Vec<(usize, usize)> {
+    let corr = crate::inspect::correlation(&state.model, state.assets.len());
+    let mut pairs: Vec<(usize, usize, f64)> = vec![];
+    for (k, &i) in volatile.iter().enumerate() {
+        for &j in &volatile[k + 1..] {
+            pairs.push((i, j, corr[i][j]));
+        }
+    }
+    pairs.sort_by(|a, b| b.2.total_cmp(&a.2));
+    pairs.truncate(6.max(pairs.len() / 3));
+    pairs.into_iter().map(|(i, j, _)| (i, j)).collect()
+}
+
+async fn insurance_usd(chain: &Embedded, state: &GroupState, px: &[f64]) -> Result<f64> {
+    let mut total = 0.0;
+    for (a, p) in state.assets.iter().zip(px) {
+        if let Some(acc) = chain.account(&a.account.insurance_vault).await? {
+            total += portfolio_margin_client::state::token_amount(&acc)? as f64 / 10f64.powi(a.account.decimals as i32) * p;
+        }
+    }
+    Ok(total)
+}

@@ -1,0 +1,146 @@
+//! The simulation's text report: per stress window, the model against static weights.
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+
+use serde::Serialize;
+
+use super::record::{DayRecord, Window, STRESS_WINDOWS};
+use super::SimResult;
+
+/// Margin per strategy over the whole run, as a share of gross exposure.
+#[derive(Clone, Debug, Serialize)]
+pub struct StrategyStats {
+    pub strategy: String,
+    pub book_days: u64,
+    pub model_margin_pct: f64,
+    pub static_margin_pct: f64,
+}
+
+#[derive(Default)]
+pub struct StrategyTally(BTreeMap<&'static str, (u64, f64, f64, f64)>);
+
+impl StrategyTally {
+    pub fn add(&mut self, label: &'static str, gross: f64, model: f64, static_margin: f64) {
+        let e = self.0.entry(label).or_default();
+        e.0 += 1;
+        e.1 += gross;
+        e.2 += model;
+        e.3 += static_margin;
+    }
+
+    pub fn finish(self) -> Vec<StrategyStats> {
+        self.0
+            .into_iter()
+            .map(|(k, (n, g, m, s))| StrategyStats {
+                strategy: k.to_string(),
+                book_days: n,
+                model_margin_pct: 100.0 * m / g.max(1e-9),
+                static_margin_pct: 100.0 * s / g.max(1e-9),
+            })
+            .collect()
+    }
+}
+
+/// Totals over a set of days.
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct Totals {
+    pub days: usize,
+    pub liquidations: u32,
+    pub repaid_usd: f64,
+    pub bad_debt_usd: f64,
+    pub realised_loss_usd: f64,
+    pub model_breaches: u32,
+    pub static_breaches: u32,
+    pub mean_model_margin_usd: f64,
+    pub mean_static_margin_usd: f64,
+}
+
+pub fn totals<'a>(days: impl Iterator<Item = &'a DayRecord>) -> Totals {
+    let mut t = Totals::default();
+    for d in days {
+        t.days += 1;
+        t.liquidations += d.liquidations;
+        t.repaid_usd += d.repaid_usd;
+        t.bad_debt_usd += d.bad_debt_usd;
+        t.realised_loss_usd += d.realised_loss_usd;
+        t.model_breaches += d.model_breaches;
+        t.static_breaches += d.static_breaches;
+        t.mean_model_margin_usd += d.model_margin_usd;
+        t.mean_static_margin_usd += d.static_margin_usd;
+    }
+    if t.days > 0 {
+        t.mean_model_margin_usd /= t.days as f64;
+        t.mean_static_margin_usd /= t.days as f64;
+    }
+    t
+}
+
+/// Windows that overlap the simulated dates, with their totals.
+pub fn windows(days: &[DayRecord]) -> Vec<(Window, Totals)> {
+    STRESS_WINDOWS
+        .iter()
+        .filter_map(|w| {
+            let t = totals(days.iter().filter(|d| w.contains(&d.date)));
+            (t.days > 0).then(|| (w.clone(), t))
+        })
+        .collect()
+}
+
+fn usd(v: f64) -> String {
+    match v.abs() {
+        x if x >= 1e6 => format!("${:.2}M", v / 1e6),
+        x if x >= 1e3 => format!("${:.1}k", v / 1e3),
+        _ => format!("${v:.0}"),
+    }
+}
+
+pub fn render(r: &SimResult) -> String {
+    let mut s = String::new();
+    let (first, last) = (r.days.first().map_or("", |d| d.date.as_str()), r.days.last().map_or("", |d| d.date.as_str()));
+    let _ = writeln!(s, "simulated {} days ({first} .. {last}) of {} on the embedded runtime", r.days.len(), r.assets.join(", "));
+    let _ = writeln!(s, "{} transactions, {:.1} s wall time", r.transactions, r.wall_seconds);
+    let cu = |v: &[u64]| if v.is_empty() { "-".to_string() } else { format!("mean {:.0}, max {}", v.iter().sum::<u64>() as f64 / v.len() as f64, v.iter().max().unwrap()) };
+    let _ = writeln!(s, "compute units: crank {} | liquidate {}", cu(&r.crank_cu), cu(&r.liquidate_cu));
+    let refused: u64 = r.refusals.values().sum();
+    let _ = writeln!(s, "borrows the program refused: {refused}");
+    for (why, n) in &r.refusals {
+        let _ = writeln!(s, "  {n:>6}  {why}");
+    }
+    let _ = writeln!(s);
+
+    let _ = writeln!(s, "stress windows: liquidations, bad debt, and book-days whose overnight loss exceeded the margin");
+    let _ = writeln!(s, "  {:<30} {:>5} {:>12} {:>10} {:>13} {:>15} {:>15}", "window", "liqs", "repaid", "bad debt", "loss", "breaches m/s", "margin m/s");
+    for (w, t) in windows(&r.days) {
+        let _ = writeln!(
+            s,
+            "  {:<30} {:>5} {:>12} {:>10} {:>13} {:>15} {:>15}",
+            w.name,
+            t.liquidations,
+            usd(t.repaid_usd),
+            usd(t.bad_debt_usd),
+            usd(t.realised_loss_usd),
+            format!("{}/{}", t.model_breaches, t.static_breaches),
+            format!("{}/{}", usd(t.mean_model_margin_usd), usd(t.mean_static_margin_usd))
+        );
+    }
+    let all = totals(r.days.iter());
+    let _ = writeln!(
+        s,
+        "  {:<30} {:>5} {:>12} {:>10} {:>13} {:>15} {:>15}",
+        "whole run",
+        all.liquidations,
+        usd(all.repaid_usd),
+        usd(all.bad_debt_usd),
+        usd(all.realised_loss_usd),
+        format!("{}/{}", all.model_breaches, all.static_breaches),
+        format!("{}/{}", usd(all.mean_model_margin_usd), usd(all.mean_static_margin_usd))
+    );
+    let _ = writeln!(s, "  (m = on-chain covariance model, s = static weights counterfactual on the same books)\n");
+    let _ = writeln!(s, "maintenance margin as % of gross exposure, by strategy (book-days with debt):");
+    for st in &r.strategies {
+        let change = 100.0 * (st.model_margin_pct / st.static_margin_pct.max(1e-9) - 1.0);
+        let _ = writeln!(s, "  {:<16} {:>7} book-days   model {:>6.2}%   static {:>6.2}%   (model {change:+.0}% vs static)", st.strategy, st.book_days, st.model_margin_pct, st.static_margin_pct);
+    }
+    let _ = writeln!(s, "\ninsurance fund at the end: {}", usd(r.insurance_usd_end));
+    s
+}

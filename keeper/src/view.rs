@@ -1,0 +1,134 @@
+//! The program's own health code run off-chain: oracle prices go through the program's
+//! `oracle::read_price` (same owner, feed, age and confidence checks) on host-built account infos,
+//! positions through `health::position_amount`, health through the shared risk engine. What the
+//! keeper sees is what the program will enforce.
+use anchor_lang::prelude::{AccountInfo, Pubkey};
+use anyhow::Result;
+use portfolio_margin::oracle::{read_price, OraclePrice};
+use portfolio_margin::state::{Asset, Group, MarginAccount, ModelView, RiskModel};
+use portfolio_margin_client::state::GroupState;
+use risk_engine::health::{book_health, BookHealth, Holding};
+use risk_engine::Fx;
+use solana_account::Account;
+
+/// An oracle's price, or why the program would refuse it right now.
+pub type PriceRead = Result<OraclePrice, String>;
+
+/// Reads one oracle account as the program would at `now`.
+pub fn read_oracle(address: &Pubkey, account: Option<&Account>, feed_id: &[u8; 32], now: i64, group: &Group) -> PriceRead {
+    let Some(account) = account else { return Err(format!("oracle {address} does not exist")) };
+    let mut lamports = account.lamports;
+    let mut data = account.data.clone();
+    let info = AccountInfo::new(address, false, false, &mut lamports, &mut data, &account.owner, false);
+    match read_price(&info, feed_id, now, &group.params) {
+        Ok(Ok(p)) => Ok(p),
+        Ok(Err(why)) => Err(format!("{:?}", why.error())),
+        Err(e) => Err(e.to_string()),
+    }
+}
+
+/// Every asset's oracle read at `now`, by asset index.
+pub fn read_oracles(state: &GroupState, oracles: &[Option<Account>], now: i64) -> Vec<PriceRead> {
+    state
+        .assets
+        .iter()
+        .zip(oracles)
+        .map(|(a, o)| read_oracle(&a.keys.oracle, o.as_ref(), &a.account.feed_id, now, &state.group))
+        .collect()
+}
+
+/// The account's holdings as the program builds them for a health check (positions in slot order),
+/// or the first asset whose price is unusable.
+pub fn holdings(assets: &[Asset], prices: &[PriceRead], account: &MarginAccount) -> Result<Vec<Holding>, u16> {
+    let mut out = Vec::with_capacity(account.active_count());
+    for p in account.active() {
+        let i = p.asset_index as usize;
+        let (Some(a), Some(Ok(price))) = (assets.get(i), prices.get(i)) else { return Err(p.asset_index) };
+        let amount = portfolio_margin::health::position_amount(a, p.shares.get()).map_err(|_| p.asset_index)?;
+        out.push(Holding {
+            asset: i,
+            amount,
+            decimals: a.decimals,
+            price: price.price,
+            conf: price.conf,
+            floor_rate: a.floor_rate.get(),
+        });
+    }
+    Ok(out)
+}
+
+/// Health of plain holdings under the group's parameters and the on-chain covariance.
+pub fn health(group: &Group, model: &RiskModel, holdings: &[Holding]) -> Result<BookHealth> {
+    let params = group.params.margin_params().map_err(|e| anyhow::anyhow!("{e}"))?;
+    book_health(&ModelView { model }, holdings, group.params.conf_k.get(), &params).map_err(|e| anyhow::anyhow!("{e}"))
+}
+
+/// One account's health as the scan saw it.
+#[derive(Clone, Debug)]
+pub struct Scanned {
+    pub address: Pubkey,
+    pub owner: Pubkey,
+    pub equity: Fx,
+    pub maintenance_margin: Fx,
+    pub initial_margin: Fx,
+    /// `equity − maintenance margin`; liquidatable below zero.
+    pub maintenance_health: Fx,
+    pub binding: &'static str,
+    /// Holds debt but no deposits: only `resolve_bankruptcy` helps.
+    pub bankrupt: bool,
+}
+
+/// What a scan found.
+#[derive(Debug, Default)]
+pub struct Scan {
+    pub healthy: usize,
+    /// Below maintenance, largest shortfall first.
+    pub liquidatable: Vec<Scanned>,
+    /// Accounts holding an asset whose oracle is unusable now (cannot be checked, or liquidated).
+    pub unpriced: Vec<(Pubkey, u16)>,
+}
+
+/// Health of every account; liquidatable ones sorted by shortfall (largest first).
+pub fn scan(assets: &[Asset], group: &Group, model: &RiskModel, prices: &[PriceRead], accounts: &[(Pubkey, MarginAccount)]) -> Result<Scan> {
+    let mut out = Scan::default();
+    let params = group.params.margin_params().map_err(|e| anyhow::anyhow!("{e}"))?;
+    let cov = ModelView { model };
+    let mut buf = Vec::with_capacity(16);
+    for (address, account) in accounts {
+        buf.clear();
+        let mut unpriced = None;
+        for p in account.active() {
+            let i = p.asset_index as usize;
+            let (Some(a), Some(Ok(price))) = (assets.get(i), prices.get(i)) else {
+                unpriced = Some(p.asset_index);
+                break;
+            };
+            let amount = portfolio_margin::health::position_amount(a, p.shares.get())
+                .map_err(|e| anyhow::anyhow!("account {address}: {e}"))?;
+            buf.push(Holding { asset: i, amount, decimals: a.decimals, price: price.price, conf: price.conf, floor_rate: a.floor_rate.get() });
+        }
+        if let Some(i) = unpriced {
+            out.unpriced.push((*address, i));
+            continue;
+        }
+        let h = book_health(&cov, &buf, group.params.conf_k.get(), &params)
+            .map_err(|e| anyhow::anyhow!("account {address}: {e}"))?;
+        let mh = h.maintenance_health().map_err(|e| anyhow::anyhow!("{e}"))?;
+        if mh >= Fx::ZERO {
+            out.healthy += 1;
+            continue;
+        }
+        out.liquidatable.push(Scanned {
+            address: *address,
+            owner: account.owner,
+            equity: h.equity,
+            maintenance_margin: h.margin.maintenance,
+            initial_margin: h.margin.initial,
+            maintenance_health: mh,
+            binding: h.margin.binding.name(),
+            bankrupt: buf.iter().all(|h| h.amount <= 0) && buf.iter().any(|h| h.amount < 0),
+        });
+    }
+    out.liquidatable.sort_by(|a, b| a.maintenance_health.cmp(&b.maintenance_health));
+    Ok(out)
+}
