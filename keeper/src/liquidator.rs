@@ -147,33 +147,70 @@ impl Liquidator {
         metrics: &Metrics,
         round: &mut Round,
     ) -> Result<()> {
-        // The program accrues interest on the two assets it touches before checking: so do we.
+        // Pairs to try: largest debt first, against the largest deposit first.
         let holdings0 = view::holdings(&accrued(state, &[], now)?, prices, account).map_err(|i| anyhow::anyhow!("asset {i} unpriced"))?;
-        let value = |h: &risk_engine::Holding| Fx::from_num(h.amount).saturating_mul(h.price);
-        let l = (0..holdings0.len()).filter(|&i| holdings0[i].amount < 0).max_by_key(|&i| value(&holdings0[i]).abs()).context("no debt")?;
-        let c = (0..holdings0.len()).filter(|&i| holdings0[i].amount > 0).max_by_key(|&i| value(&holdings0[i])).context("no deposit")?;
-        let (li, ci) = (holdings0[l].asset, holdings0[c].asset);
-        let assets = accrued(state, &[li, ci], now)?;
-        let holdings = view::holdings(&assets, prices, account).map_err(|i| anyhow::anyhow!("asset {i} unpriced"))?;
+        let value = |h: &risk_engine::Holding| Fx::from_num(h.amount).saturating_mul(h.price).abs();
+        let mut debts: Vec<usize> = (0..holdings0.len()).filter(|&i| holdings0[i].amount < 0).collect();
+        let mut deposits: Vec<usize> = (0..holdings0.len()).filter(|&i| holdings0[i].amount > 0).collect();
+        debts.sort_by_key(|&i| std::cmp::Reverse(value(&holdings0[i])));
+        deposits.sort_by_key(|&i| std::cmp::Reverse(value(&holdings0[i])));
+        let margin = state.group.params.margin_params().map_err(|e| anyhow::anyhow!("{e}"))?;
+        let mut last_err = anyhow::anyhow!("no debt/deposit pair to liquidate");
+        let mut chosen = None;
+        'pairs: for &l in &debts {
+            for &c in &deposits {
+                let (li, ci) = (holdings0[l].asset, holdings0[c].asset);
+                // The program accrues interest on the two assets it touches before checking: so do we.
+                let assets = accrued(state, &[li, ci], now)?;
+                let holdings = view::holdings(&assets, prices, account).map_err(|i| anyhow::anyhow!("asset {i} unpriced"))?;
+                let my_l = self.token_account(&state.assets[li].account);
+                let budget = match chain.account(&my_l).await? {
+                    Some(a) => token_amount(&a)? as i128,
+                    None => 0,
+                };
+                if budget == 0 {
+                    last_err = anyhow::anyhow!("liquidator holds none of asset {li} to repay with");
+                    continue;
+                }
+                let liq = state.group.params.liquidation_params();
+                let plan = match risk_engine::plan_liquidation(
+                    &portfolio_margin::state::ModelView { model: &state.model },
+                    &holdings,
+                    l,
+                    c,
+                    budget,
+                    &margin,
+                    &liq,
+                ) {
+                    Ok(p) => p.flows,
+                    Err(e) => {
+                        // Past helping (insolvent): close out the whole collateral position, which
+                        // the program allows, so the account winds down to a bankruptcy.
+                        let by_collateral = risk_engine::liquidation::max_repay_by_collateral(&holdings, l, c, &liq)
+                            .map_err(|e| anyhow::anyhow!("{e}"))?;
+                        if by_collateral <= 0 || by_collateral > budget || by_collateral > -holdings[l].amount {
+                            last_err = anyhow::anyhow!("planning {li}/{ci}: {e}");
+                            continue;
+                        }
+                        risk_engine::liquidation::flows_for(&holdings, l, c, by_collateral, &liq).map_err(|e| anyhow::anyhow!("{e}"))?
+                    }
+                };
+                // The collateral must be in the vault (not lent out) for the program to pay it.
+                let ca = &assets[ci];
+                let vault = chain.account(&ca.vault).await?.map(|a| token_amount(&a)).transpose()?.unwrap_or(0);
+                let free = vault as i128 - risk_engine::fixed_point::ceil_to_int(ca.protocol_fees.get());
+                if plan.to_liquidator + plan.to_insurance > free {
+                    last_err = anyhow::anyhow!("collateral {ci} is lent out: vault has {free} free");
+                    continue;
+                }
+                chosen = Some((li, ci, plan));
+                break 'pairs;
+            }
+        }
+        let Some((li, ci, plan)) = chosen else { return Err(last_err) };
         let (la, ca) = (&state.assets[li], &state.assets[ci]);
         let my_l = self.token_account(&la.account);
-        let budget = match chain.account(&my_l).await? {
-            Some(a) => token_amount(&a)? as i128,
-            None => 0,
-        };
-        anyhow::ensure!(budget > 0, "liquidator holds none of asset {li} to repay with");
-        let margin = state.group.params.margin_params().map_err(|e| anyhow::anyhow!("{e}"))?;
-        let plan = risk_engine::plan_liquidation(
-            &portfolio_margin::state::ModelView { model: &state.model },
-            &holdings,
-            l,
-            c,
-            budget,
-            &margin,
-            &state.group.params.liquidation_params(),
-        )
-        .map_err(|e| anyhow::anyhow!("planning: {e}"))?;
-        let repay = u64::try_from(plan.flows.repay).context("repay out of range")?;
+        let repay = u64::try_from(plan.repay).context("repay out of range")?;
         let health = state.health_keys(account);
         let ix = pix::liquidate(
             LiquidateKeys {
@@ -227,9 +264,12 @@ impl Liquidator {
         metrics: &Metrics,
         round: &mut Round,
     ) -> Result<()> {
-        for p in account.active().filter(|p| p.shares.get() < Fx::ZERO) {
+        let dust: Vec<Pubkey> =
+            account.active().filter(|p| p.shares.get() > Fx::ZERO).map(|p| state.assets[p.asset_index as usize].keys.asset).collect();
+        for (k, p) in account.active().filter(|p| p.shares.get() < Fx::ZERO).enumerate() {
             let a = &state.assets[p.asset_index as usize];
-            let ix = pix::resolve_bankruptcy(state.address, address, &a.keys);
+            // The first call clears the dust; later ones find none.
+            let ix = pix::resolve_bankruptcy(state.address, address, &a.keys, if k == 0 { &dust } else { &[] });
             let out = self.send_guarded(chain, address, &[ix], &self.opts.clone()).await?;
             if let Err(e) = &out.result {
                 anyhow::bail!("resolve_bankruptcy: {}", out.error_text().unwrap_or_else(|| e.to_string()));

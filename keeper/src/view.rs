@@ -74,7 +74,7 @@ pub struct Scanned {
     /// `equity − maintenance margin`; liquidatable below zero.
     pub maintenance_health: Fx,
     pub binding: &'static str,
-    /// Holds debt but no deposits: only `resolve_bankruptcy` helps.
+    /// Holds debt and no deposit worth a native unit: only `resolve_bankruptcy` helps.
     pub bankrupt: bool,
 }
 
@@ -114,7 +114,8 @@ pub fn scan(assets: &[Asset], group: &Group, model: &RiskModel, prices: &[PriceR
         let h = book_health(&cov, &buf, group.params.conf_k.get(), &params)
             .map_err(|e| anyhow::anyhow!("account {address}: {e}"))?;
         let mh = h.maintenance_health().map_err(|e| anyhow::anyhow!("{e}"))?;
-        if mh >= Fx::ZERO {
+        // Only debt can be liquidated: an account of deposits alone is never liquidatable.
+        if mh >= Fx::ZERO || !buf.iter().any(|h| h.amount < 0) {
             out.healthy += 1;
             continue;
         }
@@ -126,7 +127,7 @@ pub fn scan(assets: &[Asset], group: &Group, model: &RiskModel, prices: &[PriceR
             initial_margin: h.margin.initial,
             maintenance_health: mh,
             binding: h.margin.binding.name(),
-            bankrupt: buf.iter().all(|h| h.amount <= 0) && buf.iter().any(|h| h.amount < 0),
+            bankrupt: buf.iter().all(|h| h.amount <= 0),
         });
     }
     out.liquidatable.sort_by(|a, b| a.maintenance_health.cmp(&b.maintenance_health));

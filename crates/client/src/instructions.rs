@@ -245,8 +245,9 @@ pub fn liquidate(k: LiquidateKeys, max_repay: u64) -> Instruction {
     )
 }
 
-pub fn resolve_bankruptcy(group: Pubkey, account: Pubkey, a: &AssetKeys) -> Instruction {
-    ix(
+/// `dust`: asset accounts of deposit positions worth less than one native unit (cleared first).
+pub fn resolve_bankruptcy(group: Pubkey, account: Pubkey, a: &AssetKeys, dust: &[Pubkey]) -> Instruction {
+    let mut i = ix(
         acc::ResolveBankruptcy {
             group,
             account,
@@ -257,7 +258,9 @@ pub fn resolve_bankruptcy(group: Pubkey, account: Pubkey, a: &AssetKeys) -> Inst
             token_program: a.token_program,
         },
         data::ResolveBankruptcy {},
-    )
+    );
+    i.accounts.extend(dust.iter().map(|d| AccountMeta::new(*d, false)));
+    i
 }
 
 pub fn account_layouts() -> Instruction {

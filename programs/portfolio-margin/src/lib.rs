@@ -107,7 +107,7 @@ pub mod portfolio_margin {
     }
 
     /// Anyone: clears a bankrupt account's debt in one asset (insurance first, then socialised).
-    pub fn resolve_bankruptcy(ctx: Context<ResolveBankruptcy>) -> Result<()> {
+    pub fn resolve_bankruptcy<'info>(ctx: Context<'info, ResolveBankruptcy<'info>>) -> Result<()> {
         instructions::keeper::resolve_bankruptcy::handler(ctx)
     }
 

@@ -48,7 +48,7 @@ pub struct Liquidate<'info> {
 }
 
 /// Repays up to `max_repay` native units of the liability. The repay must improve the account's
-/// initial health and, when it reaches initial health ≥ 0, must not exceed the smallest repay that
+/// initial health (or take the whole collateral position: see below) and, when it reaches initial health ≥ 0, must not exceed the smallest repay that
 /// does by more than 0.01% (at least one native unit): liquidators size it with the same engine
 /// (`risk_engine::liquidation::plan_liquidation`). A repay bounded by the collateral takes all of it
 /// (the dust left goes to the insurance vault).
@@ -101,7 +101,11 @@ pub fn handler<'info>(ctx: Context<'info, Liquidate<'info>>, max_repay: u64) -> 
     let cov = ModelView { model: &model };
     let after = health_after(&cov, &holdings, l, c, repay, &margin, &liq).map_err(math)?;
     let target_after = target_health(&after, liq.target).map_err(math)?;
-    if target_after <= target_before {
+    // An insolvent book can be past helping: every repay costs more in fees than it frees in
+    // margin. Closing out a whole collateral position is then still allowed, so the account winds
+    // down to deposits-free debt that `resolve_bankruptcy` settles.
+    let closes_out_collateral = repay == by_collateral;
+    if target_after <= target_before && !closes_out_collateral {
         return err!(ErrorCode::LiquidationDoesNotImprove);
     }
     if target_after >= Fx::ZERO {
@@ -124,6 +128,7 @@ pub fn handler<'info>(ctx: Context<'info, Liquidate<'info>>, max_repay: u64) -> 
         }
     }
     let (price_l, price_c) = (holdings[l].price, holdings[c].price);
+    let collateral_held = holdings[c].amount;
     drop(model);
     drop(group);
 
@@ -148,7 +153,13 @@ pub fn handler<'info>(ctx: Context<'info, Liquidate<'info>>, max_repay: u64) -> 
         let mut cp = ca.pool();
         let cs = acc.find(ca.index).ok_or(error!(ErrorCode::InsufficientDeposit))?;
         let held = acc.positions[cs].shares.get();
-        let burned = cp.withdraw_shares_for(taken).map_err(math)?.min(held);
+        // Taking the whole position's value burns all its shares: the sub-unit remainder stays
+        // in the pool rather than as dust no liquidation could take.
+        let burned = if (taken as i128) >= collateral_held {
+            held
+        } else {
+            cp.withdraw_shares_for(taken).map_err(math)?.min(held)
+        };
         cp.deposit_shares = cp.deposit_shares.sub_checked(burned).map_err(math)?;
         acc.positions[cs].shares.set(held.sub_checked(burned).map_err(math)?);
         ca.set_pool(&cp);

@@ -10,6 +10,10 @@ use crate::state::{Asset, Group, MarginAccount};
 /// Permissionless. For an account with debts and no deposits left: the asset's insurance vault
 /// covers what it can of one debt, the rest is socialised over that asset's depositors by lowering
 /// the deposit index, and the debt is cleared.
+///
+/// Remaining accounts (writable): the asset account of every deposit position worth less than one
+/// native unit ("dust" that rounding left behind, which no liquidation can take). Those shares are
+/// cleared first; their sub-unit value stays in the pool, with its other depositors.
 #[derive(Accounts)]
 pub struct ResolveBankruptcy<'info> {
     pub group: AccountLoader<'info, Group>,
@@ -25,11 +29,38 @@ pub struct ResolveBankruptcy<'info> {
     pub token_program: Interface<'info, TokenInterface>,
 }
 
-pub fn handler(ctx: Context<ResolveBankruptcy>) -> Result<()> {
+/// Clears deposit positions worth less than one native unit, proven by their asset accounts.
+fn clear_dust<'info>(acc: &mut MarginAccount, group: &Pubkey, dust_assets: &'info [AccountInfo<'info>]) -> Result<()> {
+    for info in dust_assets {
+        let loader = AccountLoader::<Asset>::try_from(info)?;
+        let mut asset = loader.load_mut()?;
+        if asset.group != *group {
+            return err!(ErrorCode::WrongAssetAccount);
+        }
+        let slot = acc.find(asset.index).ok_or(error!(ErrorCode::WrongAssetAccount))?;
+        let shares = acc.positions[slot].shares.get();
+        if shares <= Fx::ZERO {
+            return err!(ErrorCode::WrongAssetAccount);
+        }
+        let mut pool = asset.pool();
+        if risk_engine::fixed_point::floor_to_int(pool.deposit_value(shares).map_err(math)?) > 0 {
+            msg!("asset {} deposit is worth at least one native unit: liquidate it first", asset.index);
+            return err!(ErrorCode::NotBankrupt);
+        }
+        pool.deposit_shares = pool.deposit_shares.sub_checked(shares).map_err(math)?.max(Fx::ZERO);
+        asset.set_pool(&pool);
+        acc.positions[slot].shares.set(Fx::ZERO);
+    }
+    Ok(())
+}
+
+pub fn handler<'info>(ctx: Context<'info, ResolveBankruptcy<'info>>) -> Result<()> {
     let now = Clock::get()?.unix_timestamp;
     let asset_key = ctx.accounts.asset.key();
+    let group_key = ctx.accounts.group.key();
     let (debt, paid, socialized, index_before, index_after, bump, group) = {
         let mut acc = ctx.accounts.account.load_mut()?;
+        clear_dust(&mut acc, &group_key, ctx.remaining_accounts)?;
         if acc.active().any(|p| p.shares.get() > Fx::ZERO) {
             return err!(ErrorCode::NotBankrupt);
         }
