@@ -8,6 +8,7 @@
 //! until its signature resolves, and retries re-send the same signed transaction.
 use std::collections::HashMap;
 use std::sync::atomic::Ordering::Relaxed;
+use std::time::{Duration, Instant};
 
 use anchor_lang::prelude::Pubkey;
 use anyhow::{Context, Result};
@@ -56,12 +57,15 @@ pub struct Round {
 pub struct Liquidator {
     pub keypair: Keypair,
     pub opts: SendOptions,
-    in_flight: HashMap<Pubkey, Signature>,
+    /// Accounts whose last liquidation's outcome is unknown, with its signature and send time.
+    in_flight: HashMap<Pubkey, (Signature, Instant)>,
+    /// After this long an unconfirmed signature's blockhash has expired: it can no longer land.
+    pub in_flight_expiry: Duration,
 }
 
 impl Liquidator {
     pub fn new(keypair: Keypair, opts: SendOptions) -> Self {
-        Liquidator { keypair, opts, in_flight: HashMap::new() }
+        Liquidator { keypair, opts, in_flight: HashMap::new(), in_flight_expiry: Duration::from_secs(90) }
     }
 
     /// The liquidator's token account for an asset (seeded from its key and the mint).
@@ -107,9 +111,12 @@ impl Liquidator {
         }
         let by_address: HashMap<Pubkey, &MarginAccount> = accounts.iter().map(|(k, a)| (*k, a)).collect();
         for s in &scan.liquidatable {
-            if let Some(sig) = self.in_flight.get(&s.address).copied() {
+            if let Some((sig, sent)) = self.in_flight.get(&s.address).copied() {
                 match chain.signature_status(&sig).await {
                     Ok(Some(_)) => {
+                        self.in_flight.remove(&s.address);
+                    }
+                    _ if sent.elapsed() >= self.in_flight_expiry => {
                         self.in_flight.remove(&s.address);
                     }
                     _ => {
@@ -301,7 +308,7 @@ impl Liquidator {
             // Unknown outcome: keep the account blocked until its signature resolves.
             Err(e) => {
                 if let Some(sig) = pending_signature(e) {
-                    self.in_flight.insert(account, sig);
+                    self.in_flight.insert(account, (sig, Instant::now()));
                 }
             }
             Ok(_) => {

@@ -128,11 +128,7 @@ pub async fn run(args: SimArgs) -> Result<SimResult> {
         let date = table.date(d).to_string();
         let now = parse_epoch(&table.timestamps[d]).context("timestamp")?;
         chain.advance_to(now).await?;
-        for (a, price) in state.assets.iter().zip(px) {
-            let q = Quote::from_f64(*price, args.conf_ratio, now);
-            let data = pyth::price_update_data(a.account.feed_id, q, VerificationLevel::Full, a.keys.oracle);
-            chain.set_account(&a.keys.oracle, solana_account::Account { lamports: 10_000_000, data, owner: pyth::RECEIVER, executable: false, rent_epoch: 0 });
-        }
+        publish_prices(&chain, &state, px, args.conf_ratio, now);
         let mut rec = DayRecord { date: date.clone(), prices: px.clone(), ..Default::default() };
 
         // Overnight P&L of yesterday's books against yesterday's margins.
@@ -236,6 +232,17 @@ pub async fn run(args: SimArgs) -> Result<SimResult> {
         wall_seconds: started.elapsed().as_secs_f64(),
         insurance_usd_end,
     })
+}
+
+/// Writes each asset's price as its Pyth push-oracle account would hold it (fully verified,
+/// published at `now`, confidence `conf_ratio` of the price).
+pub fn publish_prices(chain: &Embedded, state: &GroupState, px: &[f64], conf_ratio: f64, now: i64) {
+    for (a, price) in state.assets.iter().zip(px) {
+        let q = Quote::from_f64(*price, conf_ratio, now);
+        let data = pyth::price_update_data(a.account.feed_id, q, VerificationLevel::Full, a.keys.oracle);
+        let account = solana_account::Account { lamports: 10_000_000, data, owner: pyth::RECEIVER, executable: false, rent_epoch: 0 };
+        chain.set_account(&a.keys.oracle, account);
+    }
 }
 
 /// Tops the liquidator's token accounts up to `usd` of each asset.

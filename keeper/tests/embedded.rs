@@ -1,0 +1,269 @@
+//! Each on-chain subcommand against the embedded runtime (the program's SBF binary in
+//! solana-program-test's bank): migrate is idempotent, the crank samples on schedule and skips when
+//! early, the liquidator liquidates exactly once through injected RPC faults, and the inspector
+//! passes a sound state and catches a corrupted one.
+use std::cell::Cell;
+use std::path::PathBuf;
+
+use anchor_lang::prelude::Pubkey;
+use keeper::crank::{crank_once, CrankOutcome};
+use keeper::liquidator::{Action, Liquidator};
+use keeper::metrics::Metrics;
+use keeper::migrate::{self, Config};
+use keeper::simulate::{publish_prices, traders};
+use portfolio_margin::state::MarginAccount;
+use portfolio_margin_client::chain::embedded::{default_program_dir, Embedded};
+use portfolio_margin_client::chain::{Chain, ChainError, ChainResult, Filter, SendOptions, TxOutcome};
+use portfolio_margin_client::state::{load, GroupState};
+use portfolio_margin_client::{token, Keypair, Signer};
+use solana_account::Account;
+
+const DAY: i64 = 86_400;
+/// 2020-03-01, inside the data.
+const T0: i64 = 1_583_020_800;
+const PX: [f64; 3] = [8_500.0, 220.0, 1.0];
+
+fn config() -> Config {
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../migrations/localnet.toml");
+    let mut c = Config::load(&path).unwrap();
+    c.assets.retain(|a| ["BTC", "ETH", "USDC"].contains(&a.symbol.as_str()));
+    c
+}
+
+fn opts() -> SendOptions {
+    SendOptions { retries: 2, backoff: std::time::Duration::from_millis(1), ..Default::default() }
+}
+
+/// A chain at T0 with the three-asset group migrated and today's prices published.
+async fn setup() -> (Embedded, Keypair, GroupState) {
+    let chain = Embedded::start(&default_program_dir()).await.unwrap();
+    chain.set_unix_time(T0).await.unwrap();
+    let admin = chain.payer().insecure_clone();
+    let run = migrate::migrate(&chain, &admin, &config(), &opts()).await.unwrap();
+    let state = GroupState::fetch(&chain, &run.group, 0).await.unwrap();
+    publish_prices(&chain, &state, &PX, 0.0005, T0);
+    (chain, admin, state)
+}
+
+#[tokio::test]
+async fn migrate_is_idempotent() {
+    let (chain, admin, state) = setup().await;
+    let before: Vec<Option<Account>> = chain.accounts(&[state.address, state.group.risk_model]).await.unwrap();
+    let sent = chain.transactions();
+    let again = migrate::migrate(&chain, &admin, &config(), &opts()).await.unwrap();
+    assert!(again.changes.is_empty(), "second run changed: {:?}", again.changes);
+    assert_eq!(chain.transactions(), sent, "second run sent transactions");
+    assert_eq!(chain.accounts(&[state.address, state.group.risk_model]).await.unwrap(), before);
+    assert_eq!(state.assets.len(), 3);
+    // The bootstrap covariance came from history: BTC and ETH strongly correlated.
+    let corr = keeper::inspect::correlation(&state.model, 3);
+    assert!(corr[0][1] > 0.5 && corr[0][1] < 1.0, "BTC/ETH correlation {}", corr[0][1]);
+    // A changed parameter is applied, and only that.
+    let mut c = config();
+    c.params.z_e6 = 2_500_000;
+    let changed = migrate::migrate(&chain, &admin, &c, &opts()).await.unwrap();
+    assert_eq!(changed.changes, vec!["updated risk parameters".to_string()]);
+}
+
+#[tokio::test]
+async fn crank_samples_on_schedule_and_skips_when_early() {
+    let (chain, admin, state) = setup().await;
+    let m = Metrics::default();
+    let first = crank_once(&chain, &admin, &state, 32, &opts(), &m).await.unwrap();
+    assert!(matches!(first, CrankOutcome::Sampled { sample_count: 0, .. }), "{first:?}");
+    let sent = chain.transactions();
+    let early = crank_once(&chain, &admin, &state, 32, &opts(), &m).await.unwrap();
+    assert_eq!(early, CrankOutcome::TooEarly { due: T0 + DAY });
+    assert_eq!(chain.transactions(), sent, "an early round sends nothing");
+    // Next day, two-phase (chunks of 2 assets), with ETH's oracle stale: sampled, ETH reported.
+    chain.advance_to(T0 + DAY).await.unwrap();
+    publish_prices(&chain, &state, &[8_000.0, 200.0, 1.0], 0.0005, T0 + DAY);
+    let stale = [8_000.0, 200.0, 1.0];
+    publish_prices(&chain, &GroupState { assets: vec![state.assets[1].clone()], ..state.clone() }, &stale[1..2], 0.0005, T0);
+    let second = crank_once(&chain, &admin, &state, 2, &opts(), &m).await.unwrap();
+    match second {
+        CrankOutcome::Sampled { sample_count, missing, .. } => {
+            assert_eq!(sample_count, 1);
+            assert_eq!(missing, vec![1]);
+        }
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(m.samples_taken.load(std::sync::atomic::Ordering::Relaxed), 2);
+    assert_eq!(m.oracle_failures.load(std::sync::atomic::Ordering::Relaxed), 1);
+    assert!(m.render().contains("keeper_oracle_failures_total 1"));
+}
+
+/// A trader long BTC on USDC debt, borrowed to the limit; returns its margin account.
+async fn leveraged_trader(chain: &Embedded, admin: &Keypair, state: &GroupState) -> Pubkey {
+    // A lender supplies the USDC.
+    let (key, account, tokens) = traders::enroll(chain, admin, state, migrate::derive_keypair(&[b"lender"]), &opts()).await.unwrap();
+    let lender = traders::Participant {
+        key,
+        account,
+        tokens,
+        strategy: traders::Strategy::Lender,
+        capital_usd: 10_000_000.0,
+        appetite: 0.0,
+        next_action_day: 0,
+        opened: true,
+    };
+    assert!(traders::fund_and_deposit(chain, admin, state, &lender, 2, 10_000_000_000_000, &opts()).await.unwrap());
+    let key = migrate::derive_keypair(&[b"test trader"]);
+    let (key, account, tokens) = traders::enroll(chain, admin, state, key, &opts()).await.unwrap();
+    let p = traders::Participant {
+        key,
+        account,
+        tokens,
+        strategy: traders::Strategy::Long { asset: 0 },
+        capital_usd: 100_000.0,
+        appetite: 0.99,
+        next_action_day: 0,
+        opened: true,
+    };
+    assert!(traders::fund_and_deposit(chain, admin, state, &p, 0, traders::native(100_000.0, PX[0], 8), &opts()).await.unwrap());
+    let acc: MarginAccount = load(&chain.account(&account).await.unwrap().unwrap().data).unwrap();
+    let assets: Vec<_> = state.assets.iter().map(|a| a.account).collect();
+    let oracles = chain.accounts(&state.oracles()).await.unwrap();
+    let prices = keeper::view::read_oracles(state, &oracles, T0);
+    let room = traders::max_borrow(state, &assets, &prices, &acc, 2).unwrap();
+    assert!(room > 0);
+    // The program accepts the engine's largest borrow (preview = enforcement)…
+    assert_eq!(traders::borrow(chain, admin, state, &p, 2, room, &opts()).await.unwrap(), None);
+    // …and refuses one more unit.
+    let refused = traders::borrow(chain, admin, state, &p, 2, 1, &opts()).await.unwrap();
+    assert!(refused.unwrap().contains("initial margin"), "expected the initial-margin refusal");
+    account
+}
+
+/// Delegates to the embedded chain, failing sends on request: before submitting (nothing lands)
+/// or after (it lands but the client hears an error, like an RPC timeout).
+struct Flaky<'a> {
+    inner: &'a Embedded,
+    fail_before: Cell<u32>,
+    fail_after: Cell<u32>,
+}
+
+impl Chain for Flaky<'_> {
+    fn describe(&self) -> String {
+        "flaky".into()
+    }
+    async fn account(&self, a: &Pubkey) -> ChainResult<Option<Account>> {
+        self.inner.account(a).await
+    }
+    async fn accounts(&self, a: &[Pubkey]) -> ChainResult<Vec<Option<Account>>> {
+        self.inner.accounts(a).await
+    }
+    async fn program_accounts(&self, p: &Pubkey, f: &[Filter]) -> ChainResult<Vec<(Pubkey, Account)>> {
+        self.inner.program_accounts(p, f).await
+    }
+    async fn latest_blockhash(&self) -> ChainResult<solana_hash::Hash> {
+        self.inner.latest_blockhash().await
+    }
+    async fn send(&self, tx: &solana_transaction::Transaction) -> ChainResult<TxOutcome> {
+        if self.fail_before.get() > 0 {
+            self.fail_before.set(self.fail_before.get() - 1);
+            return Err(ChainError::Transient("injected: connection reset".into()));
+        }
+        let out = self.inner.send(tx).await?;
+        if self.fail_after.get() > 0 {
+            self.fail_after.set(self.fail_after.get() - 1);
+            return Err(ChainError::Transient("injected: timed out waiting for confirmation".into()));
+        }
+        Ok(out)
+    }
+    async fn signature_status(&self, s: &solana_signature::Signature) -> ChainResult<Option<Result<(), solana_transaction_error::TransactionError>>> {
+        self.inner.signature_status(s).await
+    }
+    async fn unix_time(&self) -> ChainResult<i64> {
+        self.inner.unix_time().await
+    }
+    async fn rent_exempt_minimum(&self, len: usize) -> ChainResult<u64> {
+        self.inner.rent_exempt_minimum(len).await
+    }
+    async fn airdrop(&self, to: &Pubkey, l: u64) -> ChainResult<()> {
+        self.inner.airdrop(to, l).await
+    }
+}
+
+/// A funded liquidator with inventory in every asset.
+async fn liquidator(chain: &Embedded, admin: &Keypair, state: &GroupState) -> Liquidator {
+    let k = migrate::derive_keypair(&[b"test liquidator"]);
+    chain.airdrop(&k.pubkey(), 10_000_000_000).await.unwrap();
+    let l = Liquidator::new(k, opts());
+    l.ensure_token_accounts(chain, state).await.unwrap();
+    for (i, a) in state.assets.iter().enumerate() {
+        let ix = token::mint_to(&a.keys.token_program, &a.keys.mint, &l.token_account(&a.account), &admin.pubkey(), traders::native(10_000_000.0, PX[i], a.account.decimals));
+        portfolio_margin_client::chain::send_ixs(chain, admin, &[], &[ix], &opts()).await.unwrap().check("mint").unwrap();
+    }
+    l
+}
+
+fn liquidations(r: &keeper::liquidator::Round) -> usize {
+    r.actions.iter().filter(|a| matches!(a, Action::Liquidated { .. })).count()
+}
+
+#[tokio::test]
+async fn liquidator_retries_injected_faults_without_double_liquidation() {
+    let (chain, admin, state) = setup().await;
+    let account = leveraged_trader(&chain, &admin, &state).await;
+    let mut liq = liquidator(&chain, &admin, &state).await;
+    let m = Metrics::default();
+
+    // Healthy: nothing to do.
+    let r = liq.round(&chain, &state, &m).await.unwrap();
+    assert_eq!((r.scanned, r.liquidatable), (2, 0));
+
+    // BTC −12%: below maintenance, still solvent.
+    chain.advance_to(T0 + 60).await.unwrap();
+    publish_prices(&chain, &state, &[PX[0] * 0.88, PX[1], 1.0], 0.0005, T0 + 60);
+
+    // Every send fails before reaching the chain: the outcome is unknown, the account is held
+    // in flight and the next round does not send again.
+    let flaky = Flaky { inner: &chain, fail_before: Cell::new(100), fail_after: Cell::new(0) };
+    let r = liq.round(&flaky, &state, &m).await.unwrap();
+    assert_eq!((r.liquidatable, liquidations(&r)), (1, 0));
+    assert!(matches!(r.actions[0], Action::Failed { .. }));
+    assert_eq!(liq.in_flight(), 1);
+    let sent = chain.transactions();
+    let r = liq.round(&flaky, &state, &m).await.unwrap();
+    assert_eq!(r.skipped_in_flight, 1);
+    assert_eq!(chain.transactions(), sent, "an in-flight liquidation is not sent twice");
+
+    // Its blockhash expires; now the send lands but the client hears a timeout: the retry finds
+    // the signature confirmed instead of sending a second liquidation.
+    liq.in_flight_expiry = std::time::Duration::ZERO;
+    let flaky = Flaky { inner: &chain, fail_before: Cell::new(0), fail_after: Cell::new(1) };
+    let r = liq.round(&flaky, &state, &m).await.unwrap();
+    assert!(r.actions.iter().all(|a| !matches!(a, Action::Failed { .. })), "{:?}", r.actions);
+    assert_eq!(liq.in_flight(), 0);
+    assert_eq!(m.liquidations.load(std::sync::atomic::Ordering::Relaxed), 1);
+
+    // Exactly one liquidation happened: the account is healthy again.
+    let r = liq.round(&chain, &state, &m).await.unwrap();
+    assert_eq!((r.scanned, r.liquidatable, liquidations(&r)), (2, 0, 0));
+    let acc: MarginAccount = load(&chain.account(&account).await.unwrap().unwrap().data).unwrap();
+    assert_eq!(acc.active_count(), 2);
+}
+
+#[tokio::test]
+async fn inspect_passes_a_sound_state_and_catches_corruption() {
+    let (chain, admin, state) = setup().await;
+    let account = leveraged_trader(&chain, &admin, &state).await;
+    let report = keeper::inspect::inspect(&chain, &state.address, 0).await.unwrap();
+    assert!(report.ok(), "{}", report.render());
+    assert_eq!(report.accounts, 2);
+    assert!(report.checks.len() >= 12);
+
+    // Corrupt the account: double its BTC deposit shares (tokens the vault never received).
+    let mut raw = chain.account(&account).await.unwrap().unwrap();
+    let mut acc: MarginAccount = load(&raw.data).unwrap();
+    let slot = acc.find(0).unwrap();
+    let doubled = acc.positions[slot].shares.get() * risk_engine::Fx::from_num(2);
+    acc.positions[slot].shares.set(doubled);
+    raw.data[8..8 + std::mem::size_of::<MarginAccount>()].copy_from_slice(bytemuck::bytes_of(&acc));
+    chain.set_account(&account, raw);
+    let report = keeper::inspect::inspect(&chain, &state.address, 0).await.unwrap();
+    assert!(!report.ok());
+    let failed: Vec<&str> = report.checks.iter().filter(|c| !c.ok).map(|c| c.name.as_str()).collect();
+    assert_eq!(failed, vec!["asset 0 shares add up"], "{}", report.render());
+}
