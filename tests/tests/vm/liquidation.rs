@@ -170,3 +170,69 @@ async fn crash_liquidation_bad_debt_insurance_then_socialisation_a_walk_through(
     let out = w.send(&[m.resolve_bankruptcy_ix(&t, 1)], &[]).await;
     assert_eq!(out.custom_error(), Some(u32::from(ErrorCode::NoDebt)));
 }
+
+/// Overwrites a zero-copy account's body (after the discriminator), keeping lamports and owner.
+async fn write_zero_copy<T: bytemuck::Pod>(w: &mut World, address: anchor_lang::prelude::Pubkey, value: &T) {
+    let mut account = w.ctx.banks_client.get_account(address).await.unwrap().unwrap();
+    account.data[8..8 + std::mem::size_of::<T>()].copy_from_slice(bytemuck::bytes_of(value));
+    w.ctx.set_account(&address, &account.into());
+}
+
+#[tokio::test]
+async fn an_insolvent_book_past_helping_is_closed_out_then_resolved_with_its_dust() {
+    use portfolio_margin::events::BankruptcyResolved;
+    use portfolio_margin::state::{Asset, MarginAccount};
+    // Two quiet assets: each unit repaid frees less margin (~2%) than the 5% liquidation fees cost.
+    const X: AssetSpec = AssetSpec { decimals: 6, price: 1.0, daily_vol: 0.003, token_2022: false };
+    let mut w = World::new().await;
+    let m = Market::new(&mut w, &[X, X, X], 0.0).await;
+    let lender = m.trader(&mut w, &[0, 100_000_000_000, 0]).await;
+    w.send(&[m.deposit_ix(&lender, 1, 50_000_000_000)], &[&lender.key]).await.ok();
+    let t = m.trader(&mut w, &[1_000_000_000, 0, 0]).await;
+    w.send(&[m.deposit_ix(&t, 0, 1_000_000_000)], &[&t.key]).await.ok();
+    w.send(&[m.borrow_ix(&t, 1, 900_000_000, &[0, 1])], &[&t.key]).await.ok();
+    let liq = m.trader(&mut w, &[0, 10_000_000_000, 0]).await;
+    // The borrowed asset doubles: $1,000 of collateral against $1,800 of debt.
+    set_prices(&mut w, &m, &[1.0, 2.0, 1.0]).await;
+    // A partial liquidation only makes it worse: refused.
+    let out = w.send(&[m.liquidate_ix(&liq, &t, 1, 0, 10_000_000, &[0, 1])], &[&liq.key]).await;
+    assert_eq!(out.custom_error(), Some(u32::from(ErrorCode::LiquidationDoesNotImprove)));
+    // Taking the whole collateral position is allowed: the account winds down.
+    let out = w.send(&[m.liquidate_ix(&liq, &t, 1, 0, u64::MAX, &[0, 1])], &[&liq.key]).await.ok();
+    let e = &out.events::<Liquidated>()[0];
+    assert_eq!(e.collateral_to_liquidator + e.collateral_to_insurance, 1_000_000_000, "all collateral taken");
+    assert!(Fx::from_bits(e.initial_health_after_bits) <= Fx::from_bits(e.initial_health_before_bits));
+    let acc: MarginAccount = w.zero_copy(t.margin_account).await;
+    assert_eq!(acc.active_count(), 1, "no dust left behind by the seizure");
+
+    // Rounding elsewhere can leave dust: give the account half a share of asset 2 (worth
+    // < 1 native unit), booked in the pool too.
+    let mut acc: MarginAccount = w.zero_copy(t.margin_account).await;
+    let slot = acc.find_or_open(2).unwrap();
+    acc.positions[slot].shares.set(Fx::from_num(0.5));
+    write_zero_copy(&mut w, t.margin_account, &acc).await;
+    let mut a2: Asset = w.zero_copy(m.assets[2].asset).await;
+    let mut pool = a2.pool();
+    pool.deposit_shares += Fx::from_num(0.5);
+    a2.set_pool(&pool);
+    write_zero_copy(&mut w, m.assets[2].asset, &a2).await;
+
+    // Without proof of the dust, the account still "holds deposits".
+    let out = w.send(&[m.resolve_bankruptcy_ix(&t, 1)], &[]).await;
+    assert_eq!(out.custom_error(), Some(u32::from(ErrorCode::NotBankrupt)));
+    // Only the account's own deposit positions can be proven dust: asset 0's account (that
+    // deposit was seized) is refused.
+    let mut ix = m.resolve_bankruptcy_ix(&t, 1);
+    ix.accounts.push(anchor_lang::solana_program::instruction::AccountMeta::new(m.assets[0].asset, false));
+    let out = w.send(&[ix], &[]).await;
+    assert_eq!(out.custom_error(), Some(u32::from(ErrorCode::WrongAssetAccount)));
+    // With asset 2's account: dust cleared, debt resolved.
+    let mut ix = m.resolve_bankruptcy_ix(&t, 1);
+    ix.accounts.push(anchor_lang::solana_program::instruction::AccountMeta::new(m.assets[2].asset, false));
+    let out = w.send(&[ix], &[]).await.ok();
+    assert_eq!(out.events::<BankruptcyResolved>().len(), 1);
+    let acc: MarginAccount = w.zero_copy(t.margin_account).await;
+    assert_eq!(acc.active_count(), 0, "account cleared");
+    let a2: Asset = w.zero_copy(m.assets[2].asset).await;
+    assert_eq!(a2.deposit_shares.get(), Fx::ZERO, "dust shares left the pool's books");
+}
