@@ -267,3 +267,37 @@ async fn inspect_passes_a_sound_state_and_catches_corruption() {
     let failed: Vec<&str> = report.checks.iter().filter(|c| !c.ok).map(|c| c.name.as_str()).collect();
     assert_eq!(failed, vec!["asset 0 shares add up"], "{}", report.render());
 }
+
+#[tokio::test]
+async fn simulate_runs_the_covid_crash_and_ends_with_every_invariant_holding() {
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../migrations/localnet.toml");
+    let mut config = Config::load(&path).unwrap();
+    config.bootstrap.start = "2019-01-01".into();
+    config.bootstrap.end = "2020-01-31".into();
+    let result = keeper::simulate::run(keeper::simulate::SimArgs {
+        config,
+        prices: PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../shared/data/crypto_daily_close_usd.csv"),
+        start: "2020-02-01".into(),
+        end: "2020-04-30".into(),
+        traders: 24,
+        seed: 3,
+        conf_ratio: 0.0005,
+        static_rates: (0.10, 0.05),
+        stablecoins: vec!["USDC".into()],
+        program_dir: default_program_dir(),
+        progress: false,
+    })
+    .await
+    .unwrap();
+    assert_eq!(result.days.len(), 90);
+    assert_eq!(result.crank_cu.len(), 90, "one sample per day");
+    let covid = keeper::simulate::report::windows(&result.days);
+    assert_eq!(covid.len(), 1);
+    assert!(covid[0].1.liquidations > 0, "the March 2020 crash liquidates someone");
+    assert!(result.inspection.ok(), "{}", result.inspection.render());
+    let text = keeper::simulate::report::render(&result);
+    assert!(text.contains("COVID crash (Mar 2020)") && text.contains("hedged pair"));
+    let dir = tempfile::tempdir().unwrap();
+    let charts = keeper::simulate::charts::write_charts(dir.path(), &result.assets, &result.days, &keeper::simulate::record::STRESS_WINDOWS).unwrap();
+    assert_eq!(charts.len(), 3);
+}

@@ -68,6 +68,8 @@ pub struct SimResult {
     pub liquidate_cu: Vec<u64>,
     pub wall_seconds: f64,
     pub insurance_usd_end: f64,
+    /// `keeper inspect` of the final state.
+    pub inspection: crate::inspect::Report,
 }
 
 /// A book held overnight: amounts and yesterday's margins.
@@ -221,6 +223,8 @@ pub async fn run(args: SimArgs) -> Result<SimResult> {
     }
     pb.finish_and_clear();
     let insurance_usd_end = insurance_usd(&chain, &state, table.prices.last().unwrap()).await?;
+    // The auditor's view of the final state.
+    let inspection = crate::inspect::inspect(&chain, &migration.group, cfg.pyth_shard).await?;
     Ok(SimResult {
         assets: symbols,
         days,
@@ -231,6 +235,7 @@ pub async fn run(args: SimArgs) -> Result<SimResult> {
         liquidate_cu,
         wall_seconds: started.elapsed().as_secs_f64(),
         insurance_usd_end,
+        inspection,
     })
 }
 

@@ -142,5 +142,12 @@ pub fn render(r: &SimResult) -> String {
         let _ = writeln!(s, "  {:<16} {:>7} book-days   model {:>6.2}%   static {:>6.2}%   (model {change:+.0}% vs static)", st.strategy, st.book_days, st.model_margin_pct, st.static_margin_pct);
     }
     let _ = writeln!(s, "\ninsurance fund at the end: {}", usd(r.insurance_usd_end));
+    let checks = &r.inspection.checks;
+    let failed: Vec<&str> = checks.iter().filter(|c| !c.ok).map(|c| c.name.as_str()).collect();
+    if failed.is_empty() {
+        let _ = writeln!(s, "final state: all {} invariant checks of `keeper inspect` pass", checks.len());
+    } else {
+        let _ = writeln!(s, "final state: INVARIANTS VIOLATED: {}", failed.join(", "));
+    }
     s
 }
