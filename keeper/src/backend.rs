@@ -70,7 +70,8 @@ impl ChainArgs {
 /// Reads a Solana CLI keypair file (a JSON array of 64 bytes).
 pub fn read_keypair(path: &Path) -> Result<Keypair> {
     let text = std::fs::read_to_string(path).with_context(|| format!("reading keypair {}", path.display()))?;
-    let bytes: Vec<u8> = serde_json::from_str(&text).with_context(|| format!("{}: not a JSON byte array", path.display()))?;
+    let bytes: Vec<u8> =
+        serde_json::from_str(&text).with_context(|| format!("{}: not a JSON byte array", path.display()))?;
     Keypair::try_from(bytes.as_slice()).map_err(|e| anyhow::anyhow!("{}: not a keypair: {e}", path.display()))
 }
 

@@ -134,7 +134,8 @@ pub async fn simulate(a: SimulateArgs) -> Result<()> {
     let result = simulate::run(args).await?;
     let text = simulate::report::render(&result);
     std::fs::create_dir_all(&a.out).with_context(|| format!("creating {}", a.out.display()))?;
-    let charts = simulate::charts::write_charts(&a.out, &result.assets, &result.days, &simulate::record::STRESS_WINDOWS)?;
+    let charts =
+        simulate::charts::write_charts(&a.out, &result.assets, &result.days, &simulate::record::STRESS_WINDOWS)?;
     std::fs::write(a.out.join("report.txt"), &text)?;
     std::fs::write(a.out.join("days.json"), serde_json::to_string(&result.days)?)?;
     print!("{text}");
@@ -204,7 +205,10 @@ async fn crank_loop<C: Chain>(chain: &C, key: &Keypair, group: Pubkey, shard: u1
         match crank_once(chain, key, &state, a.chunk, &opts, &metrics).await {
             Ok(CrankOutcome::TooEarly { due }) => tracing::info!(due, "next sample not due yet"),
             Ok(CrankOutcome::Sampled { sample_count, missing, compute_units }) => {
-                println!("sample {sample_count} taken ({compute_units} CU){}", if missing.is_empty() { String::new() } else { format!("; unusable oracles: {missing:?}") })
+                println!(
+                    "sample {sample_count} taken ({compute_units} CU){}",
+                    if missing.is_empty() { String::new() } else { format!("; unusable oracles: {missing:?}") }
+                )
             }
             Err(e) => tracing::error!("crank failed: {e:#}"),
         }
@@ -224,7 +228,10 @@ async fn liquidate_loop<C: Chain>(chain: &C, key: Keypair, group: Pubkey, shard:
         let state = GroupState::fetch(chain, &group, shard).await?;
         match liq.round(chain, &state, &metrics).await {
             Ok(r) => {
-                println!("scanned {} accounts: {} liquidatable, {} unpriced, {} in flight", r.scanned, r.liquidatable, r.unpriced, r.skipped_in_flight);
+                println!(
+                    "scanned {} accounts: {} liquidatable, {} unpriced, {} in flight",
+                    r.scanned, r.liquidatable, r.unpriced, r.skipped_in_flight
+                );
                 for act in &r.actions {
                     match act {
                         Action::Liquidated { account, repaid, shortfall_usd, .. } => {

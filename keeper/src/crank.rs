@@ -33,7 +33,8 @@ pub async fn crank_once<C: Chain>(
     metrics: &Metrics,
 ) -> Result<CrankOutcome> {
     let now = chain.unix_time().await?;
-    let model_account = chain.account(&state.group.risk_model).await?.ok_or_else(|| anyhow::anyhow!("risk model missing"))?;
+    let model_account =
+        chain.account(&state.group.risk_model).await?.ok_or_else(|| anyhow::anyhow!("risk model missing"))?;
     let model: Box<RiskModel> = Box::new(load(&model_account.data)?);
     let interval = state.group.params.sample_interval_seconds as i64;
     let pending_live = model.pending_sample_time != 0 && now - model.pending_sample_time <= interval / 2;

@@ -57,13 +57,25 @@ impl Report {
         use std::fmt::Write as _;
         let mut s = String::new();
         let _ = writeln!(s, "group {}  (admin {}, risk authority {})", self.group, self.admin, self.risk_authority);
-        let _ = writeln!(s, "risk model {}: {} samples, last at {}", self.risk_model, self.sample_count, self.last_sample_time);
-        let _ = writeln!(s, "\n idx  vault balance        deposits         borrows     fees   util  σ/sample  insurance");
+        let _ = writeln!(
+            s,
+            "risk model {}: {} samples, last at {}",
+            self.risk_model, self.sample_count, self.last_sample_time
+        );
+        let _ =
+            writeln!(s, "\n idx  vault balance        deposits         borrows     fees   util  σ/sample  insurance");
         for a in &self.assets {
             let _ = writeln!(
                 s,
                 " {:>3}  {:>13}  {:>14.0}  {:>14.0}  {:>7.0}  {:>4.0}%  {:>7.4}  {:>9}",
-                a.index, a.vault_balance, a.deposits, a.borrows, a.protocol_fees, a.utilization * 100.0, a.volatility_per_sample, a.insurance_balance
+                a.index,
+                a.vault_balance,
+                a.deposits,
+                a.borrows,
+                a.protocol_fees,
+                a.utilization * 100.0,
+                a.volatility_per_sample,
+                a.insurance_balance
             );
         }
         let _ = writeln!(s, "\n{} margin accounts\n", self.accounts);
@@ -86,8 +98,12 @@ pub async fn inspect<C: Chain>(chain: &C, group: &Pubkey, shard: u16) -> Result<
     let mut checks = vec![];
     let n = state.assets.len();
     let g = &state.group;
-    check(&mut checks, "asset registry", g.asset_count as usize == n && state.model.asset_count as usize == n,
-        format!("group counts {}, risk model {}, asset accounts found {n}", g.asset_count, state.model.asset_count));
+    check(
+        &mut checks,
+        "asset registry",
+        g.asset_count as usize == n && state.model.asset_count as usize == n,
+        format!("group counts {}, risk model {}, asset accounts found {n}", g.asset_count, state.model.asset_count),
+    );
     let feeds_ok = state.assets.iter().all(|a| state.model.feed_ids[a.account.index as usize] == a.account.feed_id);
     check(&mut checks, "feed ids", feeds_ok, "each asset's feed id equals the risk model's");
 
@@ -101,11 +117,23 @@ pub async fn inspect<C: Chain>(chain: &C, group: &Pubkey, shard: u16) -> Result<
         for p in acc.active() {
             let e = share_sums.entry(p.asset_index).or_insert((Fx::ZERO, Fx::ZERO));
             let s = p.shares.get();
-            if s > Fx::ZERO { e.0 = e.0.saturating_add(s) } else { e.1 = e.1.saturating_add(s.saturating_neg()) }
+            if s > Fx::ZERO {
+                e.0 = e.0.saturating_add(s)
+            } else {
+                e.1 = e.1.saturating_add(s.saturating_neg())
+            }
         }
     }
-    check(&mut checks, "margin accounts well-formed", bad_accounts.is_empty(),
-        if bad_accounts.is_empty() { format!("{} accounts: group, positions, slots consistent", accounts.len()) } else { bad_accounts.join("; ") });
+    check(
+        &mut checks,
+        "margin accounts well-formed",
+        bad_accounts.is_empty(),
+        if bad_accounts.is_empty() {
+            format!("{} accounts: group, positions, slots consistent", accounts.len())
+        } else {
+            bad_accounts.join("; ")
+        },
+    );
 
     for a in &state.assets {
         let acc: &Asset = &a.account;
@@ -118,19 +146,41 @@ pub async fn inspect<C: Chain>(chain: &C, group: &Pubkey, shard: u16) -> Result<
         );
         for (what, t) in [("vault", &vault), ("insurance vault", &insurance)] {
             let ok = t.as_ref().is_some_and(|t| {
-                t.owner == acc.token_program && t.data.len() >= 72 && t.data[..32] == acc.mint.to_bytes() && t.data[32..64] == a.keys.asset.to_bytes()
+                t.owner == acc.token_program
+                    && t.data.len() >= 72
+                    && t.data[..32] == acc.mint.to_bytes()
+                    && t.data[32..64] == a.keys.asset.to_bytes()
             });
-            check(&mut checks, format!("asset {i} {what}"), ok, "exists, holds the asset's mint, owned by the asset PDA");
+            check(
+                &mut checks,
+                format!("asset {i} {what}"),
+                ok,
+                "exists, holds the asset's mint, owned by the asset PDA",
+            );
         }
         let pool = acc.pool();
         let d = pool.total_deposits().unwrap_or(Fx::MAX);
         let b = pool.total_borrows().unwrap_or(Fx::MAX);
         let books = d.saturating_sub(b).saturating_add(pool.protocol_fees);
-        check(&mut checks, format!("asset {i} vault covers books"), books <= Fx::from_num(vault_balance) && pool.protocol_fees >= Fx::ZERO,
-            format!("vault {vault_balance} ≥ deposits {d:.0} − borrows {b:.0} + fees {:.0} = {books:.0}", pool.protocol_fees));
+        check(
+            &mut checks,
+            format!("asset {i} vault covers books"),
+            books <= Fx::from_num(vault_balance) && pool.protocol_fees >= Fx::ZERO,
+            format!(
+                "vault {vault_balance} ≥ deposits {d:.0} − borrows {b:.0} + fees {:.0} = {books:.0}",
+                pool.protocol_fees
+            ),
+        );
         let (dep, bor) = share_sums.get(&i).copied().unwrap_or((Fx::ZERO, Fx::ZERO));
-        check(&mut checks, format!("asset {i} shares add up"), dep == pool.deposit_shares && bor == pool.borrow_shares,
-            format!("accounts hold {dep} deposit / {bor} borrow shares; pool books {} / {}", pool.deposit_shares, pool.borrow_shares));
+        check(
+            &mut checks,
+            format!("asset {i} shares add up"),
+            dep == pool.deposit_shares && bor == pool.borrow_shares,
+            format!(
+                "accounts hold {dep} deposit / {bor} borrow shares; pool books {} / {}",
+                pool.deposit_shares, pool.borrow_shares
+            ),
+        );
         let vol = state.model.volatility[i as usize].get();
         assets.push(AssetReport {
             index: i,
@@ -170,11 +220,17 @@ fn account_problem(acc: &MarginAccount, state: &GroupState, address: &Pubkey) ->
     let mut seen = std::collections::BTreeSet::new();
     for (slot, p) in acc.positions.iter().enumerate() {
         match p.active {
-            0 if bytemuck::bytes_of(p).iter().any(|b| *b != 0) => return Some(format!("{address}: free slot {slot} not zeroed")),
+            0 if bytemuck::bytes_of(p).iter().any(|b| *b != 0) => {
+                return Some(format!("{address}: free slot {slot} not zeroed"))
+            }
             0 => {}
             1 => {
                 if p.asset_index as usize >= state.assets.len() {
-                    return Some(format!("{address}: slot {slot} names asset {} (group has {})", p.asset_index, state.assets.len()));
+                    return Some(format!(
+                        "{address}: slot {slot} names asset {} (group has {})",
+                        p.asset_index,
+                        state.assets.len()
+                    ));
                 }
                 if !seen.insert(p.asset_index) {
                     return Some(format!("{address}: asset {} held in two slots", p.asset_index));

@@ -1,6 +1,6 @@
 //! The keeper library: everything the `keeper` binary runs, importable by its tests and benchmarks.
-pub mod backtest;
 pub mod backend;
+pub mod backtest;
 pub mod crank;
 pub mod inspect;
 pub mod liquidator;

@@ -40,8 +40,16 @@ pub enum Action {
         shortfall_usd: f64,
         compute_units: Option<u64>,
     },
-    Bankruptcy { account: Pubkey, asset: Pubkey, debt: u64, insurance_paid: u64 },
-    Failed { account: Pubkey, error: String },
+    Bankruptcy {
+        account: Pubkey,
+        asset: Pubkey,
+        debt: u64,
+        insurance_paid: u64,
+    },
+    Failed {
+        account: Pubkey,
+        error: String,
+    },
 }
 
 /// What a round found and did.
@@ -155,7 +163,8 @@ impl Liquidator {
         round: &mut Round,
     ) -> Result<()> {
         // Pairs to try: largest debt first, against the largest deposit first.
-        let holdings0 = view::holdings(&accrued(state, &[], now)?, prices, account).map_err(|i| anyhow::anyhow!("asset {i} unpriced"))?;
+        let holdings0 = view::holdings(&accrued(state, &[], now)?, prices, account)
+            .map_err(|i| anyhow::anyhow!("asset {i} unpriced"))?;
         let value = |h: &risk_engine::Holding| Fx::from_num(h.amount).saturating_mul(h.price).abs();
         let mut debts: Vec<usize> = (0..holdings0.len()).filter(|&i| holdings0[i].amount < 0).collect();
         let mut deposits: Vec<usize> = (0..holdings0.len()).filter(|&i| holdings0[i].amount > 0).collect();
@@ -169,7 +178,8 @@ impl Liquidator {
                 let (li, ci) = (holdings0[l].asset, holdings0[c].asset);
                 // The program accrues interest on the two assets it touches before checking: so do we.
                 let assets = accrued(state, &[li, ci], now)?;
-                let holdings = view::holdings(&assets, prices, account).map_err(|i| anyhow::anyhow!("asset {i} unpriced"))?;
+                let holdings =
+                    view::holdings(&assets, prices, account).map_err(|i| anyhow::anyhow!("asset {i} unpriced"))?;
                 let my_l = self.token_account(&state.assets[li].account);
                 let budget = match chain.account(&my_l).await? {
                     Some(a) => token_amount(&a)? as i128,
@@ -199,7 +209,8 @@ impl Liquidator {
                             last_err = anyhow::anyhow!("planning {li}/{ci}: {e}");
                             continue;
                         }
-                        risk_engine::liquidation::flows_for(&holdings, l, c, by_collateral, &liq).map_err(|e| anyhow::anyhow!("{e}"))?
+                        risk_engine::liquidation::flows_for(&holdings, l, c, by_collateral, &liq)
+                            .map_err(|e| anyhow::anyhow!("{e}"))?
                     }
                 };
                 // The collateral must be in the vault (not lent out) for the program to pay it.
@@ -271,8 +282,11 @@ impl Liquidator {
         metrics: &Metrics,
         round: &mut Round,
     ) -> Result<()> {
-        let dust: Vec<Pubkey> =
-            account.active().filter(|p| p.shares.get() > Fx::ZERO).map(|p| state.assets[p.asset_index as usize].keys.asset).collect();
+        let dust: Vec<Pubkey> = account
+            .active()
+            .filter(|p| p.shares.get() > Fx::ZERO)
+            .map(|p| state.assets[p.asset_index as usize].keys.asset)
+            .collect();
         for (k, p) in account.active().filter(|p| p.shares.get() < Fx::ZERO).enumerate() {
             let a = &state.assets[p.asset_index as usize];
             // The first call clears the dust; later ones find none.

@@ -145,7 +145,8 @@ fn main() -> Result<()> {
     let cli = Cli::parse();
     tracing_subscriber::fmt()
         .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_env("KEEPER_LOG").unwrap_or_else(|_| "keeper=info,tarpc=error,solana_runtime=error,warn".into()),
+            tracing_subscriber::EnvFilter::try_from_env("KEEPER_LOG")
+                .unwrap_or_else(|_| "keeper=info,tarpc=error,solana_runtime=error,warn".into()),
         )
         .with_writer(std::io::stderr)
         .init();

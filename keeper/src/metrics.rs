@@ -29,10 +29,30 @@ impl Metrics {
         };
         let c = |a: &AtomicU64| a.load(Relaxed).to_string();
         put("samples_taken_total", "counter", "Risk-model samples completed by this keeper.", c(&self.samples_taken));
-        put("samples_skipped_early_total", "counter", "Crank rounds skipped because the next sample was not due.", c(&self.samples_skipped_early));
-        put("oracle_failures_total", "counter", "Oracles found unusable (stale, wide, unverified, missing).", c(&self.oracle_failures));
-        put("accounts_scanned_total", "counter", "Margin accounts whose health was computed.", c(&self.accounts_scanned));
-        put("accounts_liquidatable", "gauge", "Accounts below maintenance in the last scan.", c(&self.accounts_liquidatable));
+        put(
+            "samples_skipped_early_total",
+            "counter",
+            "Crank rounds skipped because the next sample was not due.",
+            c(&self.samples_skipped_early),
+        );
+        put(
+            "oracle_failures_total",
+            "counter",
+            "Oracles found unusable (stale, wide, unverified, missing).",
+            c(&self.oracle_failures),
+        );
+        put(
+            "accounts_scanned_total",
+            "counter",
+            "Margin accounts whose health was computed.",
+            c(&self.accounts_scanned),
+        );
+        put(
+            "accounts_liquidatable",
+            "gauge",
+            "Accounts below maintenance in the last scan.",
+            c(&self.accounts_liquidatable),
+        );
         put("liquidations_total", "counter", "Liquidations confirmed.", c(&self.liquidations));
         put("bankruptcies_resolved_total", "counter", "Bankrupt positions resolved.", c(&self.bankruptcies_resolved));
         put(
@@ -41,7 +61,12 @@ impl Metrics {
             "Largest shortfall below maintenance margin in the last scan, USD.",
             format!("{:.6}", self.shortfall_micro_usd.load(Relaxed) as f64 / 1e6),
         );
-        put("transaction_errors_total", "counter", "Transactions that failed or could not be sent.", c(&self.transaction_errors));
+        put(
+            "transaction_errors_total",
+            "counter",
+            "Transactions that failed or could not be sent.",
+            c(&self.transaction_errors),
+        );
         put("send_retries_total", "counter", "Transient send errors retried.", c(&self.send_retries));
         s
     }

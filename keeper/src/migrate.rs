@@ -183,7 +183,11 @@ pub fn bootstrap_rows(config: &Config) -> Result<Vec<Vec<i64>>> {
     let symbols: Vec<String> = config.assets.iter().map(|a| a.symbol.clone()).collect();
     let table = PriceTable::load(
         &config.bootstrap.prices,
-        &Selection { assets: symbols, start: Some(config.bootstrap.start.clone()), end: Some(config.bootstrap.end.clone()) },
+        &Selection {
+            assets: symbols,
+            start: Some(config.bootstrap.start.clone()),
+            end: Some(config.bootstrap.end.clone()),
+        },
     )?;
     if table.rows() < 30 {
         bail!("bootstrap window has {} rows where every asset has a price; need ≥ 30", table.rows());
@@ -230,7 +234,9 @@ pub async fn migrate<C: Chain>(chain: &C, admin: &Keypair, config: &Config, opts
     };
     let mut g = match chain.account(&group).await? {
         None => {
-            let out = send_ixs(chain, admin, &[], &[pix::create_group(&me, config.group_id, risk_authority, args)], opts).await?;
+            let out =
+                send_ixs(chain, admin, &[], &[pix::create_group(&me, config.group_id, risk_authority, args)], opts)
+                    .await?;
             out.check("create_group")?;
             run.changes.push(format!("created group {group}"));
             load::<Group>(&chain.account(&group).await?.context("group after creation")?.data)?
@@ -245,7 +251,8 @@ pub async fn migrate<C: Chain>(chain: &C, admin: &Keypair, config: &Config, opts
     if g.risk_model == Pubkey::default() {
         let model = Keypair::new();
         let rent = chain.rent_exempt_minimum(portfolio_margin::state::RiskModel::SPACE).await?;
-        let out = send_ixs(chain, admin, &[&model], &pix::create_risk_model(&me, group, &model.pubkey(), rent), opts).await?;
+        let out =
+            send_ixs(chain, admin, &[&model], &pix::create_risk_model(&me, group, &model.pubkey(), rent), opts).await?;
         out.check("create_risk_model")?;
         run.changes.push(format!("created risk model {}", model.pubkey()));
         g = load::<Group>(&chain.account(&group).await?.context("group")?.data)?;
@@ -276,7 +283,11 @@ pub async fn migrate<C: Chain>(chain: &C, admin: &Keypair, config: &Config, opts
             Some(existing) => {
                 let existing: Asset = load(&existing.data)?;
                 if existing.index as usize != i || existing.feed_id != feed_id {
-                    bail!("{} is registered as asset {} with another feed; the config lists it as asset {i}", a.symbol, existing.index);
+                    bail!(
+                        "{} is registered as asset {} with another feed; the config lists it as asset {i}",
+                        a.symbol,
+                        existing.index
+                    );
                 }
             }
             None => {

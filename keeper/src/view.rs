@@ -15,7 +15,13 @@ use solana_account::Account;
 pub type PriceRead = Result<OraclePrice, String>;
 
 /// Reads one oracle account as the program would at `now`.
-pub fn read_oracle(address: &Pubkey, account: Option<&Account>, feed_id: &[u8; 32], now: i64, group: &Group) -> PriceRead {
+pub fn read_oracle(
+    address: &Pubkey,
+    account: Option<&Account>,
+    feed_id: &[u8; 32],
+    now: i64,
+    group: &Group,
+) -> PriceRead {
     let Some(account) = account else { return Err(format!("oracle {address} does not exist")) };
     let mut lamports = account.lamports;
     let mut data = account.data.clone();
@@ -89,7 +95,13 @@ pub struct Scan {
 }
 
 /// Health of every account; liquidatable ones sorted by shortfall (largest first).
-pub fn scan(assets: &[Asset], group: &Group, model: &RiskModel, prices: &[PriceRead], accounts: &[(Pubkey, MarginAccount)]) -> Result<Scan> {
+pub fn scan(
+    assets: &[Asset],
+    group: &Group,
+    model: &RiskModel,
+    prices: &[PriceRead],
+    accounts: &[(Pubkey, MarginAccount)],
+) -> Result<Scan> {
     let mut out = Scan::default();
     let params = group.params.margin_params().map_err(|e| anyhow::anyhow!("{e}"))?;
     let cov = ModelView { model };
@@ -105,7 +117,14 @@ pub fn scan(assets: &[Asset], group: &Group, model: &RiskModel, prices: &[PriceR
             };
             let amount = portfolio_margin::health::position_amount(a, p.shares.get())
                 .map_err(|e| anyhow::anyhow!("account {address}: {e}"))?;
-            buf.push(Holding { asset: i, amount, decimals: a.decimals, price: price.price, conf: price.conf, floor_rate: a.floor_rate.get() });
+            buf.push(Holding {
+                asset: i,
+                amount,
+                decimals: a.decimals,
+                price: price.price,
+                conf: price.conf,
+                floor_rate: a.floor_rate.get(),
+            });
         }
         if let Some(i) = unpriced {
             out.unpriced.push((*address, i));
@@ -130,6 +149,6 @@ pub fn scan(assets: &[Asset], group: &Group, model: &RiskModel, prices: &[PriceR
             bankrupt: buf.iter().all(|h| h.amount <= 0),
         });
     }
-    out.liquidatable.sort_by(|a, b| a.maintenance_health.cmp(&b.maintenance_health));
+    out.liquidatable.sort_by_key(|s| s.maintenance_health);
     Ok(out)
 }

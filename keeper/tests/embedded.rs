@@ -79,7 +79,13 @@ async fn crank_samples_on_schedule_and_skips_when_early() {
     chain.advance_to(T0 + DAY).await.unwrap();
     publish_prices(&chain, &state, &[8_000.0, 200.0, 1.0], 0.0005, T0 + DAY);
     let stale = [8_000.0, 200.0, 1.0];
-    publish_prices(&chain, &GroupState { assets: vec![state.assets[1].clone()], ..state.clone() }, &stale[1..2], 0.0005, T0);
+    publish_prices(
+        &chain,
+        &GroupState { assets: vec![state.assets[1].clone()], ..state.clone() },
+        &stale[1..2],
+        0.0005,
+        T0,
+    );
     let second = crank_once(&chain, &admin, &state, 2, &opts(), &m).await.unwrap();
     match second {
         CrankOutcome::Sampled { sample_count, missing, .. } => {
@@ -96,7 +102,8 @@ async fn crank_samples_on_schedule_and_skips_when_early() {
 /// A trader long BTC on USDC debt, borrowed to the limit; returns its margin account.
 async fn leveraged_trader(chain: &Embedded, admin: &Keypair, state: &GroupState) -> Pubkey {
     // A lender supplies the USDC.
-    let (key, account, tokens) = traders::enroll(chain, admin, state, migrate::derive_keypair(&[b"lender"]), &opts()).await.unwrap();
+    let (key, account, tokens) =
+        traders::enroll(chain, admin, state, migrate::derive_keypair(&[b"lender"]), &opts()).await.unwrap();
     let lender = traders::Participant {
         key,
         account,
@@ -120,7 +127,9 @@ async fn leveraged_trader(chain: &Embedded, admin: &Keypair, state: &GroupState)
         next_action_day: 0,
         opened: true,
     };
-    assert!(traders::fund_and_deposit(chain, admin, state, &p, 0, traders::native(100_000.0, PX[0], 8), &opts()).await.unwrap());
+    assert!(traders::fund_and_deposit(chain, admin, state, &p, 0, traders::native(100_000.0, PX[0], 8), &opts())
+        .await
+        .unwrap());
     let acc: MarginAccount = load(&chain.account(&account).await.unwrap().unwrap().data).unwrap();
     let assets: Vec<_> = state.assets.iter().map(|a| a.account).collect();
     let oracles = chain.accounts(&state.oracles()).await.unwrap();
@@ -171,7 +180,10 @@ impl Chain for Flaky<'_> {
         }
         Ok(out)
     }
-    async fn signature_status(&self, s: &solana_signature::Signature) -> ChainResult<Option<Result<(), solana_transaction_error::TransactionError>>> {
+    async fn signature_status(
+        &self,
+        s: &solana_signature::Signature,
+    ) -> ChainResult<Option<Result<(), solana_transaction_error::TransactionError>>> {
         self.inner.signature_status(s).await
     }
     async fn unix_time(&self) -> ChainResult<i64> {
@@ -192,8 +204,18 @@ async fn liquidator(chain: &Embedded, admin: &Keypair, state: &GroupState) -> Li
     let l = Liquidator::new(k, opts());
     l.ensure_token_accounts(chain, state).await.unwrap();
     for (i, a) in state.assets.iter().enumerate() {
-        let ix = token::mint_to(&a.keys.token_program, &a.keys.mint, &l.token_account(&a.account), &admin.pubkey(), traders::native(10_000_000.0, PX[i], a.account.decimals));
-        portfolio_margin_client::chain::send_ixs(chain, admin, &[], &[ix], &opts()).await.unwrap().check("mint").unwrap();
+        let ix = token::mint_to(
+            &a.keys.token_program,
+            &a.keys.mint,
+            &l.token_account(&a.account),
+            &admin.pubkey(),
+            traders::native(10_000_000.0, PX[i], a.account.decimals),
+        );
+        portfolio_margin_client::chain::send_ixs(chain, admin, &[], &[ix], &opts())
+            .await
+            .unwrap()
+            .check("mint")
+            .unwrap();
     }
     l
 }
@@ -298,6 +320,12 @@ async fn simulate_runs_the_covid_crash_and_ends_with_every_invariant_holding() {
     let text = keeper::simulate::report::render(&result);
     assert!(text.contains("COVID crash (Mar 2020)") && text.contains("hedged pair"));
     let dir = tempfile::tempdir().unwrap();
-    let charts = keeper::simulate::charts::write_charts(dir.path(), &result.assets, &result.days, &keeper::simulate::record::STRESS_WINDOWS).unwrap();
+    let charts = keeper::simulate::charts::write_charts(
+        dir.path(),
+        &result.assets,
+        &result.days,
+        &keeper::simulate::record::STRESS_WINDOWS,
+    )
+    .unwrap();
     assert_eq!(charts.len(), 3);
 }

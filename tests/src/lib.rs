@@ -6,11 +6,7 @@
 //! solana-program-test 4.2.2's are the same type, and both use solana-instruction 3.4.
 use std::path::PathBuf;
 
-use anchor_lang::{
-    prelude::Pubkey, solana_program::instruction::Instruction, AnchorDeserialize, Discriminator, InstructionData,
-    ToAccountMetas,
-};
-use base64::Engine as _;
+use anchor_lang::{prelude::Pubkey, solana_program::instruction::Instruction, AnchorDeserialize, Discriminator};
 use solana_instruction_error::InstructionError;
 use solana_keypair::Keypair;
 use solana_program_test::{ProgramTest, ProgramTestBanksClientExt, ProgramTestContext};
@@ -22,7 +18,7 @@ pub use portfolio_margin;
 
 pub mod market;
 pub use market::*;
-use portfolio_margin::state::{seeds, RiskParamsArgs};
+use portfolio_margin::state::RiskParamsArgs;
 
 /// Where scripts/build-sbf writes the program.
 pub fn deploy_dir() -> PathBuf {
@@ -75,12 +71,7 @@ impl Outcome {
 
     /// Anchor events of type `E` from `Program data:` log lines (discriminator checked).
     pub fn events<E: anchor_lang::Event + AnchorDeserialize>(&self) -> Vec<E> {
-        self.logs
-            .iter()
-            .filter_map(|l| l.strip_prefix("Program data: "))
-            .filter_map(|b64| base64::engine::general_purpose::STANDARD.decode(b64).ok())
-            .filter_map(|bytes| E::deserialize(&mut &bytes.strip_prefix(E::DISCRIMINATOR)?[..]).ok())
-            .collect()
+        portfolio_margin_client::chain::decode_events(&self.logs)
     }
 
     pub fn logs_contain(&self, needle: &str) -> bool {
@@ -162,35 +153,11 @@ impl World {
     }
 }
 
-/// Builds an instruction from the program crate's Anchor types.
-pub fn ix(accounts: impl ToAccountMetas, data: impl InstructionData) -> Instruction {
-    Instruction { program_id: portfolio_margin::ID, accounts: accounts.to_account_metas(None), data: data.data() }
-}
-
-/// The group PDA of `admin` and `group_id`.
-pub fn group_address(admin: &Pubkey, group_id: u32) -> Pubkey {
-    Pubkey::find_program_address(&[seeds::GROUP, admin.as_ref(), &group_id.to_le_bytes()], &portfolio_margin::ID).0
-}
-
-/// The calibrated daily defaults (see the README's calibration).
-pub fn default_params() -> RiskParamsArgs {
-    RiskParamsArgs {
-        lambda_e9: 940_000_000,
-        sample_interval_seconds: 86_400,
-        horizon_seconds: 86_400,
-        z_e6: 2_326_348,
-        spike_alpha_e6: 250_000,
-        breakdown_beta_e6: 50_000,
-        stress_vol_multiplier_e6: 1_250_000,
-        joint_move_sigmas_e6: 2_400_000,
-        initial_multiplier_e6: 1_500_000,
-        conf_k_e6: 1_000_000,
-        oracle_max_age_seconds: 60,
-        max_conf_ratio_e6: 20_000,
-        liquidator_fee_e6: 25_000,
-        insurance_fee_e6: 25_000,
-    }
-}
+pub use portfolio_margin_client::address::group as group_address;
+pub use portfolio_margin_client::defaults::daily_params as default_params;
+pub use portfolio_margin_client::instructions::{
+    account_layouts as account_layouts_ix, compute_unit_limit as compute_limit_ix, ix,
+};
 
 /// `create_group` signed by `admin` (the group PDA is derived from `seed_admin`).
 pub fn create_group_ix(
@@ -215,19 +182,4 @@ pub fn update_risk_params_ix(admin: &Pubkey, group: Pubkey, params: RiskParamsAr
         portfolio_margin::accounts::UpdateRiskParams { admin: *admin, group },
         portfolio_margin::instruction::UpdateRiskParams { params },
     )
-}
-
-pub fn account_layouts_ix() -> Instruction {
-    ix(portfolio_margin::accounts::AccountLayouts {}, portfolio_margin::instruction::AccountLayouts {})
-}
-
-/// `ComputeBudgetInstruction::SetComputeUnitLimit(units)` (built by hand: discriminator 2, u32 LE).
-pub fn compute_limit_ix(units: u32) -> Instruction {
-    let mut data = vec![2u8];
-    data.extend_from_slice(&units.to_le_bytes());
-    Instruction {
-        program_id: anchor_lang::prelude::pubkey!("ComputeBudget111111111111111111111111111111"),
-        accounts: vec![],
-        data,
-    }
 }

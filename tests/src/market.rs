@@ -228,17 +228,7 @@ pub fn register_asset_ix(
     )
 }
 
-pub fn pda(seeds: &[&[u8]]) -> Pubkey {
-    Pubkey::find_program_address(seeds, &portfolio_margin::ID).0
-}
-
-pub fn asset_address(group: &Pubkey, mint: &Pubkey) -> Pubkey {
-    pda(&[seeds::ASSET, group.as_ref(), mint.as_ref()])
-}
-
-pub fn margin_account_address(group: &Pubkey, owner: &Pubkey, index: u8) -> Pubkey {
-    pda(&[seeds::MARGIN_ACCOUNT, group.as_ref(), owner.as_ref(), &[index]])
-}
+pub use portfolio_margin_client::address::{asset as asset_address, margin_account as margin_account_address, pda};
 
 impl Market {
     /// Group (admin = payer, daily parameters), risk model, and `specs` registered with a
@@ -477,8 +467,12 @@ impl Market {
         }
         .to_account_metas(None);
         for &h in held {
-            metas.push(anchor_lang::solana_program::instruction::AccountMeta::new_readonly(self.assets[h].asset, false));
-            metas.push(anchor_lang::solana_program::instruction::AccountMeta::new_readonly(self.assets[h].oracle, false));
+            metas
+                .push(anchor_lang::solana_program::instruction::AccountMeta::new_readonly(self.assets[h].asset, false));
+            metas.push(anchor_lang::solana_program::instruction::AccountMeta::new_readonly(
+                self.assets[h].oracle,
+                false,
+            ));
         }
         anchor_lang::solana_program::instruction::Instruction {
             program_id: portfolio_margin::ID,
@@ -539,7 +533,11 @@ pub async fn plan_for(
 }
 
 impl Market {
-    pub fn resolve_bankruptcy_ix(&self, account: &Trader, asset: usize) -> anchor_lang::solana_program::instruction::Instruction {
+    pub fn resolve_bankruptcy_ix(
+        &self,
+        account: &Trader,
+        asset: usize,
+    ) -> anchor_lang::solana_program::instruction::Instruction {
         let a = &self.assets[asset];
         ix(
             portfolio_margin::accounts::ResolveBankruptcy {

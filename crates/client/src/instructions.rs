@@ -146,7 +146,14 @@ fn reduce_risk(
     )
 }
 
-pub fn deposit(owner: &Pubkey, group: Pubkey, account: Pubkey, a: &AssetKeys, from: Pubkey, amount: u64) -> Instruction {
+pub fn deposit(
+    owner: &Pubkey,
+    group: Pubkey,
+    account: Pubkey,
+    a: &AssetKeys,
+    from: Pubkey,
+    amount: u64,
+) -> Instruction {
     reduce_risk(owner, group, account, a, from, data::Deposit { amount })
 }
 

@@ -3,6 +3,7 @@
 //! and one [`chain::Chain`] interface over an embedded runtime or JSON-RPC.
 pub mod address;
 pub mod chain;
+pub mod defaults;
 pub mod instructions;
 pub mod pyth;
 pub mod state;

@@ -1,7 +1,7 @@
 //! Pyth PriceUpdateV2 accounts: written by the embedded runtime and the local network exactly as the
 //! Pyth receiver writes them, read back for the keeper's health checks.
-use anchor_lang::{AccountDeserialize, AccountSerialize};
 use anchor_lang::prelude::Pubkey;
+use anchor_lang::{AccountDeserialize, AccountSerialize};
 pub use pyth_solana_receiver_sdk::price_update::{PriceFeedMessage, PriceUpdateV2, VerificationLevel};
 
 /// The receiver program that owns every PriceUpdateV2 account.

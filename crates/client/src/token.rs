@@ -60,7 +60,13 @@ pub fn create_account(
 
 /// Creates `owner`'s seeded token account for `mint` ([`address::seeded_token_account`]); `owner`
 /// signs (it is the base of the seed).
-pub fn create_seeded_account(payer: &Pubkey, owner: &Pubkey, mint: &Pubkey, program: &Pubkey, rent: u64) -> [Instruction; 2] {
+pub fn create_seeded_account(
+    payer: &Pubkey,
+    owner: &Pubkey,
+    mint: &Pubkey,
+    program: &Pubkey,
+    rent: u64,
+) -> [Instruction; 2] {
     let (account, seed) = address::seeded_token_account(owner, mint, program);
     [
         system_instruction::create_account_with_seed(payer, &account, owner, &seed, rent, ACCOUNT_LEN as u64, program),

@@ -10,7 +10,7 @@ use anchor_lang::prelude::Pubkey;
 use bytemuck::Zeroable;
 use keeper::view::{scan, PriceRead};
 use portfolio_margin::oracle::OraclePrice;
-use portfolio_margin::state::{Asset, Group, MarginAccount, RiskParams, RiskParamsArgs, RiskModel};
+use portfolio_margin::state::{Asset, Group, MarginAccount, RiskModel, RiskParams};
 use rand::{Rng, SeedableRng};
 use risk_engine::interest::Pool;
 use risk_engine::{tri_index, Fx};
@@ -21,23 +21,7 @@ fn main() {
     let n: usize = std::env::args().nth(1).and_then(|s| s.parse().ok()).unwrap_or(100_000);
     let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(1);
     let mut group = Group::zeroed();
-    group.params = RiskParams::from_args(&RiskParamsArgs {
-        lambda_e9: 940_000_000,
-        sample_interval_seconds: 86_400,
-        horizon_seconds: 86_400,
-        z_e6: 2_326_348,
-        spike_alpha_e6: 250_000,
-        breakdown_beta_e6: 50_000,
-        stress_vol_multiplier_e6: 1_250_000,
-        joint_move_sigmas_e6: 2_400_000,
-        initial_multiplier_e6: 1_500_000,
-        conf_k_e6: 1_000_000,
-        oracle_max_age_seconds: 60,
-        max_conf_ratio_e6: 20_000,
-        liquidator_fee_e6: 25_000,
-        insurance_fee_e6: 25_000,
-    })
-    .unwrap();
+    group.params = RiskParams::from_args(&portfolio_margin_client::defaults::daily_params()).unwrap();
     group.asset_count = ASSETS as u16;
     let mut model: Box<RiskModel> = Box::new(RiskModel::zeroed());
     model.asset_count = ASSETS as u16;

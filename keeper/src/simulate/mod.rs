@@ -83,10 +83,17 @@ pub async fn run(args: SimArgs) -> Result<SimResult> {
     let started = Instant::now();
     let cfg = &args.config;
     let symbols: Vec<String> = cfg.assets.iter().map(|a| a.symbol.clone()).collect();
-    let table = PriceTable::load(&args.prices, &Selection { assets: symbols.clone(), start: Some(args.start.clone()), end: Some(args.end.clone()) })?;
+    let table = PriceTable::load(
+        &args.prices,
+        &Selection { assets: symbols.clone(), start: Some(args.start.clone()), end: Some(args.end.clone()) },
+    )?;
     anyhow::ensure!(table.rows() >= 2, "no prices between {} and {}", args.start, args.end);
-    let quote = symbols.iter().position(|s| args.stablecoins.iter().any(|x| x.eq_ignore_ascii_case(s))).context("simulate needs a stablecoin among the assets (the quote for longs and shorts)")?;
-    let is_stable: Vec<bool> = symbols.iter().map(|s| args.stablecoins.iter().any(|x| x.eq_ignore_ascii_case(s))).collect();
+    let quote = symbols
+        .iter()
+        .position(|s| args.stablecoins.iter().any(|x| x.eq_ignore_ascii_case(s)))
+        .context("simulate needs a stablecoin among the assets (the quote for longs and shorts)")?;
+    let is_stable: Vec<bool> =
+        symbols.iter().map(|s| args.stablecoins.iter().any(|x| x.eq_ignore_ascii_case(s))).collect();
     let volatile: Vec<usize> = (0..symbols.len()).filter(|&i| !is_stable[i]).collect();
 
     let chain = Embedded::start(&args.program_dir).await?;
@@ -102,11 +109,22 @@ pub async fn run(args: SimArgs) -> Result<SimResult> {
     let mut rng = ChaCha8Rng::seed_from_u64(args.seed);
     let pairs: Vec<(usize, usize)> = correlated_pairs(&state, &volatile);
     let mut people = vec![];
-    for (i, (strategy, capital, appetite)) in traders::population(&mut rng, args.traders, &volatile, &pairs).into_iter().enumerate() {
+    for (i, (strategy, capital, appetite)) in
+        traders::population(&mut rng, args.traders, &volatile, &pairs).into_iter().enumerate()
+    {
         let key = migrate::derive_keypair(&[b"sim trader", &args.seed.to_le_bytes(), &(i as u64).to_le_bytes()]);
         let (key, account, tokens) = traders::enroll(&chain, &admin, &state, key, &opts).await?;
         let entry = if strategy == Strategy::Lender { 0 } else { rand::Rng::gen_range(&mut rng, 1..30) };
-        people.push(Participant { key, account, tokens, strategy, capital_usd: capital, appetite, next_action_day: entry, opened: false });
+        people.push(Participant {
+            key,
+            account,
+            tokens,
+            strategy,
+            capital_usd: capital,
+            appetite,
+            next_action_day: entry,
+            opened: false,
+        });
     }
     let liquidator_key = migrate::derive_keypair(&[b"sim liquidator", &args.seed.to_le_bytes()]);
     chain.airdrop(&liquidator_key.pubkey(), 10_000_000_000).await?;
@@ -202,9 +220,15 @@ pub async fn run(args: SimArgs) -> Result<SimResult> {
                 continue;
             }
             let bh = view::health(&state.group, &state.model, &h)?;
-            let amounts: Vec<(usize, f64)> = h.iter().map(|x| (x.asset, x.amount as f64 / 10f64.powi(x.decimals as i32))).collect();
+            let amounts: Vec<(usize, f64)> =
+                h.iter().map(|x| (x.asset, x.amount as f64 / 10f64.powi(x.decimals as i32))).collect();
             let gross: f64 = amounts.iter().map(|(a, amt)| (amt * px[*a]).abs()).sum();
-            let static_margin: f64 = amounts.iter().map(|(a, amt)| (amt * px[*a]).abs() * if is_stable[*a] { args.static_rates.1 } else { args.static_rates.0 }).sum();
+            let static_margin: f64 = amounts
+                .iter()
+                .map(|(a, amt)| {
+                    (amt * px[*a]).abs() * if is_stable[*a] { args.static_rates.1 } else { args.static_rates.0 }
+                })
+                .sum();
             let model_margin = bh.margin.maintenance.to_num::<f64>();
             rec.model_margin_usd += model_margin;
             rec.static_margin_usd += static_margin;
@@ -245,13 +269,27 @@ pub fn publish_prices(chain: &Embedded, state: &GroupState, px: &[f64], conf_rat
     for (a, price) in state.assets.iter().zip(px) {
         let q = Quote::from_f64(*price, conf_ratio, now);
         let data = pyth::price_update_data(a.account.feed_id, q, VerificationLevel::Full, a.keys.oracle);
-        let account = solana_account::Account { lamports: 10_000_000, data, owner: pyth::RECEIVER, executable: false, rent_epoch: 0 };
+        let account = solana_account::Account {
+            lamports: 10_000_000,
+            data,
+            owner: pyth::RECEIVER,
+            executable: false,
+            rent_epoch: 0,
+        };
         chain.set_account(&a.keys.oracle, account);
     }
 }
 
 /// Tops the liquidator's token accounts up to `usd` of each asset.
-async fn restock(chain: &Embedded, admin: &portfolio_margin_client::Keypair, state: &GroupState, liq: &Liquidator, px: &[f64], usd: f64, opts: &SendOptions) -> Result<()> {
+async fn restock(
+    chain: &Embedded,
+    admin: &portfolio_margin_client::Keypair,
+    state: &GroupState,
+    liq: &Liquidator,
+    px: &[f64],
+    usd: f64,
+    opts: &SendOptions,
+) -> Result<()> {
     for (i, a) in state.assets.iter().enumerate() {
         let t = liq.token_account(&a.account);
         let have = match chain.account(&t).await? {
@@ -260,8 +298,16 @@ async fn restock(chain: &Embedded, admin: &portfolio_margin_client::Keypair, sta
         };
         let want = traders::native(usd, px[i], a.account.decimals);
         if have < want / 2 {
-            let ix = portfolio_margin_client::token::mint_to(&a.keys.token_program, &a.keys.mint, &t, &admin.pubkey(), want - have);
-            portfolio_margin_client::chain::send_ixs(chain, admin, &[], &[ix], opts).await?.check("restocking the liquidator")?;
+            let ix = portfolio_margin_client::token::mint_to(
+                &a.keys.token_program,
+                &a.keys.mint,
+                &t,
+                &admin.pubkey(),
+                want - have,
+            );
+            portfolio_margin_client::chain::send_ixs(chain, admin, &[], &[ix], opts)
+                .await?
+                .check("restocking the liquidator")?;
         }
     }
     Ok(())
@@ -285,7 +331,8 @@ async fn insurance_usd(chain: &Embedded, state: &GroupState, px: &[f64]) -> Resu
     let mut total = 0.0;
     for (a, p) in state.assets.iter().zip(px) {
         if let Some(acc) = chain.account(&a.account.insurance_vault).await? {
-            total += portfolio_margin_client::state::token_amount(&acc)? as f64 / 10f64.powi(a.account.decimals as i32) * p;
+            total +=
+                portfolio_margin_client::state::token_amount(&acc)? as f64 / 10f64.powi(a.account.decimals as i32) * p;
         }
     }
     Ok(total)

@@ -97,9 +97,20 @@ fn usd(v: f64) -> String {
 pub fn render(r: &SimResult) -> String {
     let mut s = String::new();
     let (first, last) = (r.days.first().map_or("", |d| d.date.as_str()), r.days.last().map_or("", |d| d.date.as_str()));
-    let _ = writeln!(s, "simulated {} days ({first} .. {last}) of {} on the embedded runtime", r.days.len(), r.assets.join(", "));
+    let _ = writeln!(
+        s,
+        "simulated {} days ({first} .. {last}) of {} on the embedded runtime",
+        r.days.len(),
+        r.assets.join(", ")
+    );
     let _ = writeln!(s, "{} transactions, {:.1} s wall time", r.transactions, r.wall_seconds);
-    let cu = |v: &[u64]| if v.is_empty() { "-".to_string() } else { format!("mean {:.0}, max {}", v.iter().sum::<u64>() as f64 / v.len() as f64, v.iter().max().unwrap()) };
+    let cu = |v: &[u64]| {
+        if v.is_empty() {
+            "-".to_string()
+        } else {
+            format!("mean {:.0}, max {}", v.iter().sum::<u64>() as f64 / v.len() as f64, v.iter().max().unwrap())
+        }
+    };
     let _ = writeln!(s, "compute units: crank {} | liquidate {}", cu(&r.crank_cu), cu(&r.liquidate_cu));
     let refused: u64 = r.refusals.values().sum();
     let _ = writeln!(s, "borrows the program refused: {refused}");
@@ -108,13 +119,18 @@ pub fn render(r: &SimResult) -> String {
     }
     let _ = writeln!(s);
 
-    let _ = writeln!(s, "stress windows: liquidations, bad debt, and book-days whose overnight loss exceeded the margin");
-    let _ = writeln!(s, "  {:<30} {:>5} {:>12} {:>10} {:>13} {:>15} {:>15}", "window", "liqs", "repaid", "bad debt", "loss", "breaches m/s", "margin m/s");
-    for (w, t) in windows(&r.days) {
+    let _ =
+        writeln!(s, "stress windows: liquidations, bad debt, and book-days whose overnight loss exceeded the margin");
+    let _ = writeln!(
+        s,
+        "  {:<30} {:>5} {:>12} {:>10} {:>13} {:>15} {:>15}",
+        "window", "liqs", "repaid", "bad debt", "loss", "breaches m/s", "margin m/s"
+    );
+    let row = |s: &mut String, name: &str, t: &Totals| {
         let _ = writeln!(
             s,
             "  {:<30} {:>5} {:>12} {:>10} {:>13} {:>15} {:>15}",
-            w.name,
+            name,
             t.liquidations,
             usd(t.repaid_usd),
             usd(t.bad_debt_usd),
@@ -122,24 +138,20 @@ pub fn render(r: &SimResult) -> String {
             format!("{}/{}", t.model_breaches, t.static_breaches),
             format!("{}/{}", usd(t.mean_model_margin_usd), usd(t.mean_static_margin_usd))
         );
+    };
+    for (w, t) in windows(&r.days) {
+        row(&mut s, w.name, &t);
     }
-    let all = totals(r.days.iter());
-    let _ = writeln!(
-        s,
-        "  {:<30} {:>5} {:>12} {:>10} {:>13} {:>15} {:>15}",
-        "whole run",
-        all.liquidations,
-        usd(all.repaid_usd),
-        usd(all.bad_debt_usd),
-        usd(all.realised_loss_usd),
-        format!("{}/{}", all.model_breaches, all.static_breaches),
-        format!("{}/{}", usd(all.mean_model_margin_usd), usd(all.mean_static_margin_usd))
-    );
+    row(&mut s, "whole run", &totals(r.days.iter()));
     let _ = writeln!(s, "  (m = on-chain covariance model, s = static weights counterfactual on the same books)\n");
     let _ = writeln!(s, "maintenance margin as % of gross exposure, by strategy (book-days with debt):");
     for st in &r.strategies {
         let change = 100.0 * (st.model_margin_pct / st.static_margin_pct.max(1e-9) - 1.0);
-        let _ = writeln!(s, "  {:<16} {:>7} book-days   model {:>6.2}%   static {:>6.2}%   (model {change:+.0}% vs static)", st.strategy, st.book_days, st.model_margin_pct, st.static_margin_pct);
+        let _ = writeln!(
+            s,
+            "  {:<16} {:>7} book-days   model {:>6.2}%   static {:>6.2}%   (model {change:+.0}% vs static)",
+            st.strategy, st.book_days, st.model_margin_pct, st.static_margin_pct
+        );
     }
     let _ = writeln!(s, "\ninsurance fund at the end: {}", usd(r.insurance_usd_end));
     let checks = &r.inspection.checks;

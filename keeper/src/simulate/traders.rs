@@ -69,7 +69,12 @@ pub struct Participant {
 }
 
 /// The population: `n` traders of mixed strategies plus two lenders, seeded.
-pub fn population(rng: &mut ChaCha8Rng, n: usize, volatile: &[usize], pairs: &[(usize, usize)]) -> Vec<(Strategy, f64, f64)> {
+pub fn population(
+    rng: &mut ChaCha8Rng,
+    n: usize,
+    volatile: &[usize],
+    pairs: &[(usize, usize)],
+) -> Vec<(Strategy, f64, f64)> {
     let mut out = vec![(Strategy::Lender, 40_000_000.0, 0.0), (Strategy::Lender, 40_000_000.0, 0.0)];
     for i in 0..n {
         let pick = |rng: &mut ChaCha8Rng| volatile[rng.gen_range(0..volatile.len())];
@@ -78,7 +83,11 @@ pub fn population(rng: &mut ChaCha8Rng, n: usize, volatile: &[usize], pairs: &[(
             1 => Strategy::Short { asset: pick(rng) },
             2 => {
                 let (a, b) = pairs[rng.gen_range(0..pairs.len())];
-                if rng.gen_bool(0.5) { Strategy::Hedged { long: a, short: b } } else { Strategy::Hedged { long: b, short: a } }
+                if rng.gen_bool(0.5) {
+                    Strategy::Hedged { long: a, short: b }
+                } else {
+                    Strategy::Hedged { long: b, short: a }
+                }
             }
             _ => {
                 let mut basket: Vec<usize> = volatile.to_vec();
@@ -100,14 +109,26 @@ pub fn native(usd: f64, price: f64, decimals: u8) -> u64 {
 }
 
 /// Sets up a participant: SOL, token accounts for every asset, margin account.
-pub async fn enroll<C: Chain>(chain: &C, admin: &Keypair, state: &GroupState, key: Keypair, opts: &SendOptions) -> Result<(Keypair, Pubkey, Vec<Pubkey>)> {
+pub async fn enroll<C: Chain>(
+    chain: &C,
+    admin: &Keypair,
+    state: &GroupState,
+    key: Keypair,
+    opts: &SendOptions,
+) -> Result<(Keypair, Pubkey, Vec<Pubkey>)> {
     chain.airdrop(&key.pubkey(), 1_000_000_000).await?;
     let rent = chain.rent_exempt_minimum(token::ACCOUNT_LEN).await?;
     let mut tokens = vec![];
     let mut ixs = vec![];
     for a in &state.assets {
         let (t, _) = address::seeded_token_account(&key.pubkey(), &a.account.mint, &a.account.token_program);
-        ixs.extend(token::create_seeded_account(&admin.pubkey(), &key.pubkey(), &a.account.mint, &a.account.token_program, rent));
+        ixs.extend(token::create_seeded_account(
+            &admin.pubkey(),
+            &key.pubkey(),
+            &a.account.mint,
+            &a.account.token_program,
+            rent,
+        ));
         tokens.push(t);
     }
     ixs.push(pix::create_margin_account(&key.pubkey(), state.address, 0));
@@ -145,39 +166,68 @@ pub async fn fund_and_deposit<C: Chain>(
 
 /// The largest borrow of asset `b` (native units) that keeps initial health ≥ 0, by bisection on
 /// the program's own health function.
-pub fn max_borrow(state: &GroupState, assets: &[Asset], prices: &[PriceRead], acc: &MarginAccount, b: usize) -> Result<u64> {
+pub fn max_borrow(
+    state: &GroupState,
+    assets: &[Asset],
+    prices: &[PriceRead],
+    acc: &MarginAccount,
+    b: usize,
+) -> Result<u64> {
     let Ok(mut h) = view::holdings(assets, prices, acc) else { return Ok(0) };
     let Ok(pb) = &prices[b] else { return Ok(0) };
     let slot = match h.iter().position(|x| x.asset == b) {
         Some(s) => s,
         None => {
             let a = &assets[b];
-            h.push(Holding { asset: b, amount: 0, decimals: a.decimals, price: pb.price, conf: pb.conf, floor_rate: a.floor_rate.get() });
+            h.push(Holding {
+                asset: b,
+                amount: 0,
+                decimals: a.decimals,
+                price: pb.price,
+                conf: pb.conf,
+                floor_rate: a.floor_rate.get(),
+            });
             h.len() - 1
         }
     };
     let base = h[slot].amount;
     let ok = |x: i128, h: &mut Vec<Holding>| -> bool {
         h[slot].amount = base - x;
-        view::health(&state.group, &state.model, h).ok().and_then(|bh| bh.initial_health().ok()).is_some_and(|ih| ih >= Fx::ZERO)
+        view::health(&state.group, &state.model, h)
+            .ok()
+            .and_then(|bh| bh.initial_health().ok())
+            .is_some_and(|ih| ih >= Fx::ZERO)
     };
     let equity = view::health(&state.group, &state.model, &h)?.equity.to_num::<f64>();
     if equity <= 0.0 {
         return Ok(0);
     }
-    let (mut lo, mut hi) = (0i128, (equity * 50.0 / pb.price.to_num::<f64>() * 10f64.powi(assets[b].decimals as i32)) as i128 + 1);
+    let (mut lo, mut hi) =
+        (0i128, (equity * 50.0 / pb.price.to_num::<f64>() * 10f64.powi(assets[b].decimals as i32)) as i128 + 1);
     if !ok(0, &mut h) {
         return Ok(0);
     }
     while hi - lo > 1 {
         let mid = lo + (hi - lo) / 2;
-        if ok(mid, &mut h) { lo = mid } else { hi = mid }
+        if ok(mid, &mut h) {
+            lo = mid
+        } else {
+            hi = mid
+        }
     }
     Ok(lo as u64)
 }
 
 /// Borrows `amount` of asset `b` into the participant's wallet. Returns the program's error, if any.
-pub async fn borrow<C: Chain>(chain: &C, admin: &Keypair, state: &GroupState, p: &Participant, b: usize, amount: u64, opts: &SendOptions) -> Result<Option<String>> {
+pub async fn borrow<C: Chain>(
+    chain: &C,
+    admin: &Keypair,
+    state: &GroupState,
+    p: &Participant,
+    b: usize,
+    amount: u64,
+    opts: &SendOptions,
+) -> Result<Option<String>> {
     let data = chain.account(&p.account).await?.ok_or_else(|| anyhow::anyhow!("account missing"))?;
     let mut acc: MarginAccount = load(&data.data)?;
     acc.find_or_open(b as u16);
@@ -201,11 +251,20 @@ pub async fn borrow<C: Chain>(chain: &C, admin: &Keypair, state: &GroupState, p:
 }
 
 /// The participant's first action: deposit its capital per its strategy.
-pub async fn open<C: Chain>(chain: &C, admin: &Keypair, state: &GroupState, p: &Participant, quote: usize, px: &[f64], opts: &SendOptions) -> Result<()> {
+pub async fn open<C: Chain>(
+    chain: &C,
+    admin: &Keypair,
+    state: &GroupState,
+    p: &Participant,
+    quote: usize,
+    px: &[f64],
+    opts: &SendOptions,
+) -> Result<()> {
     let (deposits, _) = p.strategy.legs(quote, state.assets.len());
     let each = p.capital_usd / deposits.len() as f64;
     for a in deposits {
-        fund_and_deposit(chain, admin, state, p, a, native(each, px[a], state.assets[a].account.decimals), opts).await?;
+        fund_and_deposit(chain, admin, state, p, a, native(each, px[a], state.assets[a].account.decimals), opts)
+            .await?;
     }
     Ok(())
 }
@@ -234,7 +293,8 @@ pub async fn relever<C: Chain>(
     if equity < 0.3 * p.capital_usd {
         let each = (p.capital_usd - equity.max(0.0)) / deposits.len() as f64;
         for &a in &deposits {
-            fund_and_deposit(chain, admin, state, p, a, native(each, px[a], state.assets[a].account.decimals), opts).await?;
+            fund_and_deposit(chain, admin, state, p, a, native(each, px[a], state.assets[a].account.decimals), opts)
+                .await?;
         }
         return Ok(None);
     }

@@ -104,7 +104,11 @@ async fn main() {
     let plan = plan_for(&mut w, &m, &trader, &crash, 31, 0).await;
     t.row(
         "liquidate, 8 positions",
-        w.send(&[compute_limit_ix(1_400_000), m.liquidate_ix(&liquidator, &trader, 31, 0, plan.flows.repay as u64, &held)], &[&liquidator.key]).await,
+        w.send(
+            &[compute_limit_ix(1_400_000), m.liquidate_ix(&liquidator, &trader, 31, 0, plan.flows.repay as u64, &held)],
+            &[&liquidator.key],
+        )
+        .await,
     );
     for (i, a) in m.assets.clone().iter().enumerate() {
         w.set_price(a, normal[i]).await;
@@ -118,14 +122,24 @@ async fn main() {
     let held16 = held_assets(&mut w, &trader).await;
     let deposit_asset = held16[1];
     t.row("borrow, 16 positions", w.send(&[m.borrow_ix(&trader, 31, 100_000_000_000, &held16)], &[&trader.key]).await);
-    t.row("withdraw, 16 positions", w.send(&[m.withdraw_ix(&trader, deposit_asset, 1_000_000, &held16)], &[&trader.key]).await);
+    t.row(
+        "withdraw, 16 positions",
+        w.send(&[m.withdraw_ix(&trader, deposit_asset, 1_000_000, &held16)], &[&trader.key]).await,
+    );
     for (i, a) in m.assets.clone().iter().enumerate() {
         w.set_price(a, crash[i]).await;
     }
     let plan = plan_for(&mut w, &m, &trader, &crash, 31, deposit_asset).await;
     t.row(
         "liquidate, 16 positions",
-        w.send(&[compute_limit_ix(1_400_000), m.liquidate_ix(&liquidator, &trader, 31, deposit_asset, plan.flows.repay as u64, &held16)], &[&liquidator.key]).await,
+        w.send(
+            &[
+                compute_limit_ix(1_400_000),
+                m.liquidate_ix(&liquidator, &trader, 31, deposit_asset, plan.flows.repay as u64, &held16),
+            ],
+            &[&liquidator.key],
+        )
+        .await,
     );
 
     use portfolio_margin::state::{Asset, Group, MarginAccount, RiskModel};

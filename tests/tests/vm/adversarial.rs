@@ -73,7 +73,10 @@ async fn every_attack_fails_with_its_error_and_changes_nothing() {
     let wide = anchor_lang::prelude::Pubkey::new_unique();
     w.set_oracle(wide, price_update_data(sol.feed_id, 100.0, 3.0, now, VerificationLevel::Full));
     let partial = anchor_lang::prelude::Pubkey::new_unique();
-    w.set_oracle(partial, price_update_data(sol.feed_id, 100.0, 0.1, now, VerificationLevel::Partial { num_signatures: 9 }));
+    w.set_oracle(
+        partial,
+        price_update_data(sol.feed_id, 100.0, 0.1, now, VerificationLevel::Partial { num_signatures: 9 }),
+    );
     let negative = anchor_lang::prelude::Pubkey::new_unique();
     w.set_oracle(negative, price_update_data(sol.feed_id, -1.0, 0.0, now, VerificationLevel::Full));
 
@@ -105,57 +108,268 @@ async fn every_attack_fails_with_its_error_and_changes_nothing() {
     let cases: Vec<(&str, Instruction, Vec<&Keypair>, u32)> = vec![
         // create_group / update_risk_params
         ("create_group: re-initialise", create_group_ix(&admin, &admin, 0, admin, default_params()), vec![], 0),
-        ("create_group: PDA of another admin", create_group_ix(&admin, &thief.key.pubkey(), 9, admin, default_params()), vec![], anchor(A::ConstraintSeeds)),
-        ("create_group: z = 0", create_group_ix(&admin, &admin, 8, admin, bad_params), vec![], custom(E::InvalidRiskParameter)),
-        ("update_risk_params: not the admin", update_risk_params_ix(&thief.key.pubkey(), m.group, default_params()), vec![&thief.key], anchor(A::ConstraintHasOne)),
-        ("update_risk_params: admin did not sign", unsign(update_risk_params_ix(&t.key.pubkey(), m.group, default_params()), 0), vec![], anchor(A::AccountNotSigner)),
-        ("update_risk_params: nonsense value", update_risk_params_ix(&admin, m.group, bad_params), vec![], custom(E::InvalidRiskParameter)),
-        ("update_risk_params: a non-group account", update_risk_params_ix(&admin, sol.asset, default_params()), vec![], anchor(A::AccountDiscriminatorMismatch)),
+        (
+            "create_group: PDA of another admin",
+            create_group_ix(&admin, &thief.key.pubkey(), 9, admin, default_params()),
+            vec![],
+            anchor(A::ConstraintSeeds),
+        ),
+        (
+            "create_group: z = 0",
+            create_group_ix(&admin, &admin, 8, admin, bad_params),
+            vec![],
+            custom(E::InvalidRiskParameter),
+        ),
+        (
+            "update_risk_params: not the admin",
+            update_risk_params_ix(&thief.key.pubkey(), m.group, default_params()),
+            vec![&thief.key],
+            anchor(A::ConstraintHasOne),
+        ),
+        (
+            "update_risk_params: admin did not sign",
+            unsign(update_risk_params_ix(&t.key.pubkey(), m.group, default_params()), 0),
+            vec![],
+            anchor(A::AccountNotSigner),
+        ),
+        (
+            "update_risk_params: nonsense value",
+            update_risk_params_ix(&admin, m.group, bad_params),
+            vec![],
+            custom(E::InvalidRiskParameter),
+        ),
+        (
+            "update_risk_params: a non-group account",
+            update_risk_params_ix(&admin, sol.asset, default_params()),
+            vec![],
+            anchor(A::AccountDiscriminatorMismatch),
+        ),
         // register_asset
-        ("register_asset: not the admin", register_asset_ix(&thief.key.pubkey(), &m, extra_mint, extra_program, register_args(feed_id(7), vec![0, 0, 0, 1_000_000_000_000])), vec![&thief.key], anchor(A::ConstraintHasOne)),
-        ("register_asset: the same mint again", register_asset_ix(&admin, &m, sol.mint, sol.token_program, register_args(feed_id(7), vec![0, 0, 0, 1_000_000_000_000])), vec![], 0),
-        ("register_asset: another group's risk model", register_asset_ix(&admin, &Market { group: m.group, risk_model: other.risk_model, assets: vec![] }, extra_mint, extra_program, register_args(feed_id(7), vec![0, 0, 0, 1_000_000_000_000])), vec![], custom(E::WrongRiskModel)),
-        ("register_asset: |correlation| > 1", register_asset_ix(&admin, &m, extra_mint, extra_program, register_args(feed_id(7), vec![1_000_000_000_000_000, 0, 0, 1_000_000_000_000])), vec![], custom(E::CovarianceOutOfBounds)),
-        ("register_asset: zero variance", register_asset_ix(&admin, &m, extra_mint, extra_program, register_args(feed_id(7), vec![0, 0, 0, 0])), vec![], custom(E::NonPositiveVariance)),
-        ("register_asset: short covariance row", register_asset_ix(&admin, &m, extra_mint, extra_program, register_args(feed_id(7), vec![1_000_000_000_000])), vec![], custom(E::CovarianceRowLength)),
-        ("register_asset: wrong token program for the mint", register_asset_ix(&admin, &m, extra_mint, anchor_spl::token_2022::ID, register_args(feed_id(7), vec![0, 0, 0, 1_000_000_000_000])), vec![], 0),
+        (
+            "register_asset: not the admin",
+            register_asset_ix(
+                &thief.key.pubkey(),
+                &m,
+                extra_mint,
+                extra_program,
+                register_args(feed_id(7), vec![0, 0, 0, 1_000_000_000_000]),
+            ),
+            vec![&thief.key],
+            anchor(A::ConstraintHasOne),
+        ),
+        (
+            "register_asset: the same mint again",
+            register_asset_ix(
+                &admin,
+                &m,
+                sol.mint,
+                sol.token_program,
+                register_args(feed_id(7), vec![0, 0, 0, 1_000_000_000_000]),
+            ),
+            vec![],
+            0,
+        ),
+        (
+            "register_asset: another group's risk model",
+            register_asset_ix(
+                &admin,
+                &Market { group: m.group, risk_model: other.risk_model, assets: vec![] },
+                extra_mint,
+                extra_program,
+                register_args(feed_id(7), vec![0, 0, 0, 1_000_000_000_000]),
+            ),
+            vec![],
+            custom(E::WrongRiskModel),
+        ),
+        (
+            "register_asset: |correlation| > 1",
+            register_asset_ix(
+                &admin,
+                &m,
+                extra_mint,
+                extra_program,
+                register_args(feed_id(7), vec![1_000_000_000_000_000, 0, 0, 1_000_000_000_000]),
+            ),
+            vec![],
+            custom(E::CovarianceOutOfBounds),
+        ),
+        (
+            "register_asset: zero variance",
+            register_asset_ix(&admin, &m, extra_mint, extra_program, register_args(feed_id(7), vec![0, 0, 0, 0])),
+            vec![],
+            custom(E::NonPositiveVariance),
+        ),
+        (
+            "register_asset: short covariance row",
+            register_asset_ix(
+                &admin,
+                &m,
+                extra_mint,
+                extra_program,
+                register_args(feed_id(7), vec![1_000_000_000_000]),
+            ),
+            vec![],
+            custom(E::CovarianceRowLength),
+        ),
+        (
+            "register_asset: wrong token program for the mint",
+            register_asset_ix(
+                &admin,
+                &m,
+                extra_mint,
+                anchor_spl::token_2022::ID,
+                register_args(feed_id(7), vec![0, 0, 0, 1_000_000_000_000]),
+            ),
+            vec![],
+            0,
+        ),
         // deposit
         ("deposit: owner did not sign", unsign(m.deposit_ix(&t, 0, 1_000), 0), vec![], anchor(A::AccountNotSigner)),
-        ("deposit: into someone else's account", swap(swap(m.deposit_ix(&t, 0, 1_000), 0, thief.key.pubkey()), 6, thief.tokens[0]), vec![&thief.key], anchor(A::ConstraintHasOne)),
-        ("deposit: from someone else's tokens", swap(m.deposit_ix(&t, 0, 1_000), 6, thief.tokens[0]), vec![&t.key], anchor(A::ConstraintTokenOwner)),
-        ("deposit: another asset's vault", swap(m.deposit_ix(&t, 0, 1_000), 4, eth.vault), vec![&t.key], anchor(A::ConstraintHasOne)),
-        ("deposit: another asset's mint", swap(m.deposit_ix(&t, 0, 1_000), 5, eth.mint), vec![&t.key], anchor(A::ConstraintHasOne)),
-        ("deposit: another group's asset", swap(m.deposit_ix(&t, 0, 1_000), 3, other.assets[0].asset), vec![&t.key], anchor(A::ConstraintHasOne)),
-        ("deposit: wrong token program", swap(m.deposit_ix(&t, 0, 1_000), 7, anchor_spl::token_2022::ID), vec![&t.key], anchor(A::ConstraintHasOne)),
+        (
+            "deposit: into someone else's account",
+            swap(swap(m.deposit_ix(&t, 0, 1_000), 0, thief.key.pubkey()), 6, thief.tokens[0]),
+            vec![&thief.key],
+            anchor(A::ConstraintHasOne),
+        ),
+        (
+            "deposit: from someone else's tokens",
+            swap(m.deposit_ix(&t, 0, 1_000), 6, thief.tokens[0]),
+            vec![&t.key],
+            anchor(A::ConstraintTokenOwner),
+        ),
+        (
+            "deposit: another asset's vault",
+            swap(m.deposit_ix(&t, 0, 1_000), 4, eth.vault),
+            vec![&t.key],
+            anchor(A::ConstraintHasOne),
+        ),
+        (
+            "deposit: another asset's mint",
+            swap(m.deposit_ix(&t, 0, 1_000), 5, eth.mint),
+            vec![&t.key],
+            anchor(A::ConstraintHasOne),
+        ),
+        (
+            "deposit: another group's asset",
+            swap(m.deposit_ix(&t, 0, 1_000), 3, other.assets[0].asset),
+            vec![&t.key],
+            anchor(A::ConstraintHasOne),
+        ),
+        (
+            "deposit: wrong token program",
+            swap(m.deposit_ix(&t, 0, 1_000), 7, anchor_spl::token_2022::ID),
+            vec![&t.key],
+            anchor(A::ConstraintHasOne),
+        ),
         ("deposit: zero", m.deposit_ix(&t, 0, 0), vec![&t.key], custom(E::ZeroAmount)),
         ("deposit: u64::MAX", m.deposit_ix(&t, 0, u64::MAX), vec![&t.key], custom(E::DepositCapExceeded)),
         ("deposit: into a debt", m.deposit_ix(&t, 1, 1_000), vec![&t.key], custom(E::DepositIntoDebt)),
         // withdraw
         ("withdraw: owner did not sign", unsign(withdraw(1_000), 0), vec![], anchor(A::AccountNotSigner)),
-        ("withdraw: by a thief", swap(swap(withdraw(1_000), 0, thief.key.pubkey()), 7, thief.tokens[0]), vec![&thief.key], anchor(A::ConstraintHasOne)),
-        ("withdraw: another asset's vault", swap(withdraw(1_000), 5, eth.vault), vec![&t.key], anchor(A::ConstraintHasOne)),
-        ("withdraw: a non-risk-model account", swap(withdraw(1_000), 2, sol.asset), vec![&t.key], anchor(A::AccountDiscriminatorMismatch)),
-        ("withdraw: another group's risk model", swap(withdraw(1_000), 2, other.risk_model), vec![&t.key], custom(E::WrongRiskModel)),
-        ("withdraw: oracle of another asset", swap(withdraw(1_000), HEALTH_ORACLE, eth.oracle), vec![&t.key], custom(E::OracleFeedMismatch)),
-        ("withdraw: an account that is not an oracle", swap(withdraw(1_000), HEALTH_ORACLE, usdc.vault), vec![&t.key], anchor(A::AccountOwnedByWrongProgram)),
+        (
+            "withdraw: by a thief",
+            swap(swap(withdraw(1_000), 0, thief.key.pubkey()), 7, thief.tokens[0]),
+            vec![&thief.key],
+            anchor(A::ConstraintHasOne),
+        ),
+        (
+            "withdraw: another asset's vault",
+            swap(withdraw(1_000), 5, eth.vault),
+            vec![&t.key],
+            anchor(A::ConstraintHasOne),
+        ),
+        (
+            "withdraw: a non-risk-model account",
+            swap(withdraw(1_000), 2, sol.asset),
+            vec![&t.key],
+            anchor(A::AccountDiscriminatorMismatch),
+        ),
+        (
+            "withdraw: another group's risk model",
+            swap(withdraw(1_000), 2, other.risk_model),
+            vec![&t.key],
+            custom(E::WrongRiskModel),
+        ),
+        (
+            "withdraw: oracle of another asset",
+            swap(withdraw(1_000), HEALTH_ORACLE, eth.oracle),
+            vec![&t.key],
+            custom(E::OracleFeedMismatch),
+        ),
+        (
+            "withdraw: an account that is not an oracle",
+            swap(withdraw(1_000), HEALTH_ORACLE, usdc.vault),
+            vec![&t.key],
+            anchor(A::AccountOwnedByWrongProgram),
+        ),
         ("withdraw: stale oracle", swap(withdraw(1_000), HEALTH_ORACLE, stale), vec![&t.key], custom(E::OracleStale)),
-        ("withdraw: wide oracle", swap(withdraw(1_000), HEALTH_ORACLE, wide), vec![&t.key], custom(E::OracleConfidenceTooWide)),
-        ("withdraw: partially verified oracle", swap(withdraw(1_000), HEALTH_ORACLE, partial), vec![&t.key], custom(E::OracleNotFullyVerified)),
-        ("withdraw: negative price", swap(withdraw(1_000), HEALTH_ORACLE, negative), vec![&t.key], custom(E::OraclePriceNotPositive)),
-        ("withdraw: health accounts missing", m.withdraw_ix(&t, 0, 1_000, &[0]), vec![&t.key], custom(E::HealthAccountsMismatch)),
-        ("withdraw: health asset duplicated", m.withdraw_ix(&t, 0, 1_000, &[0, 0]), vec![&t.key], custom(E::WrongAssetAccount)),
-        ("withdraw: health accounts out of order", m.withdraw_ix(&t, 0, 1_000, &[1, 0]), vec![&t.key], custom(E::WrongAssetAccount)),
+        (
+            "withdraw: wide oracle",
+            swap(withdraw(1_000), HEALTH_ORACLE, wide),
+            vec![&t.key],
+            custom(E::OracleConfidenceTooWide),
+        ),
+        (
+            "withdraw: partially verified oracle",
+            swap(withdraw(1_000), HEALTH_ORACLE, partial),
+            vec![&t.key],
+            custom(E::OracleNotFullyVerified),
+        ),
+        (
+            "withdraw: negative price",
+            swap(withdraw(1_000), HEALTH_ORACLE, negative),
+            vec![&t.key],
+            custom(E::OraclePriceNotPositive),
+        ),
+        (
+            "withdraw: health accounts missing",
+            m.withdraw_ix(&t, 0, 1_000, &[0]),
+            vec![&t.key],
+            custom(E::HealthAccountsMismatch),
+        ),
+        (
+            "withdraw: health asset duplicated",
+            m.withdraw_ix(&t, 0, 1_000, &[0, 0]),
+            vec![&t.key],
+            custom(E::WrongAssetAccount),
+        ),
+        (
+            "withdraw: health accounts out of order",
+            m.withdraw_ix(&t, 0, 1_000, &[1, 0]),
+            vec![&t.key],
+            custom(E::WrongAssetAccount),
+        ),
         ("withdraw: zero", withdraw(0), vec![&t.key], custom(E::ZeroAmount)),
         ("withdraw: u64::MAX", withdraw(u64::MAX), vec![&t.key], custom(E::InsufficientLiquidity)),
-        ("withdraw: the last collateral of an indebted account", m.withdraw_ix(&t, 0, 10_000_000_000, &[1]), vec![&t.key], custom(E::InitialHealthBelowZero)),
-        ("withdraw: all collateral with stale health accounts", withdraw(10_000_000_000), vec![&t.key], custom(E::HealthAccountsMismatch)),
-        ("withdraw: an asset never deposited", m.withdraw_ix(&t, 2, 1_000, &[0, 1]), vec![&t.key], custom(E::InsufficientDeposit)),
+        (
+            "withdraw: the last collateral of an indebted account",
+            m.withdraw_ix(&t, 0, 10_000_000_000, &[1]),
+            vec![&t.key],
+            custom(E::InitialHealthBelowZero),
+        ),
+        (
+            "withdraw: all collateral with stale health accounts",
+            withdraw(10_000_000_000),
+            vec![&t.key],
+            custom(E::HealthAccountsMismatch),
+        ),
+        (
+            "withdraw: an asset never deposited",
+            m.withdraw_ix(&t, 2, 1_000, &[0, 1]),
+            vec![&t.key],
+            custom(E::InsufficientDeposit),
+        ),
         // borrow
         ("borrow: owner did not sign", unsign(borrow(1_000), 0), vec![], anchor(A::AccountNotSigner)),
         ("borrow: beyond initial margin", borrow(600_000_000), vec![&t.key], custom(E::InitialHealthBelowZero)),
         ("borrow: u64::MAX", borrow(u64::MAX), vec![&t.key], custom(E::InsufficientLiquidity)),
         ("borrow: zero", borrow(0), vec![&t.key], custom(E::ZeroAmount)),
-        ("borrow: against its own deposit", m.borrow_ix(&t, 0, 1_000, &[0, 1]), vec![&t.key], custom(E::BorrowAgainstOwnDeposit)),
+        (
+            "borrow: against its own deposit",
+            m.borrow_ix(&t, 0, 1_000, &[0, 1]),
+            vec![&t.key],
+            custom(E::BorrowAgainstOwnDeposit),
+        ),
         ("borrow: stale oracle", swap(borrow(1_000), HEALTH_ORACLE, stale), vec![&t.key], custom(E::OracleStale)),
         ("borrow: another asset's mint", swap(borrow(1_000), 6, sol.mint), vec![&t.key], anchor(A::ConstraintHasOne)),
         // repay
@@ -166,25 +380,100 @@ async fn every_attack_fails_with_its_error_and_changes_nothing() {
         // close
         ("close: not empty", close.clone(), vec![&t.key], custom(E::AccountNotEmpty)),
         ("close: owner did not sign", unsign(close.clone(), 0), vec![], anchor(A::AccountNotSigner)),
-        ("close: by someone else", swap(close.clone(), 0, thief.key.pubkey()), vec![&thief.key], anchor(A::ConstraintHasOne)),
+        (
+            "close: by someone else",
+            swap(close.clone(), 0, thief.key.pubkey()),
+            vec![&thief.key],
+            anchor(A::ConstraintHasOne),
+        ),
         // liquidate
-        ("liquidate: a healthy account", m.liquidate_ix(&liq, &t, 1, 0, 1_000_000, &[0, 1]), vec![&liq.key], custom(E::NotLiquidatable)),
-        ("liquidate: own account", m.liquidate_ix(&t, &t, 1, 0, 1_000_000, &[0, 1]), vec![&t.key], custom(E::SelfLiquidation)),
-        ("liquidate: liquidator did not sign", unsign(m.liquidate_ix(&liq, &t, 1, 0, 1_000_000, &[0, 1]), 0), vec![], anchor(A::AccountNotSigner)),
+        (
+            "liquidate: a healthy account",
+            m.liquidate_ix(&liq, &t, 1, 0, 1_000_000, &[0, 1]),
+            vec![&liq.key],
+            custom(E::NotLiquidatable),
+        ),
+        (
+            "liquidate: own account",
+            m.liquidate_ix(&t, &t, 1, 0, 1_000_000, &[0, 1]),
+            vec![&t.key],
+            custom(E::SelfLiquidation),
+        ),
+        (
+            "liquidate: liquidator did not sign",
+            unsign(m.liquidate_ix(&liq, &t, 1, 0, 1_000_000, &[0, 1]), 0),
+            vec![],
+            anchor(A::AccountNotSigner),
+        ),
         ("liquidate: zero", m.liquidate_ix(&liq, &t, 1, 0, 0, &[0, 1]), vec![&liq.key], custom(E::ZeroAmount)),
-        ("liquidate: stale oracle", swap(m.liquidate_ix(&liq, &t, 1, 0, 1_000_000, &[0, 1]), 16, stale), vec![&liq.key], custom(E::OracleStale)),
-        ("liquidate: substituted insurance vault", swap(m.liquidate_ix(&liq, &t, 1, 0, 1_000_000, &[0, 1]), 11, thief.tokens[0]), vec![&liq.key], anchor(A::ConstraintAddress)),
-        ("liquidate: substituted collateral vault", swap(m.liquidate_ix(&liq, &t, 1, 0, 1_000_000, &[0, 1]), 10, eth.vault), vec![&liq.key], anchor(A::ConstraintAddress)),
-        ("liquidate: same asset both sides", m.liquidate_ix(&liq, &t, 1, 1, 1_000_000, &[0, 1]), vec![&liq.key], anchor(A::ConstraintDuplicateMutableAccount)),
+        (
+            "liquidate: stale oracle",
+            swap(m.liquidate_ix(&liq, &t, 1, 0, 1_000_000, &[0, 1]), 16, stale),
+            vec![&liq.key],
+            custom(E::OracleStale),
+        ),
+        (
+            "liquidate: substituted insurance vault",
+            swap(m.liquidate_ix(&liq, &t, 1, 0, 1_000_000, &[0, 1]), 11, thief.tokens[0]),
+            vec![&liq.key],
+            anchor(A::ConstraintAddress),
+        ),
+        (
+            "liquidate: substituted collateral vault",
+            swap(m.liquidate_ix(&liq, &t, 1, 0, 1_000_000, &[0, 1]), 10, eth.vault),
+            vec![&liq.key],
+            anchor(A::ConstraintAddress),
+        ),
+        (
+            "liquidate: same asset both sides",
+            m.liquidate_ix(&liq, &t, 1, 1, 1_000_000, &[0, 1]),
+            vec![&liq.key],
+            anchor(A::ConstraintDuplicateMutableAccount),
+        ),
         // crank
-        ("crank: oracles out of order", m.crank_ix(0, &[usdc.oracle, sol.oracle, eth.oracle]), vec![], custom(E::OracleFeedMismatch)),
-        ("crank: beyond the registered assets", m.crank_ix(2, &[eth.oracle, sol.oracle]), vec![], custom(E::CrankOrder)),
-        ("crank: another group's risk model", swap(m.crank_ix(0, &m.oracles()), 1, other.risk_model), vec![], custom(E::WrongRiskModel)),
-        ("crank: a non-oracle account", m.crank_ix(0, &[sol.vault, usdc.oracle, eth.oracle]), vec![], anchor(A::AccountOwnedByWrongProgram)),
+        (
+            "crank: oracles out of order",
+            m.crank_ix(0, &[usdc.oracle, sol.oracle, eth.oracle]),
+            vec![],
+            custom(E::OracleFeedMismatch),
+        ),
+        (
+            "crank: beyond the registered assets",
+            m.crank_ix(2, &[eth.oracle, sol.oracle]),
+            vec![],
+            custom(E::CrankOrder),
+        ),
+        (
+            "crank: another group's risk model",
+            swap(m.crank_ix(0, &m.oracles()), 1, other.risk_model),
+            vec![],
+            custom(E::WrongRiskModel),
+        ),
+        (
+            "crank: a non-oracle account",
+            m.crank_ix(0, &[sol.vault, usdc.oracle, eth.oracle]),
+            vec![],
+            anchor(A::AccountOwnedByWrongProgram),
+        ),
         // bankruptcy and fees
-        ("resolve_bankruptcy: account still has collateral", m.resolve_bankruptcy_ix(&t, 1), vec![], custom(E::NotBankrupt)),
-        ("resolve_bankruptcy: substituted insurance vault", swap(m.resolve_bankruptcy_ix(&t, 1), 4, liq.tokens[1]), vec![], anchor(A::ConstraintHasOne)),
-        ("collect_protocol_fees: substituted insurance vault", collect(liq.tokens[1]), vec![], anchor(A::ConstraintHasOne)),
+        (
+            "resolve_bankruptcy: account still has collateral",
+            m.resolve_bankruptcy_ix(&t, 1),
+            vec![],
+            custom(E::NotBankrupt),
+        ),
+        (
+            "resolve_bankruptcy: substituted insurance vault",
+            swap(m.resolve_bankruptcy_ix(&t, 1), 4, liq.tokens[1]),
+            vec![],
+            anchor(A::ConstraintHasOne),
+        ),
+        (
+            "collect_protocol_fees: substituted insurance vault",
+            collect(liq.tokens[1]),
+            vec![],
+            anchor(A::ConstraintHasOne),
+        ),
         ("collect_protocol_fees: nothing accrued", collect(usdc.insurance_vault), vec![], custom(E::ZeroAmount)),
     ];
 
@@ -199,7 +488,10 @@ async fn every_attack_fails_with_its_error_and_changes_nothing() {
             assert_eq!(got, Some(expected), "{name}\n{:#?}", out.logs);
         }
         assert_eq!(snapshot(&mut w, &m, &[&other], &people).await, before, "{name}: state changed");
-        table.push(format!("{name} → {}", got.map(|c| c.to_string()).unwrap_or_else(|| format!("{:?}", out.result.unwrap_err()))));
+        table.push(format!(
+            "{name} → {}",
+            got.map(|c| c.to_string()).unwrap_or_else(|| format!("{:?}", out.result.unwrap_err()))
+        ));
     }
     // Crank too early: one sample taken, the next one is refused and changes nothing.
     w.send(&[m.crank_ix(0, &m.oracles())], &[]).await.ok();

@@ -72,8 +72,13 @@ async fn initial_health(w: &mut World, m: &Market, t: &Trader, prices: &[f64]) -
     let h = account_holdings(w, m, t, prices).await;
     let group: Group = w.zero_copy(m.group).await;
     let model: RiskModel = w.zero_copy(m.risk_model).await;
-    let bh = book_health(&ModelView { model: &model }, &h, group.params.conf_k.get(), &group.params.margin_params().unwrap())
-        .unwrap();
+    let bh = book_health(
+        &ModelView { model: &model },
+        &h,
+        group.params.conf_k.get(),
+        &group.params.margin_params().unwrap(),
+    )
+    .unwrap();
     bh.initial_health().unwrap()
 }
 
@@ -117,9 +122,13 @@ async fn random_action_sequences_keep_every_invariant() {
         let asset = rng.below(3) as usize;
         let decimals = SPECS[asset].decimals as i32;
         // Amounts from dust to a large share of the trader's tokens.
-        let amount = ((10f64.powi(decimals) * 10f64.powf(rng.unit() * 4.0 - 2.0)) / SPECS[asset].price * 100.0) as u64 + 1;
+        let amount =
+            ((10f64.powi(decimals) * 10f64.powf(rng.unit() * 4.0 - 2.0)) / SPECS[asset].price * 100.0) as u64 + 1;
         let action = rng.below(100);
-        let all: Vec<Trader> = traders.iter().map(|x| Trader { key: x.key.insecure_clone(), margin_account: x.margin_account, tokens: x.tokens.clone() }).collect();
+        let all: Vec<Trader> = traders
+            .iter()
+            .map(|x| Trader { key: x.key.insecure_clone(), margin_account: x.margin_account, tokens: x.tokens.clone() })
+            .collect();
         let before = snapshot(&mut w, &m, &all).await;
         let (kind, out) = if action < 25 {
             ("deposit", w.send(&[m.deposit_ix(t, asset, amount)], &[&t.key]).await)

@@ -400,11 +400,18 @@ async fn token_2022_mints_with_extensions_are_refused() {
     let rent = w.ctx.banks_client.get_rent().await.unwrap();
     let ixs = [
         create_account(&payer, &mint.pubkey(), rent.minimum_balance(len), len as u64, &spl_token_2022::ID),
-        spl_token_2022::instruction::initialize_mint_close_authority(&spl_token_2022::ID, &mint.pubkey(), Some(&payer)).unwrap(),
+        spl_token_2022::instruction::initialize_mint_close_authority(&spl_token_2022::ID, &mint.pubkey(), Some(&payer))
+            .unwrap(),
         spl_token_2022::instruction::initialize_mint2(&spl_token_2022::ID, &mint.pubkey(), &payer, None, 6).unwrap(),
     ];
     w.send(&ixs, &[&mint]).await.ok();
-    let reg = register_asset_ix(&payer, &m, mint.pubkey(), spl_token_2022::ID, register_args(feed_id(1), vec![0, 1_000_000_000_000]));
+    let reg = register_asset_ix(
+        &payer,
+        &m,
+        mint.pubkey(),
+        spl_token_2022::ID,
+        register_args(feed_id(1), vec![0, 1_000_000_000_000]),
+    );
     let out = w.send(&[reg], &[]).await;
     assert_eq!(out.custom_error(), Some(u32::from(ErrorCode::UnsupportedMintExtensions)));
     assert!(w.account_data(asset_address(&m.group, &mint.pubkey())).await.is_none());
@@ -413,7 +420,8 @@ async fn token_2022_mints_with_extensions_are_refused() {
 #[tokio::test]
 async fn borrow_caps_and_the_position_limit_are_enforced() {
     // 17 small assets: the 17th position does not fit; asset 1's borrow cap is 100 units.
-    let specs: Vec<AssetSpec> = (0..17).map(|_| AssetSpec { decimals: 6, price: 1.0, daily_vol: 0.01, token_2022: false }).collect();
+    let specs: Vec<AssetSpec> =
+        (0..17).map(|_| AssetSpec { decimals: 6, price: 1.0, daily_vol: 0.01, token_2022: false }).collect();
     let mut w = World::new().await;
     let mut m = Market::new(&mut w, &specs[..1], 0.0).await;
     // Asset 1 registered by hand with a borrow cap of 100 native units.

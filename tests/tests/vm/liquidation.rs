@@ -31,7 +31,16 @@ async fn set_prices(w: &mut World, m: &Market, prices: &[f64]) {
 
 async fn balances(w: &mut World, m: &Market, t: &Trader, l: &Trader) -> Vec<Vec<u8>> {
     let mut out = vec![];
-    for key in [t.margin_account, m.assets[0].asset, m.assets[1].asset, m.assets[0].vault, m.assets[1].vault, m.assets[0].insurance_vault, l.tokens[0], l.tokens[1]] {
+    for key in [
+        t.margin_account,
+        m.assets[0].asset,
+        m.assets[1].asset,
+        m.assets[0].vault,
+        m.assets[1].vault,
+        m.assets[0].insurance_vault,
+        l.tokens[0],
+        l.tokens[1],
+    ] {
         out.push(w.account_data(key).await.unwrap_or_default());
     }
     out
@@ -51,8 +60,16 @@ async fn a_crash_makes_the_account_liquidatable_and_the_engine_sizes_the_repay_e
     let group: Group = w.zero_copy(m.group).await;
     let model: RiskModel = w.zero_copy(m.risk_model).await;
     let cov = ModelView { model: &model };
-    let plan = plan_liquidation(&cov, &h, 1, 0, i128::MAX, &group.params.margin_params().unwrap(), &group.params.liquidation_params())
-        .expect("liquidatable");
+    let plan = plan_liquidation(
+        &cov,
+        &h,
+        1,
+        0,
+        i128::MAX,
+        &group.params.margin_params().unwrap(),
+        &group.params.liquidation_params(),
+    )
+    .expect("liquidatable");
     assert!(plan.maintenance_before < Fx::ZERO && plan.target_reached);
     let repay = plan.flows.repay as u64;
 
@@ -100,7 +117,16 @@ async fn liquidation_needs_fresh_prices_and_the_right_assets() {
     // Stale SOL price.
     let now = w.clock().await.unix_timestamp;
     let a0 = m.assets[0];
-    w.set_oracle(a0.oracle, price_update_data(a0.feed_id, 68.0, 0.068, now - 120, pyth_solana_receiver_sdk::price_update::VerificationLevel::Full));
+    w.set_oracle(
+        a0.oracle,
+        price_update_data(
+            a0.feed_id,
+            68.0,
+            0.068,
+            now - 120,
+            pyth_solana_receiver_sdk::price_update::VerificationLevel::Full,
+        ),
+    );
     let out = w.send(&[m.liquidate_ix(&liq, &t, 1, 0, 1_000_000, &[0, 1])], &[&liq.key]).await;
     assert_eq!(out.custom_error(), Some(u32::from(ErrorCode::OracleStale)));
     w.set_price(&a0, 68.0).await;

@@ -11,8 +11,8 @@
 //! current-thread tokio runtime: then program-test's background blockhash task cannot run while a
 //! warp is in progress.
 use std::collections::BTreeMap;
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Mutex;
 
 use anchor_lang::prelude::{Clock, Pubkey};

@@ -194,12 +194,16 @@ where
 impl TxOutcome {
     /// Anchor events of type `E` from the `Program data:` log lines (discriminator checked).
     pub fn events<E: anchor_lang::Event + anchor_lang::AnchorDeserialize>(&self) -> Vec<E> {
-        use base64::Engine as _;
-        self.logs
-            .iter()
-            .filter_map(|l| l.strip_prefix("Program data: "))
-            .filter_map(|b64| base64::engine::general_purpose::STANDARD.decode(b64).ok())
-            .filter_map(|bytes| E::deserialize(&mut &bytes.strip_prefix(E::DISCRIMINATOR)?[..]).ok())
-            .collect()
+        decode_events(&self.logs)
     }
+}
+
+/// Anchor events of type `E` from a transaction's `Program data:` log lines (discriminator checked).
+pub fn decode_events<E: anchor_lang::Event + anchor_lang::AnchorDeserialize>(logs: &[String]) -> Vec<E> {
+    use base64::Engine as _;
+    logs.iter()
+        .filter_map(|l| l.strip_prefix("Program data: "))
+        .filter_map(|b64| base64::engine::general_purpose::STANDARD.decode(b64).ok())
+        .filter_map(|bytes| E::deserialize(&mut &bytes.strip_prefix(E::DISCRIMINATOR)?[..]).ok())
+        .collect()
 }

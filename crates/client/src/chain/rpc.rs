@@ -3,6 +3,7 @@ use std::time::{Duration, Instant};
 
 use anchor_lang::prelude::Pubkey;
 use solana_account::Account;
+use solana_account_decoder_client_types::UiAccountEncoding;
 use solana_commitment_config::{CommitmentConfig, CommitmentLevel};
 use solana_hash::Hash;
 use solana_rpc_client::nonblocking::rpc_client::RpcClient;
@@ -12,7 +13,6 @@ use solana_rpc_client_types::config::{
     RpcAccountInfoConfig, RpcProgramAccountsConfig, RpcSendTransactionConfig, RpcTransactionConfig,
 };
 use solana_rpc_client_types::filter::{Memcmp, RpcFilterType};
-use solana_account_decoder_client_types::UiAccountEncoding;
 use solana_signature::Signature;
 use solana_transaction::Transaction;
 use solana_transaction_error::TransactionError;
@@ -69,9 +69,9 @@ impl Rpc {
 fn classify(e: ClientError) -> ChainError {
     match e.kind() {
         ErrorKind::Io(_) | ErrorKind::Reqwest(_) | ErrorKind::Middleware(_) => ChainError::Transient(e.to_string()),
-        ErrorKind::RpcError(RpcError::RpcResponseError { data: RpcResponseErrorData::NodeUnhealthy { .. }, .. }) => {
-            ChainError::Transient(e.to_string())
-        }
+        ErrorKind::RpcError(RpcError::RpcResponseError {
+            data: RpcResponseErrorData::NodeUnhealthy { .. }, ..
+        }) => ChainError::Transient(e.to_string()),
         ErrorKind::RpcError(RpcError::RpcRequestError(_)) => ChainError::Transient(e.to_string()),
         _ => ChainError::Permanent(e.to_string()),
     }
@@ -162,7 +162,10 @@ impl Chain for Rpc {
                 return Ok(TxOutcome { signature, result, logs, compute_units });
             }
             if start.elapsed() > self.confirm_timeout {
-                return Err(ChainError::Transient(format!("{signature} not confirmed after {:?}", self.confirm_timeout)));
+                return Err(ChainError::Transient(format!(
+                    "{signature} not confirmed after {:?}",
+                    self.confirm_timeout
+                )));
             }
             tokio::time::sleep(Duration::from_millis(200)).await;
         }
