@@ -80,6 +80,27 @@ pub struct InspectArgs {
 }
 
 #[derive(Args)]
+pub struct FeedArgs {
+    #[command(flatten)]
+    pub target: GroupArgs,
+    /// Daily closes replayed as the live price, one row per tick.
+    #[arg(long, env = "KEEPER_PRICES", default_value = "../shared/data/crypto_daily_close_usd.csv")]
+    pub prices: PathBuf,
+    /// First row replayed.
+    #[arg(long, env = "KEEPER_START", default_value = "2022-01-01")]
+    pub start: String,
+    /// Seconds between published rows.
+    #[arg(long, env = "KEEPER_FEED_INTERVAL", default_value_t = 10)]
+    pub interval_seconds: u64,
+    /// Published confidence as a share of price.
+    #[arg(long, env = "KEEPER_CONF_RATIO", default_value_t = 0.0005)]
+    pub conf_ratio: f64,
+    /// Publish this many rows and exit (default: forever, cycling).
+    #[arg(long, env = "KEEPER_FEED_ROWS")]
+    pub rows: Option<usize>,
+}
+
+#[derive(Args)]
 pub struct SimulateArgs {
     /// Group config to migrate (assets, feeds, parameters, bootstrap window).
     #[arg(long, env = "KEEPER_CONFIG", default_value = "migrations/localnet.toml")]
@@ -144,6 +165,33 @@ pub async fn simulate(a: SimulateArgs) -> Result<()> {
         println!("  {}", c.display());
     }
     Ok(())
+}
+
+/// Plays the Pyth receiver on a local network: writes each asset's PriceUpdateV2 account from
+/// the price file, one row per tick, stamped with the chain's clock.
+pub async fn feed(a: FeedArgs) -> Result<()> {
+    let config = Config::load(&a.target.config)?;
+    let rpc = a.target.chain.rpc().context("feed writes accounts through a local network's cheatcodes: --rpc-url is required")?;
+    let (_, group) = rpc_target(&a.target, &config)?;
+    let state = GroupState::fetch(&rpc, &group, config.pyth_shard).await?;
+    let symbols: Vec<String> = config.assets.iter().map(|x| x.symbol.clone()).collect();
+    let table = keeper::prices::PriceTable::load(
+        &a.prices,
+        &keeper::prices::Selection { assets: symbols, start: Some(a.start.clone()), end: None },
+    )?;
+    anyhow::ensure!(table.rows() > 0, "no prices from {}", a.start);
+    let mut published = 0usize;
+    loop {
+        let row = published % table.rows();
+        let now = rpc.unix_time().await?;
+        simulate::publish_prices(&rpc, &state, &table.prices[row], a.conf_ratio, now).await?;
+        tracing::info!(row = table.date(row), now, "prices published");
+        published += 1;
+        if a.rows.is_some_and(|n| published >= n) {
+            return Ok(());
+        }
+        tokio::time::sleep(Duration::from_secs(a.interval_seconds)).await;
+    }
 }
 
 pub async fn migrate(a: MigrateArgs) -> Result<()> {

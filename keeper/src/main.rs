@@ -8,6 +8,7 @@
 //! - `keeper crank`     — always, by anyone: keeps the on-chain risk model sampled.
 //! - `keeper liquidate` — always, by anyone with inventory: liquidates unhealthy accounts.
 //! - `keeper inspect`   — any time, by auditors: decodes the state and checks invariants.
+//! - `keeper feed`      — local networks only: publishes Pyth prices from a price file.
 //! - `keeper model` / `keeper backtest` — risk reviews over price files.
 //!
 //! Every flag can also be set from an environment variable (`KEEPER_<FLAG>`).
@@ -43,6 +44,8 @@ enum Command {
     Liquidate(commands::LiquidateArgs),
     /// Decode a group's state and check its invariants (exit code 1 on a violation).
     Inspect(commands::InspectArgs),
+    /// Publish Pyth prices from a price file to a local network (plays the Pyth receiver).
+    Feed(commands::FeedArgs),
     /// Run the fixed-point EWMA covariance model over a price file and print it as JSON.
     Model(ModelArgs),
     /// Walk-forward backtest of the margin model against realised losses and a static baseline.
@@ -154,6 +157,7 @@ fn main() -> Result<()> {
     match cli.command {
         Command::Simulate(a) => rt.block_on(commands::simulate(a))?,
         Command::Migrate(a) => rt.block_on(commands::migrate(a))?,
+        Command::Feed(a) => rt.block_on(commands::feed(a))?,
         Command::Crank(a) => rt.block_on(commands::crank(a))?,
         Command::Liquidate(a) => rt.block_on(commands::liquidate(a))?,
         Command::Inspect(a) => {

@@ -7,32 +7,23 @@ use std::path::PathBuf;
 
 use anchor_lang::prelude::Pubkey;
 use keeper::crank::{crank_once, CrankOutcome};
-use keeper::liquidator::{Action, Liquidator};
+use keeper::liquidator::Action;
 use keeper::metrics::Metrics;
 use keeper::migrate::{self, Config};
-use keeper::simulate::{publish_prices, traders};
+use keeper::simulate::publish_prices;
 use portfolio_margin::state::MarginAccount;
 use portfolio_margin_client::chain::embedded::{default_program_dir, Embedded};
-use portfolio_margin_client::chain::{Chain, ChainError, ChainResult, Filter, SendOptions, TxOutcome};
+use portfolio_margin_client::chain::{Chain, ChainError, ChainResult, Filter, TxOutcome};
 use portfolio_margin_client::state::{load, GroupState};
-use portfolio_margin_client::{token, Keypair, Signer};
+use portfolio_margin_client::Keypair;
 use solana_account::Account;
+
+mod common;
+use common::{config, leveraged_trader, liquidator, opts, PX};
 
 const DAY: i64 = 86_400;
 /// 2020-03-01, inside the data.
 const T0: i64 = 1_583_020_800;
-const PX: [f64; 3] = [8_500.0, 220.0, 1.0];
-
-fn config() -> Config {
-    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../migrations/localnet.toml");
-    let mut c = Config::load(&path).unwrap();
-    c.assets.retain(|a| ["BTC", "ETH", "USDC"].contains(&a.symbol.as_str()));
-    c
-}
-
-fn opts() -> SendOptions {
-    SendOptions { retries: 2, backoff: std::time::Duration::from_millis(1), ..Default::default() }
-}
 
 /// A chain at T0 with the three-asset group migrated and today's prices published.
 async fn setup() -> (Embedded, Keypair, GroupState) {
@@ -41,7 +32,7 @@ async fn setup() -> (Embedded, Keypair, GroupState) {
     let admin = chain.payer().insecure_clone();
     let run = migrate::migrate(&chain, &admin, &config(), &opts()).await.unwrap();
     let state = GroupState::fetch(&chain, &run.group, 0).await.unwrap();
-    publish_prices(&chain, &state, &PX, 0.0005, T0);
+    publish_prices(&chain, &state, &PX, 0.0005, T0).await.unwrap();
     (chain, admin, state)
 }
 
@@ -77,7 +68,7 @@ async fn crank_samples_on_schedule_and_skips_when_early() {
     assert_eq!(chain.transactions(), sent, "an early round sends nothing");
     // Next day, two-phase (chunks of 2 assets), with ETH's oracle stale: sampled, ETH reported.
     chain.advance_to(T0 + DAY).await.unwrap();
-    publish_prices(&chain, &state, &[8_000.0, 200.0, 1.0], 0.0005, T0 + DAY);
+    publish_prices(&chain, &state, &[8_000.0, 200.0, 1.0], 0.0005, T0 + DAY).await.unwrap();
     let stale = [8_000.0, 200.0, 1.0];
     publish_prices(
         &chain,
@@ -85,7 +76,7 @@ async fn crank_samples_on_schedule_and_skips_when_early() {
         &stale[1..2],
         0.0005,
         T0,
-    );
+    ).await.unwrap();
     let second = crank_once(&chain, &admin, &state, 2, &opts(), &m).await.unwrap();
     match second {
         CrankOutcome::Sampled { sample_count, missing, .. } => {
@@ -97,51 +88,6 @@ async fn crank_samples_on_schedule_and_skips_when_early() {
     assert_eq!(m.samples_taken.load(std::sync::atomic::Ordering::Relaxed), 2);
     assert_eq!(m.oracle_failures.load(std::sync::atomic::Ordering::Relaxed), 1);
     assert!(m.render().contains("keeper_oracle_failures_total 1"));
-}
-
-/// A trader long BTC on USDC debt, borrowed to the limit; returns its margin account.
-async fn leveraged_trader(chain: &Embedded, admin: &Keypair, state: &GroupState) -> Pubkey {
-    // A lender supplies the USDC.
-    let (key, account, tokens) =
-        traders::enroll(chain, admin, state, migrate::derive_keypair(&[b"lender"]), &opts()).await.unwrap();
-    let lender = traders::Participant {
-        key,
-        account,
-        tokens,
-        strategy: traders::Strategy::Lender,
-        capital_usd: 10_000_000.0,
-        appetite: 0.0,
-        next_action_day: 0,
-        opened: true,
-    };
-    assert!(traders::fund_and_deposit(chain, admin, state, &lender, 2, 10_000_000_000_000, &opts()).await.unwrap());
-    let key = migrate::derive_keypair(&[b"test trader"]);
-    let (key, account, tokens) = traders::enroll(chain, admin, state, key, &opts()).await.unwrap();
-    let p = traders::Participant {
-        key,
-        account,
-        tokens,
-        strategy: traders::Strategy::Long { asset: 0 },
-        capital_usd: 100_000.0,
-        appetite: 0.99,
-        next_action_day: 0,
-        opened: true,
-    };
-    assert!(traders::fund_and_deposit(chain, admin, state, &p, 0, traders::native(100_000.0, PX[0], 8), &opts())
-        .await
-        .unwrap());
-    let acc: MarginAccount = load(&chain.account(&account).await.unwrap().unwrap().data).unwrap();
-    let assets: Vec<_> = state.assets.iter().map(|a| a.account).collect();
-    let oracles = chain.accounts(&state.oracles()).await.unwrap();
-    let prices = keeper::view::read_oracles(state, &oracles, T0);
-    let room = traders::max_borrow(state, &assets, &prices, &acc, 2).unwrap();
-    assert!(room > 0);
-    // The program accepts the engine's largest borrow (preview = enforcement)…
-    assert_eq!(traders::borrow(chain, admin, state, &p, 2, room, &opts()).await.unwrap(), None);
-    // …and refuses one more unit.
-    let refused = traders::borrow(chain, admin, state, &p, 2, 1, &opts()).await.unwrap();
-    assert!(refused.unwrap().contains("initial margin"), "expected the initial-margin refusal");
-    account
 }
 
 /// Delegates to the embedded chain, failing sends on request: before submitting (nothing lands)
@@ -197,29 +143,6 @@ impl Chain for Flaky<'_> {
     }
 }
 
-/// A funded liquidator with inventory in every asset.
-async fn liquidator(chain: &Embedded, admin: &Keypair, state: &GroupState) -> Liquidator {
-    let k = migrate::derive_keypair(&[b"test liquidator"]);
-    chain.airdrop(&k.pubkey(), 10_000_000_000).await.unwrap();
-    let l = Liquidator::new(k, opts());
-    l.ensure_token_accounts(chain, state).await.unwrap();
-    for (i, a) in state.assets.iter().enumerate() {
-        let ix = token::mint_to(
-            &a.keys.token_program,
-            &a.keys.mint,
-            &l.token_account(&a.account),
-            &admin.pubkey(),
-            traders::native(10_000_000.0, PX[i], a.account.decimals),
-        );
-        portfolio_margin_client::chain::send_ixs(chain, admin, &[], &[ix], &opts())
-            .await
-            .unwrap()
-            .check("mint")
-            .unwrap();
-    }
-    l
-}
-
 fn liquidations(r: &keeper::liquidator::Round) -> usize {
     r.actions.iter().filter(|a| matches!(a, Action::Liquidated { .. })).count()
 }
@@ -237,7 +160,7 @@ async fn liquidator_retries_injected_faults_without_double_liquidation() {
 
     // BTC −12%: below maintenance, still solvent.
     chain.advance_to(T0 + 60).await.unwrap();
-    publish_prices(&chain, &state, &[PX[0] * 0.88, PX[1], 1.0], 0.0005, T0 + 60);
+    publish_prices(&chain, &state, &[PX[0] * 0.88, PX[1], 1.0], 0.0005, T0 + 60).await.unwrap();
 
     // Every send fails before reaching the chain: the outcome is unknown, the account is held
     // in flight and the next round does not send again.

@@ -24,7 +24,7 @@ use anyhow::{Context, Result};
 use indicatif::{ProgressBar, ProgressStyle};
 use portfolio_margin::state::Asset;
 use portfolio_margin_client::chain::embedded::Embedded;
-use portfolio_margin_client::chain::{Chain, SendOptions};
+use portfolio_margin_client::chain::{AccountWriter, Chain, SendOptions};
 use portfolio_margin_client::pyth::{self, Quote, VerificationLevel};
 use portfolio_margin_client::state::{margin_accounts, GroupState};
 use portfolio_margin_client::Signer;
@@ -148,7 +148,7 @@ pub async fn run(args: SimArgs) -> Result<SimResult> {
         let date = table.date(d).to_string();
         let now = parse_epoch(&table.timestamps[d]).context("timestamp")?;
         chain.advance_to(now).await?;
-        publish_prices(&chain, &state, px, args.conf_ratio, now);
+        publish_prices(&chain, &state, px, args.conf_ratio, now).await?;
         let mut rec = DayRecord { date: date.clone(), prices: px.clone(), ..Default::default() };
 
         // Overnight P&L of yesterday's books against yesterday's margins.
@@ -265,19 +265,14 @@ pub async fn run(args: SimArgs) -> Result<SimResult> {
 
 /// Writes each asset's price as its Pyth push-oracle account would hold it (fully verified,
 /// published at `now`, confidence `conf_ratio` of the price).
-pub fn publish_prices(chain: &Embedded, state: &GroupState, px: &[f64], conf_ratio: f64, now: i64) {
+pub async fn publish_prices<C: AccountWriter>(chain: &C, state: &GroupState, px: &[f64], conf_ratio: f64, now: i64) -> Result<()> {
     for (a, price) in state.assets.iter().zip(px) {
         let q = Quote::from_f64(*price, conf_ratio, now);
         let data = pyth::price_update_data(a.account.feed_id, q, VerificationLevel::Full, a.keys.oracle);
-        let account = solana_account::Account {
-            lamports: 10_000_000,
-            data,
-            owner: pyth::RECEIVER,
-            executable: false,
-            rent_epoch: 0,
-        };
-        chain.set_account(&a.keys.oracle, account);
+        let account = solana_account::Account { lamports: 10_000_000, data, owner: pyth::RECEIVER, executable: false, rent_epoch: 0 };
+        chain.write_account(&a.keys.oracle, account).await?;
     }
+    Ok(())
 }
 
 /// Tops the liquidator's token accounts up to `usd` of each asset.

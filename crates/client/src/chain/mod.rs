@@ -107,6 +107,26 @@ pub trait Chain {
     async fn airdrop(&self, to: &Pubkey, lamports: u64) -> ChainResult<()>;
 }
 
+/// Chains where the keeper may write accounts directly: the embedded runtime and a local network.
+/// Used to play the Pyth receiver (publishing PriceUpdateV2 accounts) where no real Pyth exists.
+#[allow(async_fn_in_trait)]
+pub trait AccountWriter: Chain {
+    async fn write_account(&self, address: &Pubkey, account: Account) -> ChainResult<()>;
+}
+
+impl AccountWriter for embedded::Embedded {
+    async fn write_account(&self, address: &Pubkey, account: Account) -> ChainResult<()> {
+        self.set_account(address, account);
+        Ok(())
+    }
+}
+
+impl AccountWriter for rpc::Rpc {
+    async fn write_account(&self, address: &Pubkey, account: Account) -> ChainResult<()> {
+        self.set_account_cheatcode(address, &account).await
+    }
+}
+
 /// How transactions are sent: compute budget, priority fee, retries.
 #[derive(Clone, Debug)]
 pub struct SendOptions {

@@ -65,6 +65,29 @@ impl Rpc {
     }
 }
 
+impl Rpc {
+    /// Writes an account through surfpool's `surfnet_setAccount` cheatcode (local networks only:
+    /// how the local network plays the Pyth receiver).
+    pub async fn set_account_cheatcode(&self, address: &Pubkey, account: &Account) -> ChainResult<()> {
+        let hex: String = account.data.iter().map(|b| format!("{b:02x}")).collect();
+        let params = serde_json::json!([
+            address.to_string(),
+            {
+                "lamports": account.lamports,
+                "data": hex,
+                "owner": account.owner.to_string(),
+                "executable": account.executable,
+                "rentEpoch": account.rent_epoch,
+            }
+        ]);
+        self.client
+            .send::<serde_json::Value>(solana_rpc_client_api::request::RpcRequest::Custom { method: "surfnet_setAccount" }, params)
+            .await
+            .map(|_| ())
+            .map_err(classify)
+    }
+}
+
 /// Network-level failures are worth retrying; answers from the node are not.
 fn classify(e: ClientError) -> ChainError {
     match e.kind() {

@@ -1,0 +1,69 @@
+//! The RPC backend for real: migrate, crank, trade, liquidate and inspect over JSON-RPC against
+//! the local network (surfpool, `scripts/localnet`), with prices published through its
+//! `surfnet_setAccount` cheatcode as the Pyth receiver would write them.
+//!
+//! Needs a running local network: `scripts/test` starts one and runs this with `--ignored`.
+//! By hand: `bash scripts/localnet &` then
+//! `KEEPER_TEST_RPC_URL=http://127.0.0.1:8899 cargo test -p keeper --test rpc -- --ignored`.
+use keeper::crank::{crank_once, CrankOutcome};
+use keeper::liquidator::Action;
+use keeper::metrics::Metrics;
+use keeper::migrate;
+use keeper::simulate::publish_prices;
+use portfolio_margin_client::chain::rpc::Rpc;
+use portfolio_margin_client::chain::Chain;
+use portfolio_margin_client::state::GroupState;
+use portfolio_margin_client::{Keypair, Signer};
+
+mod common;
+use common::{config, leveraged_trader, liquidator, opts, PX};
+
+#[tokio::test]
+#[ignore = "needs the local network: scripts/test runs it against scripts/localnet"]
+async fn crank_liquidate_inspect_end_to_end_over_json_rpc() {
+    let url = std::env::var("KEEPER_TEST_RPC_URL").unwrap_or_else(|_| "http://127.0.0.1:8899".into());
+    let rpc = Rpc::new(&url);
+    let admin = Keypair::new();
+    rpc.airdrop(&admin.pubkey(), 500_000_000_000).await.expect("airdrop: is the local network running?");
+    let mut c = config();
+    c.group_id = rand::random::<u32>();
+
+    // migrate over RPC, twice: the second run sends nothing.
+    let run = migrate::migrate(&rpc, &admin, &c, &opts()).await.unwrap();
+    assert!(run.changes.len() >= 5, "{:?}", run.changes);
+    let again = migrate::migrate(&rpc, &admin, &c, &opts()).await.unwrap();
+    assert!(again.changes.is_empty(), "{:?}", again.changes);
+    let state = GroupState::fetch(&rpc, &run.group, 0).await.unwrap();
+    assert_eq!(state.assets.len(), 3);
+
+    // Prices, then the crank: the first sample is taken, an immediate second round is too early.
+    let now = rpc.unix_time().await.unwrap();
+    publish_prices(&rpc, &state, &PX, 0.0005, now).await.unwrap();
+    let m = Metrics::default();
+    let first = crank_once(&rpc, &admin, &state, 32, &opts(), &m).await.unwrap();
+    assert!(matches!(first, CrankOutcome::Sampled { sample_count: 0, .. }), "{first:?}");
+    assert!(matches!(crank_once(&rpc, &admin, &state, 32, &opts(), &m).await.unwrap(), CrankOutcome::TooEarly { .. }));
+
+    // A trader levered to the limit; BTC −12%; the liquidator liquidates it once.
+    let account = leveraged_trader(&rpc, &admin, &state).await;
+    let mut liq = liquidator(&rpc, &admin, &state).await;
+    let now = rpc.unix_time().await.unwrap();
+    publish_prices(&rpc, &state, &[PX[0] * 0.88, PX[1], 1.0], 0.0005, now).await.unwrap();
+    let r = liq.round(&rpc, &state, &m).await.unwrap();
+    assert_eq!(r.liquidatable, 1, "{:?}", r.actions);
+    match &r.actions[..] {
+        [Action::Liquidated { account: a, repaid, compute_units, .. }] => {
+            assert_eq!(*a, account);
+            assert!(*repaid > 0);
+            println!("liquidation over RPC: repaid {repaid}, {compute_units:?} CU");
+        }
+        other => panic!("{other:?}"),
+    }
+    let r = liq.round(&rpc, &state, &m).await.unwrap();
+    assert_eq!(r.liquidatable, 0);
+
+    // The auditor's view over RPC: every invariant holds.
+    let report = keeper::inspect::inspect(&rpc, &run.group, 0).await.unwrap();
+    assert!(report.ok(), "{}", report.render());
+    assert_eq!(report.accounts, 2);
+}
