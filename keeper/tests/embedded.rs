@@ -252,3 +252,22 @@ async fn simulate_runs_the_covid_crash_and_ends_with_every_invariant_holding() {
     .unwrap();
     assert_eq!(charts.len(), 3);
 }
+
+#[test]
+fn metrics_are_served_in_prometheus_text_format() {
+    use std::io::{Read, Write};
+    let m = std::sync::Arc::new(Metrics::default());
+    m.liquidations.fetch_add(3, std::sync::atomic::Ordering::Relaxed);
+    m.shortfall_micro_usd.store(1_500_000, std::sync::atomic::Ordering::Relaxed);
+    let addr = m.serve("127.0.0.1:0".parse().unwrap()).unwrap();
+    let mut s = std::net::TcpStream::connect(addr).unwrap();
+    s.write_all(b"GET /metrics HTTP/1.1\r\nHost: x\r\n\r\n").unwrap();
+    let mut body = String::new();
+    s.read_to_string(&mut body).unwrap();
+    assert!(body.starts_with("HTTP/1.1 200 OK"));
+    assert!(body.contains("# TYPE keeper_liquidations_total counter\nkeeper_liquidations_total 3"));
+    assert!(body.contains("keeper_max_shortfall_usd 1.500000"));
+    for name in ["samples_taken_total", "oracle_failures_total", "accounts_scanned_total", "transaction_errors_total"] {
+        assert!(body.contains(&format!("keeper_{name} 0")), "{name}");
+    }
+}

@@ -79,7 +79,8 @@ pub fn handler<'info>(ctx: Context<'info, Liquidate<'info>>, max_repay: u64) -> 
         let acc = ctx.accounts.account.load()?;
         load_holdings(&group_key, &group, &acc, ctx.remaining_accounts, now)?
     };
-    let l = holdings.iter().position(|h| h.asset == l_index as usize && h.amount < 0).ok_or(error!(ErrorCode::NoDebt))?;
+    let l =
+        holdings.iter().position(|h| h.asset == l_index as usize && h.amount < 0).ok_or(error!(ErrorCode::NoDebt))?;
     let c = holdings
         .iter()
         .position(|h| h.asset == c_index as usize && h.amount > 0)
