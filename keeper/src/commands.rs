@@ -49,6 +49,9 @@ pub struct MigrateArgs {
     pub chain: ChainArgs,
     #[arg(long, env = "KEEPER_CONFIG", default_value = "migrations/localnet.toml")]
     pub config: PathBuf,
+    /// Request this many SOL for the admin first (local networks and devnet faucets).
+    #[arg(long, env = "KEEPER_AIRDROP_SOL")]
+    pub airdrop_sol: Option<u64>,
 }
 
 #[derive(Args)]
@@ -198,7 +201,13 @@ pub async fn migrate(a: MigrateArgs) -> Result<()> {
     let config = Config::load(&a.config)?;
     let opts = a.chain.send_options();
     let run = match a.chain.rpc() {
-        Some(rpc) => migrate::migrate(&rpc, &a.chain.keypair_or(None)?, &config, &opts).await?,
+        Some(rpc) => {
+            let admin = a.chain.keypair_or(None)?;
+            if let Some(sol) = a.airdrop_sol {
+                rpc.airdrop(&admin.pubkey(), sol * 1_000_000_000).await?;
+            }
+            migrate::migrate(&rpc, &admin, &config, &opts).await?
+        }
         None => {
             let chain = a.chain.embedded().await?;
             let admin = a.chain.keypair_or(Some(chain.payer()))?;

@@ -46,6 +46,12 @@ enum Command {
     Inspect(commands::InspectArgs),
     /// Publish Pyth prices from a price file to a local network (plays the Pyth receiver).
     Feed(commands::FeedArgs),
+    /// Write a new keypair file (Solana CLI format) unless the file exists; print its address.
+    Keygen {
+        /// Where to write it.
+        #[arg(env = "KEEPER_KEYPAIR")]
+        path: PathBuf,
+    },
     /// Run the fixed-point EWMA covariance model over a price file and print it as JSON.
     Model(ModelArgs),
     /// Walk-forward backtest of the margin model against realised losses and a static baseline.
@@ -158,6 +164,20 @@ fn main() -> Result<()> {
         Command::Simulate(a) => rt.block_on(commands::simulate(a))?,
         Command::Migrate(a) => rt.block_on(commands::migrate(a))?,
         Command::Feed(a) => rt.block_on(commands::feed(a))?,
+        Command::Keygen { path } => {
+            use portfolio_margin_client::Signer;
+            let key = if path.exists() {
+                keeper::backend::read_keypair(&path)?
+            } else {
+                let k = portfolio_margin_client::Keypair::new();
+                if let Some(dir) = path.parent() {
+                    std::fs::create_dir_all(dir)?;
+                }
+                keeper::backend::write_keypair(&path, &k)?;
+                k
+            };
+            println!("{}", key.pubkey());
+        }
         Command::Crank(a) => rt.block_on(commands::crank(a))?,
         Command::Liquidate(a) => rt.block_on(commands::liquidate(a))?,
         Command::Inspect(a) => {
