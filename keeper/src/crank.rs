@@ -76,7 +76,7 @@ pub async fn crank_once<C: Chain>(
     match completed {
         Some(sample_count) => {
             metrics.samples_taken.fetch_add(1, Relaxed);
-            tracing::info!(sample_count, ?missing, "risk model sampled");
+            tracing::debug!(sample_count, ?missing, "risk model sampled");
             Ok(CrankOutcome::Sampled { sample_count, missing, compute_units })
         }
         None => bail!("crank sent every asset but no sample completed (another crank raced this one?)"),

@@ -251,7 +251,7 @@ impl Liquidator {
         match (&out.result, event) {
             (Ok(()), Some(event)) => {
                 metrics.liquidations.fetch_add(1, Relaxed);
-                tracing::info!(account = %address, repaid = event.repaid, shortfall, "liquidated");
+                tracing::debug!(account = %address, repaid = event.repaid, shortfall, "liquidated");
                 round.actions.push(Action::Liquidated {
                     account: address,
                     liability_asset: event.liability_asset,
@@ -297,7 +297,7 @@ impl Liquidator {
             }
             metrics.bankruptcies_resolved.fetch_add(1, Relaxed);
             if let Some(event) = out.events::<BankruptcyResolved>().into_iter().next() {
-                tracing::info!(account = %address, debt = event.debt, insurance_paid = event.insurance_paid, "bankruptcy resolved");
+                tracing::debug!(account = %address, debt = event.debt, insurance_paid = event.insurance_paid, "bankruptcy resolved");
                 round.actions.push(Action::Bankruptcy {
                     account: address,
                     asset: event.asset,

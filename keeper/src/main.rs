@@ -152,11 +152,13 @@ struct BacktestArgs {
 
 fn main() -> Result<()> {
     let cli = Cli::parse();
+    // The simulation reports what the keeper's jobs did; its per-event logs stay quiet by default.
+    let default_filter = match cli.command {
+        Command::Simulate(_) => "error",
+        _ => "keeper=info,tarpc=error,solana_runtime=error,warn",
+    };
     tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_env("KEEPER_LOG")
-                .unwrap_or_else(|_| "keeper=info,tarpc=error,solana_runtime=error,warn".into()),
-        )
+        .with_env_filter(tracing_subscriber::EnvFilter::try_from_env("KEEPER_LOG").unwrap_or_else(|_| default_filter.into()))
         .with_writer(std::io::stderr)
         .init();
     let rt = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
