@@ -7,3 +7,4 @@ mod group;
 mod layout;
 mod lending;
 mod liquidation;
+mod preview;
