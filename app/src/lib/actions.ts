@@ -1,0 +1,80 @@
+// The instructions of a trader's action, built with the generated client.
+import { AccountRole, type Address, type Instruction, type TransactionSigner } from '@solana/kit';
+import { getSetComputeUnitLimitInstruction } from '@solana-program/compute-budget';
+import { findAssociatedTokenPda, getCreateAssociatedTokenIdempotentInstruction } from '@solana-program/token';
+import {
+  getBorrowInstruction,
+  getCreateMarginAccountInstruction,
+  getDepositInstruction,
+  getRepayInstruction,
+  getWithdrawInstruction,
+} from '../generated';
+import { healthAssetsAfter, type ActionKind } from './positions';
+import type { AssetView, GroupState, MarginAccountView } from './state';
+
+export type ActionInput = {
+  state: GroupState;
+  owner: TransactionSigner;
+  /** The margin account's address and current state (null: not created yet). */
+  accountAddress: Address;
+  accountIndex: number;
+  account: MarginAccountView | null;
+  kind: ActionKind;
+  asset: AssetView;
+  amount: bigint;
+};
+
+/** Compute units for withdraw/borrow (the health check grows with positions: ~100k at 16). */
+export const ADD_RISK_COMPUTE_UNITS = 300_000;
+
+export async function ownerTokenAccount(owner: Address, a: AssetView): Promise<Address> {
+  const [ata] = await findAssociatedTokenPda({ owner, mint: a.account.mint, tokenProgram: a.account.tokenProgram });
+  return ata;
+}
+
+export async function actionInstructions(x: ActionInput): Promise<Instruction[]> {
+  const { state, owner, asset: a, amount } = x;
+  const common = {
+    owner,
+    group: state.address,
+    marginAccount: x.accountAddress,
+    asset: a.address,
+    vault: a.account.vault,
+    mint: a.account.mint,
+    tokenProgram: a.account.tokenProgram,
+  };
+  const tokens = await ownerTokenAccount(owner.address, a);
+  const out: Instruction[] = [];
+  if (x.kind === 'deposit' || x.kind === 'repay') {
+    if (!x.account) {
+      if (x.kind === 'repay') throw new Error('This margin account does not exist yet: it has nothing to repay.');
+      out.push(getCreateMarginAccountInstruction({ owner, group: state.address, marginAccount: x.accountAddress, index: x.accountIndex }));
+    }
+    const build = x.kind === 'deposit' ? getDepositInstruction : getRepayInstruction;
+    out.push(build({ ...common, ownerTokens: tokens, amount }));
+    return out;
+  }
+  if (!x.account) throw new Error(`This margin account does not exist yet: deposit collateral before you ${x.kind}.`);
+  const health = healthAssetsAfter(x.account.account, x.kind, a.index, amount, a.account).flatMap((i) => {
+    const h = state.assets[i];
+    if (!h) throw new Error(`asset ${i} is not loaded`);
+    return [
+      { address: h.address, role: AccountRole.READONLY },
+      { address: h.oracle.address, role: AccountRole.READONLY },
+    ];
+  });
+  out.push(getSetComputeUnitLimitInstruction({ units: ADD_RISK_COMPUTE_UNITS }));
+  out.push(
+    getCreateAssociatedTokenIdempotentInstruction({
+      payer: owner,
+      ata: tokens,
+      owner: owner.address,
+      mint: a.account.mint,
+      tokenProgram: a.account.tokenProgram,
+    }),
+  );
+  const build = x.kind === 'withdraw' ? getWithdrawInstruction : getBorrowInstruction;
+  const ix = build({ ...common, riskModel: state.group.riskModel, destination: tokens, amount });
+  out.push({ ...ix, accounts: [...ix.accounts, ...health] });
+  return out;
+}

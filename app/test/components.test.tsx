@@ -1,0 +1,81 @@
+import { cleanup, render, screen } from '@testing-library/react';
+import { afterEach, describe, expect, it } from 'vitest';
+import { HealthPanel } from '../src/components/account/HealthPanel';
+import { PreviewTable } from '../src/components/account/PreviewTable';
+import { CorrelationHeatmap, correlationColor } from '../src/components/auditor/CorrelationHeatmap';
+import { InvariantsList } from '../src/components/auditor/InvariantsList';
+import { runChecks } from '../src/lib/invariants';
+import type { Health } from '../src/risk';
+import { fixture } from './fixtures';
+
+afterEach(cleanup);
+
+const health = (over: Partial<Health> = {}): Health => ({
+  equity: '1000',
+  maintenance_margin: '100',
+  initial_margin: '150',
+  initial_health: '850',
+  maintenance_health: '900',
+  binding: 'correlation_breakdown',
+  terms: { var: '80', correlation_spike: '90', correlation_breakdown: '100', joint_move: '70', floor: '10' },
+  positions: [],
+  equity_bits: '0',
+  initial_margin_bits: '0',
+  maintenance_margin_bits: '0',
+  ...over,
+});
+
+describe('HealthPanel', () => {
+  it('shows equity, margins, health and the binding term', () => {
+    render(<HealthPanel health={health()} />);
+    expect(screen.getByTestId('equity').textContent).toBe('$1,000.00');
+    expect(screen.getByTestId('maintenance-margin').textContent).toBe('$100.00');
+    expect(screen.getByTestId('health-ratio').textContent).toBe('90.0%');
+    expect(screen.getByTestId('binding').textContent).toBe('Correlation breakdown');
+    expect(screen.getByText(/Healthy/)).toBeTruthy();
+  });
+
+  it('says when the account is below initial or maintenance margin', () => {
+    render(<HealthPanel health={health({ initial_health: '-1', binding: 'Var' })} />);
+    expect(screen.getByText(/Below initial margin/)).toBeTruthy();
+    expect(screen.getByTestId('binding').textContent).toBe('VaR');
+    cleanup();
+    render(<HealthPanel health={health({ equity: '90', initial_health: '-60', maintenance_health: '-10' })} />);
+    expect(screen.getByText(/liquidatable/)).toBeTruthy();
+    expect(screen.getByTestId('health-ratio').textContent).toBe('0.0%');
+  });
+});
+
+describe('PreviewTable', () => {
+  it('shows before and after, and the refusal in plain words', () => {
+    render(<PreviewTable preview={{ ok: false, error: 'The action would leave the account below its initial margin requirement', before: health(), after: health({ equity: '500' }) }} />);
+    expect(screen.getByTestId('preview-after-equity').textContent).toBe('$500.00');
+    expect(screen.getByTestId('preview-verdict').textContent).toBe(
+      'The program would refuse this: The action would leave the account below its initial margin requirement.',
+    );
+  });
+});
+
+describe('auditor components', () => {
+  it('lists invariant checks with pass/fail', () => {
+    const { state, accounts } = fixture();
+    render(<InvariantsList checks={runChecks(state, accounts)} />);
+    expect(screen.getByTestId('invariants-summary').textContent).toBe('All 12 invariant checks pass');
+    cleanup();
+    render(<InvariantsList checks={[{ name: 'x', ok: false, detail: 'broken' }, { name: 'y', ok: true, detail: '' }]} />);
+    expect(screen.getByTestId('invariants-summary').textContent).toBe('1 of 2 invariant checks FAIL');
+    expect(screen.getAllByTestId('invariant')[0]!.textContent).toMatch(/^FAIL x broken/);
+  });
+
+  it('draws an n×n heatmap of the on-chain correlation', () => {
+    const { state } = fixture();
+    render(<CorrelationHeatmap state={state} />);
+    const svg = screen.getByTestId('correlation-heatmap');
+    expect(svg.querySelectorAll('rect')).toHaveLength(4);
+    // cov 0.0002 / (0.04 · 0.01) = 0.5
+    expect(svg.querySelectorAll('rect')[1]!.textContent).toMatch(/BTC \/ USDC: 0\.500/);
+    expect(correlationColor(1)).toBe('rgb(214, 39, 40)');
+    expect(correlationColor(0)).toBe('rgb(255, 255, 255)');
+    expect(correlationColor(-1)).toBe('rgb(31, 119, 180)');
+  });
+});

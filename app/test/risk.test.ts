@@ -1,0 +1,27 @@
+import { describe, expect, it } from 'vitest';
+import { riskRequest } from '../src/risk';
+import { fixture } from './fixtures';
+
+describe('risk engine requests', () => {
+  it('carry base64 account data in index order, the clock and the action', () => {
+    const { state, accounts } = fixture();
+    state.groupRaw.data = Uint8Array.of(1, 2, 3);
+    state.assets[0]!.oracle.raw!.data = Uint8Array.of(9);
+    const req = riskRequest(state, accounts[0]!, { kind: 'borrow', asset: 1, amount: '18446744073709551615' });
+    expect(req.group).toBe('AQID');
+    expect(req.assets).toHaveLength(2);
+    expect(req.oracles[0]).toBe('CQ==');
+    expect(req.now).toBe(1_700_000_100);
+    expect(req.action).toEqual({ kind: 'borrow', asset: 1, amount: '18446744073709551615' });
+    expect(JSON.parse(JSON.stringify(req)).action.amount).toBe('18446744073709551615');
+  });
+
+  it('pass null for a new account and for oracles the Pyth receiver does not own', () => {
+    const { state } = fixture();
+    state.assets[1]!.oracle = { ...state.assets[1]!.oracle, raw: { ...state.assets[1]!.oracle.raw!, owner: 'Fake111111111111111111111111111111111111111' as never } };
+    const req = riskRequest(state, null);
+    expect(req.margin_account).toBeNull();
+    expect(req.oracles[1]).toBeNull();
+    expect(req.action).toBeNull();
+  });
+});
