@@ -1,13 +1,23 @@
 // End to end against a live local network and the built app (scripts/app-test starts both):
 // dev wallet → faucet → a lender's deposit → deposit → refused over-withdrawal (nothing changes) →
-// borrow → repay → auditor (heatmap, every invariant passing). Screenshots: test-results/.
+// borrow and a small withdrawal, each with the program's margin after (its `BalanceChanged` event)
+// equal to the app's preview to the last bit → repay → auditor (heatmap, every invariant passing).
+// Screenshots: test-results/.
 //
 // Environment: APP_URL (default http://127.0.0.1:4173), RPC_URL (http://127.0.0.1:8899),
 // SCREENSHOT_DIR (test-results), CHROMIUM (/usr/bin/chromium).
+import { createHash } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import { resolve } from 'node:path';
+import { getAddressDecoder, type Address } from '@solana/kit';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { getAssetDecoder } from '../src/generated';
+import { parseAmount } from '../src/lib/amounts';
+import { bits, bitsFromBytes } from '../src/lib/fixed';
+import { decodePriceUpdate } from '../src/lib/pyth';
+import { fetchRaw, rpcFor } from '../src/lib/rpc';
+import { listGroups, loadGroupState, type AssetView } from '../src/lib/state';
 import { launch } from './browser';
 
 const APP_URL = process.env.APP_URL ?? 'http://127.0.0.1:4173';
@@ -45,16 +55,28 @@ async function positionText(symbol: string) {
   return ((await page.getByTestId(`position-${symbol}`).getByTestId('position-amount').textContent()) ?? '').trim();
 }
 
-/** Runs one action through the panel and returns the transaction status text once final. */
-async function act(kind: 'deposit' | 'withdraw' | 'borrow' | 'repay', symbol: string, amount: string, screenshot?: string) {
+type Kind = 'deposit' | 'withdraw' | 'borrow' | 'repay';
+
+/** Fills the action panel and waits for the engine's preview. */
+async function prepare(kind: Kind, symbol: string, amount: string) {
   await page.getByTestId(`action-${kind}`).click();
   await page.getByTestId('action-asset').selectOption({ label: symbol });
   await page.getByTestId('action-amount').fill(amount);
   await page.getByTestId('preview').waitFor({ timeout: 20_000 });
-  if (screenshot) await shot(screenshot);
+}
+
+/** Submits the prepared action; the transaction status text once final. */
+async function submit(kind: Kind, symbol: string, amount: string) {
   await page.getByTestId('action-submit').click();
   await until(`${kind} ${amount} ${symbol} to finish`, async () => /^Confirmed/.test(await text('tx-status')) || (await page.getByTestId('tx-error').count()) > 0);
   return text('tx-status');
+}
+
+/** Runs one action through the panel and returns the transaction status text once final. */
+async function act(kind: Kind, symbol: string, amount: string, screenshot?: string) {
+  await prepare(kind, symbol, amount);
+  if (screenshot) await shot(screenshot);
+  return submit(kind, symbol, amount);
 }
 
 /** Raw account data (base64) straight from the RPC, for "nothing changed" checks. */
@@ -67,6 +89,190 @@ async function accountData(address: string): Promise<string | null> {
   const json = (await res.json()) as { result?: { value: { data: [string, string] } | null } };
   return json.result?.value?.data[0] ?? null;
 }
+
+async function rpcCall<T>(method: string, params: unknown[]): Promise<T> {
+  const res = await fetch(RPC_URL, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ jsonrpc: '2.0', id: 1, method, params }),
+  });
+  const json = (await res.json()) as { result?: T; error?: { message: string } };
+  if (json.error) throw new Error(`${method}: ${json.error.message}`);
+  return json.result as T;
+}
+
+// --- The program's BalanceChanged event (programs/portfolio-margin/src/events.rs), Anchor's
+// `emit!`: a `Program data: <base64>` log of sha256("event:BalanceChanged")[..8] then borsh.
+const BALANCE_CHANGED = createHash('sha256').update('event:BalanceChanged').digest().subarray(0, 8);
+const BALANCE_ACTIONS: Kind[] = ['deposit', 'withdraw', 'borrow', 'repay'];
+
+type BalanceChanged = {
+  marginAccount: Address;
+  owner: Address;
+  asset: Address;
+  action: Kind;
+  amount: bigint;
+  sharesAfterBits: bigint;
+  equityBits: bigint;
+  initialMarginBits: bigint;
+};
+
+function balanceChangedEvents(logs: readonly string[]): BalanceChanged[] {
+  const key = getAddressDecoder();
+  const out: BalanceChanged[] = [];
+  for (const line of logs) {
+    const m = /^Program data: (\S+)$/.exec(line);
+    if (!m) continue;
+    const d = Buffer.from(m[1]!, 'base64');
+    if (d.length < 8 || !d.subarray(0, 8).equals(BALANCE_CHANGED)) continue;
+    // 3 pubkeys, the action (u8 enum), amount (u64), three i128.
+    expect(d.length).toBe(8 + 3 * 32 + 1 + 8 + 3 * 16);
+    const at = (o: number, n: number) => d.subarray(o, o + n);
+    out.push({
+      marginAccount: key.decode(at(8, 32)),
+      owner: key.decode(at(40, 32)),
+      asset: key.decode(at(72, 32)),
+      action: BALANCE_ACTIONS[d[104]!]!,
+      amount: d.readBigUInt64LE(105),
+      sharesAfterBits: bitsFromBytes(at(113, 16)),
+      equityBits: bitsFromBytes(at(129, 16)),
+      initialMarginBits: bitsFromBytes(at(145, 16)),
+    });
+  }
+  return out;
+}
+
+type ConfirmedTx = { slot: number; blockTime: number | null; meta: { err: unknown; logMessages: string[] | null } | null };
+
+/** The confirmed transaction from the local network (json encoding, as an explorer reads it). */
+async function confirmedTransaction(signature: string): Promise<ConfirmedTx> {
+  let tx = null as ConfirmedTx | null;
+  await until(`transaction ${signature}`, async () => {
+    tx = await rpcCall<ConfirmedTx | null>('getTransaction', [signature, { encoding: 'json', commitment: 'confirmed', maxSupportedTransactionVersion: 0 }]);
+    return tx !== null;
+  }, 30_000);
+  return tx!;
+}
+
+/** Each asset's oracle publish time on chain now, in asset order, as the preview lists them. */
+async function oraclePublishTimes(assets: AssetView[]): Promise<string> {
+  const raws = await fetchRaw(rpcFor(RPC_URL), assets.map((a) => a.oracle.address));
+  return raws.map((r) => (r ? (decodePriceUpdate(r.data)?.publishTime.toString() ?? '') : '')).join(',');
+}
+
+/** The asset account on chain now: borrow shares (I80F48 bits) and last accrual (unix seconds). */
+async function assetBooks(asset: AssetView) {
+  const [raw] = await fetchRaw(rpcFor(RPC_URL), [asset.address]);
+  const a = getAssetDecoder().decode(raw!.data);
+  return { borrowSharesBits: bits(a.borrowShares), lastAccrual: a.lastAccrual };
+}
+
+/** The preview's exact figures and the time of its inputs, read in one go (one render). */
+type PreviewSnapshot = {
+  now: string;
+  slot: string;
+  oraclePublishTimes: string;
+  equityBits: string;
+  initialMarginBits: string;
+  sharesAfterBits: string;
+  verdict: string;
+};
+
+async function previewSnapshot(): Promise<PreviewSnapshot | null> {
+  return (await page.evaluate(`(() => {
+    const p = document.querySelector('[data-testid="preview"]');
+    const a = document.querySelector('[data-testid="preview-after"]');
+    const v = document.querySelector('[data-testid="preview-verdict"]');
+    return p && a ? { ...p.dataset, ...a.dataset, verdict: v ? v.textContent : '' } : null;
+  })()`)) as PreviewSnapshot | null;
+}
+
+type ExactOutcome = { exact: true } | { exact: false; why: string };
+
+/**
+ * Runs a withdraw or borrow through the panel and compares the program's `BalanceChanged` event
+ * with the preview shown just before submitting: equity, initial margin and the position's shares
+ * after, bit for bit.
+ *
+ * The preview is exact for the inputs it was computed from: the accounts, the oracle prices and
+ * the clock second (`now`). On the local network the keeper publishes new prices every 10 s, so
+ * this waits for a publication, waits for the app to preview with those prices and submits at
+ * once (the next publication is seconds away). The clock only matters when the acted-on pool has
+ * borrows (interest accrues on it; other positions are valued at their stored indices, like the
+ * program does). Afterwards the inputs are checked: if the prices were republished before the
+ * transaction ran, or it ran in another clock second with interest accruing, the comparison says
+ * nothing and the outcome is `exact: false` with the reason (the caller tries again). Otherwise the
+ * bits must be equal — a mismatch fails the test.
+ */
+async function actExact(kind: 'withdraw' | 'borrow', symbol: string, amount: string, screenshot?: string): Promise<ExactOutcome> {
+  const rpc = rpcFor(RPC_URL);
+  const [group] = await listGroups(rpc);
+  const chain = await loadGroupState(rpc, group!.address);
+  const asset = chain.assets.find((a) => a.symbol === symbol)!;
+  expect(asset).toBeDefined();
+  const native = parseAmount(amount, asset.account.decimals)!;
+
+  await prepare(kind, symbol, amount);
+  const seen = await oraclePublishTimes(chain.assets);
+  let published = seen;
+  await until('the next price publication', async () => {
+    published = await oraclePublishTimes(chain.assets);
+    const times = published.split(',');
+    // Every oracle written (one publication stamps them all with the same time).
+    return published !== seen && times.every((t) => t !== '' && t === times[0]);
+  }, 30_000);
+  let preview = null as PreviewSnapshot | null;
+  await until('the preview with the new prices', async () => {
+    preview = await previewSnapshot();
+    return preview?.oraclePublishTimes === published && preview.equityBits !== undefined;
+  }, 20_000);
+  const p = preview!;
+  expect(p.verdict).toMatch(/accepts/);
+  const before = await assetBooks(asset); // only this test's transactions change it
+  if (screenshot) await shot(screenshot);
+  const status = await submit(kind, symbol, amount);
+  expect(status).toMatch(/Confirmed/);
+
+  const signature = (await page.getByTestId('tx-status').getAttribute('data-signature'))!;
+  expect(signature).toBeTruthy();
+  expect(await page.getByTestId('tx-link').getAttribute('href')).toContain(signature);
+  const tx = await confirmedTransaction(signature);
+  const pricesAfter = await oraclePublishTimes(chain.assets);
+  const executedAt = (await assetBooks(asset)).lastAccrual; // the handler's accrual stamps its clock
+  expect(tx.meta?.err ?? null).toBeNull();
+  const events = balanceChangedEvents(tx.meta?.logMessages ?? []);
+  expect(events).toHaveLength(1);
+  const ev = events[0]!;
+  expect(ev.action).toBe(kind);
+  expect(ev.amount).toBe(native);
+  expect(ev.asset).toBe(asset.address);
+  expect(ev.marginAccount).toBe(await page.getByTestId('margin-account-address').getAttribute('title'));
+  expect(ev.owner).toBe(await page.getByTestId('wallet-address').getAttribute('title'));
+
+  const interest = before.borrowSharesBits !== 0n;
+  console.log(
+    [
+      `${kind} ${amount} ${symbol} (${signature}):`,
+      `  preview at clock ${p.now} (slot ${p.slot}), executed at clock ${executedAt} (slot ${tx.slot}, block time ${tx.blockTime});`,
+      `  oracle publish times at preview ${p.oraclePublishTimes}, after the transaction ${pricesAfter};`,
+      `  ${symbol} pool ${interest ? 'has borrows: the clock second matters' : 'has no borrows: the clock does not matter'}`,
+      `  equity bits          preview ${p.equityBits}  program ${ev.equityBits}`,
+      `  initial margin bits  preview ${p.initialMarginBits}  program ${ev.initialMarginBits}`,
+      `  shares after bits    preview ${p.sharesAfterBits}  program ${ev.sharesAfterBits}`,
+    ].join('\n'),
+  );
+  if (pricesAfter !== p.oraclePublishTimes) return { exact: false, why: `prices were republished (${p.oraclePublishTimes} → ${pricesAfter}) around the transaction` };
+  if (interest && BigInt(p.now) !== executedAt) return { exact: false, why: `the transaction ran at clock ${executedAt}, the preview was for ${p.now}, with interest accruing` };
+  expect(ev.equityBits).toBe(BigInt(p.equityBits));
+  expect(ev.initialMarginBits).toBe(BigInt(p.initialMarginBits));
+  expect(ev.sharesAfterBits).toBe(BigInt(p.sharesAfterBits));
+  return { exact: true };
+}
+
+/** Attempts before giving up on the inputs staying still between preview and execution. */
+const EXACT_ATTEMPTS = 5;
+/** USDC borrowed by account #0 (the exact-borrow step may borrow more than once). */
+let borrowed = 0;
 
 async function selectAccount(index: number) {
   await page.getByTestId('account-index').selectOption(String(index));
@@ -145,19 +351,38 @@ describe('portfolio-margin web app on the local network', () => {
     await shot('04-withdraw-refused');
   });
 
-  it('borrows USDC against the BTC and the health drops', async () => {
+  it('borrows USDC against the BTC: margin after as the program computes it equals the preview to the last bit; the health drops', async () => {
     const healthBefore = parseFloat(await text('health-ratio'));
-    const status = await act('borrow', 'USDC', '10000', '05-borrow-preview');
-    expect(status).toMatch(/Confirmed/);
-    await until('the debt', async () => near(tokens(await positionText('USDC')), -10_000));
+    let outcome = await actExact('borrow', 'USDC', '10000', '05-borrow-preview');
+    borrowed = 10_000;
+    // Only when the inputs moved between preview and execution: another (small) borrow.
+    for (let attempt = 2; !outcome.exact && attempt <= EXACT_ATTEMPTS; attempt++) {
+      console.log(`borrow: not comparable (${outcome.why}); attempt ${attempt}`);
+      outcome = await actExact('borrow', 'USDC', '100');
+      borrowed += 100;
+    }
+    expect(outcome).toEqual({ exact: true });
+    await until('the debt', async () => near(tokens(await positionText('USDC')), -borrowed));
     await until('the health to drop', async () => parseFloat(await text('health-ratio')) < healthBefore);
     await shot('06-after-borrow');
+  });
+
+  it('withdraws a little BTC: margin after as the program computes it equals the preview to the last bit', async () => {
+    let outcome = await actExact('withdraw', 'BTC', '0.001');
+    let withdrawn = 0.001;
+    for (let attempt = 2; !outcome.exact && attempt <= EXACT_ATTEMPTS; attempt++) {
+      console.log(`withdraw: not comparable (${outcome.why}); attempt ${attempt}`);
+      outcome = await actExact('withdraw', 'BTC', '0.001');
+      withdrawn += 0.001;
+    }
+    expect(outcome).toEqual({ exact: true });
+    await until('the smaller deposit', async () => near(tokens(await positionText('BTC')), 1 - withdrawn, 1e-9));
   });
 
   it('repays half of the debt', async () => {
     const status = await act('repay', 'USDC', '5000');
     expect(status).toMatch(/Confirmed/);
-    await until('the smaller debt', async () => near(tokens(await positionText('USDC')), -5_000));
+    await until('the smaller debt', async () => near(tokens(await positionText('USDC')), -(borrowed - 5_000)));
     await shot('07-after-repay');
   });
 

@@ -54,6 +54,8 @@ export type PreviewResult = {
   health_error?: string | null;
   before: Health | null;
   after: Health | null;
+  /** Shares of the acted-on position after the action (I80F48 bits), as `BalanceChanged` reports them. */
+  shares_after_bits?: string | null;
   available_liquidity?: string | null;
 };
 

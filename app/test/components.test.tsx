@@ -56,6 +56,24 @@ describe('PreviewTable', () => {
   });
 });
 
+describe('PreviewTable exact figures', () => {
+  it('exposes the after-state bits and the time of its inputs as data attributes', () => {
+    const { state } = fixture();
+    const after = health({ equity_bits: '-170141183460469231731687303715884105728', initial_margin_bits: '42', maintenance_margin_bits: '7' });
+    render(<PreviewTable preview={{ ok: true, error: null, before: health(), after, shares_after_bits: '-281474976710656' }} state={state} />);
+    const th = screen.getByTestId('preview-after');
+    expect(th.dataset.equityBits).toBe('-170141183460469231731687303715884105728');
+    expect(th.dataset.initialMarginBits).toBe('42');
+    expect(th.dataset.maintenanceMarginBits).toBe('7');
+    expect(th.dataset.sharesAfterBits).toBe('-281474976710656');
+    const preview = screen.getByTestId('preview');
+    expect(preview.dataset.now).toBe('1700000100');
+    expect(preview.dataset.slot).toBe('1');
+    // One entry per asset (empty without a decodable price update).
+    expect(preview.dataset.oraclePublishTimes).toBe(state.assets.map(() => '').join(','));
+  });
+});
+
 describe('auditor components', () => {
   it('lists invariant checks with pass/fail', () => {
     const { state, accounts } = fixture();

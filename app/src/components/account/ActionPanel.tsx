@@ -132,7 +132,7 @@ export function ActionPanel({ state, engine, accountAddress, accountIndex, accou
         In wallet: {formatAmount(balances[asset.index] ?? 0n, decimals)} {asset.symbol}
         {invalid && <span className="error"> — not a valid amount with {decimals} decimals</span>}
       </p>
-      {preview && action && <PreviewTable preview={preview} />}
+      {preview && action && <PreviewTable preview={preview} state={state} />}
       <TxStatusView status={status} />
     </div>
   );

@@ -1,4 +1,5 @@
 import { formatUsd } from '../../lib/amounts';
+import type { GroupState } from '../../lib/state';
 import type { Health, PreviewResult } from '../../risk';
 import { formatHealth } from './HealthBar';
 import { bindingLabel } from './HealthPanel';
@@ -12,18 +13,41 @@ const ROWS: [string, (h: Health) => string][] = [
   ['Binding term', (h) => bindingLabel(h.binding)],
 ];
 
-/** Before → after of the previewed action, and the engine's verdict. */
-export function PreviewTable({ preview }: { preview: PreviewResult }) {
+/**
+ * Before → after of the previewed action, and the engine's verdict.
+ *
+ * The exact figures the program's `BalanceChanged` event will carry are data attributes of the
+ * "After" header (I80F48 bits as decimal strings: equity, initial and maintenance margin after, the
+ * position's shares after), and the inputs' time on the preview: the chain clock (`data-now`, the
+ * `now` the engine ran at), the slot of that read and each asset's oracle publish time. The preview
+ * is exact for a transaction that executes at the same clock second with the same oracle prices.
+ */
+export function PreviewTable({ preview, state }: { preview: PreviewResult; state?: GroupState }) {
   const { before, after } = preview;
   return (
-    <div className="preview" data-testid="preview">
+    <div
+      className="preview"
+      data-testid="preview"
+      data-now={state?.now.toString()}
+      data-slot={state?.slot.toString()}
+      data-oracle-publish-times={state?.assets.map((a) => a.oracle.update?.publishTime.toString() ?? '').join(',')}
+    >
       {(before || after) && (
         <table>
           <thead>
             <tr>
               <th />
               <th className="num">Now</th>
-              <th className="num">After</th>
+              <th
+                className="num"
+                data-testid="preview-after"
+                data-equity-bits={after?.equity_bits}
+                data-initial-margin-bits={after?.initial_margin_bits}
+                data-maintenance-margin-bits={after?.maintenance_margin_bits}
+                data-shares-after-bits={preview.shares_after_bits ?? undefined}
+              >
+                After
+              </th>
             </tr>
           </thead>
           <tbody>

@@ -6,9 +6,10 @@ import { short } from '../common/Address';
 export function TxStatusView({ status }: { status: TxStatus | null }) {
   const { cluster } = useCluster();
   if (!status) return null;
-  const link = 'signature' in status && status.signature && (
-    <a href={explorerTx(cluster, status.signature)} target="_blank" rel="noreferrer" className="mono" data-testid="tx-link">
-      {short(status.signature, 6)}
+  const signature = 'signature' in status ? status.signature : undefined;
+  const link = signature && (
+    <a href={explorerTx(cluster, signature)} target="_blank" rel="noreferrer" className="mono" data-testid="tx-link">
+      {short(signature, 6)}
     </a>
   );
   switch (status.state) {
@@ -16,19 +17,19 @@ export function TxStatusView({ status }: { status: TxStatus | null }) {
       return <div className="tx tx-pending" data-testid="tx-status">Waiting for the wallet's signature…</div>;
     case 'pending':
       return (
-        <div className="tx tx-pending" data-testid="tx-status">
+        <div className="tx tx-pending" data-testid="tx-status" data-signature={signature}>
           Pending: sent, waiting for confirmation {link}
         </div>
       );
     case 'confirmed':
       return (
-        <div className="tx tx-ok" data-testid="tx-status">
+        <div className="tx tx-ok" data-testid="tx-status" data-signature={signature}>
           Confirmed {link}
         </div>
       );
     case 'failed':
       return (
-        <div className="tx tx-failed" role="alert" data-testid="tx-status">
+        <div className="tx tx-failed" role="alert" data-testid="tx-status" data-signature={signature}>
           <strong data-testid="tx-error">{status.error.message}</strong> {link}
           {status.error.logs.length > 0 && (
             <details>
