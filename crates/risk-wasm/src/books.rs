@@ -295,15 +295,15 @@ pub fn apply(books: &mut Books, action: Action, now: i64, vault_amount: u64) -> 
         // withdraw.rs
         Kind::Withdraw => {
             accrue(asset, now)?;
-            if amount > available_liquidity(asset, vault_amount) {
-                return Err(Refusal::program(ErrorCode::InsufficientLiquidity));
-            }
             let mut pool = asset.pool();
             let slot = acc.find(asset.index).ok_or_else(|| Refusal::program(ErrorCode::InsufficientDeposit))?;
             let shares = acc.positions[slot].shares.get();
             let burned = pool.withdraw_shares_for(amount).map_err(math)?;
             if shares <= Fx::ZERO || burned > shares {
                 return Err(Refusal::program(ErrorCode::InsufficientDeposit));
+            }
+            if amount > available_liquidity(asset, vault_amount) {
+                return Err(Refusal::program(ErrorCode::InsufficientLiquidity));
             }
             pool.deposit_shares = pool.deposit_shares.sub_checked(burned).map_err(math)?;
             let after = shares.sub_checked(burned).map_err(math)?;

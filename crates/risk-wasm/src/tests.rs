@@ -304,6 +304,9 @@ fn refusals_come_in_the_handlers_order() {
     assert_eq!(run(act(Kind::Borrow, 0, 5), 4), "InsufficientLiquidity");
     assert_eq!(run(act(Kind::Withdraw, 1, 5), 100), "InsufficientDeposit");
     assert_eq!(run(act(Kind::Withdraw, 0, 11), 100), "InsufficientDeposit");
+    // A withdrawal: the account's own deposit is checked before the vault's liquidity.
+    assert_eq!(run(act(Kind::Withdraw, 0, 11), 4), "InsufficientDeposit");
+    assert_eq!(run(act(Kind::Withdraw, 0, 5), 4), "InsufficientLiquidity");
     assert_eq!(run(act(Kind::Repay, 0, 5), 0), "NoDebt");
     let mut capped = f.assets.clone();
     // Caps bind the pool's totals (asset 0 has no pool deposits yet; asset 1 lent out 10).
@@ -442,10 +445,11 @@ fn max_amount_of_withdraw_and_repay() {
     f.assets[0].deposit_shares.set(Fx::from_num(10_000_000_000u64));
     f.set_position(0, 0, 10_000_000_000 * ONE);
     let (m, b) = f.loaded();
-    // No debt: everything can be withdrawn (bounded by the books' vault estimate = the deposit).
+    // No debt: everything can be withdrawn; one unit more exceeds the deposit (checked before the
+    // vault's liquidity, which here is the same amount).
     let r = crate::books::max_amount(&m, &b, Kind::Withdraw, 0, T0).unwrap();
     assert_eq!(r.amount, 10_000_000_000);
-    assert_eq!(r.limited_by.unwrap().code, "InsufficientLiquidity");
+    assert_eq!(r.limited_by.unwrap().code, "InsufficientDeposit");
     // Repay without debt: nothing.
     let r = crate::books::max_amount(&m, &b, Kind::Repay, 1, T0).unwrap();
     assert_eq!((r.amount, r.limited_by.unwrap().code.as_str()), (0, "NoDebt"));

@@ -340,7 +340,7 @@ async fn every_attack_fails_with_its_error_and_changes_nothing() {
             custom(E::WrongAssetAccount),
         ),
         ("withdraw: zero", withdraw(0), vec![&t.key], custom(E::ZeroAmount)),
-        ("withdraw: u64::MAX", withdraw(u64::MAX), vec![&t.key], custom(E::InsufficientLiquidity)),
+        ("withdraw: u64::MAX", withdraw(u64::MAX), vec![&t.key], custom(E::InsufficientDeposit)),
         (
             "withdraw: the last collateral of an indebted account",
             m.withdraw_ix(&t, 0, 10_000_000_000, &[1]),

@@ -16,9 +16,7 @@ pub fn handler<'info>(ctx: Context<'info, AddRisk<'info>>, amount: u64) -> Resul
     let (shares_after, bump) = {
         let mut asset = ctx.accounts.asset.load_mut()?;
         accrue(&mut asset, asset_key, now)?;
-        if amount > available_liquidity(&asset, ctx.accounts.vault.amount) {
-            return err!(ErrorCode::InsufficientLiquidity);
-        }
+        // The account's own deposit first (the clearer refusal), then what the vault can pay.
         let mut pool = asset.pool();
         let mut acc = ctx.accounts.margin_account.load_mut()?;
         let slot = acc.find(asset.index).ok_or(error!(ErrorCode::InsufficientDeposit))?;
@@ -26,6 +24,9 @@ pub fn handler<'info>(ctx: Context<'info, AddRisk<'info>>, amount: u64) -> Resul
         let burned = pool.withdraw_shares_for(amount).map_err(|_| error!(ErrorCode::MathOverflow))?;
         if shares <= Fx::ZERO || burned > shares {
             return err!(ErrorCode::InsufficientDeposit);
+        }
+        if amount > available_liquidity(&asset, ctx.accounts.vault.amount) {
+            return err!(ErrorCode::InsufficientLiquidity);
         }
         pool.deposit_shares = pool.deposit_shares.sub_checked(burned).map_err(|_| error!(ErrorCode::MathOverflow))?;
         let after = shares.sub_checked(burned).map_err(|_| error!(ErrorCode::MathOverflow))?;
