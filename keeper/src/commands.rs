@@ -174,7 +174,11 @@ pub async fn simulate(a: SimulateArgs) -> Result<()> {
 /// the price file, one row per tick, stamped with the chain's clock.
 pub async fn feed(a: FeedArgs) -> Result<()> {
     let config = Config::load(&a.target.config)?;
-    let rpc = a.target.chain.rpc().context("feed writes accounts through a local network's cheatcodes: --rpc-url is required")?;
+    let rpc = a
+        .target
+        .chain
+        .rpc()
+        .context("feed writes accounts through a local network's cheatcodes: --rpc-url is required")?;
     let (_, group) = rpc_target(&a.target, &config)?;
     let state = GroupState::fetch(&rpc, &group, config.pyth_shard).await?;
     let symbols: Vec<String> = config.assets.iter().map(|x| x.symbol.clone()).collect();

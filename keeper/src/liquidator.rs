@@ -15,7 +15,7 @@ use anyhow::{Context, Result};
 use portfolio_margin::events::{BankruptcyResolved, Liquidated};
 use portfolio_margin::state::{Asset, MarginAccount};
 use portfolio_margin_client::address::seeded_token_account;
-use portfolio_margin_client::chain::{send_ixs, Chain, SendOptions, TxOutcome};
+use portfolio_margin_client::chain::{send_ixs, Chain, SendOptions, TxOutcome, Unconfirmed};
 use portfolio_margin_client::instructions::{self as pix, LiquidateKeys};
 use portfolio_margin_client::state::{margin_accounts, token_amount, GroupState};
 use portfolio_margin_client::{token, Keypair, Signer};
@@ -115,7 +115,7 @@ impl Liquidator {
             ..Default::default()
         };
         for (address, asset) in &scan.unpriced {
-            tracing::warn!(%address, asset, "account holds an asset without a usable price: not checked");
+            tracing::warn!(%address, asset, "account holds an asset without a usable price (or value): not checked");
         }
         let by_address: HashMap<Pubkey, &MarginAccount> = accounts.iter().map(|(k, a)| (*k, a)).collect();
         for s in &scan.liquidatable {
@@ -321,8 +321,8 @@ impl Liquidator {
         match &r {
             // Unknown outcome: keep the account blocked until its signature resolves.
             Err(e) => {
-                if let Some(sig) = pending_signature(e) {
-                    self.in_flight.insert(account, (sig, Instant::now()));
+                if let Some(u) = e.downcast_ref::<Unconfirmed>() {
+                    self.in_flight.insert(account, (u.signature, Instant::now()));
                 }
             }
             Ok(_) => {
@@ -335,12 +335,6 @@ impl Liquidator {
     pub fn in_flight(&self) -> usize {
         self.in_flight.len()
     }
-}
-
-/// The signature in a "sending <sig>: …" error of `send_ixs`.
-fn pending_signature(e: &anyhow::Error) -> Option<Signature> {
-    let s = e.to_string();
-    s.strip_prefix("sending ")?.split(':').next()?.parse().ok()
 }
 
 /// The group's asset accounts with the pools of `touch` accrued to `now`, as the program does

@@ -47,6 +47,18 @@ pub fn read_oracles(state: &GroupState, oracles: &[Option<Account>], now: i64) -
 /// or the first asset whose price is unusable.
 pub fn holdings(assets: &[Asset], prices: &[PriceRead], account: &MarginAccount) -> Result<Vec<Holding>, u16> {
     let mut out = Vec::with_capacity(account.active_count());
+    fill_holdings(assets, prices, account, &mut out)?;
+    Ok(out)
+}
+
+/// [`holdings`] into a reused buffer (the scan's hot path).
+fn fill_holdings(
+    assets: &[Asset],
+    prices: &[PriceRead],
+    account: &MarginAccount,
+    out: &mut Vec<Holding>,
+) -> Result<(), u16> {
+    out.clear();
     for p in account.active() {
         let i = p.asset_index as usize;
         let (Some(a), Some(Ok(price))) = (assets.get(i), prices.get(i)) else { return Err(p.asset_index) };
@@ -60,7 +72,7 @@ pub fn holdings(assets: &[Asset], prices: &[PriceRead], account: &MarginAccount)
             floor_rate: a.floor_rate.get(),
         });
     }
-    Ok(out)
+    Ok(())
 }
 
 /// Health of plain holdings under the group's parameters and the on-chain covariance.
@@ -107,26 +119,7 @@ pub fn scan(
     let cov = ModelView { model };
     let mut buf = Vec::with_capacity(16);
     for (address, account) in accounts {
-        buf.clear();
-        let mut unpriced = None;
-        for p in account.active() {
-            let i = p.asset_index as usize;
-            let (Some(a), Some(Ok(price))) = (assets.get(i), prices.get(i)) else {
-                unpriced = Some(p.asset_index);
-                break;
-            };
-            let amount = portfolio_margin::health::position_amount(a, p.shares.get())
-                .map_err(|e| anyhow::anyhow!("account {address}: {e}"))?;
-            buf.push(Holding {
-                asset: i,
-                amount,
-                decimals: a.decimals,
-                price: price.price,
-                conf: price.conf,
-                floor_rate: a.floor_rate.get(),
-            });
-        }
-        if let Some(i) = unpriced {
+        if let Err(i) = fill_holdings(assets, prices, account, &mut buf) {
             out.unpriced.push((*address, i));
             continue;
         }

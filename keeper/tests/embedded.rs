@@ -76,7 +76,9 @@ async fn crank_samples_on_schedule_and_skips_when_early() {
         &stale[1..2],
         0.0005,
         T0,
-    ).await.unwrap();
+    )
+    .await
+    .unwrap();
     let second = crank_once(&chain, &admin, &state, 2, &opts(), &m).await.unwrap();
     match second {
         CrankOutcome::Sampled { sample_count, missing, .. } => {

@@ -265,11 +265,23 @@ pub async fn run(args: SimArgs) -> Result<SimResult> {
 
 /// Writes each asset's price as its Pyth push-oracle account would hold it (fully verified,
 /// published at `now`, confidence `conf_ratio` of the price).
-pub async fn publish_prices<C: AccountWriter>(chain: &C, state: &GroupState, px: &[f64], conf_ratio: f64, now: i64) -> Result<()> {
+pub async fn publish_prices<C: AccountWriter>(
+    chain: &C,
+    state: &GroupState,
+    px: &[f64],
+    conf_ratio: f64,
+    now: i64,
+) -> Result<()> {
     for (a, price) in state.assets.iter().zip(px) {
         let q = Quote::from_f64(*price, conf_ratio, now);
         let data = pyth::price_update_data(a.account.feed_id, q, VerificationLevel::Full, a.keys.oracle);
-        let account = solana_account::Account { lamports: 10_000_000, data, owner: pyth::RECEIVER, executable: false, rent_epoch: 0 };
+        let account = solana_account::Account {
+            lamports: 10_000_000,
+            data,
+            owner: pyth::RECEIVER,
+            executable: false,
+            rent_epoch: 0,
+        };
         chain.write_account(&a.keys.oracle, account).await?;
     }
     Ok(())

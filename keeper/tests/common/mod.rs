@@ -94,4 +94,3 @@ pub async fn liquidator<C: Chain>(chain: &C, admin: &Keypair, state: &GroupState
     }
     l
 }
-

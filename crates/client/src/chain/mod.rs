@@ -146,6 +146,16 @@ impl Default for SendOptions {
     }
 }
 
+/// A transaction was signed and possibly submitted, but its outcome is unknown (retries exhausted on
+/// transient errors). It may still land until its blockhash expires: do not send another in its
+/// place before then.
+#[derive(Debug, thiserror::Error)]
+#[error("sending {signature}: outcome unknown: {reason}")]
+pub struct Unconfirmed {
+    pub signature: solana_signature::Signature,
+    pub reason: String,
+}
+
 /// Signs `ixs` (paid by `payer`) and sends them with `opts`: compute-budget instructions first;
 /// on a transient error, checks whether the signed transaction landed before re-sending the SAME
 /// transaction (same signature: the chain executes it at most once) with exponential backoff; a
@@ -184,6 +194,7 @@ pub async fn send_ixs<C: Chain>(
                     return Ok(TxOutcome { signature, result, logs: vec![], compute_units: None });
                 }
             }
+            Err(ChainError::Transient(reason)) => return Err(Unconfirmed { signature, reason }.into()),
             Err(e) => return Err(anyhow::anyhow!("sending {signature}: {e}")),
         }
     }

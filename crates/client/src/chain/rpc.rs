@@ -81,7 +81,10 @@ impl Rpc {
             }
         ]);
         self.client
-            .send::<serde_json::Value>(solana_rpc_client_api::request::RpcRequest::Custom { method: "surfnet_setAccount" }, params)
+            .send::<serde_json::Value>(
+                solana_rpc_client_api::request::RpcRequest::Custom { method: "surfnet_setAccount" },
+                params,
+            )
             .await
             .map(|_| ())
             .map_err(classify)
