@@ -49,16 +49,27 @@ function asset(i: number, over: Partial<Asset> = {}): Asset {
     vaultBump: 255,
     insuranceBump: 255,
     padding: new Uint8Array(2),
-    reserved: new Uint8Array(128),
+    oracle: key(`O${i}`),
+    freezeAuthority: '11111111111111111111111111111111' as Address,
+    depositEpoch: 0,
+    hasFreezeAuthority: 0,
+    padding2: new Uint8Array(3),
+    reserved: new Uint8Array(56),
     ...over,
   };
 }
 
-const emptySlot = (): Position => ({ shares: wrap(0n), assetIndex: 0, active: 0, padding: new Uint8Array(5) });
+const emptySlot = (): Position => ({
+  shares: wrap(0n),
+  assetIndex: 0,
+  active: 0,
+  depositEpochLe: new Uint8Array(4),
+  padding: new Uint8Array(1),
+});
 
 export function account(owner: string, positions: [number, bigint][], index = 0): MarginAccountView {
   const slots = Array.from({ length: 16 }, emptySlot);
-  positions.forEach(([asset, shares], slot) => (slots[slot] = { shares: wrap(shares), assetIndex: asset, active: 1, padding: new Uint8Array(5) }));
+  positions.forEach(([asset, shares], slot) => (slots[slot] = { shares: wrap(shares), assetIndex: asset, active: 1, depositEpochLe: new Uint8Array(4), padding: new Uint8Array(1) }));
   const acc: MarginAccount = {
     discriminator: new Uint8Array(8),
     group: GROUP,
@@ -97,6 +108,7 @@ function model(n: number, variances: string[], covs: Record<string, string>, sam
     pendingPrices: Array.from({ length: 64 }, () => wrap(0n)),
     volatility,
     feedIds: Array.from({ length: 64 }, (_, i) => (i < n ? feed(i) : ZERO32)),
+    oracles: Array.from({ length: 64 }, (_, i) => (i < n ? key(`O${i}`) : ('11111111111111111111111111111111' as Address))),
     covariance,
   };
 }

@@ -13,6 +13,7 @@ describe('keeper inspect invariants', () => {
     expect(checks.map((c) => c.name)).toEqual([
       'asset registry',
       'feed ids',
+      'oracles',
       'margin accounts well-formed',
       'asset 0 vault',
       'asset 0 insurance vault',
@@ -73,6 +74,12 @@ describe('keeper inspect invariants', () => {
     state.group = { ...state.group, assetCount: 3 };
     state.model.feedIds[1] = new Uint8Array(32);
     expect(failing(runChecks(state, accounts))).toEqual(['asset registry', 'feed ids']);
+  });
+
+  it('catch an asset whose registered oracle differs from the risk model\'s', () => {
+    const { state, accounts } = fixture();
+    state.model.oracles[1] = state.model.oracles[0]!;
+    expect(failing(runChecks(state, accounts))).toEqual(['oracles']);
   });
 
   it('check the covariance: stored volatility = √var, |cov| ≤ σσ, var > 0', () => {

@@ -180,7 +180,7 @@ pub async fn feed(a: FeedArgs) -> Result<()> {
         .rpc()
         .context("feed writes accounts through a local network's cheatcodes: --rpc-url is required")?;
     let (_, group) = rpc_target(&a.target, &config)?;
-    let state = GroupState::fetch(&rpc, &group, config.pyth_shard).await?;
+    let state = GroupState::fetch(&rpc, &group).await?;
     let symbols: Vec<String> = config.assets.iter().map(|x| x.symbol.clone()).collect();
     let table = keeper::prices::PriceTable::load(
         &a.prices,
@@ -258,11 +258,11 @@ fn serve_metrics(addr: Option<SocketAddr>) -> Result<Arc<Metrics>> {
     Ok(m)
 }
 
-async fn crank_loop<C: Chain>(chain: &C, key: &Keypair, group: Pubkey, shard: u16, a: &CrankArgs) -> Result<()> {
+async fn crank_loop<C: Chain>(chain: &C, key: &Keypair, group: Pubkey, a: &CrankArgs) -> Result<()> {
     let metrics = serve_metrics(a.run.metrics_addr)?;
     let opts = a.target.chain.send_options();
     loop {
-        let state = GroupState::fetch(chain, &group, shard).await?;
+        let state = GroupState::fetch(chain, &group).await?;
         match crank_once(chain, key, &state, a.chunk, &opts, &metrics).await {
             Ok(CrankOutcome::TooEarly { due }) => tracing::info!(due, "next sample not due yet"),
             Ok(CrankOutcome::Sampled { sample_count, missing, compute_units }) => {
@@ -280,13 +280,13 @@ async fn crank_loop<C: Chain>(chain: &C, key: &Keypair, group: Pubkey, shard: u1
     }
 }
 
-async fn liquidate_loop<C: Chain>(chain: &C, key: Keypair, group: Pubkey, shard: u16, a: &LiquidateArgs) -> Result<()> {
+async fn liquidate_loop<C: Chain>(chain: &C, key: Keypair, group: Pubkey, a: &LiquidateArgs) -> Result<()> {
     let metrics = serve_metrics(a.run.metrics_addr)?;
     let mut liq = Liquidator::new(key, a.target.chain.send_options());
-    let state = GroupState::fetch(chain, &group, shard).await?;
+    let state = GroupState::fetch(chain, &group).await?;
     liq.ensure_token_accounts(chain, &state).await?;
     loop {
-        let state = GroupState::fetch(chain, &group, shard).await?;
+        let state = GroupState::fetch(chain, &group).await?;
         match liq.round(chain, &state, &metrics).await {
             Ok(r) => {
                 println!(
@@ -316,30 +316,28 @@ async fn liquidate_loop<C: Chain>(chain: &C, key: Keypair, group: Pubkey, shard:
 
 pub async fn crank(a: CrankArgs) -> Result<()> {
     let config = Config::load(&a.target.config)?;
-    let shard = config.pyth_shard;
     match a.target.chain.rpc() {
         Some(rpc) => {
             let (key, group) = rpc_target(&a.target, &config)?;
-            crank_loop(&rpc, &key, group, shard, &a).await
+            crank_loop(&rpc, &key, group, &a).await
         }
         None => {
             let (chain, key, group) = embedded_target(&a.target, &config).await?;
-            crank_loop(&chain, &key, group, shard, &a).await
+            crank_loop(&chain, &key, group, &a).await
         }
     }
 }
 
 pub async fn liquidate(a: LiquidateArgs) -> Result<()> {
     let config = Config::load(&a.target.config)?;
-    let shard = config.pyth_shard;
     match a.target.chain.rpc() {
         Some(rpc) => {
             let (key, group) = rpc_target(&a.target, &config)?;
-            liquidate_loop(&rpc, key, group, shard, &a).await
+            liquidate_loop(&rpc, key, group, &a).await
         }
         None => {
             let (chain, key, group) = embedded_target(&a.target, &config).await?;
-            liquidate_loop(&chain, key, group, shard, &a).await
+            liquidate_loop(&chain, key, group, &a).await
         }
     }
 }
@@ -347,15 +345,14 @@ pub async fn liquidate(a: LiquidateArgs) -> Result<()> {
 /// Prints the report; returns whether every invariant holds.
 pub async fn inspect(a: InspectArgs) -> Result<bool> {
     let config = Config::load(&a.target.config)?;
-    let shard = config.pyth_shard;
     let report = match a.target.chain.rpc() {
         Some(rpc) => {
             let (_, group) = rpc_target(&a.target, &config)?;
-            keeper::inspect::inspect(&rpc, &group, shard).await?
+            keeper::inspect::inspect(&rpc, &group).await?
         }
         None => {
             let (chain, _, group) = embedded_target(&a.target, &config).await?;
-            keeper::inspect::inspect(&chain, &group, shard).await?
+            keeper::inspect::inspect(&chain, &group).await?
         }
     };
     if a.json {

@@ -37,8 +37,10 @@ pub async fn crank_once<C: Chain>(
         chain.account(&state.group.risk_model).await?.ok_or_else(|| anyhow::anyhow!("risk model missing"))?;
     let model: Box<RiskModel> = Box::new(load(&model_account.data)?);
     let interval = state.group.params.sample_interval_seconds as i64;
-    let pending_live = model.pending_sample_time != 0 && now - model.pending_sample_time <= interval / 2;
-    if !pending_live && model.last_sample_time != 0 && now - model.last_sample_time < interval {
+    // The program's own rules (risk_engine::ewma): a pending sample is open for one oracle max age.
+    let window = state.group.params.oracle_max_age_seconds as i64;
+    let pending_live = risk_engine::ewma::pending_sample_open(model.pending_sample_time, window, now);
+    if !pending_live && !risk_engine::ewma::sample_due(model.last_sample_time, interval, now) {
         metrics.samples_skipped_early.fetch_add(1, Relaxed);
         return Ok(CrankOutcome::TooEarly { due: model.last_sample_time + interval });
     }

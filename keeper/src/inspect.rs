@@ -31,6 +31,12 @@ pub struct AssetReport {
     pub protocol_fees: f64,
     pub utilization: f64,
     pub volatility_per_sample: f64,
+    /// The registered price-feed account (the only oracle the program accepts for the asset).
+    pub oracle: String,
+    /// The mint's freeze authority, if any: it could freeze the vault and lock every depositor.
+    pub freeze_authority: Option<String>,
+    /// Deposit generation (raised when a socialised loss wiped every deposit out).
+    pub deposit_epoch: u32,
 }
 
 #[derive(Clone, Debug, Serialize)]
@@ -78,6 +84,10 @@ impl Report {
                 a.insurance_balance
             );
         }
+        for a in &self.assets {
+            let freeze = a.freeze_authority.as_deref().unwrap_or("none");
+            let _ = writeln!(s, " asset {}: oracle {}, freeze authority {freeze}", a.index, a.oracle);
+        }
         let _ = writeln!(s, "\n{} margin accounts\n", self.accounts);
         for c in &self.checks {
             let _ = writeln!(s, " [{}] {}: {}", if c.ok { "pass" } else { "FAIL" }, c.name, c.detail);
@@ -92,8 +102,8 @@ fn check(checks: &mut Vec<Check>, name: impl Into<String>, ok: bool, detail: imp
 }
 
 /// Reads everything and runs every check.
-pub async fn inspect<C: Chain>(chain: &C, group: &Pubkey, shard: u16) -> Result<Report> {
-    let state = GroupState::fetch(chain, group, shard).await?;
+pub async fn inspect<C: Chain>(chain: &C, group: &Pubkey) -> Result<Report> {
+    let state = GroupState::fetch(chain, group).await?;
     let accounts = margin_accounts(chain, group).await?;
     let mut checks = vec![];
     let n = state.assets.len();
@@ -106,6 +116,10 @@ pub async fn inspect<C: Chain>(chain: &C, group: &Pubkey, shard: u16) -> Result<
     );
     let feeds_ok = state.assets.iter().all(|a| state.model.feed_ids[a.account.index as usize] == a.account.feed_id);
     check(&mut checks, "feed ids", feeds_ok, "each asset's feed id equals the risk model's");
+    let oracles_ok = state.assets.iter().all(|a| {
+        state.model.oracles[a.account.index as usize] == a.account.oracle && a.account.oracle != Pubkey::default()
+    });
+    check(&mut checks, "oracles", oracles_ok, "each asset's registered oracle equals the risk model's");
 
     let mut assets = vec![];
     let mut share_sums: BTreeMap<u16, (Fx, Fx)> = BTreeMap::new();
@@ -116,7 +130,11 @@ pub async fn inspect<C: Chain>(chain: &C, group: &Pubkey, shard: u16) -> Result<
         }
         for p in acc.active() {
             let e = share_sums.entry(p.asset_index).or_insert((Fx::ZERO, Fx::ZERO));
-            let s = p.shares.get();
+            // Deposits of a wiped-out generation are no longer in the pool's books.
+            let s = match state.assets.get(p.asset_index as usize) {
+                Some(a) => a.account.live_shares(p),
+                None => p.shares.get(),
+            };
             if s > Fx::ZERO {
                 e.0 = e.0.saturating_add(s)
             } else {
@@ -193,6 +211,9 @@ pub async fn inspect<C: Chain>(chain: &C, group: &Pubkey, shard: u16) -> Result<
             protocol_fees: pool.protocol_fees.to_num(),
             utilization: pool.utilization().map(|u| u.to_num()).unwrap_or(f64::NAN),
             volatility_per_sample: vol.to_num(),
+            oracle: acc.oracle.to_string(),
+            freeze_authority: (acc.has_freeze_authority == 1).then(|| acc.freeze_authority.to_string()),
+            deposit_epoch: acc.deposit_epoch,
         });
     }
     let (cov_ok, cov_detail) = covariance_problems(&state.model, n);
@@ -266,7 +287,13 @@ fn covariance_problems(model: &RiskModel, n: usize) -> (bool, String) {
             }
         }
     }
-    (true, format!("{n}×{n}: symmetric (packed), diagonal > 0, |cov_ij| ≤ σ_iσ_j, volatilities = √diag"))
+    // Pairwise bounds do not imply PSD for three assets or more: factorise (LDLᵀ).
+    let entries = model.covariance[..risk_engine::tri_len(n)].to_vec();
+    match risk_engine::TriangularMatrix::new(n, entries).and_then(|m| m.check_psd(Fx::from_num(1e-12))) {
+        Ok(()) => {}
+        Err(e) => return (false, format!("{e}")),
+    }
+    (true, format!("{n}×{n}: symmetric (packed), diagonal > 0, |cov_ij| ≤ σ_iσ_j, PSD (LDLᵀ), volatilities = √diag"))
 }
 
 pub fn correlation(model: &RiskModel, n: usize) -> Vec<Vec<f64>> {

@@ -1,8 +1,10 @@
 //! `keeper liquidate`: finds every margin account of the group, computes health with the program's
 //! own code (see [`crate::view`]), and liquidates the unhealthy ones, largest shortfall first:
-//! repays the largest debt against the largest deposit, sized with the risk engine's
-//! `plan_liquidation` (the smallest repay that restores initial health, which the program accepts
-//! within 0.01%). Accounts with debt and no deposits left go to `resolve_bankruptcy`.
+//! repays the largest debt against the largest deposit, sized and judged with the risk engine's
+//! `plan_or_close_out` (the smallest repay that restores initial health, or the close-out of an
+//! insolvent book no step can improve: the same `judge_liquidation` the program runs). The seized
+//! collateral is credited to the liquidator's own margin account (index 0, created on start).
+//! Accounts with debt and no deposits left go to `resolve_bankruptcy`.
 //!
 //! A liquidation is never in flight twice: an account with an unconfirmed liquidation is skipped
 //! until its signature resolves, and retries re-send the same signed transaction.
@@ -13,8 +15,9 @@ use std::time::{Duration, Instant};
 use anchor_lang::prelude::Pubkey;
 use anyhow::{Context, Result};
 use portfolio_margin::events::{BankruptcyResolved, Liquidated};
+use portfolio_margin::health::Pricing;
 use portfolio_margin::state::{Asset, MarginAccount};
-use portfolio_margin_client::address::seeded_token_account;
+use portfolio_margin_client::address::{self, seeded_token_account};
 use portfolio_margin_client::chain::{send_ixs, Chain, SendOptions, TxOutcome, Unconfirmed};
 use portfolio_margin_client::instructions::{self as pix, LiquidateKeys};
 use portfolio_margin_client::state::{margin_accounts, token_amount, GroupState};
@@ -81,8 +84,20 @@ impl Liquidator {
         seeded_token_account(&self.keypair.pubkey(), &a.mint, &a.token_program).0
     }
 
-    /// Creates the liquidator's missing token accounts (idempotent).
+    /// The liquidator's margin account in `group` (index 0), credited with seized collateral.
+    pub fn margin_account(&self, group: &Pubkey) -> Pubkey {
+        address::margin_account(group, &self.keypair.pubkey(), 0)
+    }
+
+    /// Creates the liquidator's missing token accounts and its margin account (idempotent).
     pub async fn ensure_token_accounts<C: Chain>(&self, chain: &C, state: &GroupState) -> Result<()> {
+        let me = self.keypair.pubkey();
+        if chain.account(&self.margin_account(&state.address)).await?.is_none() {
+            let ix = pix::create_margin_account(&me, state.address, 0);
+            send_ixs(chain, &self.keypair, &[], &[ix], &self.opts)
+                .await?
+                .check("creating the liquidator's margin account")?;
+        }
         let rent = chain.rent_exempt_minimum(token::ACCOUNT_LEN).await?;
         for a in &state.assets {
             let address = self.token_account(&a.account);
@@ -103,7 +118,7 @@ impl Liquidator {
         let prices = view::read_oracles(state, &oracles, now);
         let accounts = margin_accounts(chain, &state.address).await?;
         let assets: Vec<Asset> = state.assets.iter().map(|a| a.account).collect();
-        let scan = view::scan(&assets, &state.group, &state.model, &prices, &accounts)?;
+        let scan = view::scan(&assets, &state.group, &state.model, &prices, &accounts, now)?;
         metrics.accounts_scanned.fetch_add(accounts.len() as u64, Relaxed);
         metrics.accounts_liquidatable.store(scan.liquidatable.len() as u64, Relaxed);
         let worst = scan.liquidatable.first().map_or(0.0, |s| -s.maintenance_health.to_num::<f64>());
@@ -115,7 +130,7 @@ impl Liquidator {
             ..Default::default()
         };
         for (address, asset) in &scan.unpriced {
-            tracing::warn!(%address, asset, "account holds an asset without a usable price (or value): not checked");
+            tracing::warn!(%address, asset, "account owes an asset without a usable price: cannot be liquidated now");
         }
         let by_address: HashMap<Pubkey, &MarginAccount> = accounts.iter().map(|(k, a)| (*k, a)).collect();
         for s in &scan.liquidatable {
@@ -162,67 +177,42 @@ impl Liquidator {
         metrics: &Metrics,
         round: &mut Round,
     ) -> Result<()> {
-        // Pairs to try: largest debt first, against the largest deposit first.
-        let holdings0 = view::holdings(&accrued(state, &[], now)?, prices, account)
-            .map_err(|i| anyhow::anyhow!("asset {i} unpriced"))?;
+        // Pairs to try: largest debt first, against the largest deposit first. Holdings as the
+        // program builds them for a liquidation: interest accrued to now, deposits without a usable
+        // price left out.
+        let assets: Vec<Asset> = state.assets.iter().map(|a| a.account).collect();
+        let holdings = view::holdings(&assets, prices, account, now, Pricing::Liquidation)
+            .map_err(|i| anyhow::anyhow!("asset {i} owed but unpriced"))?;
         let value = |h: &risk_engine::Holding| Fx::from_num(h.amount).saturating_mul(h.price).abs();
-        let mut debts: Vec<usize> = (0..holdings0.len()).filter(|&i| holdings0[i].amount < 0).collect();
-        let mut deposits: Vec<usize> = (0..holdings0.len()).filter(|&i| holdings0[i].amount > 0).collect();
-        debts.sort_by_key(|&i| std::cmp::Reverse(value(&holdings0[i])));
-        deposits.sort_by_key(|&i| std::cmp::Reverse(value(&holdings0[i])));
+        let mut debts: Vec<usize> = (0..holdings.len()).filter(|&i| holdings[i].amount < 0).collect();
+        let mut deposits: Vec<usize> = (0..holdings.len()).filter(|&i| holdings[i].amount > 0).collect();
+        debts.sort_by_key(|&i| std::cmp::Reverse(value(&holdings[i])));
+        deposits.sort_by_key(|&i| std::cmp::Reverse(value(&holdings[i])));
         let margin = state.group.params.margin_params().map_err(|e| anyhow::anyhow!("{e}"))?;
+        let liq = state.group.params.liquidation_params();
+        let cov = portfolio_margin::state::ModelView { model: &state.model };
         let mut last_err = anyhow::anyhow!("no debt/deposit pair to liquidate");
         let mut chosen = None;
         'pairs: for &l in &debts {
+            let li = holdings[l].asset;
+            let my_l = self.token_account(&state.assets[li].account);
+            let budget = match chain.account(&my_l).await? {
+                Some(a) => token_amount(&a)? as i128,
+                None => 0,
+            };
+            if budget == 0 {
+                last_err = anyhow::anyhow!("liquidator holds none of asset {li} to repay with");
+                continue;
+            }
             for &c in &deposits {
-                let (li, ci) = (holdings0[l].asset, holdings0[c].asset);
-                // The program accrues interest on the two assets it touches before checking: so do we.
-                let assets = accrued(state, &[li, ci], now)?;
-                let holdings =
-                    view::holdings(&assets, prices, account).map_err(|i| anyhow::anyhow!("asset {i} unpriced"))?;
-                let my_l = self.token_account(&state.assets[li].account);
-                let budget = match chain.account(&my_l).await? {
-                    Some(a) => token_amount(&a)? as i128,
-                    None => 0,
-                };
-                if budget == 0 {
-                    last_err = anyhow::anyhow!("liquidator holds none of asset {li} to repay with");
-                    continue;
-                }
-                let liq = state.group.params.liquidation_params();
-                let plan = match risk_engine::plan_liquidation(
-                    &portfolio_margin::state::ModelView { model: &state.model },
-                    &holdings,
-                    l,
-                    c,
-                    budget,
-                    &margin,
-                    &liq,
-                ) {
-                    Ok(p) => p.flows,
-                    Err(e) => {
-                        // Past helping (insolvent): close out the whole collateral position, which
-                        // the program allows, so the account winds down to a bankruptcy.
-                        let by_collateral = risk_engine::liquidation::max_repay_by_collateral(&holdings, l, c, &liq)
-                            .map_err(|e| anyhow::anyhow!("{e}"))?;
-                        if by_collateral <= 0 || by_collateral > budget || by_collateral > -holdings[l].amount {
-                            last_err = anyhow::anyhow!("planning {li}/{ci}: {e}");
-                            continue;
-                        }
-                        risk_engine::liquidation::flows_for(&holdings, l, c, by_collateral, &liq)
-                            .map_err(|e| anyhow::anyhow!("{e}"))?
+                let ci = holdings[c].asset;
+                match risk_engine::liquidation::plan_or_close_out(&cov, &holdings, l, c, budget, &margin, &liq) {
+                    Ok(v) => {
+                        chosen = Some((li, ci, v.flows));
+                        break 'pairs;
                     }
-                };
-                // The collateral must be in the vault (not lent out) for the program to pay it.
-                let ca = &assets[ci];
-                let vault = chain.account(&ca.vault).await?.map(|a| token_amount(&a)).transpose()?.unwrap_or(0);
-                let free = vault as i128 - risk_engine::fixed_point::ceil_to_int(ca.protocol_fees.get());
-                if plan.to_liquidator + plan.to_insurance > free {
-                    last_err = anyhow::anyhow!("collateral {ci} is lent out: vault has {free} free");
-                    continue;
+                    Err(e) => last_err = anyhow::anyhow!("planning {li}/{ci}: {e}"),
                 }
-                chosen = Some((li, ci, plan));
-                break 'pairs;
             }
         }
         let Some((li, ci, plan)) = chosen else { return Err(last_err) };
@@ -236,10 +226,10 @@ impl Liquidator {
                 group: state.address,
                 risk_model: state.group.risk_model,
                 account: address,
+                liquidator_account: self.margin_account(&state.address),
                 liability: &la.keys,
                 liquidator_liability_tokens: my_l,
                 collateral: &ca.keys,
-                liquidator_collateral_tokens: self.token_account(&ca.account),
                 health: &health,
             },
             repay,
@@ -335,17 +325,4 @@ impl Liquidator {
     pub fn in_flight(&self) -> usize {
         self.in_flight.len()
     }
-}
-
-/// The group's asset accounts with the pools of `touch` accrued to `now`, as the program does
-/// before checking a liquidation.
-fn accrued(state: &GroupState, touch: &[usize], now: i64) -> Result<Vec<Asset>> {
-    let mut out: Vec<Asset> = state.assets.iter().map(|a| a.account).collect();
-    for &i in touch {
-        let a = &mut out[i];
-        let mut pool = a.pool();
-        pool.accrue(now, &a.curve(), a.protocol_share.get()).map_err(|e| anyhow::anyhow!("accrual: {e}"))?;
-        a.set_pool(&pool);
-    }
-    Ok(out)
 }

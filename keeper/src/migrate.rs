@@ -244,6 +244,12 @@ pub async fn migrate<C: Chain>(chain: &C, admin: &Keypair, config: &Config, opts
         Some(a) => load::<Group>(&a.data)?,
     };
     if bytemuck::bytes_of(&g.params) != bytemuck::bytes_of(&wanted) {
+        if g.risk_authority != me {
+            bail!(
+                "the config's risk parameters differ from the group's, and only its risk authority {} may change them",
+                g.risk_authority
+            );
+        }
         let out = send_ixs(chain, admin, &[], &[pix::update_risk_params(&me, group, args)], opts).await?;
         out.check("update_risk_params")?;
         run.changes.push("updated risk parameters".into());
@@ -296,6 +302,7 @@ pub async fn migrate<C: Chain>(chain: &C, admin: &Keypair, config: &Config, opts
                 }
                 let args = RegisterAssetArgs {
                     feed_id,
+                    oracle: address::pyth_price_feed(config.pyth_shard, &feed_id),
                     floor_rate_e6: a.floor_rate_e6,
                     deposit_cap: a.deposit_cap,
                     borrow_cap: a.borrow_cap,
@@ -307,7 +314,7 @@ pub async fn migrate<C: Chain>(chain: &C, admin: &Keypair, config: &Config, opts
                     covariance_row_e18: rows[i].clone(),
                 };
                 let mut o = opts.clone();
-                o.compute_unit_limit = Some(400_000);
+                o.compute_unit_limit = Some(1_400_000);
                 let ix = pix::register_asset(&me, group, g.risk_model, mint, token_program, args);
                 let out = send_ixs(chain, admin, &[], &[ix], &o).await?;
                 out.check(&format!("register_asset {}", a.symbol))?;

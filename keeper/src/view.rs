@@ -1,9 +1,11 @@
 //! The program's own health code run off-chain: oracle prices go through the program's
-//! `oracle::read_price` (same owner, feed, age and confidence checks) on host-built account infos,
-//! positions through `health::position_amount`, health through the shared risk engine. What the
-//! keeper sees is what the program will enforce.
+//! `oracle::read_price` (same owner, registered address, feed, age and confidence checks) on
+//! host-built account infos, positions through `health::holding` (interest accrued to now in
+//! memory), health through the shared risk engine. What the keeper sees is what the program will
+//! enforce.
 use anchor_lang::prelude::{AccountInfo, Pubkey};
 use anyhow::Result;
+use portfolio_margin::health::Pricing;
 use portfolio_margin::oracle::{read_price, OraclePrice};
 use portfolio_margin::state::{Asset, Group, MarginAccount, ModelView, RiskModel};
 use portfolio_margin_client::state::GroupState;
@@ -15,18 +17,12 @@ use solana_account::Account;
 pub type PriceRead = Result<OraclePrice, String>;
 
 /// Reads one oracle account as the program would at `now`.
-pub fn read_oracle(
-    address: &Pubkey,
-    account: Option<&Account>,
-    feed_id: &[u8; 32],
-    now: i64,
-    group: &Group,
-) -> PriceRead {
+pub fn read_oracle(address: &Pubkey, account: Option<&Account>, asset: &Asset, now: i64, group: &Group) -> PriceRead {
     let Some(account) = account else { return Err(format!("oracle {address} does not exist")) };
     let mut lamports = account.lamports;
     let mut data = account.data.clone();
     let info = AccountInfo::new(address, false, false, &mut lamports, &mut data, &account.owner, false);
-    match read_price(&info, feed_id, now, &group.params) {
+    match read_price(&info, &asset.oracle, &asset.feed_id, now, &group.params) {
         Ok(Ok(p)) => Ok(p),
         Ok(Err(why)) => Err(format!("{:?}", why.error())),
         Err(e) => Err(e.to_string()),
@@ -39,15 +35,22 @@ pub fn read_oracles(state: &GroupState, oracles: &[Option<Account>], now: i64) -
         .assets
         .iter()
         .zip(oracles)
-        .map(|(a, o)| read_oracle(&a.keys.oracle, o.as_ref(), &a.account.feed_id, now, &state.group))
+        .map(|(a, o)| read_oracle(&a.keys.oracle, o.as_ref(), &a.account, now, &state.group))
         .collect()
 }
 
-/// The account's holdings as the program builds them for a health check (positions in slot order),
-/// or the first asset whose price is unusable.
-pub fn holdings(assets: &[Asset], prices: &[PriceRead], account: &MarginAccount) -> Result<Vec<Holding>, u16> {
+/// The account's holdings as the program builds them for a health check at `now` (positions in
+/// slot order, interest accrued in memory), or the first asset whose price is unusable. Under
+/// [`Pricing::Liquidation`] a deposit without a usable price is left out, as the program does.
+pub fn holdings(
+    assets: &[Asset],
+    prices: &[PriceRead],
+    account: &MarginAccount,
+    now: i64,
+    pricing: Pricing,
+) -> Result<Vec<Holding>, u16> {
     let mut out = Vec::with_capacity(account.active_count());
-    fill_holdings(assets, prices, account, &mut out)?;
+    fill_holdings(assets, prices, account, now, pricing, &mut out)?;
     Ok(out)
 }
 
@@ -56,23 +59,33 @@ fn fill_holdings(
     assets: &[Asset],
     prices: &[PriceRead],
     account: &MarginAccount,
+    now: i64,
+    pricing: Pricing,
     out: &mut Vec<Holding>,
 ) -> Result<(), u16> {
     out.clear();
     for p in account.active() {
         let i = p.asset_index as usize;
-        let (Some(a), Some(Ok(price))) = (assets.get(i), prices.get(i)) else { return Err(p.asset_index) };
-        let amount = portfolio_margin::health::position_amount(a, p.shares.get()).map_err(|_| p.asset_index)?;
-        out.push(Holding {
-            asset: i,
-            amount,
-            decimals: a.decimals,
-            price: price.price,
-            conf: price.conf,
-            floor_rate: a.floor_rate.get(),
-        });
+        let Some(a) = assets.get(i) else { return Err(p.asset_index) };
+        match prices.get(i) {
+            Some(Ok(price)) => {
+                out.push(portfolio_margin::health::holding(a, p, price, now).map_err(|_| p.asset_index)?)
+            }
+            _ if pricing == Pricing::Liquidation && a.live_shares(p) >= Fx::ZERO => {}
+            _ => return Err(p.asset_index),
+        }
     }
     Ok(())
+}
+
+/// Debt and no deposit worth a native unit (`holdings` as [`holdings`] built them): only
+/// `resolve_bankruptcy` helps. A deposit left out for want of a price is worth something.
+pub fn bankrupt(assets: &[Asset], account: &MarginAccount, holdings: &[Holding]) -> bool {
+    account.active().all(|p| {
+        let i = p.asset_index as usize;
+        assets.get(i).is_none_or(|a| a.live_shares(p) <= Fx::ZERO)
+            || holdings.iter().any(|h| h.asset == i && h.amount == 0)
+    })
 }
 
 /// Health of plain holdings under the group's parameters and the on-chain covariance.
@@ -102,7 +115,7 @@ pub struct Scan {
     pub healthy: usize,
     /// Below maintenance, largest shortfall first.
     pub liquidatable: Vec<Scanned>,
-    /// Accounts holding an asset whose oracle is unusable now (cannot be checked, or liquidated).
+    /// Accounts owing an asset whose oracle is unusable now (a debt must be priced to be liquidated).
     pub unpriced: Vec<(Pubkey, u16)>,
 }
 
@@ -113,13 +126,20 @@ pub fn scan(
     model: &RiskModel,
     prices: &[PriceRead],
     accounts: &[(Pubkey, MarginAccount)],
+    now: i64,
 ) -> Result<Scan> {
     let mut out = Scan::default();
+    // Each pool accrued to now once for the whole scan (then `holding`'s accrual is a no-op).
+    let mut accrued = assets.to_vec();
+    for a in accrued.iter_mut() {
+        a.accrue(now).map_err(|e| anyhow::anyhow!("asset {}: {e}", a.index))?;
+    }
+    let assets = &accrued[..];
     let params = group.params.margin_params().map_err(|e| anyhow::anyhow!("{e}"))?;
     let cov = ModelView { model };
     let mut buf = Vec::with_capacity(16);
     for (address, account) in accounts {
-        if let Err(i) = fill_holdings(assets, prices, account, &mut buf) {
+        if let Err(i) = fill_holdings(assets, prices, account, now, Pricing::Liquidation, &mut buf) {
             out.unpriced.push((*address, i));
             continue;
         }
@@ -139,7 +159,7 @@ pub fn scan(
             initial_margin: h.margin.initial,
             maintenance_health: mh,
             binding: h.margin.binding.name(),
-            bankrupt: buf.iter().all(|h| h.amount <= 0),
+            bankrupt: bankrupt(assets, account, &buf),
         });
     }
     out.liquidatable.sort_by_key(|s| s.maintenance_health);

@@ -31,7 +31,7 @@ async fn setup() -> (Embedded, Keypair, GroupState) {
     chain.set_unix_time(T0).await.unwrap();
     let admin = chain.payer().insecure_clone();
     let run = migrate::migrate(&chain, &admin, &config(), &opts()).await.unwrap();
-    let state = GroupState::fetch(&chain, &run.group, 0).await.unwrap();
+    let state = GroupState::fetch(&chain, &run.group).await.unwrap();
     publish_prices(&chain, &state, &PX, 0.0005, T0).await.unwrap();
     (chain, admin, state)
 }
@@ -156,9 +156,10 @@ async fn liquidator_retries_injected_faults_without_double_liquidation() {
     let mut liq = liquidator(&chain, &admin, &state).await;
     let m = Metrics::default();
 
-    // Healthy: nothing to do.
+    // Healthy: nothing to do. (Three accounts: the lender, the trader and the liquidator's own,
+    // which receives seized collateral.)
     let r = liq.round(&chain, &state, &m).await.unwrap();
-    assert_eq!((r.scanned, r.liquidatable), (2, 0));
+    assert_eq!((r.scanned, r.liquidatable), (3, 0));
 
     // BTC −12%: below maintenance, still solvent.
     chain.advance_to(T0 + 60).await.unwrap();
@@ -187,7 +188,7 @@ async fn liquidator_retries_injected_faults_without_double_liquidation() {
 
     // Exactly one liquidation happened: the account is healthy again.
     let r = liq.round(&chain, &state, &m).await.unwrap();
-    assert_eq!((r.scanned, r.liquidatable, liquidations(&r)), (2, 0, 0));
+    assert_eq!((r.scanned, r.liquidatable, liquidations(&r)), (3, 0, 0));
     let acc: MarginAccount = load(&chain.account(&account).await.unwrap().unwrap().data).unwrap();
     assert_eq!(acc.active_count(), 2);
 }
@@ -196,7 +197,7 @@ async fn liquidator_retries_injected_faults_without_double_liquidation() {
 async fn inspect_passes_a_sound_state_and_catches_corruption() {
     let (chain, admin, state) = setup().await;
     let account = leveraged_trader(&chain, &admin, &state).await;
-    let report = keeper::inspect::inspect(&chain, &state.address, 0).await.unwrap();
+    let report = keeper::inspect::inspect(&chain, &state.address).await.unwrap();
     assert!(report.ok(), "{}", report.render());
     assert_eq!(report.accounts, 2);
     assert!(report.checks.len() >= 12);
@@ -209,7 +210,7 @@ async fn inspect_passes_a_sound_state_and_catches_corruption() {
     acc.positions[slot].shares.set(doubled);
     raw.data[8..8 + std::mem::size_of::<MarginAccount>()].copy_from_slice(bytemuck::bytes_of(&acc));
     chain.set_account(&account, raw);
-    let report = keeper::inspect::inspect(&chain, &state.address, 0).await.unwrap();
+    let report = keeper::inspect::inspect(&chain, &state.address).await.unwrap();
     assert!(!report.ok());
     let failed: Vec<&str> = report.checks.iter().filter(|c| !c.ok).map(|c| c.name.as_str()).collect();
     assert_eq!(failed, vec!["asset 0 shares add up"], "{}", report.render());

@@ -33,7 +33,7 @@ async fn crank_liquidate_inspect_end_to_end_over_json_rpc() {
     assert!(run.changes.len() >= 5, "{:?}", run.changes);
     let again = migrate::migrate(&rpc, &admin, &c, &opts()).await.unwrap();
     assert!(again.changes.is_empty(), "{:?}", again.changes);
-    let state = GroupState::fetch(&rpc, &run.group, 0).await.unwrap();
+    let state = GroupState::fetch(&rpc, &run.group).await.unwrap();
     assert_eq!(state.assets.len(), 3);
 
     // Prices, then the crank: the first sample is taken, an immediate second round is too early.
@@ -63,7 +63,7 @@ async fn crank_liquidate_inspect_end_to_end_over_json_rpc() {
     assert_eq!(r.liquidatable, 0);
 
     // The auditor's view over RPC: every invariant holds.
-    let report = keeper::inspect::inspect(&rpc, &run.group, 0).await.unwrap();
+    let report = keeper::inspect::inspect(&rpc, &run.group).await.unwrap();
     assert!(report.ok(), "{}", report.render());
     assert_eq!(report.accounts, 2);
 }

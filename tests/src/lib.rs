@@ -144,12 +144,10 @@ impl World {
         self.ctx.banks_client.get_account(address).await.unwrap().map(|a| a.data)
     }
 
-    /// Reads a zero-copy account with bytemuck after checking its discriminator.
+    /// Reads a zero-copy account with the client's decoder (discriminator checked).
     pub async fn zero_copy<T: bytemuck::Pod + Discriminator>(&mut self, address: Pubkey) -> T {
         let data = self.account_data(address).await.expect("account exists");
-        assert_eq!(&data[..T::DISCRIMINATOR.len()], T::DISCRIMINATOR, "discriminator");
-        let start = T::DISCRIMINATOR.len();
-        bytemuck::pod_read_unaligned(&data[start..start + std::mem::size_of::<T>()])
+        portfolio_margin_client::state::load(&data).expect("decodes")
     }
 }
 
@@ -177,9 +175,7 @@ pub fn create_group_ix(
     )
 }
 
-pub fn update_risk_params_ix(admin: &Pubkey, group: Pubkey, params: RiskParamsArgs) -> Instruction {
-    ix(
-        portfolio_margin::accounts::UpdateRiskParams { admin: *admin, group },
-        portfolio_margin::instruction::UpdateRiskParams { params },
-    )
+/// `update_risk_params` signed by the group's risk authority (the admin in `Market`).
+pub fn update_risk_params_ix(risk_authority: &Pubkey, group: Pubkey, params: RiskParamsArgs) -> Instruction {
+    portfolio_margin_client::instructions::update_risk_params(risk_authority, group, params)
 }

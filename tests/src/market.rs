@@ -3,16 +3,19 @@
 use anchor_lang::prelude::{Clock, Pubkey};
 use anchor_lang::solana_program::program_pack::Pack;
 use anchor_lang::solana_program::system_instruction::create_account;
-use anchor_lang::{AccountSerialize, ToAccountMetas};
+use anchor_lang::AccountSerialize;
 use anchor_spl::token::spl_token;
 use anchor_spl::token_2022::spl_token_2022;
 use portfolio_margin::instructions::RegisterAssetArgs;
-use portfolio_margin::state::{seeds, RiskModel};
+use portfolio_margin::state::RiskModel;
 use pyth_solana_receiver_sdk::price_update::{PriceFeedMessage, PriceUpdateV2, VerificationLevel};
 use solana_keypair::Keypair;
 use solana_signer::Signer;
 
-use crate::{create_group_ix, default_params, group_address, ix, Outcome, World};
+use anchor_lang::solana_program::instruction::Instruction;
+use portfolio_margin_client::instructions::{self as pix, AddRiskKeys, AssetKeys, LiquidateKeys};
+
+use crate::{create_group_ix, default_params, group_address, Outcome, World};
 
 /// One asset as the test describes it.
 #[derive(Clone, Copy, Debug)]
@@ -37,6 +40,21 @@ pub struct AssetAccounts {
     pub oracle: Pubkey,
     pub feed_id: [u8; 32],
     pub decimals: u8,
+}
+
+impl AssetAccounts {
+    /// The client's view of the asset's accounts (instructions are built by the client crate).
+    pub fn keys(&self) -> AssetKeys {
+        AssetKeys {
+            index: self.index,
+            asset: self.asset,
+            mint: self.mint,
+            vault: self.vault,
+            insurance_vault: self.insurance_vault,
+            token_program: self.token_program,
+            oracle: self.oracle,
+        }
+    }
 }
 
 pub struct Market {
@@ -123,15 +141,25 @@ impl World {
     }
 
     pub async fn create_mint(&mut self, decimals: u8, token_2022: bool) -> (Pubkey, Pubkey) {
+        self.create_mint_with(decimals, token_2022, None).await
+    }
+
+    /// A mint whose authority is the payer, with an optional freeze authority.
+    pub async fn create_mint_with(
+        &mut self,
+        decimals: u8,
+        token_2022: bool,
+        freeze: Option<&Pubkey>,
+    ) -> (Pubkey, Pubkey) {
         let mint = Keypair::new();
         let program = if token_2022 { spl_token_2022::ID } else { spl_token::ID };
         let rent = self.ctx.banks_client.get_rent().await.unwrap();
         let len = spl_token::state::Mint::LEN;
         let payer = self.payer();
         let init = if token_2022 {
-            spl_token_2022::instruction::initialize_mint2(&program, &mint.pubkey(), &payer, None, decimals).unwrap()
+            spl_token_2022::instruction::initialize_mint2(&program, &mint.pubkey(), &payer, freeze, decimals).unwrap()
         } else {
-            spl_token::instruction::initialize_mint2(&program, &mint.pubkey(), &payer, None, decimals).unwrap()
+            spl_token::instruction::initialize_mint2(&program, &mint.pubkey(), &payer, freeze, decimals).unwrap()
         };
         let ixs = [create_account(&payer, &mint.pubkey(), rent.minimum_balance(len), len as u64, &program), init];
         self.send(&ixs, &[&mint]).await.ok();
@@ -188,10 +216,12 @@ impl World {
     }
 }
 
-/// Arguments for registering an asset with sensible defaults; `cov_row_e18` given by the caller.
-pub fn register_args(feed: [u8; 32], cov_row_e18: Vec<i64>) -> RegisterAssetArgs {
+/// Arguments for registering an asset with sensible defaults; its oracle account and `cov_row_e18`
+/// given by the caller.
+pub fn register_args(feed: [u8; 32], oracle: Pubkey, cov_row_e18: Vec<i64>) -> RegisterAssetArgs {
     RegisterAssetArgs {
         feed_id: feed,
+        oracle,
         floor_rate_e6: 10_000,
         deposit_cap: u64::MAX / 4,
         borrow_cap: u64::MAX / 4,
@@ -210,22 +240,8 @@ pub fn register_asset_ix(
     mint: Pubkey,
     token_program: Pubkey,
     args: RegisterAssetArgs,
-) -> anchor_lang::solana_program::instruction::Instruction {
-    let asset = asset_address(&market.group, &mint);
-    ix(
-        portfolio_margin::accounts::RegisterAsset {
-            admin: *admin,
-            group: market.group,
-            risk_model: market.risk_model,
-            mint,
-            asset,
-            vault: pda(&[seeds::VAULT, asset.as_ref()]),
-            insurance_vault: pda(&[seeds::INSURANCE, asset.as_ref()]),
-            token_program,
-            system_program: anchor_lang::system_program::ID,
-        },
-        portfolio_margin::instruction::RegisterAsset { args },
-    )
+) -> Instruction {
+    pix::register_asset(admin, market.group, market.risk_model, mint, token_program, args)
 }
 
 pub use portfolio_margin_client::address::{asset as asset_address, margin_account as margin_account_address, pda};
@@ -244,14 +260,7 @@ impl Market {
         let group = group_address(&admin, group_id);
         let model = Keypair::new();
         let rent = w.ctx.banks_client.get_rent().await.unwrap();
-        let space = RiskModel::SPACE;
-        let ixs = [
-            create_account(&admin, &model.pubkey(), rent.minimum_balance(space), space as u64, &portfolio_margin::ID),
-            ix(
-                portfolio_margin::accounts::CreateRiskModel { admin, group, risk_model: model.pubkey() },
-                portfolio_margin::instruction::CreateRiskModel {},
-            ),
-        ];
+        let ixs = pix::create_risk_model(&admin, group, &model.pubkey(), rent.minimum_balance(RiskModel::SPACE));
         w.send(&ixs, &[&model]).await.ok();
         let mut market = Market { group, risk_model: model.pubkey(), assets: vec![] };
         for (i, spec) in specs.iter().enumerate() {
@@ -276,16 +285,19 @@ impl Market {
             (0..i).map(|j| (rho * specs[j].daily_vol * spec.daily_vol * 1e18).round() as i64).collect();
         row.push((var(&spec) * 1e18).round() as i64);
         let feed = feed_id(i);
-        let out = w.send(&[register_asset_ix(&admin, self, mint, token_program, register_args(feed, row))], &[]).await;
+        let oracle = Pubkey::new_unique();
+        // The positive-semidefiniteness check of the bootstrap matrix is O(n³): a full budget.
+        let reg = register_asset_ix(&admin, self, mint, token_program, register_args(feed, oracle, row));
+        let out = w.send(&[crate::compute_limit_ix(1_400_000), reg], &[]).await;
         let asset = asset_address(&self.group, &mint);
         let a = AssetAccounts {
             index: i as u16,
             mint,
             token_program,
             asset,
-            vault: pda(&[seeds::VAULT, asset.as_ref()]),
-            insurance_vault: pda(&[seeds::INSURANCE, asset.as_ref()]),
-            oracle: Pubkey::new_unique(),
+            vault: portfolio_margin_client::address::vault(&asset),
+            insurance_vault: portfolio_margin_client::address::insurance_vault(&asset),
+            oracle,
             feed_id: feed,
             decimals: spec.decimals,
         };
@@ -304,129 +316,52 @@ impl Market {
             tokens.push(w.token_account(a, &key.pubkey(), amounts.get(i).copied().unwrap_or(0)).await);
         }
         let margin_account = margin_account_address(&self.group, &key.pubkey(), 0);
-        let create = ix(
-            portfolio_margin::accounts::CreateMarginAccount {
-                owner: key.pubkey(),
-                group: self.group,
-                margin_account,
-                system_program: anchor_lang::system_program::ID,
-            },
-            portfolio_margin::instruction::CreateMarginAccount { index: 0 },
-        );
-        w.send(&[create], &[&key]).await.ok();
+        w.send(&[pix::create_margin_account(&key.pubkey(), self.group, 0)], &[&key]).await.ok();
         Trader { key, margin_account, tokens }
     }
 
-    pub fn deposit_ix(
-        &self,
-        t: &Trader,
-        asset: usize,
-        amount: u64,
-    ) -> anchor_lang::solana_program::instruction::Instruction {
-        self.reduce_risk_ix(t, asset, portfolio_margin::instruction::Deposit { amount })
+    pub fn deposit_ix(&self, t: &Trader, asset: usize, amount: u64) -> Instruction {
+        let k = self.assets[asset].keys();
+        pix::deposit(&t.key.pubkey(), self.group, t.margin_account, &k, t.tokens[asset], amount)
     }
 
-    pub fn repay_ix(
-        &self,
-        t: &Trader,
-        asset: usize,
-        amount: u64,
-    ) -> anchor_lang::solana_program::instruction::Instruction {
-        self.reduce_risk_ix(t, asset, portfolio_margin::instruction::Repay { amount })
+    pub fn repay_ix(&self, t: &Trader, asset: usize, amount: u64) -> Instruction {
+        let k = self.assets[asset].keys();
+        pix::repay(&t.key.pubkey(), self.group, t.margin_account, &k, t.tokens[asset], amount)
     }
 
-    fn reduce_risk_ix(
-        &self,
-        t: &Trader,
-        asset: usize,
-        data: impl anchor_lang::InstructionData,
-    ) -> anchor_lang::solana_program::instruction::Instruction {
-        let a = &self.assets[asset];
-        ix(
-            portfolio_margin::accounts::ReduceRisk {
-                owner: t.key.pubkey(),
-                group: self.group,
-                margin_account: t.margin_account,
-                asset: a.asset,
-                vault: a.vault,
-                mint: a.mint,
-                owner_tokens: t.tokens[asset],
-                token_program: a.token_program,
-            },
-            data,
-        )
+    /// The health accounts of `held` (asset indices in position order).
+    fn health(&self, held: &[usize]) -> Vec<AssetKeys> {
+        held.iter().map(|&h| self.assets[h].keys()).collect()
     }
 
-    /// Withdraw or borrow with the health accounts of `held` (asset indices in position order).
-    pub fn add_risk_ix(
-        &self,
-        t: &Trader,
-        asset: usize,
-        held: &[usize],
-        data: impl anchor_lang::InstructionData,
-    ) -> anchor_lang::solana_program::instruction::Instruction {
-        let a = &self.assets[asset];
-        let mut metas = portfolio_margin::accounts::AddRisk {
+    fn add_risk_keys<'a>(&self, t: &Trader, asset: &'a AssetKeys, health: &'a [AssetKeys]) -> AddRiskKeys<'a> {
+        AddRiskKeys {
             owner: t.key.pubkey(),
             group: self.group,
             risk_model: self.risk_model,
-            margin_account: t.margin_account,
-            asset: a.asset,
-            vault: a.vault,
-            mint: a.mint,
-            destination: t.tokens[asset],
-            token_program: a.token_program,
-        }
-        .to_account_metas(None);
-        for &h in held {
-            metas
-                .push(anchor_lang::solana_program::instruction::AccountMeta::new_readonly(self.assets[h].asset, false));
-            metas.push(anchor_lang::solana_program::instruction::AccountMeta::new_readonly(
-                self.assets[h].oracle,
-                false,
-            ));
-        }
-        anchor_lang::solana_program::instruction::Instruction {
-            program_id: portfolio_margin::ID,
-            accounts: metas,
-            data: data.data(),
+            account: t.margin_account,
+            asset,
+            destination: t.tokens[asset.index as usize],
+            health,
         }
     }
 
-    pub fn withdraw_ix(
-        &self,
-        t: &Trader,
-        asset: usize,
-        amount: u64,
-        held: &[usize],
-    ) -> anchor_lang::solana_program::instruction::Instruction {
-        self.add_risk_ix(t, asset, held, portfolio_margin::instruction::Withdraw { amount })
+    /// Withdraw with the health accounts of `held` (asset indices in position order).
+    pub fn withdraw_ix(&self, t: &Trader, asset: usize, amount: u64, held: &[usize]) -> Instruction {
+        let (k, h) = (self.assets[asset].keys(), self.health(held));
+        pix::withdraw(self.add_risk_keys(t, &k, &h), amount)
     }
 
-    pub fn borrow_ix(
-        &self,
-        t: &Trader,
-        asset: usize,
-        amount: u64,
-        held: &[usize],
-    ) -> anchor_lang::solana_program::instruction::Instruction {
-        self.add_risk_ix(t, asset, held, portfolio_margin::instruction::Borrow { amount })
+    /// Borrow with the health accounts of `held` (asset indices in position order).
+    pub fn borrow_ix(&self, t: &Trader, asset: usize, amount: u64, held: &[usize]) -> Instruction {
+        let (k, h) = (self.assets[asset].keys(), self.health(held));
+        pix::borrow(self.add_risk_keys(t, &k, &h), amount)
     }
 
     /// The crank for assets `first..first + oracles.len()`.
-    pub fn crank_ix(&self, first: u16, oracles: &[Pubkey]) -> anchor_lang::solana_program::instruction::Instruction {
-        let mut metas = portfolio_margin::accounts::CrankRiskModel { group: self.group, risk_model: self.risk_model }
-            .to_account_metas(None);
-        for o in oracles {
-            metas.push(anchor_lang::solana_program::instruction::AccountMeta::new_readonly(*o, false));
-        }
-        anchor_lang::solana_program::instruction::Instruction {
-            program_id: portfolio_margin::ID,
-            accounts: metas,
-            data: anchor_lang::InstructionData::data(&portfolio_margin::instruction::CrankRiskModel {
-                first_asset: first,
-            }),
-        }
+    pub fn crank_ix(&self, first: u16, oracles: &[Pubkey]) -> Instruction {
+        pix::crank_risk_model(self.group, self.risk_model, first, oracles)
     }
 
     pub fn oracles(&self) -> Vec<Pubkey> {
@@ -435,9 +370,9 @@ impl Market {
 }
 
 impl Market {
-    /// `liquidate` of `account` by `liquidator` (its token accounts per asset), repaying asset
-    /// `liability` against asset `collateral`, with the account's health accounts for `held`.
-    #[allow(clippy::too_many_arguments)]
+    /// `liquidate` of `account` by `liquidator` (its token accounts per asset, its margin account
+    /// receives the collateral), repaying asset `liability` against asset `collateral`, with the
+    /// account's health accounts for `held`.
     pub fn liquidate_ix(
         &self,
         liquidator: &Trader,
@@ -446,63 +381,105 @@ impl Market {
         collateral: usize,
         max_repay: u64,
         held: &[usize],
-    ) -> anchor_lang::solana_program::instruction::Instruction {
-        let (l, c) = (&self.assets[liability], &self.assets[collateral]);
-        let mut metas = portfolio_margin::accounts::Liquidate {
-            liquidator: liquidator.key.pubkey(),
-            group: self.group,
-            risk_model: self.risk_model,
-            account: account.margin_account,
-            liability_asset: l.asset,
-            liability_vault: l.vault,
-            liability_mint: l.mint,
-            liquidator_liability_tokens: liquidator.tokens[liability],
-            liability_token_program: l.token_program,
-            collateral_asset: c.asset,
-            collateral_vault: c.vault,
-            collateral_insurance_vault: c.insurance_vault,
-            collateral_mint: c.mint,
-            liquidator_collateral_tokens: liquidator.tokens[collateral],
-            collateral_token_program: c.token_program,
-        }
-        .to_account_metas(None);
-        for &h in held {
-            metas
-                .push(anchor_lang::solana_program::instruction::AccountMeta::new_readonly(self.assets[h].asset, false));
-            metas.push(anchor_lang::solana_program::instruction::AccountMeta::new_readonly(
-                self.assets[h].oracle,
-                false,
-            ));
-        }
-        anchor_lang::solana_program::instruction::Instruction {
-            program_id: portfolio_margin::ID,
-            accounts: metas,
-            data: anchor_lang::InstructionData::data(&portfolio_margin::instruction::Liquidate { max_repay }),
-        }
+    ) -> Instruction {
+        let (l, c, h) = (self.assets[liability].keys(), self.assets[collateral].keys(), self.health(held));
+        pix::liquidate(
+            LiquidateKeys {
+                liquidator: liquidator.key.pubkey(),
+                group: self.group,
+                risk_model: self.risk_model,
+                account: account.margin_account,
+                liquidator_account: liquidator.margin_account,
+                liability: &l,
+                liquidator_liability_tokens: liquidator.tokens[liability],
+                collateral: &c,
+                health: &h,
+            },
+            max_repay,
+        )
     }
 }
 
-/// An account's holdings exactly as the program builds them for a health check, given the prices the
-/// test published (confidence 0.1%), in position order.
+/// An account's holdings exactly as the program builds them for a health check now (the program's
+/// own `health::holding`), given the prices the test published (confidence 0.1%), in position order.
 pub async fn account_holdings(w: &mut World, m: &Market, t: &Trader, prices: &[f64]) -> Vec<risk_engine::Holding> {
+    use portfolio_margin::oracle::OraclePrice;
     use portfolio_margin::state::{Asset, MarginAccount};
     use risk_engine::valuation::price_from_oracle;
+    let now = w.clock().await.unix_timestamp;
     let acc: MarginAccount = w.zero_copy(t.margin_account).await;
     let mut out = vec![];
     for p in acc.active() {
         let a: Asset = w.zero_copy(m.assets[p.asset_index as usize].asset).await;
         let scale = 10f64.powi(-PRICE_EXPONENT);
         let px = prices[p.asset_index as usize];
-        out.push(risk_engine::Holding {
-            asset: a.index as usize,
-            amount: portfolio_margin::health::position_amount(&a, p.shares.get()).unwrap(),
-            decimals: a.decimals,
+        let price = OraclePrice {
             price: price_from_oracle((px * scale).round() as i64, PRICE_EXPONENT, false).unwrap(),
             conf: price_from_oracle((px * 0.001 * scale).round() as i64, PRICE_EXPONENT, true).unwrap(),
-            floor_rate: a.floor_rate.get(),
-        });
+            publish_time: now,
+        };
+        out.push(portfolio_margin::health::holding(&a, p, &price, now).unwrap());
     }
     out
+}
+
+/// What the engine needs to liquidate `t`: its holdings as the program builds them for a
+/// liquidation (deposits of the `unpriced` assets left out), the pair's positions in them, and the
+/// group's parameters and risk model.
+pub struct LiquidationInputs {
+    pub holdings: Vec<risk_engine::Holding>,
+    pub liability: usize,
+    pub collateral: usize,
+    pub group: portfolio_margin::state::Group,
+    pub model: Box<RiskModel>,
+}
+
+impl LiquidationInputs {
+    pub async fn read(
+        w: &mut World,
+        m: &Market,
+        t: &Trader,
+        prices: &[f64],
+        unpriced: &[usize],
+        liability: usize,
+        collateral: usize,
+    ) -> Self {
+        let mut holdings = account_holdings(w, m, t, prices).await;
+        holdings.retain(|x| !(unpriced.contains(&x.asset) && x.amount > 0));
+        let l = holdings.iter().position(|x| x.asset == liability).expect("liability held");
+        let c = holdings.iter().position(|x| x.asset == collateral).expect("collateral held");
+        let group = w.zero_copy(m.group).await;
+        let model = Box::new(w.zero_copy(m.risk_model).await);
+        LiquidationInputs { holdings, liability: l, collateral: c, group, model }
+    }
+
+    /// The engine's plan (the smallest repay that restores initial health, or the peak).
+    pub fn plan(&self) -> risk_engine::LiquidationPlan {
+        let (mp, lp) = self.params();
+        let cov = portfolio_margin::state::ModelView { model: &self.model };
+        risk_engine::plan_liquidation(&cov, &self.holdings, self.liability, self.collateral, i128::MAX, &mp, &lp)
+            .expect("liquidatable")
+    }
+
+    /// The step a liquidator sends and the program's verdict on it (`plan_or_close_out`).
+    pub fn verdict(&self) -> risk_engine::liquidation::Verdict {
+        let (mp, lp) = self.params();
+        let cov = portfolio_margin::state::ModelView { model: &self.model };
+        risk_engine::liquidation::plan_or_close_out(
+            &cov,
+            &self.holdings,
+            self.liability,
+            self.collateral,
+            i128::MAX,
+            &mp,
+            &lp,
+        )
+        .expect("liquidatable")
+    }
+
+    fn params(&self) -> (risk_engine::MarginParams, risk_engine::LiquidationParams) {
+        (self.group.params.margin_params().unwrap(), self.group.params.liquidation_params())
+    }
 }
 
 /// The engine's liquidation plan for `t` (liability and collateral are asset indices).
@@ -514,43 +491,35 @@ pub async fn plan_for(
     liability: usize,
     collateral: usize,
 ) -> risk_engine::LiquidationPlan {
-    use portfolio_margin::state::{Group, ModelView, RiskModel};
-    let h = account_holdings(w, m, t, prices).await;
-    let l = h.iter().position(|x| x.asset == liability).expect("liability held");
-    let c = h.iter().position(|x| x.asset == collateral).expect("collateral held");
-    let group: Group = w.zero_copy(m.group).await;
-    let model: RiskModel = w.zero_copy(m.risk_model).await;
-    risk_engine::plan_liquidation(
-        &ModelView { model: &model },
-        &h,
-        l,
-        c,
-        i128::MAX,
-        &group.params.margin_params().unwrap(),
-        &group.params.liquidation_params(),
-    )
-    .expect("liquidatable")
+    LiquidationInputs::read(w, m, t, prices, &[], liability, collateral).await.plan()
 }
 
 impl Market {
-    pub fn resolve_bankruptcy_ix(
+    /// A lender who supplies `supply` of asset `debt`, and a trader who deposits `deposit` of asset
+    /// `collateral` and borrows `borrow` of `debt` (health accounts: the two assets).
+    pub async fn levered_trader(
         &self,
-        account: &Trader,
-        asset: usize,
-    ) -> anchor_lang::solana_program::instruction::Instruction {
-        let a = &self.assets[asset];
-        ix(
-            portfolio_margin::accounts::ResolveBankruptcy {
-                group: self.group,
-                account: account.margin_account,
-                asset: a.asset,
-                vault: a.vault,
-                insurance_vault: a.insurance_vault,
-                mint: a.mint,
-                token_program: a.token_program,
-            },
-            portfolio_margin::instruction::ResolveBankruptcy {},
-        )
+        w: &mut World,
+        (collateral, deposit): (usize, u64),
+        (debt, supply, borrow): (usize, u64, u64),
+    ) -> (Trader, Trader) {
+        let n = self.assets.len();
+        let mut lend = vec![0; n];
+        lend[debt] = supply;
+        let lender = self.trader(w, &lend).await;
+        w.send(&[self.deposit_ix(&lender, debt, supply)], &[&lender.key]).await.ok();
+        let mut own = vec![0; n];
+        own[collateral] = deposit;
+        let t = self.trader(w, &own).await;
+        w.send(&[self.deposit_ix(&t, collateral, deposit)], &[&t.key]).await.ok();
+        w.send(&[self.borrow_ix(&t, debt, borrow, &[collateral, debt])], &[&t.key]).await.ok();
+        (lender, t)
+    }
+}
+
+impl Market {
+    pub fn resolve_bankruptcy_ix(&self, account: &Trader, asset: usize) -> Instruction {
+        pix::resolve_bankruptcy(self.group, account.margin_account, &self.assets[asset].keys(), &[])
     }
 }
 

@@ -20,7 +20,11 @@ export function accountProblem(m: MarginAccountView, group: Address, assetCount:
   const seen = new Set<number>();
   for (const [slot, p] of acc.positions.entries()) {
     if (p.active === 0) {
-      const dirty = p.assetIndex !== 0 || p.shares.bytes.some((b) => b !== 0) || p.padding.some((b) => b !== 0);
+      const dirty =
+        p.assetIndex !== 0 ||
+        p.shares.bytes.some((b) => b !== 0) ||
+        p.depositEpochLe.some((b) => b !== 0) ||
+        p.padding.some((b) => b !== 0);
       if (dirty) return `${address}: free slot ${slot} not zeroed`;
     } else if (p.active === 1) {
       if (p.assetIndex >= assetCount) return `${address}: slot ${slot} names asset ${p.assetIndex} (group has ${assetCount})`;
@@ -83,6 +87,12 @@ export function runChecks(state: State, accounts: MarginAccountView[]): Check[] 
     name: 'feed ids',
     ok: state.assets.every((a) => model.feedIds[a.index] !== undefined && hex(model.feedIds[a.index]!) === hex(a.account.feedId)),
     detail: "each asset's feed id equals the risk model's",
+  });
+  const DEFAULT_ADDRESS = '11111111111111111111111111111111';
+  checks.push({
+    name: 'oracles',
+    ok: state.assets.every((a) => model.oracles[a.index] === a.account.oracle && a.account.oracle !== DEFAULT_ADDRESS),
+    detail: "each asset's registered oracle equals the risk model's",
   });
 
   const sums = new Map<number, { dep: bigint; bor: bigint }>();

@@ -1,7 +1,7 @@
 // Positions of a margin account: native amounts, and the health accounts withdraw/borrow need.
 import type { Address } from '@solana/kit';
 import type { Asset, MarginAccount } from '../generated';
-import { bits, ceilToInt, divCeil, floorToInt, fromInt, mulCeil, mulFloor } from './fixed';
+import { bits, ceilToInt, floorToInt, mulCeil, mulFloor } from './fixed';
 
 export type ActionKind = 'deposit' | 'withdraw' | 'borrow' | 'repay';
 
@@ -34,9 +34,9 @@ export function healthAssetsAfter(
   for (const p of acc ? activePositions(acc) : []) slots[p.slot] = p.assetIndex;
   const held = slots.indexOf(assetIndex);
   if (kind === 'withdraw' && held >= 0) {
+    // Withdrawing the whole value (shares × index, rounded down) burns every share.
     const shares = bits(acc!.positions[held]!.shares);
-    const burned = divCeil(fromInt(amount), bits(asset.depositIndex));
-    if (burned === shares) slots[held] = null;
+    if (amount === floorToInt(mulFloor(shares, bits(asset.depositIndex)))) slots[held] = null;
   }
   if (kind === 'borrow' && held < 0) {
     const free = slots.indexOf(null);

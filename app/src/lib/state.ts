@@ -18,7 +18,6 @@ import {
   type RiskModel,
 } from '../generated';
 import { symbolFor } from './feeds';
-import { pythPriceFeedAddress } from './pda';
 import { decodePriceUpdate, type PriceUpdateV2 } from './pyth';
 import { fetchRaw, programAccounts, type RawAccount, type SolanaRpc } from './rpc';
 
@@ -72,7 +71,7 @@ export async function listGroups(rpc: SolanaRpc): Promise<{ address: Address; gr
     .sort((a, b) => a.group.groupId - b.group.groupId || (a.address < b.address ? -1 : 1));
 }
 
-export async function loadGroupState(rpc: SolanaRpc, group: Address, shard = 0): Promise<GroupState> {
+export async function loadGroupState(rpc: SolanaRpc, group: Address): Promise<GroupState> {
   const [groupRaw] = await fetchRaw(rpc, [group]);
   if (!groupRaw || groupRaw.owner !== PORTFOLIO_MARGIN_PROGRAM_ADDRESS) throw new Error(`group ${group} does not exist on this cluster`);
   const g = getGroupDecoder().decode(groupRaw.data);
@@ -83,7 +82,8 @@ export async function loadGroupState(rpc: SolanaRpc, group: Address, shard = 0):
   const decoded = assetAccounts
     .map((raw) => ({ raw, account: getAssetDecoder().decode(raw.data) }))
     .sort((a, b) => a.account.index - b.account.index);
-  const oracles = await Promise.all(decoded.map((a) => pythPriceFeedAddress(Uint8Array.from(a.account.feedId), shard)));
+  // Each asset's registered oracle: the only account the program accepts for its price.
+  const oracles = decoded.map((a) => a.account.oracle);
   const keys: Address[] = [g.riskModel];
   for (const [i, a] of decoded.entries()) keys.push(oracles[i]!, a.account.vault, a.account.insuranceVault);
   const [fetched, clock] = await Promise.all([fetchRaw(rpc, keys), fetchSysvarClock(rpc, { commitment: 'confirmed' })]);

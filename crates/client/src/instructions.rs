@@ -19,13 +19,13 @@ pub struct AssetKeys {
     pub vault: Pubkey,
     pub insurance_vault: Pubkey,
     pub token_program: Pubkey,
-    /// The PriceUpdateV2 account carrying the asset's feed.
+    /// The asset's registered PriceUpdateV2 account (`Asset::oracle`).
     pub oracle: Pubkey,
 }
 
 impl AssetKeys {
-    /// From the on-chain asset account and the oracle that carries its feed.
-    pub fn new(address: Pubkey, a: &Asset, oracle: Pubkey) -> Self {
+    /// From the on-chain asset account (its registered oracle included).
+    pub fn new(address: Pubkey, a: &Asset) -> Self {
         AssetKeys {
             index: a.index,
             asset: address,
@@ -33,7 +33,7 @@ impl AssetKeys {
             vault: a.vault,
             insurance_vault: a.insurance_vault,
             token_program: a.token_program,
-            oracle,
+            oracle: a.oracle,
         }
     }
 }
@@ -63,8 +63,9 @@ pub fn create_group(admin: &Pubkey, group_id: u32, risk_authority: Pubkey, param
     )
 }
 
-pub fn update_risk_params(admin: &Pubkey, group: Pubkey, params: RiskParamsArgs) -> Instruction {
-    ix(acc::UpdateRiskParams { admin: *admin, group }, data::UpdateRiskParams { params })
+/// Signed by the group's risk authority.
+pub fn update_risk_params(risk_authority: &Pubkey, group: Pubkey, params: RiskParamsArgs) -> Instruction {
+    ix(acc::UpdateRiskParams { risk_authority: *risk_authority, group }, data::UpdateRiskParams { params })
 }
 
 /// Allocates the (client-created, too big for CPI) risk-model account and binds it to `group`.
@@ -216,11 +217,13 @@ pub struct LiquidateKeys<'a> {
     pub liquidator: Pubkey,
     pub group: Pubkey,
     pub risk_model: Pubkey,
+    /// The account being liquidated.
     pub account: Pubkey,
+    /// The liquidator's own margin account in the group (receives the collateral as a deposit).
+    pub liquidator_account: Pubkey,
     pub liability: &'a AssetKeys,
     pub liquidator_liability_tokens: Pubkey,
     pub collateral: &'a AssetKeys,
-    pub liquidator_collateral_tokens: Pubkey,
     /// The account's positions, in position order.
     pub health: &'a [AssetKeys],
 }
@@ -233,18 +236,14 @@ pub fn liquidate(k: LiquidateKeys, max_repay: u64) -> Instruction {
                 liquidator: k.liquidator,
                 group: k.group,
                 risk_model: k.risk_model,
-                account: k.account,
+                margin_account: k.account,
+                liquidator_account: k.liquidator_account,
                 liability_asset: l.asset,
                 liability_vault: l.vault,
                 liability_mint: l.mint,
                 liquidator_liability_tokens: k.liquidator_liability_tokens,
                 liability_token_program: l.token_program,
                 collateral_asset: c.asset,
-                collateral_vault: c.vault,
-                collateral_insurance_vault: c.insurance_vault,
-                collateral_mint: c.mint,
-                liquidator_collateral_tokens: k.liquidator_collateral_tokens,
-                collateral_token_program: c.token_program,
             },
             data::Liquidate { max_repay },
         ),
@@ -257,7 +256,7 @@ pub fn resolve_bankruptcy(group: Pubkey, account: Pubkey, a: &AssetKeys, dust: &
     let mut i = ix(
         acc::ResolveBankruptcy {
             group,
-            account,
+            margin_account: account,
             asset: a.asset,
             vault: a.vault,
             insurance_vault: a.insurance_vault,

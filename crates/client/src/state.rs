@@ -5,18 +5,13 @@ use anyhow::{bail, Context, Result};
 use portfolio_margin::state::{Asset, Group, MarginAccount, RiskModel};
 use solana_account::Account;
 
-use crate::address;
 use crate::chain::{Chain, Filter};
 use crate::instructions::AssetKeys;
 
-/// Reads a zero-copy account of type `T` after checking its discriminator.
+/// Reads a zero-copy account of type `T` with the program's decoder (discriminator checked).
 pub fn load<T: bytemuck::Pod + Discriminator>(data: &[u8]) -> Result<T> {
-    let d = T::DISCRIMINATOR;
-    let size = std::mem::size_of::<T>();
-    if data.len() < d.len() + size || &data[..d.len()] != d {
-        bail!("not a {} account ({} bytes)", std::any::type_name::<T>().rsplit("::").next().unwrap(), data.len());
-    }
-    Ok(bytemuck::pod_read_unaligned(&data[d.len()..d.len() + size]))
+    portfolio_margin::state::decode(data)
+        .map_err(|e| anyhow::anyhow!("{}: {e}", std::any::type_name::<T>().rsplit("::").next().unwrap_or("account")))
 }
 
 /// Filters selecting accounts of type `T` of `group` (every account type stores its group right
@@ -46,8 +41,8 @@ pub struct GroupState {
 }
 
 impl GroupState {
-    /// Reads `group`; oracles are the Pyth push-oracle accounts of `shard` for each feed.
-    pub async fn fetch<C: Chain>(chain: &C, group: &Pubkey, shard: u16) -> Result<Self> {
+    /// Reads `group` (each asset's oracle is the one it registered).
+    pub async fn fetch<C: Chain>(chain: &C, group: &Pubkey) -> Result<Self> {
         let g = chain.account(group).await?.with_context(|| format!("group {group} does not exist"))?;
         let g: Group = load(&g.data).with_context(|| format!("group {group}"))?;
         let m = chain.account(&g.risk_model).await?.context("the group's risk model does not exist")?;
@@ -58,8 +53,7 @@ impl GroupState {
             .into_iter()
             .map(|(k, a)| {
                 let account: Asset = load(&a.data)?;
-                let oracle = address::pyth_price_feed(shard, &account.feed_id);
-                Ok(AssetState { keys: AssetKeys::new(k, &account, oracle), account })
+                Ok(AssetState { keys: AssetKeys::new(k, &account), account })
             })
             .collect::<Result<_>>()?;
         assets.sort_by_key(|a| a.account.index);

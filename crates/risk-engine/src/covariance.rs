@@ -18,6 +18,47 @@ pub const fn tri_index(i: usize, j: usize) -> usize {
     hi * (hi + 1) / 2 + lo
 }
 
+/// Largest matrix whose LDLᵀ positive-semidefiniteness check runs at registration (O(n³/6) checked
+/// multiply-adds must fit one transaction's compute budget; measured in BENCHMARKS.md).
+pub const PSD_CHECK_MAX_ASSETS: usize = 24;
+
+/// Pivot tolerance of the registration PSD check: rounding of a singular (perfectly correlated)
+/// matrix, far below any real variance per sample (~1e-6 and up).
+pub const PSD_TOLERANCE: Fx = Fx::from_bits(1 << 8);
+
+/// Validates the column a new asset brings to `existing` (`column[j]` = its covariance with asset j,
+/// last entry its variance): variance > 0, every `cov² ≤ var·var`, and, while the new matrix has at
+/// most [`PSD_CHECK_MAX_ASSETS`] assets, positive semidefiniteness of the whole matrix (pairwise
+/// bounds do not imply it for three assets or more).
+pub fn validate_new_column<C: CovarianceSource>(existing: &C, column: &[Fx]) -> RiskResult<()> {
+    let n = existing.dim();
+    if column.len() != n + 1 {
+        return Err(RiskError::DimensionMismatch { expected: n + 1, got: column.len() });
+    }
+    let var = column[n];
+    if var <= Fx::ZERO {
+        return Err(RiskError::NonPositiveVariance { asset: n });
+    }
+    for (j, &c) in column[..n].iter().enumerate() {
+        if c.mul_floor(c)? > existing.cov(j, j).mul_ceil(var)? {
+            return Err(RiskError::CorrelationOutOfBounds { i: j, j: n });
+        }
+    }
+    if n < PSD_CHECK_MAX_ASSETS {
+        let mut m = OwnedMatrix::zeros(n + 1);
+        for j in 0..n {
+            for i in 0..=j {
+                m.set(i, j, existing.cov(i, j));
+            }
+        }
+        for (j, &c) in column.iter().enumerate() {
+            m.set(j, n, c);
+        }
+        m.check_psd(PSD_TOLERANCE)?;
+    }
+    Ok(())
+}
+
 /// Read access to a covariance matrix, however it is stored.
 pub trait CovarianceSource {
     /// Number of assets.
@@ -202,5 +243,24 @@ mod tests {
         let m = matrix(1, &[0.0004]);
         let v = m.vol(0).unwrap().to_num::<f64>();
         assert!((v - 0.02).abs() < 1e-12);
+    }
+
+    #[test]
+    fn a_new_column_is_checked_pairwise_and_for_positive_semidefiniteness() {
+        let f = |v: f64| Fx::from_num(v);
+        // Two assets with correlation 0.9, σ = 0.05 and 0.001.
+        let existing = OwnedMatrix::from_dense(2, &[f(0.0025), f(0.000045), f(0.000045), f(0.000001)]).unwrap();
+        // A third with ρ = 0.9 to the first and 0.8 to the second: fine.
+        let ok = [f(0.9 * 0.05 * 0.02), f(0.8 * 0.001 * 0.02), f(0.0004)];
+        validate_new_column(&existing, &ok).unwrap();
+        // ρ = 0.9 and −0.9: each pair is within bounds, the matrix is not PSD.
+        let bad = [f(0.9 * 0.05 * 0.02), f(-0.9 * 0.001 * 0.02), f(0.0004)];
+        assert!(matches!(validate_new_column(&existing, &bad), Err(RiskError::NotPositiveSemidefinite { .. })));
+        let too_big = [f(0.06 * 0.02), f(0.0), f(0.0004)];
+        assert_eq!(validate_new_column(&existing, &too_big), Err(RiskError::CorrelationOutOfBounds { i: 0, j: 2 }));
+        assert_eq!(
+            validate_new_column(&existing, &[f(0.0), f(0.0), f(0.0)]),
+            Err(RiskError::NonPositiveVariance { asset: 2 })
+        );
     }
 }

@@ -15,6 +15,17 @@ pub fn validate_lambda(lambda: Fx) -> RiskResult<()> {
     Ok(())
 }
 
+/// Whether a new covariance sample may start at `now` (one sample per interval; the first any time).
+pub fn sample_due(last_sample_time: i64, interval_seconds: i64, now: i64) -> bool {
+    last_sample_time == 0 || now.saturating_sub(last_sample_time) >= interval_seconds
+}
+
+/// Whether a pending sample started at `started` (0: none) is still open at `now`: a sample stays
+/// open for `window_seconds` (the oracle max age), so all its prices come from one short window.
+pub fn pending_sample_open(started: i64, window_seconds: i64, now: i64) -> bool {
+    started != 0 && now.saturating_sub(started) <= window_seconds
+}
+
 /// Simple return `new/prev − 1`, rounded toward −∞. Both prices must be > 0.
 pub fn simple_return(asset: usize, prev: Fx, new: Fx) -> RiskResult<Fx> {
     if prev <= Fx::ZERO || new <= Fx::ZERO {
@@ -49,11 +60,28 @@ pub fn sample_returns(last_prices: &mut [Fx], observed: &[Option<Fx>], returns: 
     Ok(())
 }
 
-/// Applies one EWMA update to the first `returns.len()` assets of `matrix`.
-///
-/// Two multiplications per stored entry: `Σ_ij − (1−λ)·Σ_ij` and `((1−λ)·r_j)·r_i`. The weighted
-/// return `(1−λ)·r_j` is computed once per column.
+/// Applies one EWMA update to the first `returns.len()` assets of `matrix`, every price observed.
 pub fn ewma_update<S>(matrix: &mut TriangularMatrix<S>, lambda: Fx, returns: &[Fx]) -> RiskResult<()>
+where
+    S: AsRef<[WrappedI80F48]> + AsMut<[WrappedI80F48]>,
+{
+    ewma_update_observed(matrix, lambda, returns, 0)
+}
+
+/// One EWMA update when the assets in `missing` (bit i: asset i had no usable price) were not
+/// observed: a missing asset's variance is kept (never lowered by a sample that did not see it),
+/// its covariances with observed assets decay by `√λ`, covariances between two missing assets are
+/// kept. In matrix form `Σ' = DΣD + (1−λ)·r rᵀ` with `D = diag(√λ observed, 1 missing)` and `r = 0`
+/// on missing assets: a congruence of a PSD matrix plus a PSD rank-one term, so Σ stays PSD.
+///
+/// Observed entries take two multiplications: `Σ_ij − (1−λ)·Σ_ij` and `((1−λ)·r_j)·r_i`, the
+/// weighted return computed once per column. Every decay rounds toward zero.
+pub fn ewma_update_observed<S>(
+    matrix: &mut TriangularMatrix<S>,
+    lambda: Fx,
+    returns: &[Fx],
+    missing: u64,
+) -> RiskResult<()>
 where
     S: AsRef<[WrappedI80F48]> + AsMut<[WrappedI80F48]>,
 {
@@ -63,17 +91,37 @@ where
     if n != matrix.dim() {
         return Err(RiskError::DimensionMismatch { expected: matrix.dim(), got: n });
     }
+    if n > 64 && missing != 0 {
+        return Err(RiskError::DimensionMismatch { expected: 64, got: n });
+    }
+    let is_missing = |i: usize| i < 64 && missing & (1u64 << i) != 0;
     let one_minus_lambda = Fx::ONE.sub_checked(lambda)?;
+    let sqrt_lambda = if missing != 0 { lambda.sqrt_floor()? } else { Fx::ZERO };
     let entries = matrix.entries_mut();
     for j in 0..n {
         let weighted_rj = one_minus_lambda.mul_floor(returns[j])?;
         let column = tri_index(0, j);
+        let j_missing = is_missing(j);
         for i in 0..=j {
             let e = &mut entries[column + i];
             let old = e.get();
-            let decayed = old.sub_checked(old.mul_floor(one_minus_lambda)?)?;
-            let innovation = weighted_rj.mul_floor(returns[i])?;
-            e.set(decayed.add_checked(innovation)?);
+            let new = match (j_missing, is_missing(i)) {
+                (false, false) => {
+                    let decayed = old.sub_checked(old.mul_floor(one_minus_lambda)?)?;
+                    decayed.add_checked(weighted_rj.mul_floor(returns[i])?)?
+                }
+                (true, true) => old,
+                _ => {
+                    // |old|·√λ rounded down, sign kept: the cross term shrinks toward zero.
+                    let m = old.abs().mul_floor(sqrt_lambda)?;
+                    if old < Fx::ZERO {
+                        m.neg_checked()?
+                    } else {
+                        m
+                    }
+                }
+            };
+            e.set(new);
         }
     }
     Ok(())
@@ -119,6 +167,28 @@ mod tests {
         // Next sample: the gap's move is caught.
         sample_returns(&mut last, &[Some(fx(110.0)), Some(fx(12.0)), Some(fx(5.0))], &mut r).unwrap();
         assert!((r[1].to_num::<f64>() - 0.2).abs() < 1e-12);
+    }
+
+    #[test]
+    fn a_missing_price_never_lowers_its_variance_and_keeps_the_matrix_psd() {
+        let mut m = OwnedMatrix::from_dense(
+            3,
+            &[fx(0.04), fx(0.005), fx(-0.003), fx(0.005), fx(0.0025), fx(0.0), fx(-0.003), fx(0.0), fx(0.0009)],
+        )
+        .unwrap();
+        for _ in 0..50 {
+            ewma_update_observed(&mut m, fx(0.94), &[Fx::ZERO, fx(0.001), fx(-0.002)], 0b001).unwrap();
+        }
+        assert_eq!(m.cov(0, 0), fx(0.04), "the unobserved variance is kept");
+        assert!(m.cov(0, 1) < fx(0.005) && m.cov(0, 1) > Fx::ZERO, "cross terms decay toward zero");
+        assert!(m.cov(0, 2) < Fx::ZERO && m.cov(0, 2) > fx(-0.003));
+        m.check_psd(fx(1e-12)).unwrap();
+        // Every asset observed: the ordinary update.
+        let mut a = OwnedMatrix::from_dense(2, &[fx(0.01), fx(0.002), fx(0.002), fx(0.04)]).unwrap();
+        let mut b = a.clone();
+        ewma_update(&mut a, fx(0.9), &[fx(0.1), fx(-0.2)]).unwrap();
+        ewma_update_observed(&mut b, fx(0.9), &[fx(0.1), fx(-0.2)], 0).unwrap();
+        assert_eq!(a.entries(), b.entries());
     }
 
     #[test]

@@ -70,6 +70,21 @@ pub struct Pool {
     pub last_accrual: i64,
 }
 
+/// Smallest deposit index a socialised loss may leave (below it the deposits are wiped out and a new
+/// generation starts, see [`Pool::socialize_loss`]).
+pub const MIN_DEPOSIT_INDEX: Fx = Fx::from_bits(1 << (crate::fixed_point::FRAC_BITS - 20));
+
+/// What a socialised loss did, native units.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Socialized {
+    /// Taken from depositors.
+    pub spread: Fx,
+    /// Taken from the protocol's uncollected fees (loss beyond every deposit).
+    pub from_fees: Fx,
+    /// Every deposit share of the old generation is now worthless.
+    pub wiped_out: bool,
+}
+
 /// What one accrual did.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct Accrual {
@@ -115,11 +130,12 @@ impl Pool {
     /// Accrues interest up to `now` (a clock going backwards accrues nothing).
     pub fn accrue(&mut self, now: i64, curve: &InterestCurve, protocol_share: Fx) -> RiskResult<Accrual> {
         let dt = now.saturating_sub(self.last_accrual);
-        let rate = curve.borrow_rate(self.utilization()?)?;
         if dt <= 0 || self.borrow_shares == Fx::ZERO {
+            // Nothing accrues (the rate is reported only when interest is charged).
             self.last_accrual = self.last_accrual.max(now);
-            return Ok(Accrual { interest: Fx::ZERO, protocol_fee: Fx::ZERO, borrow_rate: rate });
+            return Ok(Accrual { interest: Fx::ZERO, protocol_fee: Fx::ZERO, borrow_rate: Fx::ZERO });
         }
+        let rate = curve.borrow_rate(self.utilization()?)?;
         let growth = rate.mul_ceil(fx_from_int(dt as i128)?)?.div_ceil(fx_from_int(SECONDS_PER_YEAR)?)?;
         let before = self.total_borrows()?;
         self.borrow_index = self.borrow_index.add_checked(self.borrow_index.mul_ceil(growth)?)?;
@@ -155,17 +171,33 @@ impl Pool {
     }
 
     /// Spreads a loss of `loss` native units over every depositor by lowering the deposit index
-    /// (rounded down: depositors, not the vault, absorb the rounding). Returns the loss actually
-    /// spread (at most the pool's total deposits).
-    pub fn socialize_loss(&mut self, loss: Fx) -> RiskResult<Fx> {
-        if loss <= Fx::ZERO || self.deposit_shares <= Fx::ZERO {
-            return Ok(Fx::ZERO);
+    /// (rounded down: depositors, not the vault, absorb the rounding).
+    ///
+    /// A loss that would leave the index below [`MIN_DEPOSIT_INDEX`] (every deposit wiped out, or
+    /// all but a millionth) wipes the deposits out: the pool starts a new deposit generation
+    /// (`wiped_out`; index 1, no shares), so later deposits never divide by a zero index and the
+    /// caller marks every older deposit share worthless. Loss beyond all deposits is taken from the
+    /// protocol's uncollected fees (`from_fees`), never created.
+    pub fn socialize_loss(&mut self, loss: Fx) -> RiskResult<Socialized> {
+        let mut out = Socialized { spread: Fx::ZERO, from_fees: Fx::ZERO, wiped_out: false };
+        if loss <= Fx::ZERO {
+            return Ok(out);
         }
         let total = self.total_deposits()?;
-        let spread = loss.min(total);
-        let remaining = total.sub_checked(spread)?;
-        self.deposit_index = remaining.div_floor(self.deposit_shares)?;
-        Ok(spread)
+        let remaining = total.sub_checked(loss.min(total))?;
+        let index = if self.deposit_shares > Fx::ZERO { remaining.div_floor(self.deposit_shares)? } else { Fx::ZERO };
+        if index >= MIN_DEPOSIT_INDEX {
+            out.spread = loss;
+            self.deposit_index = index;
+            return Ok(out);
+        }
+        out.spread = total;
+        out.wiped_out = self.deposit_shares > Fx::ZERO;
+        out.from_fees = loss.sub_checked(total)?.max(Fx::ZERO).min(self.protocol_fees);
+        self.protocol_fees = self.protocol_fees.sub_checked(out.from_fees)?;
+        self.deposit_index = Fx::ONE;
+        self.deposit_shares = Fx::ZERO;
+        Ok(out)
     }
 
     /// Books a repayment of `amount` native units against a debt of `owed` borrow shares: all of them
@@ -263,14 +295,21 @@ mod tests {
         let mut p = Pool::new(0);
         p.deposit_shares = fx(1000.0);
         p.deposit_index = fx(1.1); // 1,100 deposited
-        let spread = p.socialize_loss(fx(110.0)).unwrap();
-        assert_eq!(spread, fx(110.0));
+        let s = p.socialize_loss(fx(110.0)).unwrap();
+        assert_eq!(s.spread, fx(110.0));
+        assert!(!s.wiped_out);
         assert!((p.deposit_index - fx(0.99)).abs() < fx(1e-12));
         assert!(p.total_deposits().unwrap() <= fx(990.0));
-        // A loss larger than all deposits wipes them, no further.
-        let spread = p.socialize_loss(fx(5000.0)).unwrap();
-        assert!((spread - fx(990.0)).abs() < fx(1e-9));
-        assert_eq!(p.deposit_index, Fx::ZERO);
+        // A loss larger than all deposits wipes them out, takes the rest from the protocol's fees,
+        // and leaves a usable pool (index 1, a new generation of shares).
+        p.protocol_fees = fx(3.0);
+        let s = p.socialize_loss(fx(995.0)).unwrap();
+        assert!(s.wiped_out);
+        assert!((s.spread - fx(990.0)).abs() < fx(1e-9));
+        assert!((s.from_fees - fx(3.0)).abs() < fx(1e-9), "fees cover what they can: {s:?}");
+        assert_eq!(p.protocol_fees, Fx::ZERO);
+        assert_eq!((p.deposit_index, p.deposit_shares), (Fx::ONE, Fx::ZERO));
+        assert!(p.deposit_shares_for(1_000).unwrap() == fx(1000.0), "new deposits work");
     }
 
     #[test]

@@ -285,6 +285,172 @@ pub fn plan_liquidation<C: CovarianceSource>(
     })
 }
 
+/// Why the program refuses a liquidation (each maps to one program error).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Refusal {
+    /// Maintenance health ≥ 0.
+    NotLiquidatable,
+    /// The repay is zero, or the collateral cannot pay for one unit of the liability.
+    NothingToRepay,
+    /// Target health does not rise, and the book does not qualify for a close-out.
+    DoesNotImprove,
+    /// A close-out (a non-improving step) of a book whose equity is not negative: it could turn
+    /// positive equity into bad debt.
+    SolventCloseOut,
+    /// A close-out while a partial liquidation of this pair still improves health: liquidate to
+    /// the peak first.
+    CloseOutWhileImprovable,
+    /// A smaller repay (by more than the slack) already reaches the target.
+    OverLiquidation,
+}
+
+impl Refusal {
+    pub fn reason(self) -> &'static str {
+        match self {
+            Refusal::NotLiquidatable => "account is above maintenance margin",
+            Refusal::NothingToRepay => "nothing to repay with this pair",
+            Refusal::DoesNotImprove => "repaying this liability with this collateral does not improve health",
+            Refusal::SolventCloseOut => "a close-out needs negative equity",
+            Refusal::CloseOutWhileImprovable => "a partial liquidation of this pair still improves health",
+            Refusal::OverLiquidation => "a smaller repay already restores the target health",
+        }
+    }
+}
+
+/// How an accepted liquidation qualified.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Acceptance {
+    /// Target health rises, and no smaller repay (beyond the slack) reaches the target.
+    Improves,
+    /// The book is insolvent (equity < 0: no sequence of liquidations can restore it, since fees
+    /// only lower equity) and no repay of this pair improves its health (health is concave in the
+    /// repay, so a first step that does not improve proves none does): one whole side is taken so
+    /// the book winds down to a bankruptcy.
+    CloseOut,
+}
+
+/// The verdict on one liquidation step, with what the program reports.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Verdict {
+    pub acceptance: Acceptance,
+    /// The repay, clamped to the debt and to what the collateral can pay for.
+    pub repay: i128,
+    /// Whether the collateral bounds the repay (the step takes all of it).
+    pub takes_all_collateral: bool,
+    pub flows: LiquidationFlows,
+    pub before: BookHealth,
+    pub after: BookHealth,
+    pub target_before: Fx,
+    pub target_after: Fx,
+}
+
+/// Slack of the "no more than needed" rule: 0.01% of the repay, at least one native unit.
+pub fn over_liquidation_slack(repay: i128) -> i128 {
+    core::cmp::max(1, repay / 10_000)
+}
+
+/// The liquidation acceptance rule, one function for the program and every liquidator: repaying up
+/// to `max_repay` of `holdings[liability]` against `holdings[collateral]`.
+///
+/// Accepted when maintenance health < 0 and either the step raises target health without going
+/// more than [`over_liquidation_slack`] past the smallest repay that reaches the target, or the step
+/// is a close-out ([`Acceptance::CloseOut`]). When the collateral bounds the repay, what is left of
+/// the collateral (less than one unit of the liability) goes to the insurance fund.
+pub fn judge_liquidation<C: CovarianceSource>(
+    cov: &C,
+    holdings: &[Holding],
+    liability: usize,
+    collateral: usize,
+    max_repay: i128,
+    margin: &MarginParams,
+    liq: &LiquidationParams,
+) -> RiskResult<Result<Verdict, Refusal>> {
+    if liability >= holdings.len() || collateral >= holdings.len() || liability == collateral {
+        return Err(RiskError::InvalidLiquidation("liability and collateral must be two different holdings"));
+    }
+    if holdings[liability].amount >= 0 || holdings[collateral].amount <= 0 {
+        return Err(RiskError::InvalidLiquidation("the liability must be borrowed and the collateral deposited"));
+    }
+    let before = book_health(cov, holdings, liq.conf_k, margin)?;
+    if before.maintenance_health()? >= Fx::ZERO {
+        return Ok(Err(Refusal::NotLiquidatable));
+    }
+    let debt = -holdings[liability].amount;
+    let by_collateral = max_repay_by_collateral(holdings, liability, collateral, liq)?;
+    let whole_side = debt.min(by_collateral);
+    let repay = max_repay.min(whole_side);
+    if repay <= 0 {
+        return Ok(Err(Refusal::NothingToRepay));
+    }
+    let target_before = target_health(&before, liq.target)?;
+    let after = health_after(cov, holdings, liability, collateral, repay, margin, liq)?;
+    let target_after = target_health(&after, liq.target)?;
+    let acceptance = if target_after > target_before {
+        if target_after >= Fx::ZERO {
+            let slack = over_liquidation_slack(repay);
+            if repay > slack {
+                let less = health_after(cov, holdings, liability, collateral, repay - slack, margin, liq)?;
+                if target_health(&less, liq.target)? >= Fx::ZERO {
+                    return Ok(Err(Refusal::OverLiquidation));
+                }
+            }
+        }
+        Acceptance::Improves
+    } else {
+        // A close-out takes a whole side (all the collateral or all the debt); anything less that
+        // does not raise health is simply refused.
+        if repay != whole_side {
+            return Ok(Err(Refusal::DoesNotImprove));
+        }
+        if before.equity >= Fx::ZERO {
+            return Ok(Err(Refusal::SolventCloseOut));
+        }
+        // Concavity: if the first step (the planner's resolution) does not raise health, no repay does.
+        let step = core::cmp::max(1, whole_side >> 20).min(whole_side);
+        let first = health_after(cov, holdings, liability, collateral, step, margin, liq)?;
+        if target_health(&first, liq.target)? > target_before {
+            return Ok(Err(Refusal::CloseOutWhileImprovable));
+        }
+        Acceptance::CloseOut
+    };
+    let mut flows = flows_for(holdings, liability, collateral, repay, liq)?;
+    let takes_all_collateral = repay == by_collateral;
+    if takes_all_collateral {
+        let left = holdings[collateral].amount - flows.to_liquidator - flows.to_insurance;
+        if left > 0 {
+            flows.to_insurance += left;
+        }
+    }
+    Ok(Ok(Verdict { acceptance, repay, takes_all_collateral, flows, before, after, target_before, target_after }))
+}
+
+/// The liquidation a liquidator should send for this pair: [`plan_liquidation`] when a partial step
+/// improves health, otherwise the close-out when [`judge_liquidation`] allows one. `budget` caps the
+/// repay (the liquidator's tokens).
+pub fn plan_or_close_out<C: CovarianceSource>(
+    cov: &C,
+    holdings: &[Holding],
+    liability: usize,
+    collateral: usize,
+    budget: i128,
+    margin: &MarginParams,
+    liq: &LiquidationParams,
+) -> RiskResult<Verdict> {
+    let repay = match plan_liquidation(cov, holdings, liability, collateral, budget, margin, liq) {
+        Ok(plan) => plan.flows.repay,
+        Err(RiskError::InvalidLiquidation(_)) => {
+            let debt = -holdings[liability].amount;
+            debt.min(max_repay_by_collateral(holdings, liability, collateral, liq)?)
+        }
+        Err(e) => return Err(e),
+    };
+    if repay > budget {
+        return Err(RiskError::InvalidLiquidation("the close-out needs more than the budget"));
+    }
+    judge_liquidation(cov, holdings, liability, collateral, repay, margin, liq)?
+        .map_err(|r| RiskError::InvalidLiquidation(r.reason()))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -29,7 +29,7 @@ use crate::fixed_point::{Fx, FxExt, FRAC_BITS};
 /// Margin parameters (dimensionless unless stated).
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct MarginParams {
-    /// One-sided normal quantile of the VaR term (2.33 ≈ 99%).
+    /// One-sided normal quantile of the VaR term (2.326348: 99%).
     pub z: Fx,
     /// Liquidation horizon divided by the covariance sample interval (`s`).
     pub horizon_scale: Fx,
@@ -46,16 +46,20 @@ pub struct MarginParams {
 }
 
 impl MarginParams {
-    /// The calibrated defaults for daily samples and a one-day horizon (see the README's calibration).
+    /// The calibrated defaults for daily samples and a one-day horizon (see the README's
+    /// calibration), bit for bit what the program stores from `RiskParamsArgs::daily_defaults`
+    /// (parts per million, converted with [`fx_ratio`](crate::fixed_point::fx_ratio)).
     pub fn daily_defaults() -> Self {
+        // Constant ratios of small integers: the conversion cannot fail.
+        let e6 = |v: i128| crate::fixed_point::fx_ratio(v, 1_000_000).unwrap_or(Fx::ZERO);
         Self {
-            z: Fx::from_num(2.33),
+            z: e6(2_326_348),
             horizon_scale: Fx::ONE,
-            spike_alpha: Fx::from_num(0.25),
-            breakdown_beta: Fx::from_num(0.05),
-            stress_vol_multiplier: Fx::from_num(1.25),
-            joint_move_sigmas: Fx::from_num(2.4),
-            initial_multiplier: Fx::from_num(1.5),
+            spike_alpha: e6(250_000),
+            breakdown_beta: e6(50_000),
+            stress_vol_multiplier: e6(1_250_000),
+            joint_move_sigmas: e6(2_400_000),
+            initial_multiplier: e6(1_500_000),
         }
     }
 

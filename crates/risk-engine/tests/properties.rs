@@ -198,6 +198,61 @@ proptest! {
 }
 
 proptest! {
+    #![proptest_config(ProptestConfig { cases: 400, ..ProptestConfig::default() })]
+
+    /// The acceptance rule the program runs: whatever a liquidator asks, an accepted step either
+    /// raises target health, or is the close-out of a book with negative equity that takes a whole
+    /// side; a close-out never happens to a solvent book, and the engine's own plan is accepted.
+    #[test]
+    fn judged_liquidations_improve_or_close_out_an_insolvent_book(
+        vol in 0.001f64..0.15,
+        collateral_tokens in 1u64..1_000_000,
+        leverage in 0.5f64..1.5,
+        ask in 0.0f64..1.2,
+        floor in 0.0f64..0.05,
+    ) {
+        use risk_engine::liquidation::{judge_liquidation, plan_or_close_out, Acceptance, Refusal};
+        let cov = OwnedMatrix::from_dense(2, &[fx(vol * vol), Fx::ZERO, Fx::ZERO, fx(1e-8)]).unwrap();
+        let price = 50.0;
+        let coll = collateral_tokens as i128 * 1_000_000_000;
+        let debt = (collateral_tokens as f64 * price * leverage * 1e6) as i128;
+        let holdings = [
+            Holding { asset: 0, amount: coll, decimals: 9, price: fx(price), conf: fx(0.05), floor_rate: fx(floor) },
+            Holding { asset: 1, amount: -debt, decimals: 6, price: Fx::ONE, conf: Fx::ZERO, floor_rate: fx(floor) },
+        ];
+        let lp = LiquidationParams {
+            liquidator_fee: fx(0.025),
+            insurance_fee: fx(0.025),
+            target: LiquidationTarget::Initial,
+            conf_k: Fx::ONE,
+        };
+        let mp = params();
+        let max_repay = ((debt as f64) * ask) as i128 + 1;
+        match judge_liquidation(&cov, &holdings, 1, 0, max_repay, &mp, &lp).unwrap() {
+            Ok(v) => {
+                prop_assert!(v.flows.to_liquidator + v.flows.to_insurance <= coll);
+                prop_assert!(v.repay <= debt && v.repay <= max_repay);
+                match v.acceptance {
+                    Acceptance::Improves => prop_assert!(v.target_after > v.target_before),
+                    Acceptance::CloseOut => {
+                        prop_assert!(v.before.equity < Fx::ZERO, "close-out of a solvent book");
+                        prop_assert!(v.takes_all_collateral || v.repay == debt, "a close-out takes a whole side");
+                    }
+                }
+            }
+            Err(Refusal::SolventCloseOut) => prop_assert!(
+                book_health(&cov, &holdings, Fx::ONE, &mp).unwrap().equity >= Fx::ZERO
+            ),
+            Err(_) => {}
+        }
+        if let Ok(v) = plan_or_close_out(&cov, &holdings, 1, 0, i128::MAX, &mp, &lp) {
+            let again = judge_liquidation(&cov, &holdings, 1, 0, v.repay, &mp, &lp).unwrap();
+            prop_assert_eq!(again, Ok(v), "the planner's step is the judge's");
+        }
+    }
+}
+
+proptest! {
     #![proptest_config(ProptestConfig { cases: 2000, ..ProptestConfig::default() })]
 
     /// Our chunked long division agrees with the `fixed` crate within one ULP over the whole range,

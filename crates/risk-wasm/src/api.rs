@@ -236,9 +236,7 @@ fn preview_inner(req: &Request) -> Result<Value, Refusal> {
     let liquidity = match (action.kind.adds_risk(), books.assets.get(action.asset as usize)) {
         (true, Some(a)) => {
             let mut accrued = *a;
-            accrue(&mut accrued, now).ok().map(|_| {
-                portfolio_margin::instructions::user::balance::available_liquidity(&accrued, ev.vault.0).to_string()
-            })
+            accrue(&mut accrued, now).ok().map(|_| accrued.available_liquidity(ev.vault.0).to_string())
         }
         _ => None,
     };
@@ -351,7 +349,7 @@ fn decode_inner(req: &Request) -> Result<Value, Refusal> {
                 let amount = books
                     .assets
                     .get(p.asset_index as usize)
-                    .map(|a| portfolio_margin::health::position_amount(a, p.shares.get()).map(|v| v.to_string()).ok());
+                    .map(|a| a.position_amount(&a.pool(), p).map(|v| v.to_string()).ok());
                 json!({ "slot": slot, "asset": p.asset_index, "shares": f(p.shares.get()), "amount": amount.flatten() })
             })
             .collect::<Vec<_>>();

@@ -3,16 +3,15 @@
 //!
 //! Every type here is the program crate's (`Asset`, `Group`, `MarginAccount`, `RiskModel`), read from
 //! raw account bytes after the same 8-byte discriminator check Anchor's `AccountLoader` makes. Health
-//! goes through `oracle::read_price` on a host-built `AccountInfo`, `health::position_amount` and
-//! `health::holdings_health`, exactly as the program's `account_health`; the handlers' bookkeeping
-//! (`Context`, CPI transfers, events) cannot run off-chain, so [`apply`] replays it line by line on
-//! the same types with the same engine calls (see each handler in
-//! `programs/portfolio-margin/src/instructions/user/`).
+//! goes through `oracle::read_price` on a host-built `AccountInfo`, `health::holding` and
+//! `health::holdings_health`, exactly as the program's `account_health`; [`apply`] calls the same
+//! bookkeeping functions the handlers call (`MarginAccount::{deposit, withdraw, borrow, repay}` in
+//! `programs/portfolio-margin/src/state/bookkeeping.rs`) after the same accrual: only the
+//! `Context`, the CPI transfers and the events stay in the handlers.
 use anchor_lang::prelude::{AccountInfo, Pubkey};
 use anchor_lang::Discriminator;
 use portfolio_margin::error::ErrorCode;
-use portfolio_margin::health::{holdings_health, position_amount};
-use portfolio_margin::instructions::user::balance::available_liquidity;
+use portfolio_margin::health::{holding, holdings_health};
 use portfolio_margin::oracle::{read_price, OraclePrice};
 use portfolio_margin::state::{Asset, Group, MarginAccount, RiskModel};
 use risk_engine::{BookHealth, Fx, FxExt, Holding};
@@ -67,18 +66,9 @@ fn math<E>(_: E) -> Refusal {
     Refusal::program(ErrorCode::MathOverflow)
 }
 
-/// A zero-copy account from its raw data: discriminator checked, then the struct read with
-/// bytemuck (data may be longer, as `AccountLoader::load` allows).
+/// A zero-copy account from its raw data with the program's own decoder (`state::decode`).
 pub fn read_zero_copy<T: bytemuck::Pod + Discriminator>(data: &[u8], what: &str) -> Result<T, Refusal> {
-    let disc = T::DISCRIMINATOR;
-    if data.len() < disc.len() || &data[..disc.len()] != disc {
-        return Err(Refusal::request(format!("{what}: not an account of this type (discriminator mismatch)")));
-    }
-    let end = disc.len() + core::mem::size_of::<T>();
-    if data.len() < end {
-        return Err(Refusal::request(format!("{what}: account data too short ({} < {end} bytes)", data.len())));
-    }
-    Ok(bytemuck::pod_read_unaligned(&data[disc.len()..end]))
+    portfolio_margin::state::decode(data).map_err(|e| Refusal::request(format!("{what}: {e}")))
 }
 
 /// Amount of an SPL Token / Token-2022 account (the `amount` field at bytes 64..72), checking its mint.
@@ -202,14 +192,14 @@ impl Market {
                 message: format!("no oracle account was given for asset {}", asset.index),
             });
         };
-        // The address is not part of any check; the owner check passes by construction: the caller
-        // must only pass accounts owned by the Pyth receiver program.
-        let key = Pubkey::default();
+        // The caller passes the asset's registered oracle (`Asset::oracle`), owned by the Pyth
+        // receiver program: address and owner checks pass by construction.
+        let key = asset.oracle;
         let owner = pyth_solana_receiver_sdk::ID;
         let mut lamports = 0u64;
         let mut bytes = data.clone();
         let info = AccountInfo::new(&key, false, false, &mut lamports, &mut bytes, &owner, false);
-        match read_price(&info, &asset.feed_id, now, &self.group.params) {
+        match read_price(&info, &asset.oracle, &asset.feed_id, now, &self.group.params) {
             Ok(Ok(p)) => Ok(p),
             Ok(Err(why)) => Err(Refusal::program(why.error()).detail(format!("oracle of asset {}", asset.index))),
             Err(e) => Err(Refusal::anchor(e).detail(format!("oracle of asset {}", asset.index))),
@@ -250,15 +240,14 @@ pub struct Action {
     pub amount: u64,
 }
 
-/// `balance::accrue` without its event: the pool's interest up to `now`.
+/// `interest::accrue` without its event: the program's `Asset::accrue`.
 pub fn accrue(asset: &mut Asset, now: i64) -> Result<(), Refusal> {
-    let mut pool = asset.pool();
-    pool.accrue(now, &asset.curve(), asset.protocol_share.get()).map_err(math)?;
-    asset.set_pool(&pool);
+    asset.accrue(now).map_err(math)?;
     Ok(())
 }
 
-/// Replays the handler of `action` on `books` at `now`, with the asset's vault holding
+/// Runs the state change of `action`'s handler on `books` at `now` (its accrual, then its
+/// `MarginAccount` bookkeeping method), with the asset's vault holding
 /// `vault_amount` (read by withdraw and borrow only). Returns the position's shares after, as the
 /// `BalanceChanged` event reports them. On `Err`, `books` may be partly changed (the transaction
 /// would have reverted): callers work on a copy.
@@ -271,95 +260,22 @@ pub fn apply(books: &mut Books, action: Action, now: i64, vault_amount: u64) -> 
     if amount == 0 {
         return Err(Refusal::program(ErrorCode::ZeroAmount));
     }
+    accrue(asset, now)?;
     match action.kind {
-        // deposit.rs
-        Kind::Deposit => {
-            accrue(asset, now)?;
-            let mut pool = asset.pool();
-            let minted = pool.deposit_shares_for(amount).map_err(math)?;
-            pool.deposit_shares = pool.deposit_shares.add_checked(minted).map_err(math)?;
-            let total = pool.total_deposits().map_err(math)?;
-            if total > Fx::from_num(asset.deposit_cap) {
-                return Err(Refusal::program(ErrorCode::DepositCapExceeded));
-            }
-            let slot = acc.find_or_open(asset.index).ok_or_else(|| Refusal::program(ErrorCode::TooManyPositions))?;
-            let shares = acc.positions[slot].shares.get();
-            if shares < Fx::ZERO {
-                return Err(Refusal::program(ErrorCode::DepositIntoDebt));
-            }
-            let after = shares.add_checked(minted).map_err(math)?;
-            acc.positions[slot].shares.set(after);
-            asset.set_pool(&pool);
-            Ok(after)
-        }
-        // withdraw.rs
-        Kind::Withdraw => {
-            accrue(asset, now)?;
-            let mut pool = asset.pool();
-            let slot = acc.find(asset.index).ok_or_else(|| Refusal::program(ErrorCode::InsufficientDeposit))?;
-            let shares = acc.positions[slot].shares.get();
-            let burned = pool.withdraw_shares_for(amount).map_err(math)?;
-            if shares <= Fx::ZERO || burned > shares {
-                return Err(Refusal::program(ErrorCode::InsufficientDeposit));
-            }
-            if amount > available_liquidity(asset, vault_amount) {
-                return Err(Refusal::program(ErrorCode::InsufficientLiquidity));
-            }
-            pool.deposit_shares = pool.deposit_shares.sub_checked(burned).map_err(math)?;
-            let after = shares.sub_checked(burned).map_err(math)?;
-            acc.positions[slot].shares.set(after);
-            acc.close_empty();
-            asset.set_pool(&pool);
-            Ok(after)
-        }
-        // borrow.rs
-        Kind::Borrow => {
-            accrue(asset, now)?;
-            if amount > available_liquidity(asset, vault_amount) {
-                return Err(Refusal::program(ErrorCode::InsufficientLiquidity));
-            }
-            let mut pool = asset.pool();
-            let owed = pool.borrow_shares_for(amount).map_err(math)?;
-            pool.borrow_shares = pool.borrow_shares.add_checked(owed).map_err(math)?;
-            let total = pool.total_borrows().map_err(math)?;
-            if total > Fx::from_num(asset.borrow_cap) {
-                return Err(Refusal::program(ErrorCode::BorrowCapExceeded));
-            }
-            let slot = acc.find_or_open(asset.index).ok_or_else(|| Refusal::program(ErrorCode::TooManyPositions))?;
-            let shares = acc.positions[slot].shares.get();
-            if shares > Fx::ZERO {
-                return Err(Refusal::program(ErrorCode::BorrowAgainstOwnDeposit));
-            }
-            let after = shares.sub_checked(owed).map_err(math)?;
-            acc.positions[slot].shares.set(after);
-            asset.set_pool(&pool);
-            Ok(after)
-        }
-        // repay.rs
-        Kind::Repay => {
-            accrue(asset, now)?;
-            let mut pool = asset.pool();
-            let slot = acc.find(asset.index).ok_or_else(|| Refusal::program(ErrorCode::NoDebt))?;
-            let shares = acc.positions[slot].shares.get();
-            if shares >= Fx::ZERO {
-                return Err(Refusal::program(ErrorCode::NoDebt));
-            }
-            let owed_shares = shares.neg_checked().map_err(math)?;
-            let debt = pool.borrow_value(owed_shares).map_err(math)?;
-            let debt_native = risk_engine::fixed_point::ceil_to_int(debt);
-            if amount as i128 > debt_native {
-                return Err(
-                    Refusal::program(ErrorCode::RepayExceedsDebt).detail(format!("debt is {debt_native} native units"))
-                );
-            }
-            let burned = pool.repay(amount, owed_shares).map_err(math)?;
-            let after = shares.add_checked(burned).map_err(math)?;
-            acc.positions[slot].shares.set(after);
-            acc.close_empty();
-            asset.set_pool(&pool);
-            Ok(after)
-        }
+        Kind::Deposit => acc.deposit(asset, amount),
+        Kind::Withdraw => acc.withdraw(asset, amount, vault_amount),
+        Kind::Borrow => acc.borrow(asset, amount, vault_amount),
+        Kind::Repay => acc.repay(asset, amount),
     }
+    .map_err(|e| {
+        let r = Refusal::anchor(e);
+        // The program logs the debt beside this refusal; the preview says it too.
+        let debt = acc.find(asset.index).and_then(|s| asset.position_amount(&asset.pool(), &acc.positions[s]).ok());
+        match (r.code.as_str(), debt) {
+            ("RepayExceedsDebt", Some(d)) => r.detail(format!("debt is {} native units", -d)),
+            _ => r,
+        }
+    })
 }
 
 /// Health of an account with the holdings it was computed from.
@@ -370,8 +286,8 @@ pub struct Health {
     pub holdings: Vec<Holding>,
 }
 
-/// `health::account_health` off-chain: every open position in slot order, its asset's pool as
-/// `books` holds it (no accrual beyond what a handler did), its oracle read at `now`, then
+/// `health::account_health` off-chain: every open position in slot order through `health::holding`
+/// (its asset's interest accrued to `now` in memory), its oracle read at `now`, then
 /// `holdings_health`. The first unusable price is the error, as in the program.
 pub fn account_health(market: &Market, books: &Books, now: i64) -> Result<Health, Refusal> {
     let mut holdings = Vec::with_capacity(books.account.active_count());
@@ -380,14 +296,7 @@ pub fn account_health(market: &Market, books: &Books, now: i64) -> Result<Health
             Refusal::request(format!("the account holds asset {}, not in the request", pos.asset_index))
         })?;
         let price = market.price(asset, now)?;
-        holdings.push(Holding {
-            asset: asset.index as usize,
-            amount: position_amount(asset, pos.shares.get()).map_err(Refusal::anchor)?,
-            decimals: asset.decimals,
-            price: price.price,
-            conf: price.conf,
-            floor_rate: asset.floor_rate.get(),
-        });
+        holdings.push(holding(asset, pos, &price, now).map_err(math)?);
     }
     let book = holdings_health(&market.group, &market.model, &holdings).map_err(Refusal::anchor)?;
     Ok(Health { book, holdings })
@@ -473,7 +382,7 @@ pub fn max_amount(market: &Market, books: &Books, kind: Kind, asset: u16, now: i
     let mut accrued = *a;
     accrue(&mut accrued, now)?;
     let hi: u64 = match kind {
-        Kind::Withdraw | Kind::Borrow => available_liquidity(&accrued, market.vault_amount(asset as usize, a)?.0),
+        Kind::Withdraw | Kind::Borrow => accrued.available_liquidity(market.vault_amount(asset as usize, a)?.0),
         Kind::Repay | Kind::Deposit => u64::MAX,
     };
     let ok = |amount: u64| -> Result<(), Refusal> {

@@ -2,11 +2,11 @@
 //!
 //! A preview of a deposit, withdraw, borrow or repay equals what the program then enforces because
 //! it is computed by the program crate itself (`portfolio-margin` with `no-entrypoint`): its account
-//! types read from raw account bytes, `oracle::read_price`, `health::position_amount`,
-//! `health::holdings_health`, `health::require_initial_health`,
-//! `instructions::user::balance::available_liquidity`, and the risk engine's pool arithmetic. Only
-//! the handlers' bookkeeping is replayed here ([`books::apply`]), line for line; the VM test
-//! `tests/tests/vm/preview.rs` checks it against the real SBF program bit for bit.
+//! types read from raw account bytes, `oracle::read_price`, `health::holding`,
+//! `health::holdings_health`, `health::require_initial_health`, `Asset::available_liquidity`, the
+//! handlers' own bookkeeping (`MarginAccount::{deposit, withdraw, borrow, repay}`, called by
+//! [`books::apply`]) and the risk engine's pool arithmetic; the VM test `tests/tests/vm/preview.rs`
+//! checks it against the real SBF program bit for bit.
 //!
 //! JavaScript API (`--target web`), JSON strings in and out, described in [`api`]:
 //! - `preview(request) -> {ok, error, error_code, health_error, before, after, shares_after_bits,

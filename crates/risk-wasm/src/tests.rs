@@ -117,7 +117,7 @@ impl Fixture {
             shares: WrappedI80F48::new(Fx::from_bits(shares_bits)),
             asset_index: asset,
             active: 1,
-            _padding: [0; 5],
+            ..Default::default()
         };
     }
 
@@ -183,18 +183,24 @@ fn shares_round_for_the_protocol_at_index_one_and_a_half() {
     assert_eq!(after.to_bits(), -1_876_499_844_737_707);
     assert_eq!(b.assets[1].borrow_shares.get().to_bits(), 1_876_499_844_737_707);
 
-    // Withdraw burns ceil: the 20/3 shares minted above (…706 bits) cannot withdraw the 10 units
-    // deposited (the burn, ceil(20/3) = …707 bits, exceeds them), but 9 burns ceil(9/1.5) = 6 shares.
+    // The 20/3 shares minted above (…706 bits) are worth floor(9.99…) = 9 units: the 10 deposited
+    // cannot be withdrawn; 6 burns ceil(6/1.5) = 4 shares; 9, the whole value, burns every share
+    // and frees the slot.
     f.set_position(0, 0, 1_876_499_844_737_706);
     f.assets[0].deposit_shares.set(Fx::from_bits(1_876_499_844_737_706));
     let (_, b0) = f.loaded();
     let mut b = b0.clone();
     assert_eq!(code(apply(&mut b, act(Kind::Withdraw, 0, 10), T0, 100)), "InsufficientDeposit");
     let mut b = b0.clone();
-    let after = apply(&mut b, act(Kind::Withdraw, 0, 9), T0, 100).unwrap();
-    assert_eq!(after.to_bits(), 1_876_499_844_737_706 - 6 * ONE);
-    assert_eq!(b.assets[0].deposit_shares.get().to_bits(), 1_876_499_844_737_706 - 6 * ONE);
+    let after = apply(&mut b, act(Kind::Withdraw, 0, 6), T0, 100).unwrap();
+    assert_eq!(after.to_bits(), 1_876_499_844_737_706 - 4 * ONE);
+    assert_eq!(b.assets[0].deposit_shares.get().to_bits(), 1_876_499_844_737_706 - 4 * ONE);
     assert_eq!(b.account.positions[0].active, 1, "a remainder keeps the slot open");
+    let mut b = b0.clone();
+    let after = apply(&mut b, act(Kind::Withdraw, 0, 9), T0, 100).unwrap();
+    assert_eq!(after, Fx::ZERO);
+    assert_eq!(b.assets[0].deposit_shares.get(), Fx::ZERO);
+    assert_eq!(b.account.positions[0].active, 0, "the whole value frees the slot");
 }
 
 #[test]

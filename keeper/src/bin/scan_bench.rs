@@ -39,10 +39,17 @@ fn main() {
             a.index = i as u16;
             a.decimals = 6 + (i % 3) as u8;
             a.floor_rate.set(Fx::from_num(0.01));
-            let mut pool = Pool::new(0);
+            // Every pool lent out and an hour of interest not yet accrued: the scan accrues each
+            // pool to now, as the program values every position.
+            let mut pool = Pool::new(-3_600);
             pool.deposit_index = Fx::from_num(1.0 + rng.gen_range(0.0..0.2));
             pool.borrow_index = Fx::from_num(1.0 + rng.gen_range(0.0..0.4));
+            pool.deposit_shares = Fx::from_num(1e15);
+            pool.borrow_shares = Fx::from_num(5e14);
             a.set_pool(&pool);
+            a.optimal_utilization.set(Fx::from_num(0.8));
+            a.rate_at_optimal.set(Fx::from_num(0.1));
+            a.max_rate.set(Fx::from_num(1.0));
             a
         })
         .collect();
@@ -66,9 +73,9 @@ fn main() {
         .collect();
 
     // Warm up, then time the scan on this thread (one core).
-    scan(&assets, &group, &model, &prices, &accounts[..n.min(1000)]).unwrap();
+    scan(&assets, &group, &model, &prices, &accounts[..n.min(1000)], 0).unwrap();
     let t = Instant::now();
-    let result = scan(&assets, &group, &model, &prices, &accounts).unwrap();
+    let result = scan(&assets, &group, &model, &prices, &accounts, 0).unwrap();
     let secs = t.elapsed().as_secs_f64();
     println!(
         "health scan: {n} accounts × {ASSETS} positions in {secs:.3} s on one core = {:.0} accounts/s ({:.2} µs/account); {} healthy, {} liquidatable",

@@ -22,6 +22,7 @@ use std::time::Instant;
 use anchor_lang::prelude::Pubkey;
 use anyhow::{Context, Result};
 use indicatif::{ProgressBar, ProgressStyle};
+use portfolio_margin::health::Pricing;
 use portfolio_margin::state::Asset;
 use portfolio_margin_client::chain::embedded::Embedded;
 use portfolio_margin_client::chain::{AccountWriter, Chain, SendOptions};
@@ -102,7 +103,7 @@ pub async fn run(args: SimArgs) -> Result<SimResult> {
     let t0 = parse_epoch(&table.timestamps[0]).context("timestamp")?;
     chain.set_unix_time(t0 - 86_400).await?;
     let migration = migrate::migrate(&chain, &admin, cfg, &opts).await?;
-    let mut state = GroupState::fetch(&chain, &migration.group, cfg.pyth_shard).await?;
+    let mut state = GroupState::fetch(&chain, &migration.group).await?;
     let n = state.assets.len();
 
     // Participants.
@@ -169,7 +170,7 @@ pub async fn run(args: SimArgs) -> Result<SimResult> {
             Ok(CrankOutcome::TooEarly { due }) => tracing::warn!(date, due, "crank not due"),
             Err(e) => tracing::warn!(date, "crank failed: {e:#}"),
         }
-        state = GroupState::fetch(&chain, &migration.group, cfg.pyth_shard).await?;
+        state = GroupState::fetch(&chain, &migration.group).await?;
         let round = liquidator.round(&chain, &state, &metrics).await?;
         for a in &round.actions {
             match a {
@@ -187,7 +188,7 @@ pub async fn run(args: SimArgs) -> Result<SimResult> {
             }
         }
         if round.liquidatable > 0 {
-            state = GroupState::fetch(&chain, &migration.group, cfg.pyth_shard).await?;
+            state = GroupState::fetch(&chain, &migration.group).await?;
         }
 
         // Traders act.
@@ -202,7 +203,9 @@ pub async fn run(args: SimArgs) -> Result<SimResult> {
                 traders::open(&chain, &admin, &state, p, quote, px, &opts).await?;
                 p.opened = true;
             }
-            if let Some(why) = traders::relever(&chain, &admin, &state, &assets, &prices, p, quote, px, &opts).await? {
+            if let Some(why) =
+                traders::relever(&chain, &admin, &state, &assets, &prices, p, quote, px, &opts, now).await?
+            {
                 let key = why.split(" (").next().unwrap_or(&why).to_string();
                 *refusals.entry(key).or_default() += 1;
             }
@@ -210,12 +213,12 @@ pub async fn run(args: SimArgs) -> Result<SimResult> {
         }
 
         // Tonight's books, margins as the program computes them, and the static counterfactual.
-        state = GroupState::fetch(&chain, &migration.group, cfg.pyth_shard).await?;
+        state = GroupState::fetch(&chain, &migration.group).await?;
         let assets: Vec<Asset> = state.assets.iter().map(|a| a.account).collect();
         books.clear();
         let accounts = margin_accounts(&chain, &migration.group).await?;
         for (address, acc) in &accounts {
-            let Ok(h) = view::holdings(&assets, &prices, acc) else { continue };
+            let Ok(h) = view::holdings(&assets, &prices, acc, now, Pricing::Strict) else { continue };
             if !h.iter().any(|x| x.amount < 0) {
                 continue;
             }
@@ -248,7 +251,7 @@ pub async fn run(args: SimArgs) -> Result<SimResult> {
     pb.finish_and_clear();
     let insurance_usd_end = insurance_usd(&chain, &state, table.prices.last().unwrap()).await?;
     // The auditor's view of the final state.
-    let inspection = crate::inspect::inspect(&chain, &migration.group, cfg.pyth_shard).await?;
+    let inspection = crate::inspect::inspect(&chain, &migration.group).await?;
     Ok(SimResult {
         assets: symbols,
         days,

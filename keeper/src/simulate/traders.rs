@@ -2,6 +2,7 @@
 //! program's real instructions (deposit, borrow), sized with the same health code the program runs.
 use anchor_lang::prelude::Pubkey;
 use anyhow::Result;
+use portfolio_margin::health::Pricing;
 use portfolio_margin::state::{Asset, MarginAccount};
 use portfolio_margin_client::chain::{send_ixs, Chain, SendOptions};
 use portfolio_margin_client::instructions::{self as pix, AddRiskKeys};
@@ -172,8 +173,9 @@ pub fn max_borrow(
     prices: &[PriceRead],
     acc: &MarginAccount,
     b: usize,
+    now: i64,
 ) -> Result<u64> {
-    let Ok(mut h) = view::holdings(assets, prices, acc) else { return Ok(0) };
+    let Ok(mut h) = view::holdings(assets, prices, acc, now, Pricing::Strict) else { return Ok(0) };
     let Ok(pb) = &prices[b] else { return Ok(0) };
     let slot = match h.iter().position(|x| x.asset == b) {
         Some(s) => s,
@@ -282,12 +284,13 @@ pub async fn relever<C: Chain>(
     quote: usize,
     px: &[f64],
     opts: &SendOptions,
+    now: i64,
 ) -> Result<Option<String>> {
     let (deposits, borrowed) = p.strategy.legs(quote, state.assets.len());
     let Some(b) = borrowed else { return Ok(None) };
     let data = chain.account(&p.account).await?.ok_or_else(|| anyhow::anyhow!("account missing"))?;
     let acc: MarginAccount = load(&data.data)?;
-    let Ok(h) = view::holdings(assets, prices, &acc) else { return Ok(None) };
+    let Ok(h) = view::holdings(assets, prices, &acc, now, Pricing::Strict) else { return Ok(None) };
     let equity = view::health(&state.group, &state.model, &h)?.equity.to_num::<f64>();
     let gross: f64 = h.iter().map(|x| (x.amount as f64 / 10f64.powi(x.decimals as i32) * px[x.asset]).abs()).sum();
     if equity < 0.3 * p.capital_usd {
@@ -302,7 +305,7 @@ pub async fn relever<C: Chain>(
     if gross > MAX_GROSS_MULTIPLE * p.capital_usd {
         return Ok(None);
     }
-    let room = max_borrow(state, assets, prices, &acc, b)?;
+    let room = max_borrow(state, assets, prices, &acc, b, now)?;
     let amount = (room as f64 * p.appetite) as u64;
     let usd = amount as f64 / 10f64.powi(state.assets[b].account.decimals as i32) * px[b];
     if usd < 0.05 * equity {

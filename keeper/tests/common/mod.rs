@@ -62,7 +62,7 @@ pub async fn leveraged_trader<C: Chain>(chain: &C, admin: &Keypair, state: &Grou
     let oracles = chain.accounts(&state.oracles()).await.unwrap();
     let now = chain.unix_time().await.unwrap();
     let prices = keeper::view::read_oracles(state, &oracles, now);
-    let room = traders::max_borrow(state, &assets, &prices, &acc, 2).unwrap();
+    let room = traders::max_borrow(state, &assets, &prices, &acc, 2, now).unwrap();
     assert!(room > 0);
     // The program accepts the engine's largest borrow (preview = enforcement)…
     assert_eq!(traders::borrow(chain, admin, state, &p, 2, room, &opts()).await.unwrap(), None);

@@ -73,9 +73,33 @@ pub enum ErrorCode {
     NotBankrupt,
     #[msg("Token-2022 mints with extensions (transfer fees, hooks, delegates…) are not supported yet")]
     UnsupportedMintExtensions,
+    #[msg("The oracle account is not the asset's registered price-feed account")]
+    WrongOracleAccount,
+    #[msg("A close-out (taking a whole position without improving health) needs an insolvent book: this one has positive equity")]
+    CloseOutOfSolventBook,
+    #[msg("A partial liquidation of this pair still improves health: liquidate to its peak before closing out")]
+    CloseOutWhileImprovable,
+    #[msg("The liquidator's margin account must be its own, in this group, and differ from the liquidated account")]
+    WrongLiquidatorAccount,
+    #[msg("The liability's oracle is unusable: a debt must be priced to be liquidated")]
+    LiabilityUnpriced,
+    #[msg("The collateral's oracle is unusable: it cannot be seized at an unknown price")]
+    CollateralUnpriced,
+    #[msg("The mint has too many decimals (at most 18)")]
+    TooManyDecimals,
+    #[msg("The bootstrap covariance matrix is not positive semidefinite")]
+    CovarianceNotPositiveSemidefinite,
+    #[msg(
+        "The sample interval cannot change once assets are registered: the stored covariance is per sample interval"
+    )]
+    SampleIntervalLocked,
+    #[msg("The liability and the collateral of a liquidation must be two different assets")]
+    LiquidationSameAsset,
 }
 
-/// Any failure of the engine's checked arithmetic, as the program's error.
-pub fn math<E>(_: E) -> Error {
+/// Any failure of the engine's checked arithmetic, as the program's error; the engine's message
+/// (operation, file and line) goes to the log.
+pub fn math<E: core::fmt::Display>(e: E) -> Error {
+    msg!("{}", e);
     error!(ErrorCode::MathOverflow)
 }

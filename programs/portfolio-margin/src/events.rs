@@ -16,7 +16,8 @@ pub struct GroupCreated {
 #[event]
 pub struct RiskParamsUpdated {
     pub group: Pubkey,
-    pub admin: Pubkey,
+    /// The risk authority that signed.
+    pub risk_authority: Pubkey,
     pub params: RiskParamsArgs,
 }
 
@@ -34,6 +35,8 @@ pub struct AssetRegistered {
     pub index: u16,
     pub decimals: u8,
     pub feed_id: [u8; 32],
+    /// The mint's freeze authority, if any (it could freeze the vault).
+    pub freeze_authority: Option<Pubkey>,
     pub args: RegisterAssetArgs,
 }
 
@@ -125,13 +128,18 @@ pub struct Liquidated {
     pub account: Pubkey,
     pub owner: Pubkey,
     pub liquidator: Pubkey,
+    /// The liquidator's margin account, credited with the collateral as a deposit.
+    pub liquidator_account: Pubkey,
     pub liability_asset: Pubkey,
     pub collateral_asset: Pubkey,
     /// Liability repaid by the liquidator, native units.
     pub repaid: u64,
-    /// Collateral paid to the liquidator and to the insurance vault, native units.
+    /// Collateral credited to the liquidator's margin account, and owed to the insurance fund (added
+    /// to the asset's protocol fees), native units.
     pub collateral_to_liquidator: u64,
     pub collateral_to_insurance: u64,
+    /// A close-out of an insolvent book (the step did not raise health; see the README's rules).
+    pub close_out: bool,
     pub liability_price_bits: i128,
     pub collateral_price_bits: i128,
     pub maintenance_health_before_bits: i128,
@@ -151,6 +159,10 @@ pub struct BankruptcyResolved {
     pub insurance_paid: u64,
     /// Spread over depositors by lowering the deposit index, native units (I80F48 bits).
     pub socialized_bits: i128,
+    /// Loss beyond every deposit, taken from the protocol's uncollected fees (I80F48 bits).
+    pub from_fees_bits: i128,
+    /// Every deposit was wiped out: the asset's deposit generation was raised.
+    pub deposits_wiped_out: bool,
     pub deposit_index_before_bits: i128,
     pub deposit_index_after_bits: i128,
 }

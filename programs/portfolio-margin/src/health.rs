@@ -2,24 +2,42 @@
 //! asks the engine for health (the "account retriever": no math here).
 //!
 //! Remaining accounts: for each open position, in slot order, the asset account then its oracle.
+//!
+//! One read path for every caller (the program, the keeper's scan, the WebAssembly preview, the
+//! tests): [`holding`] turns an asset, a position and a price into the engine's `Holding`, with the
+//! asset's interest accrued to `now` in memory, so no position is valued at a stale index.
 use anchor_lang::prelude::*;
 use risk_engine::health::{book_health, BookHealth, Holding};
-use risk_engine::{Fx, FxExt};
+use risk_engine::{Fx, RiskResult};
 
 use crate::error::{math, ErrorCode};
-use crate::oracle::require_price;
-use crate::state::{Asset, Group, MarginAccount, ModelView, RiskModel};
+use crate::oracle::{read_price, OraclePrice};
+use crate::state::{Asset, Group, MarginAccount, ModelView, Position, RiskModel};
 
-/// Signed native amount of a position: deposits rounded down, debts rounded up (more negative).
-pub fn position_amount(asset: &Asset, shares: Fx) -> Result<i128> {
-    let pool = asset.pool();
-    if shares >= Fx::ZERO {
-        let v = pool.deposit_value(shares).map_err(math)?;
-        Ok(risk_engine::fixed_point::floor_to_int(v))
-    } else {
-        let v = pool.borrow_value(shares.neg_checked().map_err(math)?).map_err(math)?;
-        Ok(-risk_engine::fixed_point::ceil_to_int(v))
-    }
+/// How a health check treats a position whose oracle is unusable.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Pricing {
+    /// Every position needs a usable price (the owner's withdraw and borrow).
+    Strict,
+    /// Liquidation: a deposit whose registered oracle is unusable is worth nothing (left out of the
+    /// book: it cannot be seized at an unknown price either), a debt must still be priced. So an
+    /// owner cannot make an account unliquidatable with a position in an asset whose feed stopped.
+    Liquidation,
+}
+
+/// One position as the engine's holding: native amount at the asset's indices accrued to `now`
+/// (deposits rounded down, debts up; deposits of a wiped-out generation are worth zero), valued at
+/// `price`.
+pub fn holding(asset: &Asset, pos: &Position, price: &OraclePrice, now: i64) -> RiskResult<Holding> {
+    let pool = asset.pool_at(now)?;
+    Ok(Holding {
+        asset: asset.index as usize,
+        amount: asset.position_amount(&pool, pos)?,
+        decimals: asset.decimals,
+        price: price.price,
+        conf: price.conf,
+        floor_rate: asset.floor_rate.get(),
+    })
 }
 
 /// Health of `account` from fresh oracle prices; every position's asset and oracle must be passed.
@@ -31,33 +49,41 @@ pub fn account_health<'info>(
     remaining: &'info [AccountInfo<'info>],
     now: i64,
 ) -> Result<BookHealth> {
-    let holdings = load_holdings(group_key, group, account, remaining, now)?;
-    holdings_health(group, model, &holdings)
+    let loaded = load_holdings(group_key, group, account, remaining, now, Pricing::Strict)?;
+    holdings_health(group, model, &loaded.holdings)
 }
 
 /// Equity and margin of plain holdings under the group's parameters and the on-chain covariance.
 pub fn holdings_health(group: &Group, model: &RiskModel, holdings: &[Holding]) -> Result<BookHealth> {
     let params = group.params.margin_params()?;
-    book_health(&ModelView { model }, holdings, group.params.conf_k.get(), &params).map_err(|e| {
-        msg!("health: {}", e);
-        error!(ErrorCode::MathOverflow)
-    })
+    book_health(&ModelView { model }, holdings, group.params.conf_k.get(), &params).map_err(math)
 }
 
-/// The account's positions as the engine's holdings (native amounts, fresh prices), in slot order.
+/// The holdings of an account and the assets left out of them.
+pub struct Loaded {
+    /// In slot order, without the left-out positions.
+    pub holdings: Vec<Holding>,
+    /// Bit i: the account holds a deposit of asset i whose oracle is unusable (left out; only in
+    /// [`Pricing::Liquidation`]).
+    pub unpriced: u64,
+}
+
+/// The account's positions as the engine's holdings (native amounts accrued to `now`, fresh
+/// prices), in slot order.
 pub fn load_holdings<'info>(
     group_key: &Pubkey,
     group: &Group,
     account: &MarginAccount,
     remaining: &'info [AccountInfo<'info>],
     now: i64,
-) -> Result<Vec<Holding>> {
+    pricing: Pricing,
+) -> Result<Loaded> {
     let positions: Vec<_> = account.active().copied().collect();
     if remaining.len() != 2 * positions.len() {
         msg!("expected {} health accounts, got {}", 2 * positions.len(), remaining.len());
         return err!(ErrorCode::HealthAccountsMismatch);
     }
-    let mut holdings = Vec::with_capacity(positions.len());
+    let mut out = Loaded { holdings: Vec::with_capacity(positions.len()), unpriced: 0 };
     for (slot, pos) in positions.iter().enumerate() {
         let asset_info = &remaining[2 * slot];
         let loader = AccountLoader::<Asset>::try_from(asset_info)?;
@@ -66,17 +92,24 @@ pub fn load_holdings<'info>(
             msg!("health account {} is not the asset of position {}", asset_info.key, slot);
             return err!(ErrorCode::WrongAssetAccount);
         }
-        let price = require_price(&remaining[2 * slot + 1], &asset.feed_id, now, &group.params)?;
-        holdings.push(Holding {
-            asset: asset.index as usize,
-            amount: position_amount(&asset, pos.shares.get())?,
-            decimals: asset.decimals,
-            price: price.price,
-            conf: price.conf,
-            floor_rate: asset.floor_rate.get(),
-        });
+        let oracle = &remaining[2 * slot + 1];
+        match read_price(oracle, &asset.oracle, &asset.feed_id, now, &group.params)? {
+            Ok(price) => out.holdings.push(holding(&asset, pos, &price, now).map_err(math)?),
+            Err(why) => {
+                let debt = asset.live_shares(pos) < Fx::ZERO;
+                if pricing == Pricing::Strict || debt {
+                    msg!("oracle {} is unusable: {:?}", oracle.key, why);
+                    return Err(if debt && pricing == Pricing::Liquidation {
+                        error!(ErrorCode::LiabilityUnpriced)
+                    } else {
+                        error!(why.error())
+                    });
+                }
+                out.unpriced |= 1u64 << (asset.index as u32 % 64);
+            }
+        }
     }
-    Ok(holdings)
+    Ok(out)
 }
 
 /// Requires `equity − initial margin ≥ 0` and logs the figures.

@@ -9,9 +9,11 @@ pub mod error;
 pub mod events;
 pub mod health;
 pub mod instructions;
+pub mod interest;
 pub mod layout;
 pub mod oracle;
 pub mod state;
+pub mod token;
 
 use instructions::*;
 use state::RiskParamsArgs;
@@ -46,78 +48,78 @@ pub mod portfolio_margin {
         risk_authority: Pubkey,
         params: RiskParamsArgs,
     ) -> Result<()> {
-        instructions::admin::create_group::handler(ctx, group_id, risk_authority, params)
+        instructions::admin::create_group::handle_create_group(ctx, group_id, risk_authority, params)
     }
 
     /// Admin: replaces the group's risk parameters (validated like `create_group`).
     pub fn update_risk_params(ctx: Context<UpdateRiskParams>, params: RiskParamsArgs) -> Result<()> {
-        instructions::admin::update_risk_params::handler(ctx, params)
+        instructions::admin::update_risk_params::handle_update_risk_params(ctx, params)
     }
 
     /// Admin: initialises the group's risk model in a client-allocated, zeroed account.
     pub fn create_risk_model(ctx: Context<CreateRiskModel>) -> Result<()> {
-        instructions::admin::create_risk_model::handler(ctx)
+        instructions::admin::create_risk_model::handle_create_risk_model(ctx)
     }
 
     /// Admin: registers an SPL Token or Token-2022 mint with its oracle feed, vaults, pool settings
     /// and bootstrap covariances.
     pub fn register_asset(ctx: Context<RegisterAsset>, args: RegisterAssetArgs) -> Result<()> {
-        instructions::admin::register_asset::handler(ctx, args)
+        instructions::admin::register_asset::handle_register_asset(ctx, args)
     }
 
     /// Trader: opens margin account number `index` in a group.
     pub fn create_margin_account(ctx: Context<CreateMarginAccount>, index: u8) -> Result<()> {
-        instructions::user::create_margin_account::handler(ctx, index)
+        instructions::user::create_margin_account::handle_create_margin_account(ctx, index)
     }
 
     /// Trader: closes an empty margin account and reclaims its rent.
     pub fn close_margin_account(ctx: Context<CloseMarginAccount>) -> Result<()> {
-        instructions::user::close_margin_account::handler(ctx)
+        instructions::user::close_margin_account::handle_close_margin_account(ctx)
     }
 
     /// Trader: deposits collateral (no prices needed).
     pub fn deposit(ctx: Context<ReduceRisk>, amount: u64) -> Result<()> {
-        instructions::user::deposit::handler(ctx, amount)
+        instructions::user::deposit::handle_deposit(ctx, amount)
     }
 
     /// Trader: repays debt (no prices needed).
     pub fn repay(ctx: Context<ReduceRisk>, amount: u64) -> Result<()> {
-        instructions::user::repay::handler(ctx, amount)
+        instructions::user::repay::handle_repay(ctx, amount)
     }
 
     /// Trader: withdraws collateral; needs initial health ≥ 0 afterwards.
     pub fn withdraw<'info>(ctx: Context<'info, AddRisk<'info>>, amount: u64) -> Result<()> {
-        instructions::user::withdraw::handler(ctx, amount)
+        instructions::user::withdraw::handle_withdraw(ctx, amount)
     }
 
     /// Trader: borrows from a pool; needs initial health ≥ 0 afterwards.
     pub fn borrow<'info>(ctx: Context<'info, AddRisk<'info>>, amount: u64) -> Result<()> {
-        instructions::user::borrow::handler(ctx, amount)
+        instructions::user::borrow::handle_borrow(ctx, amount)
     }
 
     /// Anyone: records oracle prices for a run of assets; the last run applies the EWMA sample.
     pub fn crank_risk_model<'info>(ctx: Context<'info, CrankRiskModel<'info>>, first_asset: u16) -> Result<()> {
-        instructions::keeper::crank_risk_model::handler(ctx, first_asset)
+        instructions::keeper::crank_risk_model::handle_crank_risk_model(ctx, first_asset)
     }
 
     /// Anyone: liquidates an account below maintenance margin, repaying one liability against one
     /// collateral at a discount, no further than initial health.
     pub fn liquidate<'info>(ctx: Context<'info, Liquidate<'info>>, max_repay: u64) -> Result<()> {
-        instructions::keeper::liquidate::handler(ctx, max_repay)
+        instructions::keeper::liquidate::handle_liquidate(ctx, max_repay)
     }
 
     /// Anyone: clears a bankrupt account's debt in one asset (insurance first, then socialised).
     pub fn resolve_bankruptcy<'info>(ctx: Context<'info, ResolveBankruptcy<'info>>) -> Result<()> {
-        instructions::keeper::resolve_bankruptcy::handler(ctx)
+        instructions::keeper::resolve_bankruptcy::handle_resolve_bankruptcy(ctx)
     }
 
     /// Anyone: moves the protocol's share of interest from an asset's vault to its insurance vault.
     pub fn collect_protocol_fees(ctx: Context<CollectProtocolFees>) -> Result<()> {
-        instructions::keeper::collect_protocol_fees::handler(ctx)
+        instructions::keeper::collect_protocol_fees::handle_collect_protocol_fees(ctx)
     }
 
     /// Read-only: returns this build's account layouts (sizes, alignments, offsets) as return data.
     pub fn account_layouts(ctx: Context<AccountLayouts>) -> Result<()> {
-        instructions::view::account_layouts::handler(ctx)
+        instructions::view::account_layouts::handle_account_layouts(ctx)
     }
 }

@@ -10,7 +10,7 @@ use pyth_solana_receiver_sdk::price_update::PriceUpdateV2;
 use risk_engine::valuation::price_from_oracle;
 use risk_engine::{Fx, FxExt};
 
-use crate::error::ErrorCode;
+use crate::error::{math, ErrorCode};
 use crate::state::RiskParams;
 
 /// A usable oracle price, USD per whole token.
@@ -41,10 +41,14 @@ impl Unusable {
     }
 }
 
-/// Decodes `info` as a PriceUpdateV2 for `feed_id`. Errors (wrong owner, wrong account type, wrong
-/// feed) mean the caller passed the wrong account; `Ok(Err(_))` means the right oracle is unusable now.
+/// Decodes `info` as the PriceUpdateV2 for `feed_id` at the asset's registered oracle address
+/// `oracle`. Errors (wrong owner, wrong account type, wrong feed, another account of the same feed)
+/// mean the caller passed the wrong account; `Ok(Err(_))` means the asset's own oracle is unusable
+/// now. Only the registered account is accepted, so nobody can choose an older or partially
+/// verified update of the same feed: when that account is unusable, the feed really is.
 pub fn read_price<'info>(
     info: &'info AccountInfo<'info>,
+    oracle: &Pubkey,
     feed_id: &[u8; 32],
     now: i64,
     params: &RiskParams,
@@ -53,6 +57,10 @@ pub fn read_price<'info>(
     if &m.feed_id != feed_id {
         msg!("oracle {} carries another feed than the asset's", info.key);
         return err!(ErrorCode::OracleFeedMismatch);
+    }
+    if info.key != oracle {
+        msg!("oracle {} is not the asset's registered oracle {}", info.key, oracle);
+        return err!(ErrorCode::WrongOracleAccount);
     }
     if !m.fully_verified {
         return Ok(Err(Unusable::NotFullyVerified));
@@ -64,10 +72,10 @@ pub fn read_price<'info>(
     if m.price <= 0 {
         return Ok(Err(Unusable::NonPositive));
     }
-    let price = price_from_oracle(m.price, m.exponent, false).map_err(|_| error!(ErrorCode::MathOverflow))?;
-    let conf_mantissa = i64::try_from(m.conf).map_err(|_| error!(ErrorCode::MathOverflow))?;
-    let conf = price_from_oracle(conf_mantissa, m.exponent, true).map_err(|_| error!(ErrorCode::MathOverflow))?;
-    let max_conf = price.mul_floor(params.max_conf_ratio.get()).map_err(|_| error!(ErrorCode::MathOverflow))?;
+    let price = price_from_oracle(m.price, m.exponent, false).map_err(math)?;
+    let conf_mantissa = i64::try_from(m.conf).map_err(math)?;
+    let conf = price_from_oracle(conf_mantissa, m.exponent, true).map_err(math)?;
+    let max_conf = price.mul_floor(params.max_conf_ratio.get()).map_err(math)?;
     if conf > max_conf || price == Fx::ZERO {
         return Ok(Err(Unusable::ConfidenceTooWide));
     }
@@ -131,11 +139,12 @@ impl PriceFields {
 /// Like [`read_price`], but an unusable price is an error naming why.
 pub fn require_price<'info>(
     info: &'info AccountInfo<'info>,
+    oracle: &Pubkey,
     feed_id: &[u8; 32],
     now: i64,
     params: &RiskParams,
 ) -> Result<OraclePrice> {
-    match read_price(info, feed_id, now, params)? {
+    match read_price(info, oracle, feed_id, now, params)? {
         Ok(p) => Ok(p),
         Err(why) => {
             msg!("oracle {} is unusable: {:?}", info.key, why);

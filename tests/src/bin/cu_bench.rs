@@ -37,8 +37,10 @@ async fn main() {
     let mut m = m;
     for (i, spec) in specs.iter().enumerate().skip(1) {
         let out = m.add_asset(&mut w, *spec, i, 0.3, &specs).await;
-        if i == 31 {
-            t.row("register_asset (32nd asset)", out);
+        if i == 23 {
+            t.row("register_asset (24th asset: LDLᵀ PSD check of the 24×24 matrix)", out);
+        } else if i == 31 {
+            t.row("register_asset (32nd asset: pairwise bounds only)", out);
         } else {
             out.ok();
         }
@@ -138,6 +140,40 @@ async fn main() {
                 m.liquidate_ix(&liquidator, &trader, 31, deposit_asset, plan.flows.repay as u64, &held16),
             ],
             &[&liquidator.key],
+        )
+        .await,
+    );
+
+    // Every position accrued: a second trader borrows from each pool the first one holds, a day
+    // passes with no pool touched, then the first one withdraws (16 pools accrued in memory).
+    for (i, a) in m.assets.clone().iter().enumerate() {
+        w.set_price(a, normal[i]).await;
+    }
+    let held16 = held_assets(&mut w, &trader).await;
+    let mut amounts = vec![0u64; 32];
+    amounts[31] = 10_000_000_000_000;
+    let borrower = m.trader(&mut w, &amounts).await;
+    w.send(&[m.deposit_ix(&borrower, 31, 10_000_000_000_000)], &[&borrower.key]).await.ok();
+    let mut bheld = vec![31];
+    for &a in held16.iter().filter(|&&a| a != 31) {
+        bheld.push(a);
+        let out = w
+            .send(&[compute_limit_ix(1_400_000), m.borrow_ix(&borrower, a, 1_000_000_000, &bheld)], &[&borrower.key])
+            .await;
+        if out.result.is_err() {
+            bheld.pop();
+        }
+    }
+    w.advance_time(86_400).await;
+    for (i, a) in m.assets.clone().iter().enumerate() {
+        w.set_price(a, normal[i]).await;
+    }
+    let deposit_asset = held16[1];
+    t.row(
+        format!("withdraw, 16 positions, {} of their pools a day unaccrued", bheld.len()),
+        w.send(
+            &[compute_limit_ix(1_400_000), m.withdraw_ix(&trader, deposit_asset, 1_000_000, &held16)],
+            &[&trader.key],
         )
         .await,
     );

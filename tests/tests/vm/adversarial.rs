@@ -80,8 +80,19 @@ async fn every_attack_fails_with_its_error_and_changes_nothing() {
     let negative = anchor_lang::prelude::Pubkey::new_unique();
     w.set_oracle(negative, price_update_data(sol.feed_id, -1.0, 0.0, now, VerificationLevel::Full));
 
-    // Index of the first health oracle in a withdraw/borrow (9 fixed accounts, then asset, oracle).
+    // Index of the first health oracle in a withdraw/borrow (9 fixed accounts, then asset, oracle),
+    // and in a liquidation (11 fixed accounts).
     const HEALTH_ORACLE: usize = 10;
+    const LIQ_HEALTH_ORACLE: usize = 12;
+    let other_trader = other.trader(&mut w, &[0]).await;
+    // The owner's second margin account, as a would-be liquidator of its first.
+    let create = portfolio_margin_client::instructions::create_margin_account(&t.key.pubkey(), m.group, 1);
+    w.send(&[create], &[&t.key]).await.ok();
+    let t_second = Trader {
+        key: t.key.insecure_clone(),
+        margin_account: margin_account_address(&m.group, &t.key.pubkey(), 1),
+        tokens: t.tokens.clone(),
+    };
     let borrow = |amount| m.borrow_ix(&t, 1, amount, &[0, 1]);
     let withdraw = |amount| m.withdraw_ix(&t, 0, amount, &[0, 1]);
     let close = ix(
@@ -152,7 +163,7 @@ async fn every_attack_fails_with_its_error_and_changes_nothing() {
                 &m,
                 extra_mint,
                 extra_program,
-                register_args(feed_id(7), vec![0, 0, 0, 1_000_000_000_000]),
+                register_args(feed_id(7), anchor_lang::prelude::Pubkey::new_unique(), vec![0, 0, 0, 1_000_000_000_000]),
             ),
             vec![&thief.key],
             anchor(A::ConstraintHasOne),
@@ -164,7 +175,7 @@ async fn every_attack_fails_with_its_error_and_changes_nothing() {
                 &m,
                 sol.mint,
                 sol.token_program,
-                register_args(feed_id(7), vec![0, 0, 0, 1_000_000_000_000]),
+                register_args(feed_id(7), anchor_lang::prelude::Pubkey::new_unique(), vec![0, 0, 0, 1_000_000_000_000]),
             ),
             vec![],
             0,
@@ -176,7 +187,7 @@ async fn every_attack_fails_with_its_error_and_changes_nothing() {
                 &Market { group: m.group, risk_model: other.risk_model, assets: vec![] },
                 extra_mint,
                 extra_program,
-                register_args(feed_id(7), vec![0, 0, 0, 1_000_000_000_000]),
+                register_args(feed_id(7), anchor_lang::prelude::Pubkey::new_unique(), vec![0, 0, 0, 1_000_000_000_000]),
             ),
             vec![],
             custom(E::WrongRiskModel),
@@ -188,14 +199,24 @@ async fn every_attack_fails_with_its_error_and_changes_nothing() {
                 &m,
                 extra_mint,
                 extra_program,
-                register_args(feed_id(7), vec![1_000_000_000_000_000, 0, 0, 1_000_000_000_000]),
+                register_args(
+                    feed_id(7),
+                    anchor_lang::prelude::Pubkey::new_unique(),
+                    vec![1_000_000_000_000_000, 0, 0, 1_000_000_000_000],
+                ),
             ),
             vec![],
             custom(E::CovarianceOutOfBounds),
         ),
         (
             "register_asset: zero variance",
-            register_asset_ix(&admin, &m, extra_mint, extra_program, register_args(feed_id(7), vec![0, 0, 0, 0])),
+            register_asset_ix(
+                &admin,
+                &m,
+                extra_mint,
+                extra_program,
+                register_args(feed_id(7), anchor_lang::prelude::Pubkey::new_unique(), vec![0, 0, 0, 0]),
+            ),
             vec![],
             custom(E::NonPositiveVariance),
         ),
@@ -206,7 +227,7 @@ async fn every_attack_fails_with_its_error_and_changes_nothing() {
                 &m,
                 extra_mint,
                 extra_program,
-                register_args(feed_id(7), vec![1_000_000_000_000]),
+                register_args(feed_id(7), anchor_lang::prelude::Pubkey::new_unique(), vec![1_000_000_000_000]),
             ),
             vec![],
             custom(E::CovarianceRowLength),
@@ -218,7 +239,7 @@ async fn every_attack_fails_with_its_error_and_changes_nothing() {
                 &m,
                 extra_mint,
                 anchor_spl::token_2022::ID,
-                register_args(feed_id(7), vec![0, 0, 0, 1_000_000_000_000]),
+                register_args(feed_id(7), anchor_lang::prelude::Pubkey::new_unique(), vec![0, 0, 0, 1_000_000_000_000]),
             ),
             vec![],
             0,
@@ -302,24 +323,29 @@ async fn every_attack_fails_with_its_error_and_changes_nothing() {
             vec![&t.key],
             anchor(A::AccountOwnedByWrongProgram),
         ),
-        ("withdraw: stale oracle", swap(withdraw(1_000), HEALTH_ORACLE, stale), vec![&t.key], custom(E::OracleStale)),
         (
-            "withdraw: wide oracle",
+            "withdraw: an older update of the feed in another account",
+            swap(withdraw(1_000), HEALTH_ORACLE, stale),
+            vec![&t.key],
+            custom(E::WrongOracleAccount),
+        ),
+        (
+            "withdraw: a wide update of the feed in another account",
             swap(withdraw(1_000), HEALTH_ORACLE, wide),
             vec![&t.key],
-            custom(E::OracleConfidenceTooWide),
+            custom(E::WrongOracleAccount),
         ),
         (
-            "withdraw: partially verified oracle",
+            "withdraw: a partially verified update in another account",
             swap(withdraw(1_000), HEALTH_ORACLE, partial),
             vec![&t.key],
-            custom(E::OracleNotFullyVerified),
+            custom(E::WrongOracleAccount),
         ),
         (
-            "withdraw: negative price",
+            "withdraw: a negative price in another account",
             swap(withdraw(1_000), HEALTH_ORACLE, negative),
             vec![&t.key],
-            custom(E::OraclePriceNotPositive),
+            custom(E::WrongOracleAccount),
         ),
         (
             "withdraw: health accounts missing",
@@ -370,7 +396,12 @@ async fn every_attack_fails_with_its_error_and_changes_nothing() {
             vec![&t.key],
             custom(E::BorrowAgainstOwnDeposit),
         ),
-        ("borrow: stale oracle", swap(borrow(1_000), HEALTH_ORACLE, stale), vec![&t.key], custom(E::OracleStale)),
+        (
+            "borrow: an older update of the feed in another account",
+            swap(borrow(1_000), HEALTH_ORACLE, stale),
+            vec![&t.key],
+            custom(E::WrongOracleAccount),
+        ),
         ("borrow: another asset's mint", swap(borrow(1_000), 6, sol.mint), vec![&t.key], anchor(A::ConstraintHasOne)),
         // repay
         ("repay: owner did not sign", unsign(m.repay_ix(&t, 1, 1_000), 0), vec![], anchor(A::AccountNotSigner)),
@@ -400,6 +431,12 @@ async fn every_attack_fails_with_its_error_and_changes_nothing() {
             custom(E::SelfLiquidation),
         ),
         (
+            "liquidate: own account from the owner's second margin account",
+            m.liquidate_ix(&t_second, &t, 1, 0, 1_000_000, &[0, 1]),
+            vec![&t.key],
+            custom(E::SelfLiquidation),
+        ),
+        (
             "liquidate: liquidator did not sign",
             unsign(m.liquidate_ix(&liq, &t, 1, 0, 1_000_000, &[0, 1]), 0),
             vec![],
@@ -407,28 +444,40 @@ async fn every_attack_fails_with_its_error_and_changes_nothing() {
         ),
         ("liquidate: zero", m.liquidate_ix(&liq, &t, 1, 0, 0, &[0, 1]), vec![&liq.key], custom(E::ZeroAmount)),
         (
-            "liquidate: stale oracle",
-            swap(m.liquidate_ix(&liq, &t, 1, 0, 1_000_000, &[0, 1]), 16, stale),
+            "liquidate: an older update of the feed in another account",
+            swap(m.liquidate_ix(&liq, &t, 1, 0, 1_000_000, &[0, 1]), LIQ_HEALTH_ORACLE, stale),
             vec![&liq.key],
-            custom(E::OracleStale),
+            custom(E::WrongOracleAccount),
         ),
         (
-            "liquidate: substituted insurance vault",
-            swap(m.liquidate_ix(&liq, &t, 1, 0, 1_000_000, &[0, 1]), 11, thief.tokens[0]),
+            "liquidate: someone else's margin account as the liquidator's",
+            swap(m.liquidate_ix(&liq, &t, 1, 0, 1_000_000, &[0, 1]), 4, thief.margin_account),
+            vec![&liq.key],
+            custom(E::WrongLiquidatorAccount),
+        ),
+        (
+            "liquidate: another group's margin account as the liquidator's",
+            swap(m.liquidate_ix(&liq, &t, 1, 0, 1_000_000, &[0, 1]), 4, other_trader.margin_account),
+            vec![&liq.key],
+            custom(E::WrongLiquidatorAccount),
+        ),
+        (
+            "liquidate: substituted liability vault",
+            swap(m.liquidate_ix(&liq, &t, 1, 0, 1_000_000, &[0, 1]), 6, eth.vault),
             vec![&liq.key],
             anchor(A::ConstraintAddress),
         ),
         (
-            "liquidate: substituted collateral vault",
-            swap(m.liquidate_ix(&liq, &t, 1, 0, 1_000_000, &[0, 1]), 10, eth.vault),
+            "liquidate: collateral asset of another group",
+            swap(m.liquidate_ix(&liq, &t, 1, 0, 1_000_000, &[0, 1]), 10, other.assets[0].asset),
             vec![&liq.key],
-            anchor(A::ConstraintAddress),
+            anchor(A::ConstraintHasOne),
         ),
         (
             "liquidate: same asset both sides",
             m.liquidate_ix(&liq, &t, 1, 1, 1_000_000, &[0, 1]),
             vec![&liq.key],
-            anchor(A::ConstraintDuplicateMutableAccount),
+            custom(E::LiquidationSameAsset),
         ),
         // crank
         (
@@ -448,6 +497,12 @@ async fn every_attack_fails_with_its_error_and_changes_nothing() {
             swap(m.crank_ix(0, &m.oracles()), 1, other.risk_model),
             vec![],
             custom(E::WrongRiskModel),
+        ),
+        (
+            "crank: an older update of the feed in another account",
+            m.crank_ix(0, &[stale, usdc.oracle, eth.oracle]),
+            vec![],
+            custom(E::WrongOracleAccount),
         ),
         (
             "crank: a non-oracle account",
@@ -493,6 +548,45 @@ async fn every_attack_fails_with_its_error_and_changes_nothing() {
             got.map(|c| c.to_string()).unwrap_or_else(|| format!("{:?}", out.result.unwrap_err()))
         ));
     }
+    // The asset's own registered oracle unusable: the owner's withdraw and borrow are refused with
+    // the reason; a liquidation may not seize a deposit it cannot price.
+    let fresh = w.account_data(sol.oracle).await.unwrap();
+    let variants = [
+        ("stale", price_update_data(sol.feed_id, 100.0, 0.1, now - 61, VerificationLevel::Full), E::OracleStale),
+        ("wide", price_update_data(sol.feed_id, 100.0, 3.0, now, VerificationLevel::Full), E::OracleConfidenceTooWide),
+        (
+            "partially verified",
+            price_update_data(sol.feed_id, 100.0, 0.1, now, VerificationLevel::Partial { num_signatures: 9 }),
+            E::OracleNotFullyVerified,
+        ),
+        (
+            "negative",
+            price_update_data(sol.feed_id, -1.0, 0.0, now, VerificationLevel::Full),
+            E::OraclePriceNotPositive,
+        ),
+    ];
+    for (variant, data, error) in variants {
+        w.set_oracle(sol.oracle, data);
+        let cases: [(String, Instruction, Vec<&Keypair>, E); 3] = [
+            (format!("withdraw: {variant} registered oracle"), withdraw(1_000), vec![&t.key], error),
+            (format!("borrow: {variant} registered oracle"), borrow(1_000), vec![&t.key], error),
+            (
+                format!("liquidate: seizing a deposit whose registered oracle is {variant}"),
+                m.liquidate_ix(&liq, &t, 1, 0, 1_000_000, &[0, 1]),
+                vec![&liq.key],
+                E::CollateralUnpriced,
+            ),
+        ];
+        for (name, ix, signers, expected) in cases {
+            let before = snapshot(&mut w, &m, &[&other], &people).await;
+            let out = w.send(&[ix], &signers).await;
+            assert_eq!(out.custom_error(), Some(custom(expected)), "{name}\n{:#?}", out.logs);
+            assert_eq!(snapshot(&mut w, &m, &[&other], &people).await, before, "{name}: state changed");
+            table.push(format!("{name} → {}", custom(expected)));
+        }
+    }
+    w.set_oracle(sol.oracle, fresh);
+
     // Crank too early: one sample taken, the next one is refused and changes nothing.
     w.send(&[m.crank_ix(0, &m.oracles())], &[]).await.ok();
     let before = snapshot(&mut w, &m, &[&other], &people).await;

@@ -81,7 +81,7 @@ async fn oracles_out_of_order_repeated_or_substituted_are_rejected() {
 }
 
 #[tokio::test]
-async fn two_phase_crank_applies_one_sample_and_stale_oracles_count_as_no_move() {
+async fn two_phase_crank_applies_one_sample_and_a_stale_oracle_keeps_its_variance() {
     let mut w = World::new().await;
     let m = Market::new(&mut w, &[A, B], 0.5).await;
     let o = m.oracles();
@@ -98,9 +98,12 @@ async fn two_phase_crank_applies_one_sample_and_stale_oracles_count_as_no_move()
     assert_eq!(ev.missing_mask, 0b10);
     let after = model(&mut w, &m).await;
     assert_eq!(after.sample_count, 1);
-    // B's return was 0: its variance only decayed, and its last price is kept.
+    // B was not observed: its variance is kept (not decayed), its covariance with A decays by √λ,
+    // and its last price is kept.
     let var_b = after.covariance[tri_index(1, 1)].get().to_num::<f64>();
-    assert!((var_b - 0.94 * 0.0016).abs() < 1e-9);
+    assert!((var_b - 0.0016).abs() < 1e-12);
+    let cov_ab = after.covariance[tri_index(0, 1)].get().to_num::<f64>();
+    assert!((cov_ab - 0.94f64.sqrt() * 0.5 * 0.03 * 0.04).abs() < 1e-9, "{cov_ab}");
     assert!((after.last_prices[1].get().to_num::<f64>() - 20.0).abs() < 1e-6);
     // A's return of +10% entered: Σ00 = 0.94·0.0009 + 0.06·0.01.
     let var_a = after.covariance[tri_index(0, 0)].get().to_num::<f64>();

@@ -5,7 +5,11 @@
 //!   protocol);
 //! - an owner's successful withdraw or borrow leaves the account at initial health ≥ 0 (recomputed
 //!   off-chain with the same engine on the same data);
-//! - a successful liquidation leaves the account healthier than it found it;
+//! - a successful liquidation leaves the account healthier than it found it, or is a close-out of a
+//!   book whose equity was negative (never of a solvent book);
+//! - a crank while an asset's registered oracle is unusable never lowers that asset's variance;
+//! - an owner's own action never leaves its account owing an asset that cannot be priced (which
+//!   would block its liquidation);
 //! - a rejected action changes nothing.
 //!
 //! `FUZZ_STEPS` (default 600) and `FUZZ_SEED` (default 7) choose the run.
@@ -39,6 +43,15 @@ const SPECS: [AssetSpec; 3] = [
 
 struct State {
     prices: Vec<f64>,
+    /// An asset whose registered oracle is stale until the next price move.
+    stale: Option<usize>,
+}
+
+/// Whether `t` owes an asset whose oracle is unusable (its liquidation would be refused).
+async fn owes_unpriced(w: &mut World, t: &Trader, stale: Option<usize>) -> bool {
+    let acc: MarginAccount = w.zero_copy(t.margin_account).await;
+    let owes = acc.active().any(|p| p.shares.get() < Fx::ZERO && Some(p.asset_index as usize) == stale);
+    owes
 }
 
 async fn snapshot(w: &mut World, m: &Market, traders: &[Trader]) -> Vec<Vec<u8>> {
@@ -113,7 +126,8 @@ async fn random_action_sequences_keep_every_invariant() {
     }
     let liquidator = m.trader(&mut w, &[1_000_000_000_000, 100_000_000_000, 10_000_000_000_000]).await;
     w.send(&[m.crank_ix(0, &m.oracles())], &[]).await.ok();
-    let mut st = State { prices: SPECS.iter().map(|s| s.price).collect() };
+    let mut st = State { prices: SPECS.iter().map(|s| s.price).collect(), stale: None };
+    let mut stale_cranks = 0usize;
     let (mut ok, mut rejected, mut liquidations, mut bankruptcies) = (0usize, 0usize, 0usize, 0usize);
     let mut crank_ok = 0usize;
 
@@ -130,6 +144,8 @@ async fn random_action_sequences_keep_every_invariant() {
             .map(|x| Trader { key: x.key.insecure_clone(), margin_account: x.margin_account, tokens: x.tokens.clone() })
             .collect();
         let before = snapshot(&mut w, &m, &all).await;
+        let owed_unpriced_before = owes_unpriced(&mut w, t, st.stale).await;
+        let mut variance_before = None;
         let (kind, out) = if action < 25 {
             ("deposit", w.send(&[m.deposit_ix(t, asset, amount)], &[&t.key]).await)
         } else if action < 40 {
@@ -161,6 +177,25 @@ async fn random_action_sequences_keep_every_invariant() {
             for (i, a) in m.assets.clone().iter().enumerate() {
                 w.set_price(a, st.prices[i]).await;
             }
+            st.stale = None;
+            // Now and then one feed stops: its registered oracle keeps an old price.
+            if rng.below(4) == 0 {
+                let s = rng.below(3) as usize;
+                let a = m.assets[s];
+                let now = w.clock().await.unix_timestamp;
+                let px = st.prices[s];
+                let data = price_update_data(
+                    a.feed_id,
+                    px,
+                    px * 0.001,
+                    now - 7_200,
+                    pyth_solana_receiver_sdk::price_update::VerificationLevel::Full,
+                );
+                w.set_oracle(a.oracle, data);
+                st.stale = Some(s);
+                let model: RiskModel = w.zero_copy(m.risk_model).await;
+                variance_before = Some((s, model.covariance[risk_engine::tri_index(s, s)].get()));
+            }
             ("crank", w.send(&[m.crank_ix(0, &m.oracles())], &[]).await)
         } else if action < 95 {
             // Liquidate whichever trader the engine finds liquidatable, with the engine's amount.
@@ -178,13 +213,22 @@ async fn random_action_sequences_keep_every_invariant() {
                 if debts.is_empty() || colls.is_empty() {
                     continue;
                 }
-                let (l, c) = (debts[0], colls[0]);
-                let holdings = account_holdings(&mut w, &m, x, &st.prices).await;
+                // Holdings as the program builds them for a liquidation: a deposit whose oracle is
+                // unusable is left out; a debt must be priced.
+                if debts.iter().any(|&d| Some(d) == st.stale) {
+                    continue;
+                }
+                let mut holdings = account_holdings(&mut w, &m, x, &st.prices).await;
+                holdings.retain(|q| !(Some(q.asset) == st.stale && q.amount > 0));
+                let Some(c) = colls.iter().copied().find(|&c| Some(c) != st.stale) else { continue };
+                let l = debts[0];
                 let group: Group = w.zero_copy(m.group).await;
                 let model: RiskModel = w.zero_copy(m.risk_model).await;
                 let li = holdings.iter().position(|q| q.asset == l).unwrap();
-                let ci = holdings.iter().position(|q| q.asset == c).unwrap();
-                if let Ok(plan) = risk_engine::plan_liquidation(
+                let Some(ci) = holdings.iter().position(|q| q.asset == c && q.amount > 0) else { continue };
+                // The engine's verdict, as the keeper computes it: a partial step that improves
+                // health, or the close-out of an insolvent book no step improves.
+                if let Ok(v) = risk_engine::liquidation::plan_or_close_out(
                     &ModelView { model: &model },
                     &holdings,
                     li,
@@ -193,10 +237,12 @@ async fn random_action_sequences_keep_every_invariant() {
                     &group.params.margin_params().unwrap(),
                     &group.params.liquidation_params(),
                 ) {
-                    // Underwater accounts lose all of that collateral (the program caps the repay).
-                    let repay = if plan.target_reached { plan.flows.repay as u64 } else { u64::MAX };
-                    let ix = m.liquidate_ix(&liquidator, x, l, c, repay, &h);
-                    done = Some(w.send(&[compute_limit_ix(1_400_000), ix], &[&liquidator.key]).await);
+                    let ix = m.liquidate_ix(&liquidator, x, l, c, v.repay as u64, &h);
+                    let out = w.send(&[compute_limit_ix(1_400_000), ix], &[&liquidator.key]).await;
+                    if let Some(e) = out.events::<Liquidated>().first() {
+                        assert!(!e.close_out || v.before.equity < Fx::ZERO, "step {step}: close-out of a solvent book");
+                    }
+                    done = Some(out);
                     break;
                 }
             }
@@ -227,13 +273,28 @@ async fn random_action_sequences_keep_every_invariant() {
                     liquidations += 1;
                     let e = &out.events::<Liquidated>()[0];
                     assert!(
-                        Fx::from_bits(e.initial_health_after_bits) > Fx::from_bits(e.initial_health_before_bits),
+                        e.close_out
+                            || Fx::from_bits(e.initial_health_after_bits) > Fx::from_bits(e.initial_health_before_bits),
                         "step {step}: liquidation left the account worse"
                     );
                 }
                 "resolve_bankruptcy" => bankruptcies += 1,
-                "crank" => crank_ok += 1,
+                "crank" => {
+                    crank_ok += 1;
+                    if let Some((s, var)) = variance_before {
+                        stale_cranks += 1;
+                        let model: RiskModel = w.zero_copy(m.risk_model).await;
+                        let after = model.covariance[risk_engine::tri_index(s, s)].get();
+                        assert!(after >= var, "step {step}: a crank without asset {s}'s price lowered its variance");
+                    }
+                }
                 _ => {}
+            }
+            if matches!(kind, "deposit" | "withdraw" | "borrow" | "repay") {
+                assert!(
+                    owed_unpriced_before || !owes_unpriced(&mut w, t, st.stale).await,
+                    "step {step}: the owner's {kind} made its account owe an unpriced asset"
+                );
             }
         } else {
             rejected += 1;
@@ -248,7 +309,8 @@ async fn random_action_sequences_keep_every_invariant() {
     }
     println!(
         "fuzz: seed {seed}, {steps} steps: {ok} succeeded, {rejected} rejected, {liquidations} liquidations, \
-         {bankruptcies} bankruptcies resolved, {crank_ok} covariance samples, 0 invariant violations"
+         {bankruptcies} bankruptcies resolved, {crank_ok} covariance samples ({stale_cranks} with a stopped feed), \
+         0 invariant violations"
     );
     assert!(ok > steps / 10, "too few actions succeeded to mean anything ({ok})");
 }

@@ -152,3 +152,9 @@ async fn update_requires_the_admin_signature() {
     let out = w.send(&[ix], &[]).await;
     assert_eq!(out.custom_error(), Some(AnchorError::AccountNotSigner as u32));
 }
+
+#[test]
+fn the_programs_daily_defaults_are_the_engines_bit_for_bit() {
+    let stored = portfolio_margin::state::RiskParams::from_args(&default_params()).unwrap();
+    assert_eq!(stored.margin_params().unwrap(), risk_engine::MarginParams::daily_defaults());
+}

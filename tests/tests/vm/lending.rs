@@ -316,20 +316,37 @@ async fn admin_only_and_one_time_setup_instructions_reject_intruders() {
     let intruder = w.funded_keypair().await;
     // register_asset by someone other than the admin.
     let (mint, program) = w.create_mint(6, false).await;
-    let reg =
-        register_asset_ix(&intruder.pubkey(), &m, mint, program, register_args(feed_id(1), vec![0, 1_000_000_000_000]));
+    let reg = register_asset_ix(
+        &intruder.pubkey(),
+        &m,
+        mint,
+        program,
+        register_args(feed_id(1), anchor_lang::prelude::Pubkey::new_unique(), vec![0, 1_000_000_000_000]),
+    );
     let out = w.send(&[reg], &[&intruder]).await;
     assert_eq!(out.custom_error(), Some(AnchorError::ConstraintHasOne as u32));
     assert!(w.account_data(asset_address(&m.group, &mint)).await.is_none());
     // register_asset with an account that is not a risk model, then another group's risk model.
     let own_model = m.risk_model;
     m.risk_model = m.assets[0].asset;
-    let reg = register_asset_ix(&w.payer(), &m, mint, program, register_args(feed_id(1), vec![0, 1_000_000_000_000]));
+    let reg = register_asset_ix(
+        &w.payer(),
+        &m,
+        mint,
+        program,
+        register_args(feed_id(1), anchor_lang::prelude::Pubkey::new_unique(), vec![0, 1_000_000_000_000]),
+    );
     let out = w.send(&[reg], &[]).await;
     assert_eq!(out.custom_error(), Some(AnchorError::AccountDiscriminatorMismatch as u32));
     let other = Market::with_group_id(&mut w, 1, &[], 0.0).await;
     m.risk_model = other.risk_model;
-    let reg = register_asset_ix(&w.payer(), &m, mint, program, register_args(feed_id(1), vec![0, 1_000_000_000_000]));
+    let reg = register_asset_ix(
+        &w.payer(),
+        &m,
+        mint,
+        program,
+        register_args(feed_id(1), anchor_lang::prelude::Pubkey::new_unique(), vec![0, 1_000_000_000_000]),
+    );
     let out = w.send(&[reg], &[]).await;
     assert_eq!(out.custom_error(), Some(u32::from(ErrorCode::WrongRiskModel)));
     m.risk_model = own_model;
@@ -354,7 +371,13 @@ async fn admin_only_and_one_time_setup_instructions_reject_intruders() {
     let out = w.send(&ixs, &[&model]).await;
     assert_eq!(out.custom_error(), Some(u32::from(ErrorCode::RiskModelAlreadySet)));
     // Covariance row of the wrong length.
-    let reg = register_asset_ix(&admin, &m, mint, program, register_args(feed_id(1), vec![1_000_000_000_000]));
+    let reg = register_asset_ix(
+        &admin,
+        &m,
+        mint,
+        program,
+        register_args(feed_id(1), anchor_lang::prelude::Pubkey::new_unique(), vec![1_000_000_000_000]),
+    );
     let out = w.send(&[reg], &[]).await;
     assert_eq!(out.custom_error(), Some(u32::from(ErrorCode::CovarianceRowLength)));
     // A margin account PDA of someone else.
@@ -410,7 +433,7 @@ async fn token_2022_mints_with_extensions_are_refused() {
         &m,
         mint.pubkey(),
         spl_token_2022::ID,
-        register_args(feed_id(1), vec![0, 1_000_000_000_000]),
+        register_args(feed_id(1), anchor_lang::prelude::Pubkey::new_unique(), vec![0, 1_000_000_000_000]),
     );
     let out = w.send(&[reg], &[]).await;
     assert_eq!(out.custom_error(), Some(u32::from(ErrorCode::UnsupportedMintExtensions)));
@@ -426,7 +449,8 @@ async fn borrow_caps_and_the_position_limit_are_enforced() {
     let mut m = Market::new(&mut w, &specs[..1], 0.0).await;
     // Asset 1 registered by hand with a borrow cap of 100 native units.
     let (mint, program) = w.create_mint(6, false).await;
-    let mut args = register_args(feed_id(1), vec![0, 100_000_000_000_000]);
+    let oracle = anchor_lang::prelude::Pubkey::new_unique();
+    let mut args = register_args(feed_id(1), oracle, vec![0, 100_000_000_000_000]);
     args.borrow_cap = 100;
     let admin = w.payer();
     w.send(&[register_asset_ix(&admin, &m, mint, program, args)], &[]).await.ok();
@@ -438,7 +462,7 @@ async fn borrow_caps_and_the_position_limit_are_enforced() {
         asset,
         vault: pda(&[portfolio_margin::state::seeds::VAULT, asset.as_ref()]),
         insurance_vault: pda(&[portfolio_margin::state::seeds::INSURANCE, asset.as_ref()]),
-        oracle: anchor_lang::prelude::Pubkey::new_unique(),
+        oracle,
         feed_id: feed_id(1),
         decimals: 6,
     };

@@ -8,3 +8,4 @@ mod layout;
 mod lending;
 mod liquidation;
 mod preview;
+mod review;

@@ -4,7 +4,6 @@ pub mod keeper;
 pub mod user;
 pub mod view;
 
-#[allow(ambiguous_glob_reexports)]
 pub use admin::*;
 pub use keeper::*;
 pub use user::*;

@@ -1,7 +1,9 @@
 //! A registered asset: its mint, oracle feed, vaults, lending pool and risk settings.
 use anchor_lang::prelude::*;
-use risk_engine::interest::{InterestCurve, Pool};
-use risk_engine::WrappedI80F48;
+use risk_engine::interest::{Accrual, InterestCurve, Pool};
+use risk_engine::{Fx, FxExt, RiskResult, WrappedI80F48};
+
+use super::margin_account::Position;
 
 #[account(zero_copy)]
 #[derive(Debug)]
@@ -52,8 +54,20 @@ pub struct Asset {
     pub vault_bump: u8,
     pub insurance_bump: u8,
     pub _padding: [u8; 2],
+    /// The Pyth price-feed account this asset is priced from (the push-oracle account of its feed,
+    /// which anyone can update): the only oracle account the program accepts for it.
+    pub oracle: Pubkey,
+    /// The mint's freeze authority at registration (all zero when `has_freeze_authority` is 0): a
+    /// frozen vault would lock every depositor, so users and auditors are shown who holds it.
+    pub freeze_authority: Pubkey,
+    /// Generation of the deposit shares: raised when a socialised loss wipes every deposit out, so
+    /// shares of an older generation are worth nothing and the pool starts again at index 1.
+    pub deposit_epoch: u32,
+    /// 1 if the mint had a freeze authority at registration.
+    pub has_freeze_authority: u8,
+    pub _padding2: [u8; 3],
     /// Room for fields added by upgrades, zeroed.
-    pub _reserved: [u8; 128],
+    pub _reserved: [u8; 56],
 }
 
 impl Asset {
@@ -77,6 +91,51 @@ impl Asset {
         self.borrow_shares.set(p.borrow_shares);
         self.protocol_fees.set(p.protocol_fees);
         self.last_accrual = p.last_accrual;
+    }
+
+    /// Accrues the pool's interest up to `now` (written to this account).
+    pub fn accrue(&mut self, now: i64) -> RiskResult<Accrual> {
+        let mut pool = self.pool();
+        let a = pool.accrue(now, &self.curve(), self.protocol_share.get())?;
+        self.set_pool(&pool);
+        Ok(a)
+    }
+
+    /// The pool with interest accrued to `now` in memory (nothing written): how every position is
+    /// valued, so a debt never looks smaller than it is because its asset was not touched lately.
+    pub fn pool_at(&self, now: i64) -> RiskResult<Pool> {
+        let mut pool = self.pool();
+        pool.accrue(now, &self.curve(), self.protocol_share.get())?;
+        Ok(pool)
+    }
+
+    /// Deposit shares of `p` that are still worth something: shares of an older deposit generation
+    /// (before a wipe-out, see `deposit_epoch`) count as zero.
+    pub fn live_shares(&self, p: &Position) -> Fx {
+        let s = p.shares.get();
+        if s > Fx::ZERO && p.deposit_epoch() != self.deposit_epoch {
+            Fx::ZERO
+        } else {
+            s
+        }
+    }
+
+    /// Signed native amount of a position in `pool`: deposits rounded down, debts rounded up (more
+    /// negative); deposits of an older generation are worth zero.
+    pub fn position_amount(&self, pool: &Pool, p: &Position) -> RiskResult<i128> {
+        let shares = self.live_shares(p);
+        if shares >= Fx::ZERO {
+            Ok(risk_engine::fixed_point::floor_to_int(pool.deposit_value(shares)?))
+        } else {
+            let v = pool.borrow_value(shares.neg_checked()?)?;
+            Ok(-risk_engine::fixed_point::ceil_to_int(v))
+        }
+    }
+
+    /// Tokens in the vault that are neither lent out nor owed to the insurance fund.
+    pub fn available_liquidity(&self, vault_amount: u64) -> u64 {
+        let fees = risk_engine::fixed_point::ceil_to_int(self.protocol_fees.get()).max(0);
+        vault_amount.saturating_sub(u64::try_from(fees).unwrap_or(u64::MAX))
     }
 
     pub fn curve(&self) -> InterestCurve {

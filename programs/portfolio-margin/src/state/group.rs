@@ -11,7 +11,7 @@ pub const MAX_ASSETS: usize = 64;
 pub struct Group {
     /// May change parameters and register assets.
     pub admin: Pubkey,
-    /// May bootstrap covariances of new assets (the keeper's risk key).
+    /// May change the risk parameters (`update_risk_params`).
     pub risk_authority: Pubkey,
     pub params: RiskParams,
     /// Chosen by the admin; part of the PDA seeds so one admin can run several groups.

@@ -14,7 +14,16 @@ pub struct Position {
     pub asset_index: u16,
     /// 1 if the slot is in use.
     pub active: u8,
-    pub _padding: [u8; 5],
+    /// Deposit generation of the asset these deposit shares belong to (little-endian u32; see
+    /// `Asset::deposit_epoch`).
+    pub deposit_epoch_le: [u8; 4],
+    pub _padding: [u8; 1],
+}
+
+impl Position {
+    pub fn deposit_epoch(&self) -> u32 {
+        u32::from_le_bytes(self.deposit_epoch_le)
+    }
 }
 
 #[account(zero_copy)]
@@ -45,7 +54,21 @@ impl MarginAccount {
             return Some(i);
         }
         let i = self.positions.iter().position(|p| p.active == 0)?;
-        self.positions[i] = Position { shares: WrappedI80F48::ZERO, asset_index, active: 1, _padding: [0; 5] };
+        self.positions[i] = Position { shares: WrappedI80F48::ZERO, asset_index, active: 1, ..Default::default() };
+        Some(i)
+    }
+
+    /// The slot for a deposit of `asset_index` in deposit generation `epoch`: an open slot whose
+    /// shares belong to an older generation (wiped out) is reset to zero shares first.
+    pub fn find_or_open_deposit(&mut self, asset_index: u16, epoch: u32) -> Option<usize> {
+        let i = self.find_or_open(asset_index)?;
+        let p = &mut self.positions[i];
+        if p.shares.get() > Fx::ZERO && p.deposit_epoch() != epoch {
+            p.shares = WrappedI80F48::ZERO;
+        }
+        if p.shares.get() >= Fx::ZERO {
+            p.deposit_epoch_le = epoch.to_le_bytes();
+        }
         Some(i)
     }
 

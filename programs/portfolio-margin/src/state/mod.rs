@@ -1,5 +1,6 @@
 //! Account types, one file each; PDA seeds in `seeds`.
 pub mod asset;
+pub mod bookkeeping;
 pub mod group;
 pub mod margin_account;
 pub mod params;
@@ -11,3 +12,36 @@ pub use group::{Group, MAX_ASSETS};
 pub use margin_account::{MarginAccount, Position, MAX_POSITIONS};
 pub use params::{RiskParams, RiskParamsArgs};
 pub use risk_model::{ModelView, RiskModel, COV_LEN};
+
+/// Why account data is not a `T`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum DecodeError {
+    /// The 8-byte discriminator is not `T`'s.
+    WrongType,
+    /// Shorter than the discriminator and `T`.
+    TooShort { len: usize, need: usize },
+}
+
+impl core::fmt::Display for DecodeError {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        match self {
+            DecodeError::WrongType => write!(f, "not an account of this type (discriminator mismatch)"),
+            DecodeError::TooShort { len, need } => write!(f, "account data too short ({len} < {need} bytes)"),
+        }
+    }
+}
+
+/// A zero-copy account of type `T` from raw data, as `AccountLoader::load` reads it: discriminator
+/// checked, then the struct (data may be longer). The one decoder of the client, the keeper, the
+/// WebAssembly preview and the tests.
+pub fn decode<T: bytemuck::Pod + anchor_lang::Discriminator>(data: &[u8]) -> Result<T, DecodeError> {
+    let disc = T::DISCRIMINATOR;
+    if data.len() < disc.len() || &data[..disc.len()] != disc {
+        return Err(DecodeError::WrongType);
+    }
+    let need = disc.len() + core::mem::size_of::<T>();
+    if data.len() < need {
+        return Err(DecodeError::TooShort { len: data.len(), need });
+    }
+    Ok(bytemuck::pod_read_unaligned(&data[disc.len()..need]))
+}

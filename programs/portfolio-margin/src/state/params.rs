@@ -5,7 +5,7 @@ use risk_engine::fixed_point::fx_ratio;
 use risk_engine::liquidation::{LiquidationParams, LiquidationTarget};
 use risk_engine::{Fx, MarginParams, RiskError, WrappedI80F48};
 
-use crate::error::ErrorCode;
+use crate::error::{math, ErrorCode};
 
 /// Parts per million: `value_e6 = value × 10⁶`.
 pub const E6: i128 = 1_000_000;
@@ -17,7 +17,8 @@ pub const E9: i128 = 1_000_000_000;
 pub struct RiskParamsArgs {
     /// EWMA decay per sample × 10⁹, in (0, 10⁹). RiskMetrics daily: 940_000_000.
     pub lambda_e9: u64,
-    /// Seconds between covariance samples, in [60, 7 days].
+    /// Seconds between covariance samples, in [60, 7 days]; fixed once an asset is registered (the
+    /// stored covariance is per sample interval).
     pub sample_interval_seconds: u32,
     /// Liquidation horizon in seconds, in [sample interval, 30 days].
     pub horizon_seconds: u32,
@@ -35,7 +36,7 @@ pub struct RiskParamsArgs {
     pub initial_multiplier_e6: u32,
     /// Confidence multiplier k of the valuation × 10⁶, in [0, 10].
     pub conf_k_e6: u32,
-    /// Oldest usable oracle price, seconds, in [1, 3600].
+    /// Oldest usable oracle price, seconds, in [1, 3600] and at most half the sample interval.
     pub oracle_max_age_seconds: u32,
     /// Largest usable confidence / price × 10⁶, in (0, 0.2].
     pub max_conf_ratio_e6: u32,
@@ -82,7 +83,7 @@ pub struct RiskParams {
 }
 
 fn ratio(v: i128, scale: i128) -> Result<Fx> {
-    fx_ratio(v, scale).map_err(|_| error!(ErrorCode::MathOverflow))
+    fx_ratio(v, scale).map_err(math)
 }
 
 fn reject(name: &str, reason: &str) -> Error {
@@ -93,7 +94,7 @@ fn reject(name: &str, reason: &str) -> Error {
 fn engine_error(e: RiskError) -> Error {
     match e {
         RiskError::InvalidParameter { name, reason } => reject(name, reason),
-        _ => error!(ErrorCode::MathOverflow),
+        other => math(other),
     }
 }
 
@@ -130,6 +131,11 @@ impl RiskParams {
         }
         if a.oracle_max_age_seconds == 0 || a.oracle_max_age_seconds > 3_600 {
             return Err(reject("oracle_max_age_seconds", "must be in [1, 3600]"));
+        }
+        // A price older than a sample interval could be counted in two samples (and a crank sample
+        // stays open for one max age).
+        if a.oracle_max_age_seconds > a.sample_interval_seconds / 2 {
+            return Err(reject("oracle_max_age_seconds", "must be at most half of sample_interval_seconds"));
         }
         if a.max_conf_ratio_e6 == 0 || a.max_conf_ratio_e6 > 200_000 {
             return Err(reject("max_conf_ratio_e6", "must be in (0, 200000]"));

@@ -35,6 +35,8 @@ pub struct RiskModel {
     pub volatility: [WrappedI80F48; MAX_ASSETS],
     /// Feed id of each asset's oracle, so the crank needs only the oracle accounts.
     pub feed_ids: [[u8; 32]; MAX_ASSETS],
+    /// The oracle account of each asset (`Asset::oracle`): the only one the crank accepts.
+    pub oracles: [Pubkey; MAX_ASSETS],
     /// Covariance of simple returns per sample interval, packed upper triangle.
     pub covariance: [WrappedI80F48; COV_LEN],
 }

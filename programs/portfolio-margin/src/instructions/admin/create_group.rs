@@ -20,7 +20,12 @@ pub struct CreateGroup<'info> {
     pub system_program: Program<'info, System>,
 }
 
-pub fn handler(ctx: Context<CreateGroup>, group_id: u32, risk_authority: Pubkey, args: RiskParamsArgs) -> Result<()> {
+pub fn handle_create_group(
+    ctx: Context<CreateGroup>,
+    group_id: u32,
+    risk_authority: Pubkey,
+    args: RiskParamsArgs,
+) -> Result<()> {
     let params = RiskParams::from_args(&args)?;
     let mut group = ctx.accounts.group.load_init()?;
     group.admin = ctx.accounts.admin.key();

@@ -15,7 +15,7 @@ pub struct CreateRiskModel<'info> {
     pub risk_model: AccountLoader<'info, RiskModel>,
 }
 
-pub fn handler(ctx: Context<CreateRiskModel>) -> Result<()> {
+pub fn handle_create_risk_model(ctx: Context<CreateRiskModel>) -> Result<()> {
     let mut group = ctx.accounts.group.load_mut()?;
     if group.risk_model != Pubkey::default() {
         return err!(ErrorCode::RiskModelAlreadySet);

@@ -3,7 +3,6 @@ pub mod create_risk_model;
 pub mod register_asset;
 pub mod update_risk_params;
 
-#[allow(ambiguous_glob_reexports)]
 pub use create_group::*;
 pub use create_risk_model::*;
 pub use register_asset::*;

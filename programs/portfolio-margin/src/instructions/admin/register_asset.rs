@@ -1,18 +1,22 @@
 use anchor_lang::prelude::*;
 use anchor_spl::token_interface::{Mint, TokenAccount, TokenInterface};
+use risk_engine::covariance::validate_new_column;
 use risk_engine::fixed_point::fx_ratio;
 use risk_engine::interest::InterestCurve;
-use risk_engine::{tri_index, Fx, FxExt};
+use risk_engine::{tri_index, Fx, FxExt, RiskError};
 
 use crate::error::{math, ErrorCode};
 use crate::events::AssetRegistered;
 use crate::state::params::E6;
-use crate::state::{seeds, Asset, Group, RiskModel, MAX_ASSETS};
+use crate::state::{seeds, Asset, Group, ModelView, RiskModel, MAX_ASSETS};
 
 #[derive(AnchorSerialize, AnchorDeserialize, Clone, Debug, PartialEq, Eq)]
 pub struct RegisterAssetArgs {
     /// Pyth price feed id of the asset (USD quote).
     pub feed_id: [u8; 32],
+    /// The PriceUpdateV2 account the asset is priced from (Pyth's push-oracle account of the feed,
+    /// which anyone can update); the only oracle account the program will accept for this asset.
+    pub oracle: Pubkey,
     /// Minimum margin per USD of |exposure| × 10⁶, in [0, 1].
     pub floor_rate_e6: u32,
     /// Most that may be deposited, native units.
@@ -74,12 +78,12 @@ pub struct RegisterAsset<'info> {
 }
 
 fn e6(v: u32) -> Result<Fx> {
-    fx_ratio(v as i128, E6).map_err(|_| error!(ErrorCode::MathOverflow))
+    fx_ratio(v as i128, E6).map_err(math)
 }
 
 /// `v × 10⁻¹⁸` as fixed point, rounded down.
 fn e18(v: i64) -> Result<Fx> {
-    fx_ratio(v as i128, 1_000_000_000_000_000_000).map_err(|_| error!(ErrorCode::MathOverflow))
+    fx_ratio(v as i128, 1_000_000_000_000_000_000).map_err(math)
 }
 
 fn invalid(name: &str, reason: &str) -> Error {
@@ -87,10 +91,13 @@ fn invalid(name: &str, reason: &str) -> Error {
     error!(ErrorCode::InvalidRiskParameter)
 }
 
+/// Most mint decimals: valuations scale amounts by 10^decimals in fixed point.
+const MAX_DECIMALS: u8 = 18;
+
 /// Size of a mint account without extensions.
 const BASE_MINT_LEN: usize = 82;
 
-pub fn handler(ctx: Context<RegisterAsset>, args: RegisterAssetArgs) -> Result<()> {
+pub fn handle_register_asset(ctx: Context<RegisterAsset>, args: RegisterAssetArgs) -> Result<()> {
     // Token-2022 extensions (transfer fees, hooks, permanent delegates, confidential transfers…) can
     // move or withhold tokens outside the vault's books; only plain mints are accepted for now.
     let mint_info = ctx.accounts.mint.to_account_info();
@@ -124,25 +131,36 @@ pub fn handler(ctx: Context<RegisterAsset>, args: RegisterAssetArgs) -> Result<(
         return Err(invalid(name, reason));
     }
 
-    // Bootstrap column, converted once: var > 0 and cov² ≤ var·var against every registered asset.
+    if ctx.accounts.mint.decimals > MAX_DECIMALS {
+        msg!("mint has {} decimals, at most {} are supported", ctx.accounts.mint.decimals, MAX_DECIMALS);
+        return err!(ErrorCode::TooManyDecimals);
+    }
+    if args.oracle == Pubkey::default() {
+        return Err(invalid("oracle", "must be the feed's price account"));
+    }
+
+    // Bootstrap column, converted once and checked by the engine against the stored matrix.
     let row = args.covariance_row_e18.iter().map(|&c| e18(c)).collect::<Result<Vec<Fx>>>()?;
     let var = row[index];
-    if var <= Fx::ZERO {
-        return err!(ErrorCode::NonPositiveVariance);
-    }
-    for (j, &cov) in row[..index].iter().enumerate() {
-        let lhs = cov.mul_floor(cov).map_err(math)?;
-        let rhs = model.covariance[tri_index(j, j)].get().mul_ceil(var).map_err(math)?;
-        if lhs > rhs {
-            msg!("covariance with asset {} exceeds the bound", j);
+    match validate_new_column(&ModelView { model: &*model }, &row) {
+        Ok(()) => {}
+        Err(RiskError::NonPositiveVariance { .. }) => return err!(ErrorCode::NonPositiveVariance),
+        Err(RiskError::CorrelationOutOfBounds { i, .. }) => {
+            msg!("covariance with asset {} exceeds the bound", i);
             return err!(ErrorCode::CovarianceOutOfBounds);
         }
+        Err(RiskError::NotPositiveSemidefinite { pivot }) => {
+            msg!("the matrix with the new asset has a negative pivot at {}", pivot);
+            return err!(ErrorCode::CovarianceNotPositiveSemidefinite);
+        }
+        Err(e) => return Err(math(e)),
     }
     for (j, &cov) in row.iter().enumerate() {
         model.covariance[tri_index(j, index)].set(cov);
     }
-    model.volatility[index].set(var.sqrt_ceil().map_err(|_| error!(ErrorCode::MathOverflow))?);
+    model.volatility[index].set(var.sqrt_ceil().map_err(math)?);
     model.feed_ids[index] = args.feed_id;
+    model.oracles[index] = args.oracle;
     model.asset_count = (index + 1) as u16;
     group.asset_count = (index + 1) as u16;
 
@@ -154,6 +172,12 @@ pub fn handler(ctx: Context<RegisterAsset>, args: RegisterAssetArgs) -> Result<(
     asset.vault = ctx.accounts.vault.key();
     asset.insurance_vault = ctx.accounts.insurance_vault.key();
     asset.feed_id = args.feed_id;
+    asset.oracle = args.oracle;
+    let freeze_authority: Option<Pubkey> = ctx.accounts.mint.freeze_authority.into();
+    if let Some(f) = freeze_authority {
+        asset.freeze_authority = f;
+        asset.has_freeze_authority = 1;
+    }
     asset.set_pool(&risk_engine::interest::Pool::new(now));
     asset.base_rate.set(curve.base_rate);
     asset.optimal_utilization.set(curve.optimal_utilization);
@@ -176,6 +200,7 @@ pub fn handler(ctx: Context<RegisterAsset>, args: RegisterAssetArgs) -> Result<(
         index: asset.index,
         decimals: asset.decimals,
         feed_id: args.feed_id,
+        freeze_authority,
         args: args.clone(),
     });
     Ok(())

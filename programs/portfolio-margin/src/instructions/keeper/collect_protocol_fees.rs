@@ -4,8 +4,9 @@ use risk_engine::{Fx, FxExt};
 
 use crate::error::{math, ErrorCode};
 use crate::events::ProtocolFeesCollected;
-use crate::instructions::user::balance::{accrue, transfer_signed_by_asset};
+use crate::interest::accrue;
 use crate::state::Asset;
+use crate::token::transfer_signed_by_asset;
 
 /// Permissionless: moves the protocol's accrued share of interest from the vault to the asset's
 /// insurance vault, as far as unborrowed liquidity allows.
@@ -21,7 +22,7 @@ pub struct CollectProtocolFees<'info> {
     pub token_program: Interface<'info, TokenInterface>,
 }
 
-pub fn handler(ctx: Context<CollectProtocolFees>) -> Result<()> {
+pub fn handle_collect_protocol_fees(ctx: Context<CollectProtocolFees>) -> Result<()> {
     let now = Clock::get()?.unix_timestamp;
     let asset_key = ctx.accounts.asset.key();
     let (amount, group, bump, remaining) = {

@@ -1,6 +1,6 @@
 use anchor_lang::prelude::*;
 use risk_engine::covariance::TriangularMatrix;
-use risk_engine::ewma::{ewma_update, sample_returns};
+use risk_engine::ewma::{ewma_update_observed, pending_sample_open, sample_due, sample_returns};
 use risk_engine::{tri_len, Fx, FxExt, WrappedI80F48};
 
 use crate::error::{math, ErrorCode};
@@ -19,20 +19,27 @@ pub struct CrankRiskModel<'info> {
 
 /// Records the prices of a run of assets into the pending sample; when every asset is recorded,
 /// applies the EWMA update to the whole matrix at once, so one update always comes from one sample.
-/// A pending sample not completed within half a sample interval is discarded and restarted.
-pub fn handler<'info>(ctx: Context<'info, CrankRiskModel<'info>>, first_asset: u16) -> Result<()> {
+///
+/// Only each asset's registered oracle account is accepted, so an unusable price means the feed
+/// itself is unusable (nobody can pass an older or partially verified update of it); such an asset
+/// is "missing" from the sample and its variance is kept, never lowered (see
+/// `risk_engine::ewma::ewma_update_observed`). Every price of one sample comes from one short
+/// window: a pending sample not completed within the oracle max age of its start is discarded and
+/// restarted, so its prices were published within two max ages of each other.
+pub fn handle_crank_risk_model<'info>(ctx: Context<'info, CrankRiskModel<'info>>, first_asset: u16) -> Result<()> {
     let group = ctx.accounts.group.load()?;
     let mut model = ctx.accounts.risk_model.load_mut()?;
     let now = Clock::get()?.unix_timestamp;
     let n = model.asset_count as usize;
     let interval = group.params.sample_interval_seconds as i64;
 
-    if model.pending_sample_time != 0 && now - model.pending_sample_time > interval / 2 {
+    let window = group.params.oracle_max_age_seconds as i64;
+    if model.pending_sample_time != 0 && !pending_sample_open(model.pending_sample_time, window, now) {
         msg!("discarding a pending sample started at {}", model.pending_sample_time);
         model.pending_sample_time = 0;
     }
     if model.pending_sample_time == 0 {
-        if model.last_sample_time != 0 && now - model.last_sample_time < interval {
+        if !sample_due(model.last_sample_time, interval, now) {
             msg!("next sample due at {}", model.last_sample_time + interval);
             return err!(ErrorCode::SampleTooEarly);
         }
@@ -54,7 +61,8 @@ pub fn handler<'info>(ctx: Context<'info, CrankRiskModel<'info>>, first_asset: u
             msg!("asset {} is already recorded in this sample", i);
             return err!(ErrorCode::CrankOrder);
         }
-        match read_price(info, &model.feed_ids[i], now, &group.params)? {
+        let (oracle, feed_id) = (model.oracles[i], model.feed_ids[i]);
+        match read_price(info, &oracle, &feed_id, now, &group.params)? {
             Ok(p) => model.pending_prices[i].set(p.price),
             Err(why) => {
                 model.pending_missing |= bit;
@@ -93,9 +101,10 @@ fn apply_sample(model: &mut RiskModel, n: usize, lambda: Fx) -> Result<()> {
     sample_returns(&mut last, &observed, &mut returns).map_err(math)?;
     let first_sample = model.last_sample_time == 0;
     if !first_sample {
+        let missing = model.pending_missing;
         let mut matrix =
             TriangularMatrix::new(n, &mut model.covariance[..tri_len(n)] as &mut [WrappedI80F48]).map_err(math)?;
-        ewma_update(&mut matrix, lambda, &returns).map_err(math)?;
+        ewma_update_observed(&mut matrix, lambda, &returns, missing).map_err(math)?;
         for i in 0..n {
             let var = model.covariance[risk_engine::tri_index(i, i)].get();
             model.volatility[i].set(var.max(Fx::ZERO).sqrt_ceil().map_err(math)?);

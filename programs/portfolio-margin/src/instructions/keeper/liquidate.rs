@@ -1,13 +1,13 @@
 use anchor_lang::prelude::*;
-use anchor_spl::token_interface::{self, Mint, TokenAccount, TokenInterface, TransferChecked};
-use risk_engine::liquidation::{flows_for, health_after, max_repay_by_collateral, target_health, LiquidationFlows};
-use risk_engine::{Fx, FxExt};
+use anchor_spl::token_interface::{Mint, TokenAccount, TokenInterface};
+use risk_engine::liquidation::{judge_liquidation, Acceptance, Refusal};
 
 use crate::error::{math, ErrorCode};
 use crate::events::Liquidated;
-use crate::health::{holdings_health, load_holdings};
-use crate::instructions::user::balance::{accrue, available_liquidity, transfer_signed_by_asset};
+use crate::health::{load_holdings, Pricing};
+use crate::interest::accrue;
 use crate::state::{Asset, Group, MarginAccount, ModelView, RiskModel};
+use crate::token::transfer_in;
 
 /// Permissionless liquidation of one liability against one collateral of an account below its
 /// maintenance margin. Remaining accounts: the account's health accounts (asset, oracle per open
@@ -18,9 +18,22 @@ pub struct Liquidate<'info> {
     #[account(has_one = risk_model @ ErrorCode::WrongRiskModel)]
     pub group: AccountLoader<'info, Group>,
     pub risk_model: AccountLoader<'info, RiskModel>,
-    #[account(mut, has_one = group)]
-    pub account: AccountLoader<'info, MarginAccount>,
-    /// Must differ from the collateral asset (Anchor refuses a mutable account passed twice).
+    /// The account being liquidated (never by its owner, from any of the owner's accounts).
+    #[account(
+        mut,
+        has_one = group,
+        constraint = margin_account.load()?.owner != liquidator.key() @ ErrorCode::SelfLiquidation,
+    )]
+    pub margin_account: AccountLoader<'info, MarginAccount>,
+    /// The liquidator's own margin account in this group: the seized collateral is credited to it
+    /// as a deposit (no tokens leave the vault, so a lent-out pool cannot block a liquidation).
+    #[account(
+        mut,
+        has_one = group @ ErrorCode::WrongLiquidatorAccount,
+        constraint = liquidator_account.load()?.owner == liquidator.key() @ ErrorCode::WrongLiquidatorAccount,
+        constraint = liquidator_account.key() != margin_account.key() @ ErrorCode::WrongLiquidatorAccount,
+    )]
+    pub liquidator_account: AccountLoader<'info, MarginAccount>,
     #[account(mut, has_one = group)]
     pub liability_asset: AccountLoader<'info, Asset>,
     #[account(mut, address = liability_asset.load()?.vault)]
@@ -32,188 +45,108 @@ pub struct Liquidate<'info> {
     pub liquidator_liability_tokens: InterfaceAccount<'info, TokenAccount>,
     #[account(address = liability_asset.load()?.token_program)]
     pub liability_token_program: Interface<'info, TokenInterface>,
-    #[account(mut, has_one = group)]
+    #[account(mut, has_one = group, constraint = collateral_asset.key() != liability_asset.key() @ ErrorCode::LiquidationSameAsset)]
     pub collateral_asset: AccountLoader<'info, Asset>,
-    #[account(mut, address = collateral_asset.load()?.vault)]
-    pub collateral_vault: InterfaceAccount<'info, TokenAccount>,
-    #[account(mut, address = collateral_asset.load()?.insurance_vault)]
-    pub collateral_insurance_vault: InterfaceAccount<'info, TokenAccount>,
-    #[account(address = collateral_asset.load()?.mint)]
-    pub collateral_mint: InterfaceAccount<'info, Mint>,
-    /// Where the liquidator receives the collateral.
-    #[account(mut, token::mint = collateral_mint, token::token_program = collateral_token_program)]
-    pub liquidator_collateral_tokens: InterfaceAccount<'info, TokenAccount>,
-    #[account(address = collateral_asset.load()?.token_program)]
-    pub collateral_token_program: Interface<'info, TokenInterface>,
 }
 
-/// Repays up to `max_repay` native units of the liability. The repay must improve the account's
-/// initial health (or take the whole collateral position: see below) and, when it reaches initial health ≥ 0, must not exceed the smallest repay that
-/// does by more than 0.01% (at least one native unit): liquidators size it with the same engine
-/// (`risk_engine::liquidation::plan_liquidation`). A repay bounded by the collateral takes all of it
-/// (the dust left goes to the insurance vault).
-pub fn handler<'info>(ctx: Context<'info, Liquidate<'info>>, max_repay: u64) -> Result<()> {
+fn refusal(r: Refusal) -> Error {
+    msg!("liquidation refused: {}", r.reason());
+    match r {
+        Refusal::NotLiquidatable => error!(ErrorCode::NotLiquidatable),
+        Refusal::NothingToRepay | Refusal::DoesNotImprove => error!(ErrorCode::LiquidationDoesNotImprove),
+        Refusal::SolventCloseOut => error!(ErrorCode::CloseOutOfSolventBook),
+        Refusal::CloseOutWhileImprovable => error!(ErrorCode::CloseOutWhileImprovable),
+        Refusal::OverLiquidation => error!(ErrorCode::OverLiquidation),
+    }
+}
+
+/// Repays up to `max_repay` native units of the liability from the liquidator's tokens and credits
+/// the collateral (with the liquidator's discount) to the liquidator's margin account; the
+/// insurance fee is owed to the insurance fund. Accepted by `risk_engine::liquidation::
+/// judge_liquidation` (liquidators size it with `plan_liquidation` on the same data): the step must
+/// raise initial health and stop within 0.01% of the smallest repay that restores it, or be a
+/// close-out of an insolvent book that no step of this pair can improve. A position whose oracle is
+/// unusable counts as worth nothing when it is a deposit; a debt must be priced.
+pub fn handle_liquidate<'info>(ctx: Context<'info, Liquidate<'info>>, max_repay: u64) -> Result<()> {
     if max_repay == 0 {
         return err!(ErrorCode::ZeroAmount);
     }
     let now = Clock::get()?.unix_timestamp;
     let group_key = ctx.accounts.group.key();
-    let (owner, l_index, c_index) = {
-        let acc = ctx.accounts.account.load()?;
-        (acc.owner, ctx.accounts.liability_asset.load()?.index, ctx.accounts.collateral_asset.load()?.index)
-    };
-    if owner == ctx.accounts.liquidator.key() {
-        return err!(ErrorCode::SelfLiquidation);
-    }
-    {
+    let owner = ctx.accounts.margin_account.load()?.owner;
+    let (l_index, c_index) = {
         let key = ctx.accounts.liability_asset.key();
-        accrue(&mut *ctx.accounts.liability_asset.load_mut()?, key, now)?;
+        let mut la = ctx.accounts.liability_asset.load_mut()?;
+        accrue(&mut la, key, now)?;
         let key = ctx.accounts.collateral_asset.key();
-        accrue(&mut *ctx.accounts.collateral_asset.load_mut()?, key, now)?;
-    }
+        let mut ca = ctx.accounts.collateral_asset.load_mut()?;
+        accrue(&mut ca, key, now)?;
+        (la.index, ca.index)
+    };
 
     // Everything below is the engine on plain data, exactly as the liquidator computed it.
     let group = ctx.accounts.group.load()?;
     let model = ctx.accounts.risk_model.load()?;
-    let holdings = {
-        let acc = ctx.accounts.account.load()?;
-        load_holdings(&group_key, &group, &acc, ctx.remaining_accounts, now)?
+    let loaded = {
+        let acc = ctx.accounts.margin_account.load()?;
+        load_holdings(&group_key, &group, &acc, ctx.remaining_accounts, now, Pricing::Liquidation)?
     };
+    let holdings = &loaded.holdings;
     let l =
         holdings.iter().position(|h| h.asset == l_index as usize && h.amount < 0).ok_or(error!(ErrorCode::NoDebt))?;
-    let c = holdings
-        .iter()
-        .position(|h| h.asset == c_index as usize && h.amount > 0)
-        .ok_or(error!(ErrorCode::InsufficientDeposit))?;
-    let before = holdings_health(&group, &model, &holdings)?;
-    let maintenance_before = before.maintenance_health().map_err(math)?;
-    if maintenance_before >= Fx::ZERO {
-        msg!("maintenance health {} ≥ 0", maintenance_before);
-        return err!(ErrorCode::NotLiquidatable);
-    }
+    let c = match holdings.iter().position(|h| h.asset == c_index as usize && h.amount > 0) {
+        Some(c) => c,
+        None if loaded.unpriced & (1u64 << (c_index as u32 % 64)) != 0 => return err!(ErrorCode::CollateralUnpriced),
+        None => return err!(ErrorCode::InsufficientDeposit),
+    };
     let margin = group.params.margin_params()?;
     let liq = group.params.liquidation_params();
-    let target_before = target_health(&before, liq.target).map_err(math)?;
-    let by_collateral = max_repay_by_collateral(&holdings, l, c, &liq).map_err(math)?;
-    let repay = (max_repay as i128).min(-holdings[l].amount).min(by_collateral);
-    if repay <= 0 {
-        return err!(ErrorCode::LiquidationDoesNotImprove);
-    }
-    let cov = ModelView { model: &model };
-    let after = health_after(&cov, &holdings, l, c, repay, &margin, &liq).map_err(math)?;
-    let target_after = target_health(&after, liq.target).map_err(math)?;
-    // An insolvent book can be past helping: every repay costs more in fees than it frees in
-    // margin. Closing out a whole collateral position is then still allowed, so the account winds
-    // down to deposits-free debt that `resolve_bankruptcy` settles.
-    let closes_out_collateral = repay == by_collateral;
-    if target_after <= target_before && !closes_out_collateral {
-        return err!(ErrorCode::LiquidationDoesNotImprove);
-    }
-    if target_after >= Fx::ZERO {
-        let slack = core::cmp::max(1, repay / 10_000);
-        if repay > slack {
-            let less = health_after(&cov, &holdings, l, c, repay - slack, &margin, &liq).map_err(math)?;
-            if target_health(&less, liq.target).map_err(math)? >= Fx::ZERO {
-                msg!("repaying {} already restores initial health; lower the amount", repay - slack);
-                return err!(ErrorCode::OverLiquidation);
-            }
-        }
-    }
-    let mut flows: LiquidationFlows = flows_for(&holdings, l, c, repay, &liq).map_err(math)?;
-    // Dust rule: when the collateral bounds the repay, what is left of it is worth less than one
-    // unit of the liability; it goes to the insurance vault so a bankrupt account can be resolved.
-    if repay == by_collateral {
-        let left = holdings[c].amount - flows.to_liquidator - flows.to_insurance;
-        if left > 0 {
-            flows.to_insurance += left;
-        }
-    }
+    let v = judge_liquidation(&ModelView { model: &model }, holdings, l, c, max_repay as i128, &margin, &liq)
+        .map_err(math)?
+        .map_err(refusal)?;
     let (price_l, price_c) = (holdings[l].price, holdings[c].price);
-    let collateral_held = holdings[c].amount;
     drop(model);
     drop(group);
 
-    let repay_u64 = repay as u64;
-    let taken = u64::try_from(flows.to_liquidator + flows.to_insurance).map_err(math)?;
-    let (c_bump, c_group) = {
-        let mut acc = ctx.accounts.account.load_mut()?;
+    let repay = u64::try_from(v.repay).map_err(math)?;
+    let to_liquidator = u64::try_from(v.flows.to_liquidator).map_err(math)?;
+    let to_insurance = u64::try_from(v.flows.to_insurance).map_err(math)?;
+    let taken = to_liquidator.checked_add(to_insurance).ok_or_else(|| math("collateral taken overflows"))?;
+    {
+        let mut acc = ctx.accounts.margin_account.load_mut()?;
+        let mut liquidator_acc = ctx.accounts.liquidator_account.load_mut()?;
         let mut la = ctx.accounts.liability_asset.load_mut()?;
         let mut ca = ctx.accounts.collateral_asset.load_mut()?;
-        if taken > available_liquidity(&ca, ctx.accounts.collateral_vault.amount) {
-            return err!(ErrorCode::InsufficientLiquidity);
-        }
-        // Liability: clear borrow shares (rounded down, never more than owed).
-        let mut lp = la.pool();
-        let ls = acc.find(la.index).ok_or(error!(ErrorCode::NoDebt))?;
-        let owed = acc.positions[ls].shares.get().neg_checked().map_err(math)?;
-        let cleared = lp.repay(repay_u64, owed).map_err(math)?;
-        let v = acc.positions[ls].shares.get().add_checked(cleared).map_err(math)?;
-        acc.positions[ls].shares.set(v);
-        la.set_pool(&lp);
-        // Collateral: burn deposit shares (rounded up).
-        let mut cp = ca.pool();
-        let cs = acc.find(ca.index).ok_or(error!(ErrorCode::InsufficientDeposit))?;
-        let held = acc.positions[cs].shares.get();
-        // Taking the whole position's value burns all its shares: the sub-unit remainder stays
-        // in the pool rather than as dust no liquidation could take.
-        let burned = if (taken as i128) >= collateral_held {
-            held
-        } else {
-            cp.withdraw_shares_for(taken).map_err(math)?.min(held)
-        };
-        cp.deposit_shares = cp.deposit_shares.sub_checked(burned).map_err(math)?;
-        acc.positions[cs].shares.set(held.sub_checked(burned).map_err(math)?);
-        ca.set_pool(&cp);
-        acc.close_empty();
-        (ca.bump, ca.group)
-    };
+        acc.repay(&mut la, repay)?;
+        acc.seize_deposit(&mut liquidator_acc, &mut ca, taken, to_liquidator)?;
+    }
 
     let a = &ctx.accounts;
-    token_interface::transfer_checked(
-        CpiContext::new(
-            a.liability_token_program.key(),
-            TransferChecked {
-                from: a.liquidator_liability_tokens.to_account_info(),
-                mint: a.liability_mint.to_account_info(),
-                to: a.liability_vault.to_account_info(),
-                authority: a.liquidator.to_account_info(),
-            },
-        ),
-        repay_u64,
-        a.liability_mint.decimals,
+    transfer_in(
+        &a.liability_token_program,
+        &a.liquidator_liability_tokens,
+        &a.liability_vault,
+        &a.liability_mint,
+        &a.liquidator,
+        repay,
     )?;
-    for (to, amount) in [
-        (a.liquidator_collateral_tokens.to_account_info(), flows.to_liquidator as u64),
-        (a.collateral_insurance_vault.to_account_info(), flows.to_insurance as u64),
-    ] {
-        if amount > 0 {
-            transfer_signed_by_asset(
-                &a.collateral_token_program,
-                a.collateral_vault.to_account_info(),
-                &a.collateral_mint,
-                to,
-                a.collateral_asset.to_account_info(),
-                &c_group,
-                c_bump,
-                amount,
-            )?;
-        }
-    }
     emit!(Liquidated {
-        account: a.account.key(),
+        account: a.margin_account.key(),
         owner,
         liquidator: a.liquidator.key(),
+        liquidator_account: a.liquidator_account.key(),
         liability_asset: a.liability_asset.key(),
         collateral_asset: a.collateral_asset.key(),
-        repaid: repay_u64,
-        collateral_to_liquidator: flows.to_liquidator as u64,
-        collateral_to_insurance: flows.to_insurance as u64,
+        repaid: repay,
+        collateral_to_liquidator: to_liquidator,
+        collateral_to_insurance: to_insurance,
+        close_out: v.acceptance == Acceptance::CloseOut,
         liability_price_bits: price_l.to_bits(),
         collateral_price_bits: price_c.to_bits(),
-        maintenance_health_before_bits: maintenance_before.to_bits(),
-        maintenance_health_after_bits: after.maintenance_health().map_err(math)?.to_bits(),
-        initial_health_before_bits: target_before.to_bits(),
-        initial_health_after_bits: target_after.to_bits(),
+        maintenance_health_before_bits: v.before.maintenance_health().map_err(math)?.to_bits(),
+        maintenance_health_after_bits: v.after.maintenance_health().map_err(math)?.to_bits(),
+        initial_health_before_bits: v.target_before.to_bits(),
+        initial_health_after_bits: v.target_after.to_bits(),
     });
     Ok(())
 }

@@ -3,7 +3,6 @@ pub mod crank_risk_model;
 pub mod liquidate;
 pub mod resolve_bankruptcy;
 
-#[allow(ambiguous_glob_reexports)]
 pub use collect_protocol_fees::*;
 pub use crank_risk_model::*;
 pub use liquidate::*;

@@ -4,8 +4,9 @@ use risk_engine::{Fx, FxExt};
 
 use crate::error::{math, ErrorCode};
 use crate::events::BankruptcyResolved;
-use crate::instructions::user::balance::{accrue, transfer_signed_by_asset};
+use crate::interest::accrue;
 use crate::state::{Asset, Group, MarginAccount};
+use crate::token::transfer_signed_by_asset;
 
 /// Permissionless. For an account with debts and no deposits left: the asset's insurance vault
 /// covers what it can of one debt, the rest is socialised over that asset's depositors by lowering
@@ -18,7 +19,7 @@ use crate::state::{Asset, Group, MarginAccount};
 pub struct ResolveBankruptcy<'info> {
     pub group: AccountLoader<'info, Group>,
     #[account(mut, has_one = group)]
-    pub account: AccountLoader<'info, MarginAccount>,
+    pub margin_account: AccountLoader<'info, MarginAccount>,
     #[account(mut, has_one = group, has_one = vault, has_one = insurance_vault, has_one = mint, has_one = token_program)]
     pub asset: AccountLoader<'info, Asset>,
     #[account(mut)]
@@ -29,8 +30,14 @@ pub struct ResolveBankruptcy<'info> {
     pub token_program: Interface<'info, TokenInterface>,
 }
 
-/// Clears deposit positions worth less than one native unit, proven by their asset accounts.
-fn clear_dust<'info>(acc: &mut MarginAccount, group: &Pubkey, dust_assets: &'info [AccountInfo<'info>]) -> Result<()> {
+/// Clears deposit positions worth less than one native unit, proven by their asset accounts
+/// (deposits of a wiped-out generation are worth nothing and are cleared too).
+fn clear_dust<'info>(
+    acc: &mut MarginAccount,
+    group: &Pubkey,
+    dust_assets: &'info [AccountInfo<'info>],
+    now: i64,
+) -> Result<()> {
     for info in dust_assets {
         let loader = AccountLoader::<Asset>::try_from(info)?;
         let mut asset = loader.load_mut()?;
@@ -42,25 +49,28 @@ fn clear_dust<'info>(acc: &mut MarginAccount, group: &Pubkey, dust_assets: &'inf
         if shares <= Fx::ZERO {
             return err!(ErrorCode::WrongAssetAccount);
         }
-        let mut pool = asset.pool();
-        if risk_engine::fixed_point::floor_to_int(pool.deposit_value(shares).map_err(math)?) > 0 {
-            msg!("asset {} deposit is worth at least one native unit: liquidate it first", asset.index);
-            return err!(ErrorCode::NotBankrupt);
+        let live = asset.live_shares(&acc.positions[slot]);
+        if live > Fx::ZERO {
+            if asset.position_amount(&asset.pool_at(now).map_err(math)?, &acc.positions[slot]).map_err(math)? > 0 {
+                msg!("asset {} deposit is worth at least one native unit: liquidate it first", asset.index);
+                return err!(ErrorCode::NotBankrupt);
+            }
+            let mut pool = asset.pool();
+            pool.deposit_shares = pool.deposit_shares.sub_checked(live).map_err(math)?.max(Fx::ZERO);
+            asset.set_pool(&pool);
         }
-        pool.deposit_shares = pool.deposit_shares.sub_checked(shares).map_err(math)?.max(Fx::ZERO);
-        asset.set_pool(&pool);
         acc.positions[slot].shares.set(Fx::ZERO);
     }
     Ok(())
 }
 
-pub fn handler<'info>(ctx: Context<'info, ResolveBankruptcy<'info>>) -> Result<()> {
+pub fn handle_resolve_bankruptcy<'info>(ctx: Context<'info, ResolveBankruptcy<'info>>) -> Result<()> {
     let now = Clock::get()?.unix_timestamp;
     let asset_key = ctx.accounts.asset.key();
     let group_key = ctx.accounts.group.key();
-    let (debt, paid, socialized, index_before, index_after, bump, group) = {
-        let mut acc = ctx.accounts.account.load_mut()?;
-        clear_dust(&mut acc, &group_key, ctx.remaining_accounts)?;
+    let (debt, paid, s, index_before, index_after, bump, group) = {
+        let mut acc = ctx.accounts.margin_account.load_mut()?;
+        clear_dust(&mut acc, &group_key, ctx.remaining_accounts, now)?;
         if acc.active().any(|p| p.shares.get() > Fx::ZERO) {
             return err!(ErrorCode::NotBankrupt);
         }
@@ -72,15 +82,19 @@ pub fn handler<'info>(ctx: Context<'info, ResolveBankruptcy<'info>>) -> Result<(
             return err!(ErrorCode::NoDebt);
         }
         let mut pool = asset.pool();
-        let debt = risk_engine::fixed_point::ceil_to_int(pool.borrow_value(owed).map_err(math)?) as u64;
+        let debt = u64::try_from(risk_engine::fixed_point::ceil_to_int(pool.borrow_value(owed).map_err(math)?))
+            .map_err(math)?;
         let paid = debt.min(ctx.accounts.insurance_vault.amount);
         let index_before = pool.deposit_index;
-        let socialized = pool.socialize_loss(Fx::from_num(debt - paid)).map_err(math)?;
+        let s = pool.socialize_loss(Fx::from_num(debt - paid)).map_err(math)?;
         pool.borrow_shares = pool.borrow_shares.sub_checked(owed).map_err(math)?.max(Fx::ZERO);
         acc.positions[slot].shares.set(Fx::ZERO);
         acc.close_empty();
         asset.set_pool(&pool);
-        (debt, paid, socialized, index_before, pool.deposit_index, asset.bump, asset.group)
+        if s.wiped_out {
+            asset.deposit_epoch = asset.deposit_epoch.checked_add(1).ok_or_else(|| math("deposit epoch overflows"))?;
+        }
+        (debt, paid, s, index_before, pool.deposit_index, asset.bump, asset.group)
     };
     if paid > 0 {
         let a = &ctx.accounts;
@@ -96,11 +110,13 @@ pub fn handler<'info>(ctx: Context<'info, ResolveBankruptcy<'info>>) -> Result<(
         )?;
     }
     emit!(BankruptcyResolved {
-        account: ctx.accounts.account.key(),
+        account: ctx.accounts.margin_account.key(),
         asset: asset_key,
         debt,
         insurance_paid: paid,
-        socialized_bits: socialized.to_bits(),
+        socialized_bits: s.spread.to_bits(),
+        from_fees_bits: s.from_fees.to_bits(),
+        deposits_wiped_out: s.wiped_out,
         deposit_index_before_bits: index_before.to_bits(),
         deposit_index_after_bits: index_after.to_bits(),
     });

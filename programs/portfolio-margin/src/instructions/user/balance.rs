@@ -1,13 +1,14 @@
-//! What deposit, withdraw, borrow and repay share: the accounts, interest accrual on touch, token
-//! transfers in and out of the vault.
+//! What deposit, withdraw, borrow and repay share: the accounts, and the tail of withdraw and
+//! borrow (health check, transfer out, event).
 use anchor_lang::prelude::*;
-use anchor_spl::token_interface::{self, Mint, TokenAccount, TokenInterface, TransferChecked};
+use anchor_spl::token_interface::{Mint, TokenAccount, TokenInterface};
 use risk_engine::Fx;
 
 use crate::error::ErrorCode;
-use crate::events::{BalanceAction, BalanceChanged, InterestAccrued};
+use crate::events::{BalanceAction, BalanceChanged};
 use crate::health::{account_health, require_initial_health};
-use crate::state::{seeds, Asset, Group, MarginAccount, RiskModel};
+use crate::state::{Asset, Group, MarginAccount, RiskModel};
+use crate::token::transfer_signed_by_asset;
 
 /// Accounts of deposit and repay (no prices needed: they only reduce risk).
 #[derive(Accounts)]
@@ -46,67 +47,6 @@ pub struct AddRisk<'info> {
     #[account(mut, token::mint = mint, token::token_program = token_program)]
     pub destination: InterfaceAccount<'info, TokenAccount>,
     pub token_program: Interface<'info, TokenInterface>,
-}
-
-/// Accrues the pool's interest up to `now`; emits when anything accrued.
-pub fn accrue(asset: &mut Asset, asset_key: Pubkey, now: i64) -> Result<()> {
-    let mut pool = asset.pool();
-    let before = pool.last_accrual;
-    let a =
-        pool.accrue(now, &asset.curve(), asset.protocol_share.get()).map_err(|_| error!(ErrorCode::MathOverflow))?;
-    asset.set_pool(&pool);
-    if a.interest > Fx::ZERO {
-        emit!(InterestAccrued {
-            asset: asset_key,
-            seconds: now - before,
-            interest_bits: a.interest.to_bits(),
-            protocol_fee_bits: a.protocol_fee.to_bits(),
-            borrow_rate_bits: a.borrow_rate.to_bits(),
-            deposit_index_bits: pool.deposit_index.to_bits(),
-            borrow_index_bits: pool.borrow_index.to_bits(),
-        });
-    }
-    Ok(())
-}
-
-pub fn transfer_in<'info>(
-    token_program: &Interface<'info, TokenInterface>,
-    from: &InterfaceAccount<'info, TokenAccount>,
-    to: &InterfaceAccount<'info, TokenAccount>,
-    mint: &InterfaceAccount<'info, Mint>,
-    authority: &Signer<'info>,
-    amount: u64,
-) -> Result<()> {
-    let accounts = TransferChecked {
-        from: from.to_account_info(),
-        mint: mint.to_account_info(),
-        to: to.to_account_info(),
-        authority: authority.to_account_info(),
-    };
-    token_interface::transfer_checked(CpiContext::new(token_program.key(), accounts), amount, mint.decimals)
-}
-
-/// Moves `amount` out of a token account the asset PDA owns (its vault or insurance vault), signed
-/// by the asset PDA `[ASSET, group, mint, bump]`.
-#[allow(clippy::too_many_arguments)]
-pub fn transfer_signed_by_asset<'info>(
-    token_program: &Interface<'info, TokenInterface>,
-    from: AccountInfo<'info>,
-    mint: &InterfaceAccount<'info, Mint>,
-    to: AccountInfo<'info>,
-    asset: AccountInfo<'info>,
-    group: &Pubkey,
-    asset_bump: u8,
-    amount: u64,
-) -> Result<()> {
-    let mint_key = mint.key();
-    let seeds: &[&[u8]] = &[seeds::ASSET, group.as_ref(), mint_key.as_ref(), &[asset_bump]];
-    let accounts = TransferChecked { from, mint: mint.to_account_info(), to, authority: asset };
-    token_interface::transfer_checked(
-        CpiContext::new_with_signer(token_program.key(), accounts, &[seeds]),
-        amount,
-        mint.decimals,
-    )
 }
 
 /// What withdraw and borrow share once the books are updated: initial health ≥ 0 from fresh prices
@@ -149,10 +89,4 @@ pub fn finish_add_risk<'info>(
         initial_margin_bits: health.margin.initial.to_bits(),
     });
     Ok(())
-}
-
-/// Tokens in the vault that are neither lent out nor owed to the insurance fund.
-pub fn available_liquidity(asset: &Asset, vault_amount: u64) -> u64 {
-    let fees = risk_engine::fixed_point::ceil_to_int(asset.protocol_fees.get()).max(0) as u64;
-    vault_amount.saturating_sub(fees)
 }

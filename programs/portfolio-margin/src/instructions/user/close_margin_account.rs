@@ -12,7 +12,7 @@ pub struct CloseMarginAccount<'info> {
     pub margin_account: AccountLoader<'info, MarginAccount>,
 }
 
-pub fn handler(ctx: Context<CloseMarginAccount>) -> Result<()> {
+pub fn handle_close_margin_account(ctx: Context<CloseMarginAccount>) -> Result<()> {
     let acc = ctx.accounts.margin_account.load()?;
     if acc.active_count() != 0 {
         return err!(ErrorCode::AccountNotEmpty);

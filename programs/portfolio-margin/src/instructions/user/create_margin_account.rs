@@ -20,7 +20,7 @@ pub struct CreateMarginAccount<'info> {
     pub system_program: Program<'info, System>,
 }
 
-pub fn handler(ctx: Context<CreateMarginAccount>, index: u8) -> Result<()> {
+pub fn handle_create_margin_account(ctx: Context<CreateMarginAccount>, index: u8) -> Result<()> {
     let mut acc = ctx.accounts.margin_account.load_init()?;
     acc.group = ctx.accounts.group.key();
     acc.owner = ctx.accounts.owner.key();

@@ -7,6 +7,5 @@ pub mod repay;
 pub mod withdraw;
 
 pub use balance::*;
-#[allow(ambiguous_glob_reexports)]
 pub use close_margin_account::*;
 pub use create_margin_account::*;

@@ -6,7 +6,7 @@ use anchor_lang::solana_program::program::set_return_data;
 pub struct AccountLayouts {}
 
 /// Return data = [`crate::layout::LAYOUT`] values (u32 LE) as this build of the program sees them.
-pub fn handler(_ctx: Context<AccountLayouts>) -> Result<()> {
+pub fn handle_account_layouts(_ctx: Context<AccountLayouts>) -> Result<()> {
     set_return_data(&crate::layout::encode());
     Ok(())
 }

@@ -1,0 +1,150 @@
+//! Bookkeeping: every change a balance instruction makes to an asset's pool and a margin account,
+//! one function each, used by the handlers and by the WebAssembly preview (so a preview cannot
+//! drift from enforcement). Callers accrue the asset's interest first; token transfers, health
+//! checks and events stay in the handlers. Each function checks everything before it writes.
+use anchor_lang::prelude::*;
+use risk_engine::fixed_point::{ceil_to_int, floor_to_int};
+use risk_engine::{Fx, FxExt};
+
+use super::{Asset, MarginAccount};
+use crate::error::{math, ErrorCode};
+
+impl MarginAccount {
+    /// Deposits `amount` native units of `asset`: shares minted rounded down. Returns the
+    /// position's shares after.
+    pub fn deposit(&mut self, asset: &mut Asset, amount: u64) -> Result<Fx> {
+        let mut pool = asset.pool();
+        let minted = pool.deposit_shares_for(amount).map_err(math)?;
+        pool.deposit_shares = pool.deposit_shares.add_checked(minted).map_err(math)?;
+        if pool.total_deposits().map_err(math)? > Fx::from_num(asset.deposit_cap) {
+            return err!(ErrorCode::DepositCapExceeded);
+        }
+        let slot =
+            self.find_or_open_deposit(asset.index, asset.deposit_epoch).ok_or(error!(ErrorCode::TooManyPositions))?;
+        let shares = self.positions[slot].shares.get();
+        if shares < Fx::ZERO {
+            return err!(ErrorCode::DepositIntoDebt);
+        }
+        let after = shares.add_checked(minted).map_err(math)?;
+        self.positions[slot].shares.set(after);
+        asset.set_pool(&pool);
+        Ok(after)
+    }
+
+    /// Withdraws `amount` native units of a deposit, the vault holding `vault_amount`: shares
+    /// burned rounded up, and every share when `amount` is the position's whole value (rounded
+    /// down), which frees the slot.
+    pub fn withdraw(&mut self, asset: &mut Asset, amount: u64, vault_amount: u64) -> Result<Fx> {
+        let mut pool = asset.pool();
+        // The account's own deposit first (the clearer refusal), then what the vault can pay.
+        let slot = self.find(asset.index).ok_or(error!(ErrorCode::InsufficientDeposit))?;
+        let shares = asset.live_shares(&self.positions[slot]);
+        if shares <= Fx::ZERO {
+            return err!(ErrorCode::InsufficientDeposit);
+        }
+        let value = floor_to_int(pool.deposit_value(shares).map_err(math)?);
+        if amount as i128 > value {
+            return err!(ErrorCode::InsufficientDeposit);
+        }
+        let burned =
+            if amount as i128 == value { shares } else { pool.withdraw_shares_for(amount).map_err(math)?.min(shares) };
+        if amount > asset.available_liquidity(vault_amount) {
+            return err!(ErrorCode::InsufficientLiquidity);
+        }
+        pool.deposit_shares = pool.deposit_shares.sub_checked(burned).map_err(math)?.max(Fx::ZERO);
+        let after = shares.sub_checked(burned).map_err(math)?;
+        self.positions[slot].shares.set(after);
+        self.close_empty();
+        asset.set_pool(&pool);
+        Ok(after)
+    }
+
+    /// Borrows `amount` native units, the vault holding `vault_amount`: borrow shares owed rounded
+    /// up.
+    pub fn borrow(&mut self, asset: &mut Asset, amount: u64, vault_amount: u64) -> Result<Fx> {
+        if amount > asset.available_liquidity(vault_amount) {
+            return err!(ErrorCode::InsufficientLiquidity);
+        }
+        let mut pool = asset.pool();
+        let owed = pool.borrow_shares_for(amount).map_err(math)?;
+        pool.borrow_shares = pool.borrow_shares.add_checked(owed).map_err(math)?;
+        if pool.total_borrows().map_err(math)? > Fx::from_num(asset.borrow_cap) {
+            return err!(ErrorCode::BorrowCapExceeded);
+        }
+        let slot = self.find_or_open(asset.index).ok_or(error!(ErrorCode::TooManyPositions))?;
+        let shares = asset.live_shares(&self.positions[slot]);
+        if shares > Fx::ZERO {
+            return err!(ErrorCode::BorrowAgainstOwnDeposit);
+        }
+        // A deposit of a wiped-out generation is worth nothing: the slot starts from zero.
+        let after = shares.min(Fx::ZERO).sub_checked(owed).map_err(math)?;
+        self.positions[slot].shares.set(after);
+        asset.set_pool(&pool);
+        Ok(after)
+    }
+
+    /// Repays `amount` native units of debt (at most the debt, rounded up): shares cleared rounded
+    /// down, all of them when `amount` covers the debt.
+    pub fn repay(&mut self, asset: &mut Asset, amount: u64) -> Result<Fx> {
+        let mut pool = asset.pool();
+        let slot = self.find(asset.index).ok_or(error!(ErrorCode::NoDebt))?;
+        let shares = self.positions[slot].shares.get();
+        if shares >= Fx::ZERO {
+            return err!(ErrorCode::NoDebt);
+        }
+        let owed_shares = shares.neg_checked().map_err(math)?;
+        let debt_native = ceil_to_int(pool.borrow_value(owed_shares).map_err(math)?);
+        if amount as i128 > debt_native {
+            msg!("debt is {} native units", debt_native);
+            return err!(ErrorCode::RepayExceedsDebt);
+        }
+        let cleared = pool.repay(amount, owed_shares).map_err(math)?;
+        let after = shares.add_checked(cleared).map_err(math)?;
+        self.positions[slot].shares.set(after);
+        self.close_empty();
+        asset.set_pool(&pool);
+        Ok(after)
+    }
+
+    /// Moves `taken` native units of `asset`'s deposit out of this account in a liquidation:
+    /// `to_liquidator` of it is credited to `liquidator` as a deposit (shares minted rounded down;
+    /// no tokens move, so a lent-out vault cannot block it) and the rest is owed to the insurance
+    /// fund as protocol fees (moved by `collect_protocol_fees`). Burns shares rounded up, all of
+    /// them when `taken` is the position's whole value. Returns the shares credited.
+    pub fn seize_deposit(
+        &mut self,
+        liquidator: &mut MarginAccount,
+        asset: &mut Asset,
+        taken: u64,
+        to_liquidator: u64,
+    ) -> Result<Fx> {
+        let mut pool = asset.pool();
+        let slot = self.find(asset.index).ok_or(error!(ErrorCode::InsufficientDeposit))?;
+        let held = asset.live_shares(&self.positions[slot]);
+        let value = floor_to_int(pool.deposit_value(held).map_err(math)?);
+        if held <= Fx::ZERO || taken as i128 > value || to_liquidator > taken {
+            return err!(ErrorCode::InsufficientDeposit);
+        }
+        let burned =
+            if taken as i128 == value { held } else { pool.withdraw_shares_for(taken).map_err(math)?.min(held) };
+        let credited = pool.deposit_shares_for(to_liquidator).map_err(math)?;
+        let to_insurance = Fx::from_num(taken - to_liquidator);
+        let lslot = liquidator
+            .find_or_open_deposit(asset.index, asset.deposit_epoch)
+            .ok_or(error!(ErrorCode::TooManyPositions))?;
+        let lshares = liquidator.positions[lslot].shares.get();
+        if lshares < Fx::ZERO {
+            msg!("the liquidator's account owes this asset: it cannot receive it as a deposit");
+            return err!(ErrorCode::DepositIntoDebt);
+        }
+        liquidator.positions[lslot].shares.set(lshares.add_checked(credited).map_err(math)?);
+        liquidator.close_empty();
+        self.positions[slot].shares.set(held.sub_checked(burned).map_err(math)?);
+        self.close_empty();
+        pool.deposit_shares =
+            pool.deposit_shares.sub_checked(burned).map_err(math)?.add_checked(credited).map_err(math)?;
+        pool.protocol_fees = pool.protocol_fees.add_checked(to_insurance).map_err(math)?;
+        asset.set_pool(&pool);
+        Ok(credited)
+    }
+}

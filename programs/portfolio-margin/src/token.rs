@@ -1,0 +1,47 @@
+//! Token transfers in and out of the protocol's token accounts (SPL Token or Token-2022, always
+//! `transfer_checked`).
+use anchor_lang::prelude::*;
+use anchor_spl::token_interface::{self, Mint, TokenAccount, TokenInterface, TransferChecked};
+
+use crate::state::seeds;
+
+/// Moves `amount` from a user's token account, signed by its authority.
+pub fn transfer_in<'info>(
+    token_program: &Interface<'info, TokenInterface>,
+    from: &InterfaceAccount<'info, TokenAccount>,
+    to: &InterfaceAccount<'info, TokenAccount>,
+    mint: &InterfaceAccount<'info, Mint>,
+    authority: &Signer<'info>,
+    amount: u64,
+) -> Result<()> {
+    let accounts = TransferChecked {
+        from: from.to_account_info(),
+        mint: mint.to_account_info(),
+        to: to.to_account_info(),
+        authority: authority.to_account_info(),
+    };
+    token_interface::transfer_checked(CpiContext::new(token_program.key(), accounts), amount, mint.decimals)
+}
+
+/// Moves `amount` out of a token account the asset PDA owns (its vault or insurance vault), signed
+/// by the asset PDA `[ASSET, group, mint, bump]`.
+#[allow(clippy::too_many_arguments)]
+pub fn transfer_signed_by_asset<'info>(
+    token_program: &Interface<'info, TokenInterface>,
+    from: AccountInfo<'info>,
+    mint: &InterfaceAccount<'info, Mint>,
+    to: AccountInfo<'info>,
+    asset: AccountInfo<'info>,
+    group: &Pubkey,
+    asset_bump: u8,
+    amount: u64,
+) -> Result<()> {
+    let mint_key = mint.key();
+    let seeds: &[&[u8]] = &[seeds::ASSET, group.as_ref(), mint_key.as_ref(), &[asset_bump]];
+    let accounts = TransferChecked { from, mint: mint.to_account_info(), to, authority: asset };
+    token_interface::transfer_checked(
+        CpiContext::new_with_signer(token_program.key(), accounts, &[seeds]),
+        amount,
+        mint.decimals,
+    )
+}
