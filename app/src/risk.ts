@@ -1,4 +1,4 @@
-// The program's own health code, compiled to WebAssembly (crates/risk-wasm, built into src/wasm/ by
+// The program's own health code, compiled to WebAssembly (clients/wasm, built into src/wasm/ by
 // `bash scripts/wasm`). This module is the app's only door to it: typed requests built from raw
 // account bytes, typed results. Without the build the app still runs and says so — it never
 // substitutes numbers of its own.

@@ -1,7 +1,7 @@
 //! The program's own health code run off-chain: oracle prices go through the program's
 //! `oracle::read_price` (same owner, registered address, feed, age and confidence checks) on
-//! host-built account infos, positions through `health::holding` (interest accrued to now in
-//! memory), health through the shared risk engine. What the keeper sees is what the program will
+//! host-built account infos, positions through `health::holding` (debts accrued to now in memory),
+//! health through the shared risk engine. What the keeper sees is what the program will
 //! enforce.
 use anchor_lang::prelude::{AccountInfo, Pubkey};
 use anyhow::Result;
@@ -129,12 +129,6 @@ pub fn scan(
     now: i64,
 ) -> Result<Scan> {
     let mut out = Scan::default();
-    // Each pool accrued to now once for the whole scan (then `holding`'s accrual is a no-op).
-    let mut accrued = assets.to_vec();
-    for a in accrued.iter_mut() {
-        a.accrue(now).map_err(|e| anyhow::anyhow!("asset {}: {e}", a.index))?;
-    }
-    let assets = &accrued[..];
     let params = group.params.margin_params().map_err(|e| anyhow::anyhow!("{e}"))?;
     let cov = ModelView { model };
     let mut buf = Vec::with_capacity(16);

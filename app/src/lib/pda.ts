@@ -1,5 +1,5 @@
 // Every address the app derives (the IDL carries no PDA seeds; these mirror
-// programs/portfolio-margin/src/state/seeds.rs and crates/client/src/address.rs).
+// programs/portfolio-margin/src/state/seeds.rs and clients/rust/src/address.rs).
 import {
   getAddressEncoder,
   getProgramDerivedAddress,

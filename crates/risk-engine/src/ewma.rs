@@ -68,6 +68,13 @@ where
     ewma_update_observed(matrix, lambda, returns, 0)
 }
 
+/// `Σ_ij − (1−λ)·Σ_ij + ((1−λ)·r_j)·r_i`, each product rounded down.
+#[inline(always)]
+fn observed_entry(old: Fx, one_minus_lambda: Fx, weighted_rj: Fx, r_i: Fx) -> RiskResult<Fx> {
+    let decayed = old.sub_checked(old.mul_floor(one_minus_lambda)?)?;
+    Ok(decayed.add_checked(weighted_rj.mul_floor(r_i)?)?)
+}
+
 /// One EWMA update when the assets in `missing` (bit i: asset i had no usable price) were not
 /// observed: a missing asset's variance is kept (never lowered by a sample that did not see it),
 /// its covariances with observed assets decay by `√λ`, covariances between two missing assets are
@@ -96,6 +103,19 @@ where
     }
     let is_missing = |i: usize| i < 64 && missing & (1u64 << i) != 0;
     let one_minus_lambda = Fx::ONE.sub_checked(lambda)?;
+    if missing == 0 {
+        // Every price observed (the usual sample): the plain rank-one update, no per-entry branch.
+        let entries = matrix.entries_mut();
+        for j in 0..n {
+            let weighted_rj = one_minus_lambda.mul_floor(returns[j])?;
+            let column = tri_index(0, j);
+            for i in 0..=j {
+                let e = &mut entries[column + i];
+                e.set(observed_entry(e.get(), one_minus_lambda, weighted_rj, returns[i])?);
+            }
+        }
+        return Ok(());
+    }
     let sqrt_lambda = if missing != 0 { lambda.sqrt_floor()? } else { Fx::ZERO };
     let entries = matrix.entries_mut();
     for j in 0..n {
@@ -106,10 +126,7 @@ where
             let e = &mut entries[column + i];
             let old = e.get();
             let new = match (j_missing, is_missing(i)) {
-                (false, false) => {
-                    let decayed = old.sub_checked(old.mul_floor(one_minus_lambda)?)?;
-                    decayed.add_checked(weighted_rj.mul_floor(returns[i])?)?
-                }
+                (false, false) => observed_entry(old, one_minus_lambda, weighted_rj, returns[i])?,
                 (true, true) => old,
                 _ => {
                     // |old|·√λ rounded down, sign kept: the cross term shrinks toward zero.

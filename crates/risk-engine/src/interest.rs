@@ -127,6 +127,24 @@ impl Pool {
         Ok(self.total_borrows()?.div_ceil(d)?.min(Fx::ONE))
     }
 
+    /// The borrow rate and the borrow index after `dt > 0` seconds at the current utilisation
+    /// (growth rounded up): the one formula of [`Pool::accrue`] and [`Pool::borrow_index_at`].
+    fn grown_borrow_index(&self, dt: i64, curve: &InterestCurve) -> RiskResult<(Fx, Fx)> {
+        let rate = curve.borrow_rate(self.utilization()?)?;
+        let growth = rate.mul_ceil(fx_from_int(dt as i128)?)?.div_ceil(fx_from_int(SECONDS_PER_YEAR)?)?;
+        Ok((rate, self.borrow_index.add_checked(self.borrow_index.mul_ceil(growth)?)?))
+    }
+
+    /// The borrow index [`Pool::accrue`] would set at `now`, without changing the pool: what a debt
+    /// is worth now (bit for bit the same as accruing first).
+    pub fn borrow_index_at(&self, now: i64, curve: &InterestCurve) -> RiskResult<Fx> {
+        let dt = now.saturating_sub(self.last_accrual);
+        if dt <= 0 || self.borrow_shares == Fx::ZERO {
+            return Ok(self.borrow_index);
+        }
+        Ok(self.grown_borrow_index(dt, curve)?.1)
+    }
+
     /// Accrues interest up to `now` (a clock going backwards accrues nothing).
     pub fn accrue(&mut self, now: i64, curve: &InterestCurve, protocol_share: Fx) -> RiskResult<Accrual> {
         let dt = now.saturating_sub(self.last_accrual);
@@ -135,10 +153,9 @@ impl Pool {
             self.last_accrual = self.last_accrual.max(now);
             return Ok(Accrual { interest: Fx::ZERO, protocol_fee: Fx::ZERO, borrow_rate: Fx::ZERO });
         }
-        let rate = curve.borrow_rate(self.utilization()?)?;
-        let growth = rate.mul_ceil(fx_from_int(dt as i128)?)?.div_ceil(fx_from_int(SECONDS_PER_YEAR)?)?;
+        let (rate, borrow_index) = self.grown_borrow_index(dt, curve)?;
         let before = self.total_borrows()?;
-        self.borrow_index = self.borrow_index.add_checked(self.borrow_index.mul_ceil(growth)?)?;
+        self.borrow_index = borrow_index;
         let interest = self.total_borrows()?.sub_checked(before)?.max(Fx::ZERO);
         let protocol_fee = interest.mul_ceil(protocol_share)?.min(interest);
         let to_depositors = interest.sub_checked(protocol_fee)?;

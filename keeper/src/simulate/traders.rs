@@ -180,15 +180,9 @@ pub fn max_borrow(
     let slot = match h.iter().position(|x| x.asset == b) {
         Some(s) => s,
         None => {
-            let a = &assets[b];
-            h.push(Holding {
-                asset: b,
-                amount: 0,
-                decimals: a.decimals,
-                price: pb.price,
-                conf: pb.conf,
-                floor_rate: a.floor_rate.get(),
-            });
+            // The position a first borrow opens, through the program's read path.
+            let empty = portfolio_margin::state::Position { asset_index: b as u16, active: 1, ..Default::default() };
+            h.push(portfolio_margin::health::holding(&assets[b], &empty, pb, now).map_err(|e| anyhow::anyhow!("{e}"))?);
             h.len() - 1
         }
     };

@@ -4,8 +4,8 @@
 //! Remaining accounts: for each open position, in slot order, the asset account then its oracle.
 //!
 //! One read path for every caller (the program, the keeper's scan, the WebAssembly preview, the
-//! tests): [`holding`] turns an asset, a position and a price into the engine's `Holding`, with the
-//! asset's interest accrued to `now` in memory, so no position is valued at a stale index.
+//! tests): [`holding`] turns an asset, a position and a price into the engine's `Holding`, every
+//! debt with its interest accrued to `now` in memory, so no debt is valued at a stale index.
 use anchor_lang::prelude::*;
 use risk_engine::health::{book_health, BookHealth, Holding};
 use risk_engine::{Fx, RiskResult};
@@ -25,14 +25,13 @@ pub enum Pricing {
     Liquidation,
 }
 
-/// One position as the engine's holding: native amount at the asset's indices accrued to `now`
-/// (deposits rounded down, debts up; deposits of a wiped-out generation are worth zero), valued at
-/// `price`.
+/// One position as the engine's holding: its native amount now (`Asset::position_amount_at`: debts
+/// with interest accrued to `now`, deposits at the stored index, a lower bound; deposits of a
+/// wiped-out generation are worth zero), valued at `price`.
 pub fn holding(asset: &Asset, pos: &Position, price: &OraclePrice, now: i64) -> RiskResult<Holding> {
-    let pool = asset.pool_at(now)?;
     Ok(Holding {
         asset: asset.index as usize,
-        amount: asset.position_amount(&pool, pos)?,
+        amount: asset.position_amount_at(pos, now)?,
         decimals: asset.decimals,
         price: price.price,
         conf: price.conf,

@@ -1,4 +1,4 @@
-//! The web app's preview (crates/risk-wasm) against the real program: for each deposit, borrow,
+//! The web app's preview (clients/wasm) against the real program: for each deposit, borrow,
 //! withdraw and repay, the preview is built from the accounts' raw bytes exactly as the app does, the
 //! instruction then runs in the VM, and
 //! - the replayed books (every asset account and the margin account) equal the accounts the program

@@ -101,12 +101,25 @@ impl Asset {
         Ok(a)
     }
 
-    /// The pool with interest accrued to `now` in memory (nothing written): how every position is
-    /// valued, so a debt never looks smaller than it is because its asset was not touched lately.
+    /// The pool with interest accrued to `now` in memory (nothing written).
     pub fn pool_at(&self, now: i64) -> RiskResult<Pool> {
         let mut pool = self.pool();
         pool.accrue(now, &self.curve(), self.protocol_share.get())?;
         Ok(pool)
+    }
+
+    /// A position's signed native amount now, as every health check values it: a debt at the borrow
+    /// index accrued to `now` (rounded up: exactly what accruing first would give), a deposit at the
+    /// stored deposit index (rounded down; a lower bound, since the deposit index only grows between
+    /// touches, and the asset an instruction changes is accrued in storage first). So no debt looks
+    /// smaller than it is, and no pool is accrued for a deposit.
+    pub fn position_amount_at(&self, p: &Position, now: i64) -> RiskResult<i128> {
+        let shares = self.live_shares(p);
+        if shares >= Fx::ZERO {
+            return Ok(risk_engine::fixed_point::floor_to_int(shares.mul_floor(self.deposit_index.get())?));
+        }
+        let index = self.pool().borrow_index_at(now, &self.curve())?;
+        Ok(-risk_engine::fixed_point::ceil_to_int(shares.neg_checked()?.mul_ceil(index)?))
     }
 
     /// Deposit shares of `p` that are still worth something: shares of an older deposit generation

@@ -1,5 +1,5 @@
 // Replays the native answers of `write_fixtures_for_the_wasm_check` in the compiled WebAssembly:
-//   node crates/risk-wasm/check.mjs <bindings dir> <fixtures.jsonl>
+//   node clients/wasm/check.mjs <bindings dir> <fixtures.jsonl>
 // Every answer must be the same string (same bits, same decimals, same errors).
 import { readFileSync, copyFileSync, mkdtempSync } from "node:fs";
 import { join } from "node:path";
