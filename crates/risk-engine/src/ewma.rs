@@ -5,7 +5,7 @@
 //! part in the same rank-one update (decayed by λ), and the move is caught at the next good sample.
 use crate::covariance::{tri_index, TriangularMatrix};
 use crate::error::{RiskError, RiskResult};
-use crate::fixed_point::{Fx, FxExt, WrappedI80F48};
+use crate::fixed_point::{Fx, FxExt, MathResult, WrappedI80F48};
 
 /// Checks `0 < λ < 1`.
 pub fn validate_lambda(lambda: Fx) -> RiskResult<()> {
@@ -61,18 +61,36 @@ pub fn sample_returns(last_prices: &mut [Fx], observed: &[Option<Fx>], returns: 
 }
 
 /// Applies one EWMA update to the first `returns.len()` assets of `matrix`, every price observed.
+///
+/// Two multiplications per stored entry: `Σ_ij − (1−λ)·Σ_ij` and `((1−λ)·r_j)·r_i`. The weighted
+/// return `(1−λ)·r_j` is computed once per column.
 pub fn ewma_update<S>(matrix: &mut TriangularMatrix<S>, lambda: Fx, returns: &[Fx]) -> RiskResult<()>
 where
     S: AsRef<[WrappedI80F48]> + AsMut<[WrappedI80F48]>,
 {
-    ewma_update_observed(matrix, lambda, returns, 0)
+    use crate::covariance::CovarianceSource;
+    validate_lambda(lambda)?;
+    let n = returns.len();
+    if n != matrix.dim() {
+        return Err(RiskError::DimensionMismatch { expected: matrix.dim(), got: n });
+    }
+    let one_minus_lambda = Fx::ONE.sub_checked(lambda)?;
+    let entries = matrix.entries_mut();
+    for j in 0..n {
+        let weighted_rj = one_minus_lambda.mul_floor(returns[j])?;
+        let column = tri_index(0, j);
+        for i in 0..=j {
+            let e = &mut entries[column + i];
+            e.set(observed_entry(e.get(), one_minus_lambda, weighted_rj, returns[i])?);
+        }
+    }
+    Ok(())
 }
 
 /// `Σ_ij − (1−λ)·Σ_ij + ((1−λ)·r_j)·r_i`, each product rounded down.
 #[inline(always)]
-fn observed_entry(old: Fx, one_minus_lambda: Fx, weighted_rj: Fx, r_i: Fx) -> RiskResult<Fx> {
-    let decayed = old.sub_checked(old.mul_floor(one_minus_lambda)?)?;
-    Ok(decayed.add_checked(weighted_rj.mul_floor(r_i)?)?)
+fn observed_entry(old: Fx, one_minus_lambda: Fx, weighted_rj: Fx, r_i: Fx) -> MathResult<Fx> {
+    old.sub_checked(old.mul_floor(one_minus_lambda)?)?.add_checked(weighted_rj.mul_floor(r_i)?)
 }
 
 /// One EWMA update when the assets in `missing` (bit i: asset i had no usable price) were not
@@ -104,17 +122,7 @@ where
     let is_missing = |i: usize| i < 64 && missing & (1u64 << i) != 0;
     let one_minus_lambda = Fx::ONE.sub_checked(lambda)?;
     if missing == 0 {
-        // Every price observed (the usual sample): the plain rank-one update, no per-entry branch.
-        let entries = matrix.entries_mut();
-        for j in 0..n {
-            let weighted_rj = one_minus_lambda.mul_floor(returns[j])?;
-            let column = tri_index(0, j);
-            for i in 0..=j {
-                let e = &mut entries[column + i];
-                e.set(observed_entry(e.get(), one_minus_lambda, weighted_rj, returns[i])?);
-            }
-        }
-        return Ok(());
+        return ewma_update(matrix, lambda, returns);
     }
     let sqrt_lambda = if missing != 0 { lambda.sqrt_floor()? } else { Fx::ZERO };
     let entries = matrix.entries_mut();

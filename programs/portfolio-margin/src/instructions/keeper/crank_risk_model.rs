@@ -61,8 +61,7 @@ pub fn handle_crank_risk_model<'info>(ctx: Context<'info, CrankRiskModel<'info>>
             msg!("asset {} is already recorded in this sample", i);
             return err!(ErrorCode::CrankOrder);
         }
-        let (oracle, feed_id) = (model.oracles[i], model.feed_ids[i]);
-        match read_price(info, &oracle, &feed_id, now, &group.params)? {
+        match read_price(info, &model.oracles[i], &model.feed_ids[i], now, &group.params)? {
             Ok(p) => model.pending_prices[i].set(p.price),
             Err(why) => {
                 model.pending_missing |= bit;
