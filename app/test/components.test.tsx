@@ -78,7 +78,7 @@ describe('auditor components', () => {
   it('lists invariant checks with pass/fail', () => {
     const { state, accounts } = fixture();
     render(<InvariantsList checks={runChecks(state, accounts)} />);
-    expect(screen.getByTestId('invariants-summary').textContent).toBe('All 12 invariant checks pass');
+    expect(screen.getByTestId('invariants-summary').textContent).toBe('All 13 invariant checks pass');
     cleanup();
     render(<InvariantsList checks={[{ name: 'x', ok: false, detail: 'broken' }, { name: 'y', ok: true, detail: '' }]} />);
     expect(screen.getByTestId('invariants-summary').textContent).toBe('1 of 2 invariant checks FAIL');

@@ -181,20 +181,20 @@ impl Liquidator {
         // program builds them for a liquidation: interest accrued to now, deposits without a usable
         // price left out.
         let assets: Vec<Asset> = state.assets.iter().map(|a| a.account).collect();
-        let holdings = view::holdings(&assets, prices, account, now, Pricing::Liquidation)
+        let holdings0 = view::holdings(&assets, prices, account, now, Pricing::Liquidation)
             .map_err(|i| anyhow::anyhow!("asset {i} owed but unpriced"))?;
         let value = |h: &risk_engine::Holding| Fx::from_num(h.amount).saturating_mul(h.price).abs();
-        let mut debts: Vec<usize> = (0..holdings.len()).filter(|&i| holdings[i].amount < 0).collect();
-        let mut deposits: Vec<usize> = (0..holdings.len()).filter(|&i| holdings[i].amount > 0).collect();
-        debts.sort_by_key(|&i| std::cmp::Reverse(value(&holdings[i])));
-        deposits.sort_by_key(|&i| std::cmp::Reverse(value(&holdings[i])));
+        let mut debts: Vec<usize> = (0..holdings0.len()).filter(|&i| holdings0[i].amount < 0).collect();
+        let mut deposits: Vec<usize> = (0..holdings0.len()).filter(|&i| holdings0[i].amount > 0).collect();
+        debts.sort_by_key(|&i| std::cmp::Reverse(value(&holdings0[i])));
+        deposits.sort_by_key(|&i| std::cmp::Reverse(value(&holdings0[i])));
         let margin = state.group.params.margin_params().map_err(|e| anyhow::anyhow!("{e}"))?;
         let liq = state.group.params.liquidation_params();
         let cov = portfolio_margin::state::ModelView { model: &state.model };
         let mut last_err = anyhow::anyhow!("no debt/deposit pair to liquidate");
         let mut chosen = None;
         'pairs: for &l in &debts {
-            let li = holdings[l].asset;
+            let li = holdings0[l].asset;
             let my_l = self.token_account(&state.assets[li].account);
             let budget = match chain.account(&my_l).await? {
                 Some(a) => token_amount(&a)? as i128,
@@ -205,7 +205,14 @@ impl Liquidator {
                 continue;
             }
             for &c in &deposits {
-                let ci = holdings[c].asset;
+                let ci = holdings0[c].asset;
+                // The program accrues the liability and the collateral before it values the book.
+                let mut touched = assets.clone();
+                for i in [li, ci] {
+                    touched[i].accrue(now).map_err(|e| anyhow::anyhow!("accrual: {e}"))?;
+                }
+                let holdings = view::holdings(&touched, prices, account, now, Pricing::Liquidation)
+                    .map_err(|i| anyhow::anyhow!("asset {i} owed but unpriced"))?;
                 match risk_engine::liquidation::plan_or_close_out(&cov, &holdings, l, c, budget, &margin, &liq) {
                     Ok(v) => {
                         chosen = Some((li, ci, v.flows));

@@ -403,6 +403,18 @@ impl Market {
 /// An account's holdings exactly as the program builds them for a health check now (the program's
 /// own `health::holding`), given the prices the test published (confidence 0.1%), in position order.
 pub async fn account_holdings(w: &mut World, m: &Market, t: &Trader, prices: &[f64]) -> Vec<risk_engine::Holding> {
+    account_holdings_touching(w, m, t, prices, &[]).await
+}
+
+/// [`account_holdings`] as an instruction that first accrues the assets it `touched` sees them
+/// (a liquidation accrues its liability and collateral, a withdraw or borrow its asset).
+pub async fn account_holdings_touching(
+    w: &mut World,
+    m: &Market,
+    t: &Trader,
+    prices: &[f64],
+    touched: &[usize],
+) -> Vec<risk_engine::Holding> {
     use portfolio_margin::oracle::OraclePrice;
     use portfolio_margin::state::{Asset, MarginAccount};
     use risk_engine::valuation::price_from_oracle;
@@ -410,7 +422,10 @@ pub async fn account_holdings(w: &mut World, m: &Market, t: &Trader, prices: &[f
     let acc: MarginAccount = w.zero_copy(t.margin_account).await;
     let mut out = vec![];
     for p in acc.active() {
-        let a: Asset = w.zero_copy(m.assets[p.asset_index as usize].asset).await;
+        let mut a: Asset = w.zero_copy(m.assets[p.asset_index as usize].asset).await;
+        if touched.contains(&(p.asset_index as usize)) {
+            a.accrue(now).unwrap();
+        }
         let scale = 10f64.powi(-PRICE_EXPONENT);
         let px = prices[p.asset_index as usize];
         let price = OraclePrice {
@@ -444,7 +459,8 @@ impl LiquidationInputs {
         liability: usize,
         collateral: usize,
     ) -> Self {
-        let mut holdings = account_holdings(w, m, t, prices).await;
+        // The program accrues the liability and the collateral before it values the book.
+        let mut holdings = account_holdings_touching(w, m, t, prices, &[liability, collateral]).await;
         holdings.retain(|x| !(unpriced.contains(&x.asset) && x.amount > 0));
         let l = holdings.iter().position(|x| x.asset == liability).expect("liability held");
         let c = holdings.iter().position(|x| x.asset == collateral).expect("collateral held");

@@ -68,13 +68,7 @@ pub fn ewma_update<S>(matrix: &mut TriangularMatrix<S>, lambda: Fx, returns: &[F
 where
     S: AsRef<[WrappedI80F48]> + AsMut<[WrappedI80F48]>,
 {
-    use crate::covariance::CovarianceSource;
-    validate_lambda(lambda)?;
-    let n = returns.len();
-    if n != matrix.dim() {
-        return Err(RiskError::DimensionMismatch { expected: matrix.dim(), got: n });
-    }
-    let one_minus_lambda = Fx::ONE.sub_checked(lambda)?;
+    let (n, one_minus_lambda) = update_args(matrix, lambda, returns)?;
     let entries = matrix.entries_mut();
     for j in 0..n {
         let weighted_rj = one_minus_lambda.mul_floor(returns[j])?;
@@ -85,6 +79,21 @@ where
         }
     }
     Ok(())
+}
+
+/// Checks an update's λ and dimensions; returns the dimension and `1 − λ`.
+#[inline(always)]
+fn update_args<S: AsRef<[WrappedI80F48]>>(
+    matrix: &TriangularMatrix<S>,
+    lambda: Fx,
+    returns: &[Fx],
+) -> RiskResult<(usize, Fx)> {
+    use crate::covariance::CovarianceSource;
+    validate_lambda(lambda)?;
+    if returns.len() != matrix.dim() {
+        return Err(RiskError::DimensionMismatch { expected: matrix.dim(), got: returns.len() });
+    }
+    Ok((returns.len(), Fx::ONE.sub_checked(lambda)?))
 }
 
 /// `Σ_ij − (1−λ)·Σ_ij + ((1−λ)·r_j)·r_i`, each product rounded down.
@@ -110,21 +119,15 @@ pub fn ewma_update_observed<S>(
 where
     S: AsRef<[WrappedI80F48]> + AsMut<[WrappedI80F48]>,
 {
-    use crate::covariance::CovarianceSource;
-    validate_lambda(lambda)?;
-    let n = returns.len();
-    if n != matrix.dim() {
-        return Err(RiskError::DimensionMismatch { expected: matrix.dim(), got: n });
-    }
-    if n > 64 && missing != 0 {
-        return Err(RiskError::DimensionMismatch { expected: 64, got: n });
-    }
-    let is_missing = |i: usize| i < 64 && missing & (1u64 << i) != 0;
-    let one_minus_lambda = Fx::ONE.sub_checked(lambda)?;
     if missing == 0 {
         return ewma_update(matrix, lambda, returns);
     }
-    let sqrt_lambda = if missing != 0 { lambda.sqrt_floor()? } else { Fx::ZERO };
+    let (n, one_minus_lambda) = update_args(matrix, lambda, returns)?;
+    if n > 64 {
+        return Err(RiskError::DimensionMismatch { expected: 64, got: n });
+    }
+    let is_missing = |i: usize| missing & (1u64 << i) != 0;
+    let sqrt_lambda = lambda.sqrt_floor()?;
     let entries = matrix.entries_mut();
     for j in 0..n {
         let weighted_rj = one_minus_lambda.mul_floor(returns[j])?;

@@ -128,6 +128,14 @@ pub fn apply_flows(
     Ok(())
 }
 
+const DOES_NOT_IMPROVE: &str = "repaying this liability with this collateral does not improve health";
+
+/// The repay at which both the planner and the judge test whether a pair can improve a book at
+/// all: the planner's resolution (2⁻²⁰ of the whole side, at least one unit).
+pub fn first_step(whole_side: i128) -> i128 {
+    core::cmp::max(1, whole_side >> 20).min(whole_side)
+}
+
 /// Maximum number of holdings a book may have for [`plan_liquidation`].
 pub const MAX_BOOK: usize = 64;
 
@@ -233,9 +241,16 @@ pub fn plan_liquidation<C: CovarianceSource>(
         return Err(RiskError::InvalidLiquidation("account is above maintenance margin"));
     }
     let health_before = target_health(&before, liq.target)?;
-    let x_max = max_repay.min(-holdings[liability].amount).min(ev.max_by_collateral()?);
+    let whole_side = (-holdings[liability].amount).min(ev.max_by_collateral()?);
+    let x_max = max_repay.min(whole_side);
     if x_max <= 0 {
         return Err(RiskError::InvalidLiquidation("collateral too small to pay for one unit of the liability"));
+    }
+    // The improvability test of `judge_liquidation` (a close-out is allowed exactly when it fails).
+    let first = first_step(whole_side);
+    let first_health = ev.target_at(first)?;
+    if first_health <= health_before {
+        return Err(RiskError::InvalidLiquidation(DOES_NOT_IMPROVE));
     }
 
     // Peak of the concave health curve on [0, x_max]: bisection on the sign of a forward difference.
@@ -250,12 +265,13 @@ pub fn plan_liquidation<C: CovarianceSource>(
             hi = mid;
         }
     }
-    let peak = if ev.target_at(hi)? >= ev.target_at(lo)? { hi } else { lo };
+    let mut peak = if ev.target_at(hi)? >= ev.target_at(lo)? { hi } else { lo };
+    if first <= x_max && first_health > ev.target_at(peak)? {
+        peak = first;
+    }
     let peak_health = ev.target_at(peak)?;
     if peak == 0 || peak_health <= health_before {
-        return Err(RiskError::InvalidLiquidation(
-            "repaying this liability with this collateral does not improve health",
-        ));
+        return Err(RiskError::InvalidLiquidation(DOES_NOT_IMPROVE));
     }
 
     // Smallest x on the rising side that reaches the target.
@@ -405,9 +421,9 @@ pub fn judge_liquidation<C: CovarianceSource>(
         if before.equity >= Fx::ZERO {
             return Ok(Err(Refusal::SolventCloseOut));
         }
-        // Concavity: if the first step (the planner's resolution) does not raise health, no repay does.
-        let step = core::cmp::max(1, whole_side >> 20).min(whole_side);
-        let first = health_after(cov, holdings, liability, collateral, step, margin, liq)?;
+        // Concavity: if the first step (the planner's resolution) does not raise health, no repay
+        // does; `plan_liquidation` runs the same test, so the two never disagree.
+        let first = health_after(cov, holdings, liability, collateral, first_step(whole_side), margin, liq)?;
         if target_health(&first, liq.target)? > target_before {
             return Ok(Err(Refusal::CloseOutWhileImprovable));
         }

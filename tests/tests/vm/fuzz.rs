@@ -218,10 +218,11 @@ async fn random_action_sequences_keep_every_invariant() {
                 if debts.iter().any(|&d| Some(d) == st.stale) {
                     continue;
                 }
-                let mut holdings = account_holdings(&mut w, &m, x, &st.prices).await;
-                holdings.retain(|q| !(Some(q.asset) == st.stale && q.amount > 0));
                 let Some(c) = colls.iter().copied().find(|&c| Some(c) != st.stale) else { continue };
                 let l = debts[0];
+                // The program accrues the pair it liquidates before it values the book.
+                let mut holdings = account_holdings_touching(&mut w, &m, x, &st.prices, &[l, c]).await;
+                holdings.retain(|q| !(Some(q.asset) == st.stale && q.amount > 0));
                 let group: Group = w.zero_copy(m.group).await;
                 let model: RiskModel = w.zero_copy(m.risk_model).await;
                 let li = holdings.iter().position(|q| q.asset == l).unwrap();
