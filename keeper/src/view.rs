@@ -129,6 +129,15 @@ pub fn scan(
     now: i64,
 ) -> Result<Scan> {
     let mut out = Scan::default();
+    // Each pool's borrow index at `now` once for the whole scan (deposit indices stay as stored, as
+    // the program values deposits): `holding` then finds every debt already accrued.
+    let mut at_now = assets.to_vec();
+    for a in at_now.iter_mut() {
+        let index = a.pool().borrow_index_at(now, &a.curve()).map_err(|e| anyhow::anyhow!("asset {}: {e}", a.index))?;
+        a.borrow_index.set(index);
+        a.last_accrual = a.last_accrual.max(now);
+    }
+    let assets = &at_now[..];
     let params = group.params.margin_params().map_err(|e| anyhow::anyhow!("{e}"))?;
     let cov = ModelView { model };
     let mut buf = Vec::with_capacity(16);

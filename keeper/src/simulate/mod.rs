@@ -337,12 +337,18 @@ fn correlated_pairs(state: &GroupState, volatile: &[usize]) -> Vec<(usize, usize
     pairs.into_iter().map(|(i, j, _)| (i, j)).collect()
 }
 
+/// The insurance fund: its vaults' tokens plus what the assets' vaults hold for it (uncollected
+/// protocol fees and liquidations' insurance fees), in USD.
 async fn insurance_usd(chain: &Embedded, state: &GroupState, px: &[f64]) -> Result<f64> {
     let mut total = 0.0;
     for (a, p) in state.assets.iter().zip(px) {
+        let scale = 10f64.powi(a.account.decimals as i32);
         if let Some(acc) = chain.account(&a.account.insurance_vault).await? {
-            total +=
-                portfolio_margin_client::state::token_amount(&acc)? as f64 / 10f64.powi(a.account.decimals as i32) * p;
+            total += portfolio_margin_client::state::token_amount(&acc)? as f64 / scale * p;
+        }
+        if let Some(acc) = chain.account(&a.keys.asset).await? {
+            let asset: Asset = portfolio_margin_client::state::load(&acc.data)?;
+            total += asset.protocol_fees.get().to_num::<f64>() / scale * p;
         }
     }
     Ok(total)

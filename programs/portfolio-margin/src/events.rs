@@ -157,6 +157,8 @@ pub struct BankruptcyResolved {
     pub debt: u64,
     /// Paid from the insurance vault, native units.
     pub insurance_paid: u64,
+    /// Covered by the insurance fund's uncollected fees held in the asset's vault, native units.
+    pub insurance_fees_applied: u64,
     /// Spread over depositors by lowering the deposit index, native units (I80F48 bits).
     pub socialized_bits: i128,
     /// Loss beyond every deposit, taken from the protocol's uncollected fees (I80F48 bits).

@@ -8,9 +8,9 @@ use crate::interest::accrue;
 use crate::state::{Asset, Group, MarginAccount};
 use crate::token::transfer_signed_by_asset;
 
-/// Permissionless. For an account with debts and no deposits left: the asset's insurance vault
-/// covers what it can of one debt, the rest is socialised over that asset's depositors by lowering
-/// the deposit index, and the debt is cleared.
+/// Permissionless. For an account with debts and no deposits left: the insurance fund covers what
+/// it can of one debt (its vault's tokens, then the fees the asset's vault holds for it), the rest is
+/// socialised over that asset's depositors by lowering the deposit index, and the debt is cleared.
 ///
 /// Remaining accounts (writable): the asset account of every deposit position worth less than one
 /// native unit ("dust" that rounding left behind, which no liquidation can take). Those shares are
@@ -68,7 +68,7 @@ pub fn handle_resolve_bankruptcy<'info>(ctx: Context<'info, ResolveBankruptcy<'i
     let now = Clock::get()?.unix_timestamp;
     let asset_key = ctx.accounts.asset.key();
     let group_key = ctx.accounts.group.key();
-    let (debt, paid, s, index_before, index_after, bump, group) = {
+    let (debt, paid, fees_applied, s, index_before, index_after, bump, group) = {
         let mut acc = ctx.accounts.margin_account.load_mut()?;
         clear_dust(&mut acc, &group_key, ctx.remaining_accounts, now)?;
         if acc.active().any(|p| p.shares.get() > Fx::ZERO) {
@@ -84,9 +84,15 @@ pub fn handle_resolve_bankruptcy<'info>(ctx: Context<'info, ResolveBankruptcy<'i
         let mut pool = asset.pool();
         let debt = u64::try_from(risk_engine::fixed_point::ceil_to_int(pool.borrow_value(owed).map_err(math)?))
             .map_err(math)?;
+        // The insurance fund pays first: the tokens in its vault, then what the vault of this asset
+        // holds for it (uncollected protocol fees and liquidations' insurance fees, whole units).
         let paid = debt.min(ctx.accounts.insurance_vault.amount);
+        let owed_to_fund =
+            u64::try_from(risk_engine::fixed_point::floor_to_int(pool.protocol_fees).max(0)).map_err(math)?;
+        let fees_applied = (debt - paid).min(owed_to_fund);
+        pool.protocol_fees = pool.protocol_fees.sub_checked(Fx::from_num(fees_applied)).map_err(math)?;
         let index_before = pool.deposit_index;
-        let s = pool.socialize_loss(Fx::from_num(debt - paid)).map_err(math)?;
+        let s = pool.socialize_loss(Fx::from_num(debt - paid - fees_applied)).map_err(math)?;
         pool.borrow_shares = pool.borrow_shares.sub_checked(owed).map_err(math)?.max(Fx::ZERO);
         acc.positions[slot].shares.set(Fx::ZERO);
         acc.close_empty();
@@ -94,7 +100,7 @@ pub fn handle_resolve_bankruptcy<'info>(ctx: Context<'info, ResolveBankruptcy<'i
         if s.wiped_out {
             asset.deposit_epoch = asset.deposit_epoch.checked_add(1).ok_or_else(|| math("deposit epoch overflows"))?;
         }
-        (debt, paid, s, index_before, pool.deposit_index, asset.bump, asset.group)
+        (debt, paid, fees_applied, s, index_before, pool.deposit_index, asset.bump, asset.group)
     };
     if paid > 0 {
         let a = &ctx.accounts;
@@ -114,6 +120,7 @@ pub fn handle_resolve_bankruptcy<'info>(ctx: Context<'info, ResolveBankruptcy<'i
         asset: asset_key,
         debt,
         insurance_paid: paid,
+        insurance_fees_applied: fees_applied,
         socialized_bits: s.spread.to_bits(),
         from_fees_bits: s.from_fees.to_bits(),
         deposits_wiped_out: s.wiped_out,
