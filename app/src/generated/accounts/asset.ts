@@ -25,6 +25,8 @@ import {
   getStructEncoder,
   getU16Decoder,
   getU16Encoder,
+  getU32Decoder,
+  getU32Encoder,
   getU64Decoder,
   getU64Encoder,
   getU8Decoder,
@@ -105,6 +107,24 @@ export type Asset = {
   vaultBump: number;
   insuranceBump: number;
   padding: ReadonlyUint8Array;
+  /**
+   * The Pyth price-feed account this asset is priced from (the push-oracle account of its feed,
+   * which anyone can update): the only oracle account the program accepts for it.
+   */
+  oracle: Address;
+  /**
+   * The mint's freeze authority at registration (all zero when `has_freeze_authority` is 0): a
+   * frozen vault would lock every depositor, so users and auditors are shown who holds it.
+   */
+  freezeAuthority: Address;
+  /**
+   * Generation of the deposit shares: raised when a socialised loss wipes every deposit out, so
+   * shares of an older generation are worth nothing and the pool starts again at index 1.
+   */
+  depositEpoch: number;
+  /** 1 if the mint had a freeze authority at registration. */
+  hasFreezeAuthority: number;
+  padding2: ReadonlyUint8Array;
   /** Room for fields added by upgrades, zeroed. */
   reserved: ReadonlyUint8Array;
 };
@@ -156,6 +176,24 @@ export type AssetArgs = {
   vaultBump: number;
   insuranceBump: number;
   padding: ReadonlyUint8Array;
+  /**
+   * The Pyth price-feed account this asset is priced from (the push-oracle account of its feed,
+   * which anyone can update): the only oracle account the program accepts for it.
+   */
+  oracle: Address;
+  /**
+   * The mint's freeze authority at registration (all zero when `has_freeze_authority` is 0): a
+   * frozen vault would lock every depositor, so users and auditors are shown who holds it.
+   */
+  freezeAuthority: Address;
+  /**
+   * Generation of the deposit shares: raised when a socialised loss wipes every deposit out, so
+   * shares of an older generation are worth nothing and the pool starts again at index 1.
+   */
+  depositEpoch: number;
+  /** 1 if the mint had a freeze authority at registration. */
+  hasFreezeAuthority: number;
+  padding2: ReadonlyUint8Array;
   /** Room for fields added by upgrades, zeroed. */
   reserved: ReadonlyUint8Array;
 };
@@ -191,7 +229,12 @@ export function getAssetEncoder(): FixedSizeEncoder<AssetArgs> {
       ["vaultBump", getU8Encoder()],
       ["insuranceBump", getU8Encoder()],
       ["padding", fixEncoderSize(getBytesEncoder(), 2)],
-      ["reserved", fixEncoderSize(getBytesEncoder(), 128)],
+      ["oracle", getAddressEncoder()],
+      ["freezeAuthority", getAddressEncoder()],
+      ["depositEpoch", getU32Encoder()],
+      ["hasFreezeAuthority", getU8Encoder()],
+      ["padding2", fixEncoderSize(getBytesEncoder(), 3)],
+      ["reserved", fixEncoderSize(getBytesEncoder(), 56)],
     ]),
     (value) => ({ ...value, discriminator: ASSET_DISCRIMINATOR }),
   );
@@ -227,7 +270,12 @@ export function getAssetDecoder(): FixedSizeDecoder<Asset> {
     ["vaultBump", getU8Decoder()],
     ["insuranceBump", getU8Decoder()],
     ["padding", fixDecoderSize(getBytesDecoder(), 2)],
-    ["reserved", fixDecoderSize(getBytesDecoder(), 128)],
+    ["oracle", getAddressDecoder()],
+    ["freezeAuthority", getAddressDecoder()],
+    ["depositEpoch", getU32Decoder()],
+    ["hasFreezeAuthority", getU8Decoder()],
+    ["padding2", fixDecoderSize(getBytesDecoder(), 3)],
+    ["reserved", fixDecoderSize(getBytesDecoder(), 56)],
   ]);
 }
 

@@ -61,7 +61,7 @@ export type Group = {
   discriminator: ReadonlyUint8Array;
   /** May change parameters and register assets. */
   admin: Address;
-  /** May bootstrap covariances of new assets (the keeper's risk key). */
+  /** May change the risk parameters (`update_risk_params`). */
   riskAuthority: Address;
   params: RiskParams;
   /** Chosen by the admin; part of the PDA seeds so one admin can run several groups. */
@@ -82,7 +82,7 @@ export type Group = {
 export type GroupArgs = {
   /** May change parameters and register assets. */
   admin: Address;
-  /** May bootstrap covariances of new assets (the keeper's risk key). */
+  /** May change the risk parameters (`update_risk_params`). */
   riskAuthority: Address;
   params: RiskParamsArgs;
   /** Chosen by the admin; part of the PDA seeds so one admin can run several groups. */

@@ -81,6 +81,8 @@ export type RiskModel = {
   volatility: Array<WrappedI80F48>;
   /** Feed id of each asset's oracle, so the crank needs only the oracle accounts. */
   feedIds: Array<ReadonlyUint8Array>;
+  /** The oracle account of each asset (`Asset::oracle`): the only one the crank accepts. */
+  oracles: Array<Address>;
   /** Covariance of simple returns per sample interval, packed upper triangle. */
   covariance: Array<WrappedI80F48>;
 };
@@ -108,6 +110,8 @@ export type RiskModelArgs = {
   volatility: Array<WrappedI80F48Args>;
   /** Feed id of each asset's oracle, so the crank needs only the oracle accounts. */
   feedIds: Array<ReadonlyUint8Array>;
+  /** The oracle account of each asset (`Asset::oracle`): the only one the crank accepts. */
+  oracles: Array<Address>;
   /** Covariance of simple returns per sample interval, packed upper triangle. */
   covariance: Array<WrappedI80F48Args>;
 };
@@ -135,6 +139,7 @@ export function getRiskModelEncoder(): FixedSizeEncoder<RiskModelArgs> {
         "feedIds",
         getArrayEncoder(fixEncoderSize(getBytesEncoder(), 32), { size: 64 }),
       ],
+      ["oracles", getArrayEncoder(getAddressEncoder(), { size: 64 })],
       [
         "covariance",
         getArrayEncoder(getWrappedI80F48Encoder(), { size: 2080 }),
@@ -163,6 +168,7 @@ export function getRiskModelDecoder(): FixedSizeDecoder<RiskModel> {
       "feedIds",
       getArrayDecoder(fixDecoderSize(getBytesDecoder(), 32), { size: 64 }),
     ],
+    ["oracles", getArrayDecoder(getAddressDecoder(), { size: 64 })],
     ["covariance", getArrayDecoder(getWrappedI80F48Decoder(), { size: 2080 })],
   ]);
 }
@@ -226,5 +232,5 @@ export async function fetchAllMaybeRiskModel(
 }
 
 export function getRiskModelSize(): number {
-  return 38488;
+  return 40536;
 }

@@ -84,11 +84,35 @@ export const PORTFOLIO_MARGIN_ERROR__OVER_LIQUIDATION = 0x1790; // 6032
 export const PORTFOLIO_MARGIN_ERROR__NOT_BANKRUPT = 0x1791; // 6033
 /** UnsupportedMintExtensions: Token-2022 mints with extensions (transfer fees, hooks, delegates…) are not supported yet */
 export const PORTFOLIO_MARGIN_ERROR__UNSUPPORTED_MINT_EXTENSIONS = 0x1792; // 6034
+/** WrongOracleAccount: The oracle account is not the asset's registered price-feed account */
+export const PORTFOLIO_MARGIN_ERROR__WRONG_ORACLE_ACCOUNT = 0x1793; // 6035
+/** CloseOutOfSolventBook: A close-out (taking a whole position without improving health) needs an insolvent book: this one has positive equity */
+export const PORTFOLIO_MARGIN_ERROR__CLOSE_OUT_OF_SOLVENT_BOOK = 0x1794; // 6036
+/** CloseOutWhileImprovable: A partial liquidation of this pair still improves health: liquidate to its peak before closing out */
+export const PORTFOLIO_MARGIN_ERROR__CLOSE_OUT_WHILE_IMPROVABLE = 0x1795; // 6037
+/** WrongLiquidatorAccount: The liquidator's margin account must be its own, in this group, and differ from the liquidated account */
+export const PORTFOLIO_MARGIN_ERROR__WRONG_LIQUIDATOR_ACCOUNT = 0x1796; // 6038
+/** LiabilityUnpriced: The liability's oracle is unusable: a debt must be priced to be liquidated */
+export const PORTFOLIO_MARGIN_ERROR__LIABILITY_UNPRICED = 0x1797; // 6039
+/** CollateralUnpriced: The collateral's oracle is unusable: it cannot be seized at an unknown price */
+export const PORTFOLIO_MARGIN_ERROR__COLLATERAL_UNPRICED = 0x1798; // 6040
+/** TooManyDecimals: The mint has too many decimals (at most 18) */
+export const PORTFOLIO_MARGIN_ERROR__TOO_MANY_DECIMALS = 0x1799; // 6041
+/** CovarianceNotPositiveSemidefinite: The bootstrap covariance matrix is not positive semidefinite */
+export const PORTFOLIO_MARGIN_ERROR__COVARIANCE_NOT_POSITIVE_SEMIDEFINITE = 0x179a; // 6042
+/** SampleIntervalLocked: The sample interval cannot change once assets are registered: the stored covariance is per sample interval */
+export const PORTFOLIO_MARGIN_ERROR__SAMPLE_INTERVAL_LOCKED = 0x179b; // 6043
+/** LiquidationSameAsset: The liability and the collateral of a liquidation must be two different assets */
+export const PORTFOLIO_MARGIN_ERROR__LIQUIDATION_SAME_ASSET = 0x179c; // 6044
 
 export type PortfolioMarginError =
   | typeof PORTFOLIO_MARGIN_ERROR__ACCOUNT_NOT_EMPTY
   | typeof PORTFOLIO_MARGIN_ERROR__BORROW_AGAINST_OWN_DEPOSIT
   | typeof PORTFOLIO_MARGIN_ERROR__BORROW_CAP_EXCEEDED
+  | typeof PORTFOLIO_MARGIN_ERROR__CLOSE_OUT_OF_SOLVENT_BOOK
+  | typeof PORTFOLIO_MARGIN_ERROR__CLOSE_OUT_WHILE_IMPROVABLE
+  | typeof PORTFOLIO_MARGIN_ERROR__COLLATERAL_UNPRICED
+  | typeof PORTFOLIO_MARGIN_ERROR__COVARIANCE_NOT_POSITIVE_SEMIDEFINITE
   | typeof PORTFOLIO_MARGIN_ERROR__COVARIANCE_OUT_OF_BOUNDS
   | typeof PORTFOLIO_MARGIN_ERROR__COVARIANCE_ROW_LENGTH
   | typeof PORTFOLIO_MARGIN_ERROR__CRANK_ORDER
@@ -99,7 +123,9 @@ export type PortfolioMarginError =
   | typeof PORTFOLIO_MARGIN_ERROR__INSUFFICIENT_DEPOSIT
   | typeof PORTFOLIO_MARGIN_ERROR__INSUFFICIENT_LIQUIDITY
   | typeof PORTFOLIO_MARGIN_ERROR__INVALID_RISK_PARAMETER
+  | typeof PORTFOLIO_MARGIN_ERROR__LIABILITY_UNPRICED
   | typeof PORTFOLIO_MARGIN_ERROR__LIQUIDATION_DOES_NOT_IMPROVE
+  | typeof PORTFOLIO_MARGIN_ERROR__LIQUIDATION_SAME_ASSET
   | typeof PORTFOLIO_MARGIN_ERROR__MATH_OVERFLOW
   | typeof PORTFOLIO_MARGIN_ERROR__NO_DEBT
   | typeof PORTFOLIO_MARGIN_ERROR__NON_POSITIVE_VARIANCE
@@ -113,12 +139,16 @@ export type PortfolioMarginError =
   | typeof PORTFOLIO_MARGIN_ERROR__OVER_LIQUIDATION
   | typeof PORTFOLIO_MARGIN_ERROR__REPAY_EXCEEDS_DEBT
   | typeof PORTFOLIO_MARGIN_ERROR__RISK_MODEL_ALREADY_SET
+  | typeof PORTFOLIO_MARGIN_ERROR__SAMPLE_INTERVAL_LOCKED
   | typeof PORTFOLIO_MARGIN_ERROR__SAMPLE_TOO_EARLY
   | typeof PORTFOLIO_MARGIN_ERROR__SELF_LIQUIDATION
   | typeof PORTFOLIO_MARGIN_ERROR__TOO_MANY_ASSETS
+  | typeof PORTFOLIO_MARGIN_ERROR__TOO_MANY_DECIMALS
   | typeof PORTFOLIO_MARGIN_ERROR__TOO_MANY_POSITIONS
   | typeof PORTFOLIO_MARGIN_ERROR__UNSUPPORTED_MINT_EXTENSIONS
   | typeof PORTFOLIO_MARGIN_ERROR__WRONG_ASSET_ACCOUNT
+  | typeof PORTFOLIO_MARGIN_ERROR__WRONG_LIQUIDATOR_ACCOUNT
+  | typeof PORTFOLIO_MARGIN_ERROR__WRONG_ORACLE_ACCOUNT
   | typeof PORTFOLIO_MARGIN_ERROR__WRONG_RISK_MODEL
   | typeof PORTFOLIO_MARGIN_ERROR__ZERO_AMOUNT;
 
@@ -129,6 +159,10 @@ if (process.env["NODE_ENV"] !== "production") {
     [PORTFOLIO_MARGIN_ERROR__ACCOUNT_NOT_EMPTY]: `The account still has open positions; close them first`,
     [PORTFOLIO_MARGIN_ERROR__BORROW_AGAINST_OWN_DEPOSIT]: `The account holds a deposit of this asset: withdraw it before borrowing the same asset`,
     [PORTFOLIO_MARGIN_ERROR__BORROW_CAP_EXCEEDED]: `The borrow would exceed the asset's borrow cap`,
+    [PORTFOLIO_MARGIN_ERROR__CLOSE_OUT_OF_SOLVENT_BOOK]: `A close-out (taking a whole position without improving health) needs an insolvent book: this one has positive equity`,
+    [PORTFOLIO_MARGIN_ERROR__CLOSE_OUT_WHILE_IMPROVABLE]: `A partial liquidation of this pair still improves health: liquidate to its peak before closing out`,
+    [PORTFOLIO_MARGIN_ERROR__COLLATERAL_UNPRICED]: `The collateral's oracle is unusable: it cannot be seized at an unknown price`,
+    [PORTFOLIO_MARGIN_ERROR__COVARIANCE_NOT_POSITIVE_SEMIDEFINITE]: `The bootstrap covariance matrix is not positive semidefinite`,
     [PORTFOLIO_MARGIN_ERROR__COVARIANCE_OUT_OF_BOUNDS]: `A covariance implies a correlation above 1 in magnitude (cov² > var·var)`,
     [PORTFOLIO_MARGIN_ERROR__COVARIANCE_ROW_LENGTH]: `The covariance row must have one entry per registered asset plus the new asset's variance`,
     [PORTFOLIO_MARGIN_ERROR__CRANK_ORDER]: `The crank's oracle accounts must follow the asset order without gaps or repeats`,
@@ -139,7 +173,9 @@ if (process.env["NODE_ENV"] !== "production") {
     [PORTFOLIO_MARGIN_ERROR__INSUFFICIENT_DEPOSIT]: `The account has no deposit of this asset large enough for this withdrawal`,
     [PORTFOLIO_MARGIN_ERROR__INSUFFICIENT_LIQUIDITY]: `The vault does not hold enough unborrowed tokens for this`,
     [PORTFOLIO_MARGIN_ERROR__INVALID_RISK_PARAMETER]: `A risk parameter is outside its allowed range; the log names the parameter and the range`,
+    [PORTFOLIO_MARGIN_ERROR__LIABILITY_UNPRICED]: `The liability's oracle is unusable: a debt must be priced to be liquidated`,
     [PORTFOLIO_MARGIN_ERROR__LIQUIDATION_DOES_NOT_IMPROVE]: `This repayment would not improve the account's health; choose another liability or collateral`,
+    [PORTFOLIO_MARGIN_ERROR__LIQUIDATION_SAME_ASSET]: `The liability and the collateral of a liquidation must be two different assets`,
     [PORTFOLIO_MARGIN_ERROR__MATH_OVERFLOW]: `Fixed-point arithmetic overflowed; the amounts or prices involved are too large`,
     [PORTFOLIO_MARGIN_ERROR__NO_DEBT]: `The account has no debt in this asset`,
     [PORTFOLIO_MARGIN_ERROR__NON_POSITIVE_VARIANCE]: `The new asset's variance must be greater than zero`,
@@ -153,12 +189,16 @@ if (process.env["NODE_ENV"] !== "production") {
     [PORTFOLIO_MARGIN_ERROR__OVER_LIQUIDATION]: `A smaller repayment already restores initial health; size it with the risk engine`,
     [PORTFOLIO_MARGIN_ERROR__REPAY_EXCEEDS_DEBT]: `The amount is larger than the account's debt in this asset`,
     [PORTFOLIO_MARGIN_ERROR__RISK_MODEL_ALREADY_SET]: `The group already has a risk model`,
+    [PORTFOLIO_MARGIN_ERROR__SAMPLE_INTERVAL_LOCKED]: `The sample interval cannot change once assets are registered: the stored covariance is per sample interval`,
     [PORTFOLIO_MARGIN_ERROR__SAMPLE_TOO_EARLY]: `Too early for a new covariance sample; wait for the sample interval to pass`,
     [PORTFOLIO_MARGIN_ERROR__SELF_LIQUIDATION]: `An account cannot be liquidated by its own owner`,
     [PORTFOLIO_MARGIN_ERROR__TOO_MANY_ASSETS]: `The group already has the maximum number of assets`,
+    [PORTFOLIO_MARGIN_ERROR__TOO_MANY_DECIMALS]: `The mint has too many decimals (at most 18)`,
     [PORTFOLIO_MARGIN_ERROR__TOO_MANY_POSITIONS]: `The account already uses all of its position slots`,
     [PORTFOLIO_MARGIN_ERROR__UNSUPPORTED_MINT_EXTENSIONS]: `Token-2022 mints with extensions (transfer fees, hooks, delegates…) are not supported yet`,
     [PORTFOLIO_MARGIN_ERROR__WRONG_ASSET_ACCOUNT]: `An asset account passed for the health check belongs to another group or position`,
+    [PORTFOLIO_MARGIN_ERROR__WRONG_LIQUIDATOR_ACCOUNT]: `The liquidator's margin account must be its own, in this group, and differ from the liquidated account`,
+    [PORTFOLIO_MARGIN_ERROR__WRONG_ORACLE_ACCOUNT]: `The oracle account is not the asset's registered price-feed account`,
     [PORTFOLIO_MARGIN_ERROR__WRONG_RISK_MODEL]: `The risk model account does not belong to this group`,
     [PORTFOLIO_MARGIN_ERROR__ZERO_AMOUNT]: `Amount must be greater than zero`,
   };

@@ -53,7 +53,8 @@ export type LiquidateInstruction<
   TAccountLiquidator extends string | AccountMeta<string> = string,
   TAccountGroup extends string | AccountMeta<string> = string,
   TAccountRiskModel extends string | AccountMeta<string> = string,
-  TAccountAccount extends string | AccountMeta<string> = string,
+  TAccountMarginAccount extends string | AccountMeta<string> = string,
+  TAccountLiquidatorAccount extends string | AccountMeta<string> = string,
   TAccountLiabilityAsset extends string | AccountMeta<string> = string,
   TAccountLiabilityVault extends string | AccountMeta<string> = string,
   TAccountLiabilityMint extends string | AccountMeta<string> = string,
@@ -61,13 +62,6 @@ export type LiquidateInstruction<
     string,
   TAccountLiabilityTokenProgram extends string | AccountMeta<string> = string,
   TAccountCollateralAsset extends string | AccountMeta<string> = string,
-  TAccountCollateralVault extends string | AccountMeta<string> = string,
-  TAccountCollateralInsuranceVault extends string | AccountMeta<string> =
-    string,
-  TAccountCollateralMint extends string | AccountMeta<string> = string,
-  TAccountLiquidatorCollateralTokens extends string | AccountMeta<string> =
-    string,
-  TAccountCollateralTokenProgram extends string | AccountMeta<string> = string,
   TRemainingAccounts extends readonly AccountMeta<string>[] = [],
 > = Instruction<TProgram> &
   InstructionWithData<ReadonlyUint8Array> &
@@ -83,9 +77,12 @@ export type LiquidateInstruction<
       TAccountRiskModel extends string
         ? ReadonlyAccount<TAccountRiskModel>
         : TAccountRiskModel,
-      TAccountAccount extends string
-        ? WritableAccount<TAccountAccount>
-        : TAccountAccount,
+      TAccountMarginAccount extends string
+        ? WritableAccount<TAccountMarginAccount>
+        : TAccountMarginAccount,
+      TAccountLiquidatorAccount extends string
+        ? WritableAccount<TAccountLiquidatorAccount>
+        : TAccountLiquidatorAccount,
       TAccountLiabilityAsset extends string
         ? WritableAccount<TAccountLiabilityAsset>
         : TAccountLiabilityAsset,
@@ -104,21 +101,6 @@ export type LiquidateInstruction<
       TAccountCollateralAsset extends string
         ? WritableAccount<TAccountCollateralAsset>
         : TAccountCollateralAsset,
-      TAccountCollateralVault extends string
-        ? WritableAccount<TAccountCollateralVault>
-        : TAccountCollateralVault,
-      TAccountCollateralInsuranceVault extends string
-        ? WritableAccount<TAccountCollateralInsuranceVault>
-        : TAccountCollateralInsuranceVault,
-      TAccountCollateralMint extends string
-        ? ReadonlyAccount<TAccountCollateralMint>
-        : TAccountCollateralMint,
-      TAccountLiquidatorCollateralTokens extends string
-        ? WritableAccount<TAccountLiquidatorCollateralTokens>
-        : TAccountLiquidatorCollateralTokens,
-      TAccountCollateralTokenProgram extends string
-        ? ReadonlyAccount<TAccountCollateralTokenProgram>
-        : TAccountCollateralTokenProgram,
       ...TRemainingAccounts,
     ]
   >;
@@ -161,24 +143,25 @@ export type LiquidateInput<
   TAccountLiquidator extends string = string,
   TAccountGroup extends string = string,
   TAccountRiskModel extends string = string,
-  TAccountAccount extends string = string,
+  TAccountMarginAccount extends string = string,
+  TAccountLiquidatorAccount extends string = string,
   TAccountLiabilityAsset extends string = string,
   TAccountLiabilityVault extends string = string,
   TAccountLiabilityMint extends string = string,
   TAccountLiquidatorLiabilityTokens extends string = string,
   TAccountLiabilityTokenProgram extends string = string,
   TAccountCollateralAsset extends string = string,
-  TAccountCollateralVault extends string = string,
-  TAccountCollateralInsuranceVault extends string = string,
-  TAccountCollateralMint extends string = string,
-  TAccountLiquidatorCollateralTokens extends string = string,
-  TAccountCollateralTokenProgram extends string = string,
 > = {
   liquidator: TransactionSigner<TAccountLiquidator>;
   group: Address<TAccountGroup>;
   riskModel: Address<TAccountRiskModel>;
-  account: Address<TAccountAccount>;
-  /** Must differ from the collateral asset (Anchor refuses a mutable account passed twice). */
+  /** The account being liquidated (never by its owner, from any of the owner's accounts). */
+  marginAccount: Address<TAccountMarginAccount>;
+  /**
+   * The liquidator's own margin account in this group: the seized collateral is credited to it
+   * as a deposit (no tokens leave the vault, so a lent-out pool cannot block a liquidation).
+   */
+  liquidatorAccount: Address<TAccountLiquidatorAccount>;
   liabilityAsset: Address<TAccountLiabilityAsset>;
   liabilityVault: Address<TAccountLiabilityVault>;
   liabilityMint: Address<TAccountLiabilityMint>;
@@ -186,12 +169,6 @@ export type LiquidateInput<
   liquidatorLiabilityTokens: Address<TAccountLiquidatorLiabilityTokens>;
   liabilityTokenProgram: Address<TAccountLiabilityTokenProgram>;
   collateralAsset: Address<TAccountCollateralAsset>;
-  collateralVault: Address<TAccountCollateralVault>;
-  collateralInsuranceVault: Address<TAccountCollateralInsuranceVault>;
-  collateralMint: Address<TAccountCollateralMint>;
-  /** Where the liquidator receives the collateral. */
-  liquidatorCollateralTokens: Address<TAccountLiquidatorCollateralTokens>;
-  collateralTokenProgram: Address<TAccountCollateralTokenProgram>;
   maxRepay: LiquidateInstructionDataArgs["maxRepay"];
 };
 
@@ -199,36 +176,28 @@ export function getLiquidateInstruction<
   TAccountLiquidator extends string,
   TAccountGroup extends string,
   TAccountRiskModel extends string,
-  TAccountAccount extends string,
+  TAccountMarginAccount extends string,
+  TAccountLiquidatorAccount extends string,
   TAccountLiabilityAsset extends string,
   TAccountLiabilityVault extends string,
   TAccountLiabilityMint extends string,
   TAccountLiquidatorLiabilityTokens extends string,
   TAccountLiabilityTokenProgram extends string,
   TAccountCollateralAsset extends string,
-  TAccountCollateralVault extends string,
-  TAccountCollateralInsuranceVault extends string,
-  TAccountCollateralMint extends string,
-  TAccountLiquidatorCollateralTokens extends string,
-  TAccountCollateralTokenProgram extends string,
   TProgramAddress extends Address = typeof PORTFOLIO_MARGIN_PROGRAM_ADDRESS,
 >(
   input: LiquidateInput<
     TAccountLiquidator,
     TAccountGroup,
     TAccountRiskModel,
-    TAccountAccount,
+    TAccountMarginAccount,
+    TAccountLiquidatorAccount,
     TAccountLiabilityAsset,
     TAccountLiabilityVault,
     TAccountLiabilityMint,
     TAccountLiquidatorLiabilityTokens,
     TAccountLiabilityTokenProgram,
-    TAccountCollateralAsset,
-    TAccountCollateralVault,
-    TAccountCollateralInsuranceVault,
-    TAccountCollateralMint,
-    TAccountLiquidatorCollateralTokens,
-    TAccountCollateralTokenProgram
+    TAccountCollateralAsset
   >,
   config?: { programAddress?: TProgramAddress },
 ): LiquidateInstruction<
@@ -236,18 +205,14 @@ export function getLiquidateInstruction<
   TAccountLiquidator,
   TAccountGroup,
   TAccountRiskModel,
-  TAccountAccount,
+  TAccountMarginAccount,
+  TAccountLiquidatorAccount,
   TAccountLiabilityAsset,
   TAccountLiabilityVault,
   TAccountLiabilityMint,
   TAccountLiquidatorLiabilityTokens,
   TAccountLiabilityTokenProgram,
-  TAccountCollateralAsset,
-  TAccountCollateralVault,
-  TAccountCollateralInsuranceVault,
-  TAccountCollateralMint,
-  TAccountLiquidatorCollateralTokens,
-  TAccountCollateralTokenProgram
+  TAccountCollateralAsset
 > {
   // Program address.
   const programAddress =
@@ -258,7 +223,11 @@ export function getLiquidateInstruction<
     liquidator: { value: input.liquidator ?? null, isWritable: false },
     group: { value: input.group ?? null, isWritable: false },
     riskModel: { value: input.riskModel ?? null, isWritable: false },
-    account: { value: input.account ?? null, isWritable: true },
+    marginAccount: { value: input.marginAccount ?? null, isWritable: true },
+    liquidatorAccount: {
+      value: input.liquidatorAccount ?? null,
+      isWritable: true,
+    },
     liabilityAsset: { value: input.liabilityAsset ?? null, isWritable: true },
     liabilityVault: { value: input.liabilityVault ?? null, isWritable: true },
     liabilityMint: { value: input.liabilityMint ?? null, isWritable: false },
@@ -271,20 +240,6 @@ export function getLiquidateInstruction<
       isWritable: false,
     },
     collateralAsset: { value: input.collateralAsset ?? null, isWritable: true },
-    collateralVault: { value: input.collateralVault ?? null, isWritable: true },
-    collateralInsuranceVault: {
-      value: input.collateralInsuranceVault ?? null,
-      isWritable: true,
-    },
-    collateralMint: { value: input.collateralMint ?? null, isWritable: false },
-    liquidatorCollateralTokens: {
-      value: input.liquidatorCollateralTokens ?? null,
-      isWritable: true,
-    },
-    collateralTokenProgram: {
-      value: input.collateralTokenProgram ?? null,
-      isWritable: false,
-    },
   };
   const accounts = originalAccounts as Record<
     keyof typeof originalAccounts,
@@ -300,7 +255,8 @@ export function getLiquidateInstruction<
       getAccountMeta("liquidator", accounts.liquidator),
       getAccountMeta("group", accounts.group),
       getAccountMeta("riskModel", accounts.riskModel),
-      getAccountMeta("account", accounts.account),
+      getAccountMeta("marginAccount", accounts.marginAccount),
+      getAccountMeta("liquidatorAccount", accounts.liquidatorAccount),
       getAccountMeta("liabilityAsset", accounts.liabilityAsset),
       getAccountMeta("liabilityVault", accounts.liabilityVault),
       getAccountMeta("liabilityMint", accounts.liabilityMint),
@@ -310,17 +266,6 @@ export function getLiquidateInstruction<
       ),
       getAccountMeta("liabilityTokenProgram", accounts.liabilityTokenProgram),
       getAccountMeta("collateralAsset", accounts.collateralAsset),
-      getAccountMeta("collateralVault", accounts.collateralVault),
-      getAccountMeta(
-        "collateralInsuranceVault",
-        accounts.collateralInsuranceVault,
-      ),
-      getAccountMeta("collateralMint", accounts.collateralMint),
-      getAccountMeta(
-        "liquidatorCollateralTokens",
-        accounts.liquidatorCollateralTokens,
-      ),
-      getAccountMeta("collateralTokenProgram", accounts.collateralTokenProgram),
     ],
     data: getLiquidateInstructionDataEncoder().encode(
       args as LiquidateInstructionDataArgs,
@@ -331,18 +276,14 @@ export function getLiquidateInstruction<
     TAccountLiquidator,
     TAccountGroup,
     TAccountRiskModel,
-    TAccountAccount,
+    TAccountMarginAccount,
+    TAccountLiquidatorAccount,
     TAccountLiabilityAsset,
     TAccountLiabilityVault,
     TAccountLiabilityMint,
     TAccountLiquidatorLiabilityTokens,
     TAccountLiabilityTokenProgram,
-    TAccountCollateralAsset,
-    TAccountCollateralVault,
-    TAccountCollateralInsuranceVault,
-    TAccountCollateralMint,
-    TAccountLiquidatorCollateralTokens,
-    TAccountCollateralTokenProgram
+    TAccountCollateralAsset
   >);
 }
 
@@ -355,21 +296,20 @@ export type ParsedLiquidateInstruction<
     liquidator: TAccountMetas[0];
     group: TAccountMetas[1];
     riskModel: TAccountMetas[2];
-    account: TAccountMetas[3];
-    /** Must differ from the collateral asset (Anchor refuses a mutable account passed twice). */
-    liabilityAsset: TAccountMetas[4];
-    liabilityVault: TAccountMetas[5];
-    liabilityMint: TAccountMetas[6];
+    /** The account being liquidated (never by its owner, from any of the owner's accounts). */
+    marginAccount: TAccountMetas[3];
+    /**
+     * The liquidator's own margin account in this group: the seized collateral is credited to it
+     * as a deposit (no tokens leave the vault, so a lent-out pool cannot block a liquidation).
+     */
+    liquidatorAccount: TAccountMetas[4];
+    liabilityAsset: TAccountMetas[5];
+    liabilityVault: TAccountMetas[6];
+    liabilityMint: TAccountMetas[7];
     /** The liquidator's tokens that repay the liability. */
-    liquidatorLiabilityTokens: TAccountMetas[7];
-    liabilityTokenProgram: TAccountMetas[8];
-    collateralAsset: TAccountMetas[9];
-    collateralVault: TAccountMetas[10];
-    collateralInsuranceVault: TAccountMetas[11];
-    collateralMint: TAccountMetas[12];
-    /** Where the liquidator receives the collateral. */
-    liquidatorCollateralTokens: TAccountMetas[13];
-    collateralTokenProgram: TAccountMetas[14];
+    liquidatorLiabilityTokens: TAccountMetas[8];
+    liabilityTokenProgram: TAccountMetas[9];
+    collateralAsset: TAccountMetas[10];
   };
   data: LiquidateInstructionData;
 };
@@ -382,12 +322,12 @@ export function parseLiquidateInstruction<
     InstructionWithAccounts<TAccountMetas> &
     InstructionWithData<ReadonlyUint8Array>,
 ): ParsedLiquidateInstruction<TProgram, TAccountMetas> {
-  if (instruction.accounts.length < 15) {
+  if (instruction.accounts.length < 11) {
     throw new SolanaError(
       SOLANA_ERROR__PROGRAM_CLIENTS__INSUFFICIENT_ACCOUNT_METAS,
       {
         actualAccountMetas: instruction.accounts.length,
-        expectedAccountMetas: 15,
+        expectedAccountMetas: 11,
       },
     );
   }
@@ -403,18 +343,14 @@ export function parseLiquidateInstruction<
       liquidator: getNextAccount(),
       group: getNextAccount(),
       riskModel: getNextAccount(),
-      account: getNextAccount(),
+      marginAccount: getNextAccount(),
+      liquidatorAccount: getNextAccount(),
       liabilityAsset: getNextAccount(),
       liabilityVault: getNextAccount(),
       liabilityMint: getNextAccount(),
       liquidatorLiabilityTokens: getNextAccount(),
       liabilityTokenProgram: getNextAccount(),
       collateralAsset: getNextAccount(),
-      collateralVault: getNextAccount(),
-      collateralInsuranceVault: getNextAccount(),
-      collateralMint: getNextAccount(),
-      liquidatorCollateralTokens: getNextAccount(),
-      collateralTokenProgram: getNextAccount(),
     },
     data: getLiquidateInstructionDataDecoder().decode(instruction.data),
   };

@@ -47,7 +47,7 @@ export function getResolveBankruptcyDiscriminatorBytes(): ReadonlyUint8Array {
 export type ResolveBankruptcyInstruction<
   TProgram extends string = typeof PORTFOLIO_MARGIN_PROGRAM_ADDRESS,
   TAccountGroup extends string | AccountMeta<string> = string,
-  TAccountAccount extends string | AccountMeta<string> = string,
+  TAccountMarginAccount extends string | AccountMeta<string> = string,
   TAccountAsset extends string | AccountMeta<string> = string,
   TAccountVault extends string | AccountMeta<string> = string,
   TAccountInsuranceVault extends string | AccountMeta<string> = string,
@@ -62,9 +62,9 @@ export type ResolveBankruptcyInstruction<
       TAccountGroup extends string
         ? ReadonlyAccount<TAccountGroup>
         : TAccountGroup,
-      TAccountAccount extends string
-        ? WritableAccount<TAccountAccount>
-        : TAccountAccount,
+      TAccountMarginAccount extends string
+        ? WritableAccount<TAccountMarginAccount>
+        : TAccountMarginAccount,
       TAccountAsset extends string
         ? WritableAccount<TAccountAsset>
         : TAccountAsset,
@@ -115,7 +115,7 @@ export function getResolveBankruptcyInstructionDataCodec(): FixedSizeCodec<
 
 export type ResolveBankruptcyInput<
   TAccountGroup extends string = string,
-  TAccountAccount extends string = string,
+  TAccountMarginAccount extends string = string,
   TAccountAsset extends string = string,
   TAccountVault extends string = string,
   TAccountInsuranceVault extends string = string,
@@ -123,7 +123,7 @@ export type ResolveBankruptcyInput<
   TAccountTokenProgram extends string = string,
 > = {
   group: Address<TAccountGroup>;
-  account: Address<TAccountAccount>;
+  marginAccount: Address<TAccountMarginAccount>;
   asset: Address<TAccountAsset>;
   vault: Address<TAccountVault>;
   insuranceVault: Address<TAccountInsuranceVault>;
@@ -133,7 +133,7 @@ export type ResolveBankruptcyInput<
 
 export function getResolveBankruptcyInstruction<
   TAccountGroup extends string,
-  TAccountAccount extends string,
+  TAccountMarginAccount extends string,
   TAccountAsset extends string,
   TAccountVault extends string,
   TAccountInsuranceVault extends string,
@@ -143,7 +143,7 @@ export function getResolveBankruptcyInstruction<
 >(
   input: ResolveBankruptcyInput<
     TAccountGroup,
-    TAccountAccount,
+    TAccountMarginAccount,
     TAccountAsset,
     TAccountVault,
     TAccountInsuranceVault,
@@ -154,7 +154,7 @@ export function getResolveBankruptcyInstruction<
 ): ResolveBankruptcyInstruction<
   TProgramAddress,
   TAccountGroup,
-  TAccountAccount,
+  TAccountMarginAccount,
   TAccountAsset,
   TAccountVault,
   TAccountInsuranceVault,
@@ -168,7 +168,7 @@ export function getResolveBankruptcyInstruction<
   // Original accounts.
   const originalAccounts = {
     group: { value: input.group ?? null, isWritable: false },
-    account: { value: input.account ?? null, isWritable: true },
+    marginAccount: { value: input.marginAccount ?? null, isWritable: true },
     asset: { value: input.asset ?? null, isWritable: true },
     vault: { value: input.vault ?? null, isWritable: true },
     insuranceVault: { value: input.insuranceVault ?? null, isWritable: true },
@@ -190,7 +190,7 @@ export function getResolveBankruptcyInstruction<
   return Object.freeze({
     accounts: [
       getAccountMeta("group", accounts.group),
-      getAccountMeta("account", accounts.account),
+      getAccountMeta("marginAccount", accounts.marginAccount),
       getAccountMeta("asset", accounts.asset),
       getAccountMeta("vault", accounts.vault),
       getAccountMeta("insuranceVault", accounts.insuranceVault),
@@ -202,7 +202,7 @@ export function getResolveBankruptcyInstruction<
   } as ResolveBankruptcyInstruction<
     TProgramAddress,
     TAccountGroup,
-    TAccountAccount,
+    TAccountMarginAccount,
     TAccountAsset,
     TAccountVault,
     TAccountInsuranceVault,
@@ -218,7 +218,7 @@ export type ParsedResolveBankruptcyInstruction<
   programAddress: Address<TProgram>;
   accounts: {
     group: TAccountMetas[0];
-    account: TAccountMetas[1];
+    marginAccount: TAccountMetas[1];
     asset: TAccountMetas[2];
     vault: TAccountMetas[3];
     insuranceVault: TAccountMetas[4];
@@ -255,7 +255,7 @@ export function parseResolveBankruptcyInstruction<
     programAddress: instruction.programAddress,
     accounts: {
       group: getNextAccount(),
-      account: getNextAccount(),
+      marginAccount: getNextAccount(),
       asset: getNextAccount(),
       vault: getNextAccount(),
       insuranceVault: getNextAccount(),

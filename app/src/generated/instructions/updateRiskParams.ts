@@ -54,17 +54,17 @@ export function getUpdateRiskParamsDiscriminatorBytes(): ReadonlyUint8Array {
 
 export type UpdateRiskParamsInstruction<
   TProgram extends string = typeof PORTFOLIO_MARGIN_PROGRAM_ADDRESS,
-  TAccountAdmin extends string | AccountMeta<string> = string,
+  TAccountRiskAuthority extends string | AccountMeta<string> = string,
   TAccountGroup extends string | AccountMeta<string> = string,
   TRemainingAccounts extends readonly AccountMeta<string>[] = [],
 > = Instruction<TProgram> &
   InstructionWithData<ReadonlyUint8Array> &
   InstructionWithAccounts<
     [
-      TAccountAdmin extends string
-        ? ReadonlySignerAccount<TAccountAdmin> &
-            AccountSignerMeta<TAccountAdmin>
-        : TAccountAdmin,
+      TAccountRiskAuthority extends string
+        ? ReadonlySignerAccount<TAccountRiskAuthority> &
+            AccountSignerMeta<TAccountRiskAuthority>
+        : TAccountRiskAuthority,
       TAccountGroup extends string
         ? WritableAccount<TAccountGroup>
         : TAccountGroup,
@@ -109,29 +109,33 @@ export function getUpdateRiskParamsInstructionDataCodec(): FixedSizeCodec<
 }
 
 export type UpdateRiskParamsInput<
-  TAccountAdmin extends string = string,
+  TAccountRiskAuthority extends string = string,
   TAccountGroup extends string = string,
 > = {
-  admin: TransactionSigner<TAccountAdmin>;
+  riskAuthority: TransactionSigner<TAccountRiskAuthority>;
   group: Address<TAccountGroup>;
   params: UpdateRiskParamsInstructionDataArgs["params"];
 };
 
 export function getUpdateRiskParamsInstruction<
-  TAccountAdmin extends string,
+  TAccountRiskAuthority extends string,
   TAccountGroup extends string,
   TProgramAddress extends Address = typeof PORTFOLIO_MARGIN_PROGRAM_ADDRESS,
 >(
-  input: UpdateRiskParamsInput<TAccountAdmin, TAccountGroup>,
+  input: UpdateRiskParamsInput<TAccountRiskAuthority, TAccountGroup>,
   config?: { programAddress?: TProgramAddress },
-): UpdateRiskParamsInstruction<TProgramAddress, TAccountAdmin, TAccountGroup> {
+): UpdateRiskParamsInstruction<
+  TProgramAddress,
+  TAccountRiskAuthority,
+  TAccountGroup
+> {
   // Program address.
   const programAddress =
     config?.programAddress ?? PORTFOLIO_MARGIN_PROGRAM_ADDRESS;
 
   // Original accounts.
   const originalAccounts = {
-    admin: { value: input.admin ?? null, isWritable: false },
+    riskAuthority: { value: input.riskAuthority ?? null, isWritable: false },
     group: { value: input.group ?? null, isWritable: true },
   };
   const accounts = originalAccounts as Record<
@@ -145,7 +149,7 @@ export function getUpdateRiskParamsInstruction<
   const getAccountMeta = getAccountMetaFactory(programAddress, "programId");
   return Object.freeze({
     accounts: [
-      getAccountMeta("admin", accounts.admin),
+      getAccountMeta("riskAuthority", accounts.riskAuthority),
       getAccountMeta("group", accounts.group),
     ],
     data: getUpdateRiskParamsInstructionDataEncoder().encode(
@@ -154,7 +158,7 @@ export function getUpdateRiskParamsInstruction<
     programAddress,
   } as UpdateRiskParamsInstruction<
     TProgramAddress,
-    TAccountAdmin,
+    TAccountRiskAuthority,
     TAccountGroup
   >);
 }
@@ -165,7 +169,7 @@ export type ParsedUpdateRiskParamsInstruction<
 > = {
   programAddress: Address<TProgram>;
   accounts: {
-    admin: TAccountMetas[0];
+    riskAuthority: TAccountMetas[0];
     group: TAccountMetas[1];
   };
   data: UpdateRiskParamsInstructionData;
@@ -196,7 +200,7 @@ export function parseUpdateRiskParamsInstruction<
   };
   return {
     programAddress: instruction.programAddress,
-    accounts: { admin: getNextAccount(), group: getNextAccount() },
+    accounts: { riskAuthority: getNextAccount(), group: getNextAccount() },
     data: getUpdateRiskParamsInstructionDataDecoder().decode(instruction.data),
   };
 }

@@ -37,6 +37,11 @@ export type Position = {
   assetIndex: number;
   /** 1 if the slot is in use. */
   active: number;
+  /**
+   * Deposit generation of the asset these deposit shares belong to (little-endian u32; see
+   * `Asset::deposit_epoch`).
+   */
+  depositEpochLe: ReadonlyUint8Array;
   padding: ReadonlyUint8Array;
 };
 
@@ -47,6 +52,11 @@ export type PositionArgs = {
   assetIndex: number;
   /** 1 if the slot is in use. */
   active: number;
+  /**
+   * Deposit generation of the asset these deposit shares belong to (little-endian u32; see
+   * `Asset::deposit_epoch`).
+   */
+  depositEpochLe: ReadonlyUint8Array;
   padding: ReadonlyUint8Array;
 };
 
@@ -55,7 +65,8 @@ export function getPositionEncoder(): FixedSizeEncoder<PositionArgs> {
     ["shares", getWrappedI80F48Encoder()],
     ["assetIndex", getU16Encoder()],
     ["active", getU8Encoder()],
-    ["padding", fixEncoderSize(getBytesEncoder(), 5)],
+    ["depositEpochLe", fixEncoderSize(getBytesEncoder(), 4)],
+    ["padding", fixEncoderSize(getBytesEncoder(), 1)],
   ]);
 }
 
@@ -64,7 +75,8 @@ export function getPositionDecoder(): FixedSizeDecoder<Position> {
     ["shares", getWrappedI80F48Decoder()],
     ["assetIndex", getU16Decoder()],
     ["active", getU8Decoder()],
-    ["padding", fixDecoderSize(getBytesDecoder(), 5)],
+    ["depositEpochLe", fixDecoderSize(getBytesDecoder(), 4)],
+    ["padding", fixDecoderSize(getBytesDecoder(), 1)],
   ]);
 }
 

@@ -10,6 +10,8 @@ import {
   combineCodec,
   fixDecoderSize,
   fixEncoderSize,
+  getAddressDecoder,
+  getAddressEncoder,
   getArrayDecoder,
   getArrayEncoder,
   getBytesDecoder,
@@ -22,6 +24,7 @@ import {
   getU32Encoder,
   getU64Decoder,
   getU64Encoder,
+  type Address,
   type Codec,
   type Decoder,
   type Encoder,
@@ -31,6 +34,11 @@ import {
 export type RegisterAssetArgs = {
   /** Pyth price feed id of the asset (USD quote). */
   feedId: ReadonlyUint8Array;
+  /**
+   * The PriceUpdateV2 account the asset is priced from (Pyth's push-oracle account of the feed,
+   * which anyone can update); the only oracle account the program will accept for this asset.
+   */
+  oracle: Address;
   /** Minimum margin per USD of |exposure| × 10⁶, in [0, 1]. */
   floorRateE6: number;
   /** Most that may be deposited, native units. */
@@ -54,6 +62,11 @@ export type RegisterAssetArgs = {
 export type RegisterAssetArgsArgs = {
   /** Pyth price feed id of the asset (USD quote). */
   feedId: ReadonlyUint8Array;
+  /**
+   * The PriceUpdateV2 account the asset is priced from (Pyth's push-oracle account of the feed,
+   * which anyone can update); the only oracle account the program will accept for this asset.
+   */
+  oracle: Address;
   /** Minimum margin per USD of |exposure| × 10⁶, in [0, 1]. */
   floorRateE6: number;
   /** Most that may be deposited, native units. */
@@ -77,6 +90,7 @@ export type RegisterAssetArgsArgs = {
 export function getRegisterAssetArgsEncoder(): Encoder<RegisterAssetArgsArgs> {
   return getStructEncoder([
     ["feedId", fixEncoderSize(getBytesEncoder(), 32)],
+    ["oracle", getAddressEncoder()],
     ["floorRateE6", getU32Encoder()],
     ["depositCap", getU64Encoder()],
     ["borrowCap", getU64Encoder()],
@@ -92,6 +106,7 @@ export function getRegisterAssetArgsEncoder(): Encoder<RegisterAssetArgsArgs> {
 export function getRegisterAssetArgsDecoder(): Decoder<RegisterAssetArgs> {
   return getStructDecoder([
     ["feedId", fixDecoderSize(getBytesDecoder(), 32)],
+    ["oracle", getAddressDecoder()],
     ["floorRateE6", getU32Decoder()],
     ["depositCap", getU64Decoder()],
     ["borrowCap", getU64Decoder()],

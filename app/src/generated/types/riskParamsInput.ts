@@ -23,7 +23,10 @@ import {
 export type RiskParamsInput = {
   /** EWMA decay per sample × 10⁹, in (0, 10⁹). RiskMetrics daily: 940_000_000. */
   lambdaE9: bigint;
-  /** Seconds between covariance samples, in [60, 7 days]. */
+  /**
+   * Seconds between covariance samples, in [60, 7 days]; fixed once an asset is registered (the
+   * stored covariance is per sample interval).
+   */
   sampleIntervalSeconds: number;
   /** Liquidation horizon in seconds, in [sample interval, 30 days]. */
   horizonSeconds: number;
@@ -41,7 +44,7 @@ export type RiskParamsInput = {
   initialMultiplierE6: number;
   /** Confidence multiplier k of the valuation × 10⁶, in [0, 10]. */
   confKE6: number;
-  /** Oldest usable oracle price, seconds, in [1, 3600]. */
+  /** Oldest usable oracle price, seconds, in [1, 3600] and at most half the sample interval. */
   oracleMaxAgeSeconds: number;
   /** Largest usable confidence / price × 10⁶, in (0, 0.2]. */
   maxConfRatioE6: number;
@@ -54,7 +57,10 @@ export type RiskParamsInput = {
 export type RiskParamsInputArgs = {
   /** EWMA decay per sample × 10⁹, in (0, 10⁹). RiskMetrics daily: 940_000_000. */
   lambdaE9: number | bigint;
-  /** Seconds between covariance samples, in [60, 7 days]. */
+  /**
+   * Seconds between covariance samples, in [60, 7 days]; fixed once an asset is registered (the
+   * stored covariance is per sample interval).
+   */
   sampleIntervalSeconds: number;
   /** Liquidation horizon in seconds, in [sample interval, 30 days]. */
   horizonSeconds: number;
@@ -72,7 +78,7 @@ export type RiskParamsInputArgs = {
   initialMultiplierE6: number;
   /** Confidence multiplier k of the valuation × 10⁶, in [0, 10]. */
   confKE6: number;
-  /** Oldest usable oracle price, seconds, in [1, 3600]. */
+  /** Oldest usable oracle price, seconds, in [1, 3600] and at most half the sample interval. */
   oracleMaxAgeSeconds: number;
   /** Largest usable confidence / price × 10⁶, in (0, 0.2]. */
   maxConfRatioE6: number;
