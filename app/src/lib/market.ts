@@ -29,6 +29,8 @@ export type MarketRow = {
   borrowCap: number;
   /** The kinked curve in words: base → rate at the kink → maximum. */
   curve: string;
+  /** The mint's freeze authority recorded at registration (it could freeze the vault), or null. */
+  freezeAuthority: string | null;
 };
 
 /** Whether the program would accept this oracle now (src/oracle.rs: owner, feed, Full, age, price, confidence). */
@@ -93,6 +95,7 @@ export function marketRows(s: GroupState): MarketRow[] {
       curve: describeCurve(curve, bits(a.account.protocolShare)),
       depositCap: Number(a.account.depositCap) / unit(a),
       borrowCap: Number(a.account.borrowCap) / unit(a),
+      freezeAuthority: a.account.hasFreezeAuthority === 1 ? a.account.freezeAuthority : null,
     };
   });
 }

@@ -32,6 +32,7 @@ export function MarketsView() {
               <th className="num">Borrow APR</th>
               <th className="num">Deposit cap</th>
               <th className="num">Borrow cap</th>
+              <th title="The mint's freeze authority could freeze the vault and lock every depositor">Freeze authority</th>
             </tr>
           </thead>
           <tbody>
@@ -64,6 +65,9 @@ export function MarketsView() {
                 </td>
                 <td className="num">{num(r.depositCap, 0)}</td>
                 <td className="num">{num(r.borrowCap, 0)}</td>
+                <td className="small" data-testid="freeze-authority" title={r.freezeAuthority ?? 'no freeze authority'}>
+                  {r.freezeAuthority === null ? 'none' : `${r.freezeAuthority.slice(0, 4)}…${r.freezeAuthority.slice(-4)}`}
+                </td>
               </tr>
             ))}
           </tbody>
