@@ -197,12 +197,12 @@ type ExactOutcome = { exact: true } | { exact: false; why: string };
  * The preview is exact for the inputs it was computed from: the accounts, the oracle prices and
  * the clock second (`now`). On the local network the keeper publishes new prices every 10 s, so
  * this waits for a publication, waits for the app to preview with those prices and submits at
- * once (the next publication is seconds away). The clock only matters when the acted-on pool has
- * borrows (interest accrues on it; other positions are valued at their stored indices, like the
- * program does). Afterwards the inputs are checked: if the prices were republished before the
- * transaction ran, or it ran in another clock second with interest accruing, the comparison says
- * nothing and the outcome is `exact: false` with the reason (the caller tries again). Otherwise the
- * bits must be equal — a mismatch fails the test.
+ * once (the next publication is seconds away). The clock matters whenever a pool has borrows: the
+ * acted-on pool accrues interest, and the program values every debt at the clock second's borrow
+ * index (deposits in other pools at their stored index). Afterwards the inputs are checked: if the
+ * prices were republished before the transaction ran, or it ran in another clock second with
+ * interest accruing, the comparison says nothing and the outcome is `exact: false` with the reason
+ * (the caller tries again). Otherwise the bits must be equal — a mismatch fails the test.
  */
 async function actExact(kind: 'withdraw' | 'borrow', symbol: string, amount: string, screenshot?: string): Promise<ExactOutcome> {
   const rpc = rpcFor(RPC_URL);
@@ -228,7 +228,9 @@ async function actExact(kind: 'withdraw' | 'borrow', symbol: string, amount: str
   }, 20_000);
   const p = preview!;
   expect(p.verdict).toMatch(/accepts/);
-  const before = await assetBooks(asset); // only this test's transactions change it
+  // Only this test's transactions change the pools. The clock matters when any pool has borrows:
+  // the acted-on one accrues, and each debt is valued at the clock second's borrow index.
+  const interest = (await Promise.all(chain.assets.map(assetBooks))).some((b) => b.borrowSharesBits !== 0n);
   if (screenshot) await shot(screenshot);
   const status = await submit(kind, symbol, amount);
   expect(status).toMatch(/Confirmed/);
@@ -249,13 +251,12 @@ async function actExact(kind: 'withdraw' | 'borrow', symbol: string, amount: str
   expect(ev.marginAccount).toBe(await page.getByTestId('margin-account-address').getAttribute('title'));
   expect(ev.owner).toBe(await page.getByTestId('wallet-address').getAttribute('title'));
 
-  const interest = before.borrowSharesBits !== 0n;
   console.log(
     [
       `${kind} ${amount} ${symbol} (${signature}):`,
       `  preview at clock ${p.now} (slot ${p.slot}), executed at clock ${executedAt} (slot ${tx.slot}, block time ${tx.blockTime});`,
       `  oracle publish times at preview ${p.oraclePublishTimes}, after the transaction ${pricesAfter};`,
-      `  ${symbol} pool ${interest ? 'has borrows: the clock second matters' : 'has no borrows: the clock does not matter'}`,
+      `  ${interest ? 'a pool has borrows: the clock second matters' : 'no pool has borrows: the clock does not matter'}`,
       `  equity bits          preview ${p.equityBits}  program ${ev.equityBits}`,
       `  initial margin bits  preview ${p.initialMarginBits}  program ${ev.initialMarginBits}`,
       `  shares after bits    preview ${p.sharesAfterBits}  program ${ev.sharesAfterBits}`,
