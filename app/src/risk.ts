@@ -29,6 +29,7 @@ export type MarginTerms = {
   correlation_spike: string;
   correlation_breakdown: string;
   joint_move: string;
+  hedge_floor: string;
   floor: string;
 };
 

@@ -162,8 +162,9 @@ pub async fn simulate(a: SimulateArgs) -> Result<()> {
         simulate::charts::write_charts(&a.out, &result.assets, &result.days, &simulate::record::STRESS_WINDOWS)?;
     std::fs::write(a.out.join("report.txt"), &text)?;
     std::fs::write(a.out.join("days.json"), serde_json::to_string(&result.days)?)?;
+    std::fs::write(a.out.join("summary.json"), serde_json::to_string_pretty(&simulate::report::summary(&result))?)?;
     print!("{text}");
-    println!("\nwrote {}/report.txt, days.json and {} charts:", a.out.display(), charts.len());
+    println!("\nwrote {}/report.txt, days.json, summary.json and {} charts:", a.out.display(), charts.len());
     for c in charts {
         println!("  {}", c.display());
     }

@@ -31,6 +31,10 @@ pub struct AssetReport {
     pub protocol_fees: f64,
     pub utilization: f64,
     pub volatility_per_sample: f64,
+    /// Anti-procyclical scale d (≥ 1) the margin applies to this asset's exposures, and the slow
+    /// memory's volatility per sample it comes from.
+    pub vol_scale: f64,
+    pub slow_volatility_per_sample: f64,
     /// The registered price-feed account (the only oracle the program accepts for the asset).
     pub oracle: String,
     /// The mint's freeze authority, if any: it could freeze the vault and lock every depositor.
@@ -86,7 +90,11 @@ impl Report {
         }
         for a in &self.assets {
             let freeze = a.freeze_authority.as_deref().unwrap_or("none");
-            let _ = writeln!(s, " asset {}: oracle {}, freeze authority {freeze}", a.index, a.oracle);
+            let _ = writeln!(
+                s,
+                " asset {}: oracle {}, freeze authority {freeze}, slow volatility {:.4}, volatility scale {:.3}",
+                a.index, a.oracle, a.slow_volatility_per_sample, a.vol_scale
+            );
         }
         let _ = writeln!(s, "\n{} margin accounts\n", self.accounts);
         for c in &self.checks {
@@ -211,6 +219,8 @@ pub async fn inspect<C: Chain>(chain: &C, group: &Pubkey) -> Result<Report> {
             protocol_fees: pool.protocol_fees.to_num(),
             utilization: pool.utilization().map(|u| u.to_num()).unwrap_or(f64::NAN),
             volatility_per_sample: vol.to_num(),
+            vol_scale: state.model.vol_scale[i as usize].get().to_num(),
+            slow_volatility_per_sample: state.model.slow_variance[i as usize].get().to_num::<f64>().max(0.0).sqrt(),
             oracle: acc.oracle.to_string(),
             freeze_authority: (acc.has_freeze_authority == 1).then(|| acc.freeze_authority.to_string()),
             deposit_epoch: acc.deposit_epoch,
@@ -279,6 +289,13 @@ fn covariance_problems(model: &RiskModel, n: usize) -> (bool, String) {
                 return (false, format!("volatility {i} is {} but √var is {expect}", model.volatility[i].get()));
             }
         }
+        let d = model.vol_scale[i].get();
+        if d < Fx::ONE || d > Fx::from_num(risk_engine::procyclicality::MAX_VOL_SCALE) {
+            return (false, format!("volatility scale of asset {i} is {d} (must be in [1, 32])"));
+        }
+        if model.slow_variance[i].get() < Fx::ZERO {
+            return (false, format!("slow variance of asset {i} is negative"));
+        }
         for j in 0..i {
             let c = model.covariance[tri_index(j, i)].get();
             let bound = var(i).to_num::<f64>() * var(j).to_num::<f64>();
@@ -293,7 +310,7 @@ fn covariance_problems(model: &RiskModel, n: usize) -> (bool, String) {
         Ok(()) => {}
         Err(e) => return (false, format!("{e}")),
     }
-    (true, format!("{n}×{n}: symmetric (packed), diagonal > 0, |cov_ij| ≤ σ_iσ_j, PSD (LDLᵀ), volatilities = √diag"))
+    (true, format!("{n}×{n}: symmetric (packed), diagonal > 0, |cov_ij| ≤ σ_iσ_j, PSD (LDLᵀ), volatilities = √diag, scales in [1, 32]"))
 }
 
 pub fn correlation(model: &RiskModel, n: usize) -> Vec<Vec<f64>> {

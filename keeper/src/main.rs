@@ -128,6 +128,15 @@ struct BacktestArgs {
     /// Joint-move size c in horizon sigmas.
     #[arg(long, env = "KEEPER_JOINT_MOVE")]
     joint_move: Option<f64>,
+    /// Hedge floor u: share of the legs' standalone stress margin every book pays (0: off).
+    #[arg(long, env = "KEEPER_HEDGE_FLOOR")]
+    hedge_floor: Option<f64>,
+    /// Decay per row of the slow variance memory (anti-procyclical floor).
+    #[arg(long, env = "KEEPER_SLOW_LAMBDA")]
+    slow_lambda: Option<f64>,
+    /// κ: volatility floored at κ × the slow memory's volatility (0: off).
+    #[arg(long, env = "KEEPER_VOL_FLOOR_WEIGHT")]
+    vol_floor_weight: Option<f64>,
     /// Floor rate for volatile assets.
     #[arg(long, env = "KEEPER_FLOOR_RATE", default_value_t = 0.01)]
     floor_rate: f64,
@@ -215,6 +224,9 @@ fn main() -> Result<()> {
             set(&mut cfg.margin.breakdown_beta, a.breakdown_beta);
             set(&mut cfg.margin.stress_vol_multiplier, a.stress_vol_mult);
             set(&mut cfg.margin.joint_move_sigmas, a.joint_move);
+            set(&mut cfg.margin.hedge_floor, a.hedge_floor);
+            set(&mut cfg.vol_floor.slow_lambda, a.slow_lambda);
+            set(&mut cfg.vol_floor.weight, a.vol_floor_weight);
             if let Some(r) = a.baseline_rate {
                 cfg.baseline.long_volatile = r;
                 cfg.baseline.short_volatile = r;

@@ -49,6 +49,9 @@ pub struct ParamsConfig {
     pub max_conf_ratio_e6: u32,
     pub liquidator_fee_e6: u32,
     pub insurance_fee_e6: u32,
+    pub hedge_floor_e6: u32,
+    pub slow_lambda_e9: u64,
+    pub vol_floor_weight_e6: u32,
 }
 
 impl ParamsConfig {
@@ -68,6 +71,9 @@ impl ParamsConfig {
             max_conf_ratio_e6: self.max_conf_ratio_e6,
             liquidator_fee_e6: self.liquidator_fee_e6,
             insurance_fee_e6: self.insurance_fee_e6,
+            hedge_floor_e6: self.hedge_floor_e6,
+            slow_lambda_e9: self.slow_lambda_e9,
+            vol_floor_weight_e6: self.vol_floor_weight_e6,
         }
     }
 }

@@ -4,7 +4,8 @@
 use anyhow::{Context, Result};
 use risk_engine::covariance::{CovarianceSource, OwnedMatrix};
 use risk_engine::ewma::{ewma_update, sample_returns, validate_lambda};
-use risk_engine::Fx;
+use risk_engine::procyclicality::{apply_sample, initial_memory, VolFloorParams};
+use risk_engine::{Fx, ScaledCovariance, WrappedI80F48};
 use serde::Serialize;
 
 use crate::prices::PriceTable;
@@ -14,6 +15,11 @@ use crate::prices::PriceTable;
 pub struct EwmaModel {
     pub matrix: OwnedMatrix,
     pub lambda: Fx,
+    /// The anti-procyclical memory (`risk_engine::procyclicality`): slow variances and the scales.
+    pub vol_floor: VolFloorParams,
+    pub slow_variance: Vec<WrappedI80F48>,
+    pub vol_scale: Vec<WrappedI80F48>,
+    scale_values: Vec<Fx>,
     /// Last observed price per asset (USD per token).
     pub last_prices: Vec<Fx>,
     /// Returns applied so far.
@@ -24,10 +30,33 @@ pub struct EwmaModel {
 impl EwmaModel {
     /// A model with Σ₀ = 0 (or `initial`) and no prices yet.
     pub fn new(n: usize, lambda: f64, initial: Option<OwnedMatrix>) -> Result<Self> {
+        Self::with_vol_floor(n, lambda, initial, VolFloorParams::daily_defaults())
+    }
+
+    /// A model whose margins use the anti-procyclical volatility floor `vol_floor`.
+    pub fn with_vol_floor(
+        n: usize,
+        lambda: f64,
+        initial: Option<OwnedMatrix>,
+        vol_floor: VolFloorParams,
+    ) -> Result<Self> {
         let lambda = Fx::from_num(lambda);
         validate_lambda(lambda).map_err(|e| anyhow::anyhow!("{e}"))?;
+        vol_floor.validate().map_err(|e| anyhow::anyhow!("{e}"))?;
+        let matrix = initial.unwrap_or_else(|| OwnedMatrix::zeros(n));
+        let mut slow_variance = Vec::with_capacity(n);
+        let mut vol_scale = Vec::with_capacity(n);
+        for i in 0..n {
+            let (s, d) = initial_memory(matrix.cov(i, i), &vol_floor).map_err(|e| anyhow::anyhow!("{e}"))?;
+            slow_variance.push(WrappedI80F48::new(s));
+            vol_scale.push(WrappedI80F48::new(d));
+        }
         Ok(Self {
-            matrix: initial.unwrap_or_else(|| OwnedMatrix::zeros(n)),
+            scale_values: vol_scale.iter().map(|d| d.get()).collect(),
+            matrix,
+            vol_floor,
+            slow_variance,
+            vol_scale,
             lambda,
             last_prices: vec![Fx::ZERO; n],
             samples: 0,
@@ -42,9 +71,17 @@ impl EwmaModel {
         sample_returns(&mut self.last_prices, &observed, &mut self.scratch).map_err(|e| anyhow::anyhow!("{e}"))?;
         if !first {
             ewma_update(&mut self.matrix, self.lambda, &self.scratch).map_err(|e| anyhow::anyhow!("{e}"))?;
+            apply_sample(&self.matrix, &self.scratch, 0, &mut self.slow_variance, &mut self.vol_scale, &self.vol_floor)
+                .map_err(|e| anyhow::anyhow!("{e}"))?;
+            self.scale_values = self.vol_scale.iter().map(|d| d.get()).collect();
             self.samples += 1;
         }
         Ok(())
+    }
+
+    /// The covariance as the margin sees it: Σ with the anti-procyclical scales.
+    pub fn margin_view(&self) -> ScaledCovariance<'_, OwnedMatrix> {
+        ScaledCovariance { inner: &self.matrix, scales: &self.scale_values }
     }
 
     pub fn dense(&self) -> Vec<Vec<f64>> {

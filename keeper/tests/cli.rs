@@ -61,8 +61,11 @@ fn model_agrees_with_f64_on_real_daily_data() {
 
 const CALIBRATION_ASSETS: &str = "BTC,ETH,SOL,BNB,XRP,DOGE,ADA,LINK";
 
+/// The walk-forward defaults (κ, u chosen on 2017-11..2019-12, README) judged on 2020-06..2025-02:
+/// never more breaches than the 99% promise, hedges still ≥ 40% cheaper than static weights, on the
+/// stress days and in every named window singles breach no more than static, no breach run > 3.
 #[test]
-fn calibrated_defaults_pass_kupiec_and_save_margin_on_hedges() {
+fn calibrated_defaults_are_safe_in_stress_and_save_margin_on_hedges() {
     let Some(prices) = shared_prices() else { return eprintln!("shared data not present; skipped") };
     let v = json(
         keeper()
@@ -70,18 +73,24 @@ fn calibrated_defaults_pass_kupiec_and_save_margin_on_hedges() {
             .arg(&prices),
     );
     let family = |name: &str| v["families"].as_array().unwrap().iter().find(|f| f["family"] == name).unwrap().clone();
-    for name in ["single", "pair"] {
+    for name in ["single", "pair", "random"] {
         let f = family(name);
-        let p = f["model"]["kupiec_p_value"].as_f64().unwrap();
-        println!("{name}: breach rate {} Kupiec p {p}", f["model"]["breach_rate"]);
-        assert!(p >= 0.05, "{name} fails Kupiec at 5%: p = {p}");
+        let (rate, p) = (f["model"]["breach_rate"].as_f64().unwrap(), f["model"]["kupiec_p_value"].as_f64().unwrap());
+        println!("{name}: breach rate {rate} Kupiec p {p}, longest run {}", f["model"]["longest_breach_run"]);
+        // Not under-margined: at or below the 99% promise, or inside Kupiec's band.
+        assert!(rate <= 0.01 || p >= 0.05, "{name} breaches too often: {rate} (p = {p})");
+        assert!(f["model"]["longest_breach_run"].as_u64().unwrap() <= 3, "{name}: a breach run longer than 3 days");
     }
     let hedged = family("hedged_pair");
     let saving = hedged["margin_saving_pct"].as_f64().unwrap();
     assert!(saving >= 40.0, "hedged pairs save only {saving}% against the static baseline");
-    // The static baseline fails Kupiec on single assets (too many breaches); the model does not.
-    let single = family("single");
-    assert!(single["baseline"]["breaches"].as_u64() > single["model"]["breaches"].as_u64());
+    for f in v["stress_days"]["families"].as_array().unwrap() {
+        assert!(f["model_breaches"].as_u64() <= f["baseline_breaches"].as_u64(), "stress days: {f}");
+    }
+    for w in v["stress_windows"].as_array().unwrap() {
+        let single = w["families"].as_array().unwrap().iter().find(|f| f["family"] == "single").unwrap();
+        assert!(single["model_breaches"].as_u64() <= single["baseline_breaches"].as_u64(), "{}: {single}", w["name"]);
+    }
     assert_eq!(v["steps"], 1707);
 }
 

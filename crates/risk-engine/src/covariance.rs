@@ -69,6 +69,33 @@ pub trait CovarianceSource {
     fn vol(&self, i: usize) -> MathResult<Fx> {
         self.cov(i, i).max(Fx::ZERO).sqrt_ceil()
     }
+    /// The anti-procyclical volatility scale `d_i ≥ 1` the margin applies to asset i's exposure
+    /// ([`crate::procyclicality`]); 1 for sources that keep none.
+    fn vol_scale(&self, _i: usize) -> Fx {
+        Fx::ONE
+    }
+}
+
+/// A covariance source with per-asset volatility scales (the matrix `DΣD` as the margin sees it).
+pub struct ScaledCovariance<'a, C> {
+    pub inner: &'a C,
+    /// `d_i` per asset (≥ 1), as the crank stores them.
+    pub scales: &'a [Fx],
+}
+
+impl<C: CovarianceSource> CovarianceSource for ScaledCovariance<'_, C> {
+    fn dim(&self) -> usize {
+        self.inner.dim()
+    }
+    fn cov(&self, i: usize, j: usize) -> Fx {
+        self.inner.cov(i, j)
+    }
+    fn vol(&self, i: usize) -> MathResult<Fx> {
+        self.inner.vol(i)
+    }
+    fn vol_scale(&self, i: usize) -> Fx {
+        self.scales.get(i).copied().unwrap_or(Fx::ONE)
+    }
 }
 
 /// A packed upper-triangular covariance matrix over any slice of [`WrappedI80F48`].

@@ -8,7 +8,8 @@
 //! - [`covariance`]: packed upper-triangle matrices, bootstrap and PSD validation.
 //! - [`ewma`]: returns from prices and the RiskMetrics EWMA update.
 //! - [`valuation`]: oracle prices, confidence-biased exposures, token ↔ USD conversions.
-//! - [`margin`]: VaR, correlation-stress, joint-move and floor terms; risk contributions.
+//! - [`margin`]: VaR, correlation-stress, joint-move, hedge-floor and floor terms; risk contributions.
+//! - [`procyclicality`]: the slow variance memory and the volatility scale it floors margins with.
 //! - [`health`]: equity and health of a book of token holdings.
 //! - [`interest`]: lending pools, the kinked rate curve, accrual.
 //! - [`liquidation`]: sizing a liquidation to the target health and no further.
@@ -23,9 +24,10 @@ pub mod health;
 pub mod interest;
 pub mod liquidation;
 pub mod margin;
+pub mod procyclicality;
 pub mod valuation;
 
-pub use covariance::{tri_index, tri_len, CovarianceSource, OwnedMatrix, TriangularMatrix};
+pub use covariance::{tri_index, tri_len, CovarianceSource, OwnedMatrix, ScaledCovariance, TriangularMatrix};
 pub use error::{RiskError, RiskResult};
 pub use fixed_point::{Fx, FxExt, MathError, MathOp, WrappedI80F48, ULP};
 pub use health::{book_health, BookHealth, Holding};

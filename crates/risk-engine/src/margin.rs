@@ -7,7 +7,12 @@
 //! - correlation breakdown: correlations move toward 0, `ρ' = (1−β)ρ` off the diagonal, vols × m:
 //!   `V_bd = m²·((1−β)·V + β·Σ w_i²σ_i²)`;
 //! - joint move: every asset moves by `c·σ_i,h` the same way; loss `c·√s·|Σ w_i σ_i|`;
+//! - hedge floor: a book pays at least a share `u` of its legs' standalone stress margins,
+//!   `u·z·√s·m·Σ |w_i|σ_i`, so no hedge is credited with more than `1 − u` of its legs' risk;
 //! - floor: `Σ |w_i|·floor_rate_i`.
+//!
+//! Anti-procyclical volatility (see [`crate::procyclicality`]): every term but the floor margins the
+//! scaled exposures `w_i·d_i`, `d_i = CovarianceSource::vol_scale(i) ≥ 1`, i.e. the matrix `DΣD`.
 //!
 //! Maintenance margin is the largest term; initial margin is `initial_multiplier × maintenance`.
 //! Both stress matrices are convex mixes of PSD matrices, so the stress variances are ≥ 0 whenever Σ
@@ -26,6 +31,9 @@ use crate::covariance::CovarianceSource;
 use crate::error::{RiskError, RiskResult};
 use crate::fixed_point::{Fx, FxExt, FRAC_BITS};
 
+/// The daily defaults' hedge floor u × 10⁶ (README: calibration, walk-forward).
+pub const DAILY_HEDGE_FLOOR_E6: i128 = 400_000;
+
 /// Margin parameters (dimensionless unless stated).
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct MarginParams {
@@ -43,6 +51,9 @@ pub struct MarginParams {
     pub joint_move_sigmas: Fx,
     /// Initial margin = this × maintenance margin (≥ 1).
     pub initial_multiplier: Fx,
+    /// Hedge floor u ∈ [0, 1]: the share of the legs' standalone stress margin a book always pays
+    /// (0: hedges are credited in full).
+    pub hedge_floor: Fx,
 }
 
 impl MarginParams {
@@ -60,6 +71,7 @@ impl MarginParams {
             stress_vol_multiplier: e6(1_250_000),
             joint_move_sigmas: e6(2_400_000),
             initial_multiplier: e6(1_500_000),
+            hedge_floor: e6(DAILY_HEDGE_FLOOR_E6),
         }
     }
 
@@ -87,6 +99,9 @@ impl MarginParams {
         if self.initial_multiplier < Fx::ONE || self.initial_multiplier > Fx::from_num(10) {
             return p("initial_multiplier", "must be in [1, 10]");
         }
+        if self.hedge_floor < Fx::ZERO || self.hedge_floor > Fx::ONE {
+            return p("hedge_floor", "must be in [0, 1]");
+        }
         Ok(())
     }
 }
@@ -109,6 +124,7 @@ pub enum MarginTerm {
     CorrelationSpike,
     CorrelationBreakdown,
     JointMove,
+    HedgeFloor,
     Floor,
 }
 
@@ -119,6 +135,7 @@ impl MarginTerm {
             MarginTerm::CorrelationSpike => "correlation_spike",
             MarginTerm::CorrelationBreakdown => "correlation_breakdown",
             MarginTerm::JointMove => "joint_move",
+            MarginTerm::HedgeFloor => "hedge_floor",
             MarginTerm::Floor => "floor",
         }
     }
@@ -131,8 +148,9 @@ pub struct MarginBreakdown {
     pub correlation_spike: Fx,
     pub correlation_breakdown: Fx,
     pub joint_move: Fx,
+    pub hedge_floor: Fx,
     pub floor: Fx,
-    /// max of the five terms.
+    /// max of the six terms.
     pub maintenance: Fx,
     /// `initial_multiplier × maintenance`.
     pub initial: Fx,
@@ -150,6 +168,7 @@ impl MarginBreakdown {
             correlation_spike: Fx::ZERO,
             correlation_breakdown: Fx::ZERO,
             joint_move: Fx::ZERO,
+            hedge_floor: Fx::ZERO,
             floor: Fx::ZERO,
             maintenance: Fx::ZERO,
             initial: Fx::ZERO,
@@ -187,6 +206,8 @@ struct QuadraticParts {
     diagonal: Fx,
     /// Upper bound of |Σ w_i σ_i|.
     joint_sigma: Fx,
+    /// Upper bound of Σ |w_i|σ_i.
+    undiversified: Fx,
     gross: Fx,
     floor: Fx,
 }
@@ -196,27 +217,37 @@ fn quadratic_parts<C: CovarianceSource>(cov: &C, positions: &[PositionRisk]) -> 
     let k = positions.len();
     let mut gross = Fx::ZERO;
     let mut floor = Fx::ZERO;
+    // The exposures the quadratic forms see: w·d, each the exact floor of the product (so the one
+    // truncation below is the only rounding of w'), and Σ|w·d| rounded up for the shift.
+    let mut scaled: Vec<Fx> = Vec::with_capacity(k);
+    let mut scaled_gross = Fx::ZERO;
+    let mut undiversified = Fx::ZERO;
     for p in positions {
         let abs = p.exposure.abs();
         gross = gross.add_checked(abs)?;
         floor = floor.add_checked(abs.mul_ceil(p.floor_rate)?)?;
+        let d = cov.vol_scale(p.asset);
+        let abs_scaled = if d == Fx::ONE { abs } else { abs.mul_ceil(d)? };
+        scaled_gross = scaled_gross.add_checked(abs_scaled)?;
+        undiversified = undiversified.add_checked(abs_scaled.mul_ceil(cov.vol(p.asset)?)?)?;
+        scaled.push(if d == Fx::ONE { p.exposure } else { p.exposure.mul_floor(d)? });
     }
     // Work on w' = w / 2^e with |w'| summing below 1, so every product takes the cheap 64-bit path
     // whatever the book's size; the quadratic forms scale back by 2^2e (exact shifts).
-    let e = (128 - gross.to_bits().leading_zeros()).saturating_sub(FRAC_BITS);
+    let e = (128 - scaled_gross.to_bits().leading_zeros()).saturating_sub(FRAC_BITS);
     let mut diagonal = Fx::ZERO;
     let mut off_diagonal = Fx::ZERO;
     let mut joint = Fx::ZERO;
     let mut max_var = Fx::ZERO;
     for (a, pa) in positions.iter().enumerate() {
-        let wa = Fx::from_bits(pa.exposure.to_bits() >> e);
+        let wa = Fx::from_bits(scaled[a].to_bits() >> e);
         let var = cov.cov(pa.asset, pa.asset);
         max_var = max_var.max(var);
         joint = joint.add_checked(wa.mul_floor(cov.vol(pa.asset)?)?)?;
         diagonal = diagonal.add_checked(wa.mul_floor(var.mul_floor(wa)?)?)?;
         let mut row = Fx::ZERO;
-        for pb in &positions[a + 1..] {
-            let wb = Fx::from_bits(pb.exposure.to_bits() >> e);
+        for (pb, sb) in positions[a + 1..].iter().zip(&scaled[a + 1..]) {
+            let wb = Fx::from_bits(sb.to_bits() >> e);
             row = row.add_checked(cov.cov(pa.asset, pb.asset).mul_floor(wb)?)?;
         }
         off_diagonal = off_diagonal.add_checked(wa.mul_floor(row)?.mul_int(2)?)?;
@@ -233,7 +264,7 @@ fn quadratic_parts<C: CovarianceSource>(cov: &C, positions: &[PositionRisk]) -> 
     let variance = unscale(diagonal.add_checked(off_diagonal)?.add_checked(pad_v)?.max(Fx::ZERO), 2 * e)?;
     let diagonal = unscale(diagonal.add_checked(pad_d)?.max(Fx::ZERO), 2 * e)?;
     let joint_sigma = unscale(joint.abs().add_checked(pad_j)?, e)?;
-    Ok(QuadraticParts { variance, diagonal, joint_sigma, gross, floor })
+    Ok(QuadraticParts { variance, diagonal, joint_sigma, undiversified, gross, floor })
 }
 
 /// `x · 2^shift` (exact), or an overflow error.
@@ -276,12 +307,20 @@ pub fn margin<C: CovarianceSource>(
 
     let joint_move = params.joint_move_sigmas.mul_ceil(sqrt_s)?.mul_ceil(q.joint_sigma)?;
 
+    let hedge_floor = if params.hedge_floor == Fx::ZERO {
+        Fx::ZERO
+    } else {
+        let m = params.stress_vol_multiplier;
+        params.hedge_floor.mul_ceil(z_sqrt_s)?.mul_ceil(m)?.mul_ceil(q.undiversified)?
+    };
+
     let mut binding = MarginTerm::Var;
     let mut maintenance = var;
     for (term, value) in [
         (MarginTerm::CorrelationSpike, correlation_spike),
         (MarginTerm::CorrelationBreakdown, correlation_breakdown),
         (MarginTerm::JointMove, joint_move),
+        (MarginTerm::HedgeFloor, hedge_floor),
         (MarginTerm::Floor, q.floor),
     ] {
         if value > maintenance {
@@ -295,6 +334,7 @@ pub fn margin<C: CovarianceSource>(
         correlation_spike,
         correlation_breakdown,
         joint_move,
+        hedge_floor,
         floor: q.floor,
         maintenance,
         initial,
@@ -319,12 +359,15 @@ pub fn risk_contributions<C: CovarianceSource>(
     check_positions(cov, positions)?;
     let mut marginal = Vec::with_capacity(positions.len());
     let mut variance = Fx::ZERO;
-    for pa in positions {
+    // The VaR term's exposures: w·d (the anti-procyclical scale).
+    let scaled: Vec<Fx> =
+        positions.iter().map(|p| p.exposure.mul_floor(cov.vol_scale(p.asset))).collect::<Result<_, _>>()?;
+    for (pa, wa) in positions.iter().zip(&scaled) {
         let mut row = Fx::ZERO;
-        for pb in positions {
-            row = row.add_checked(cov.cov(pa.asset, pb.asset).mul_floor(pb.exposure)?)?;
+        for (pb, wb) in positions.iter().zip(&scaled) {
+            row = row.add_checked(cov.cov(pa.asset, pb.asset).mul_floor(*wb)?)?;
         }
-        let c = pa.exposure.mul_floor(row)?;
+        let c = wa.mul_floor(row)?;
         variance = variance.add_checked(c)?;
         marginal.push(c);
     }
@@ -358,6 +401,7 @@ mod tests {
             stress_vol_multiplier: fx(1.0),
             joint_move_sigmas: fx(1.0),
             initial_multiplier: fx(1.5),
+            hedge_floor: Fx::ZERO,
         }
     }
     /// σ = (10%, 20%), ρ = 0.5.

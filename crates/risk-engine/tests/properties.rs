@@ -1,7 +1,7 @@
 //! Property tests: the fixed-point engine against an f64 reference, PSD preservation, monotonicity,
 //! and liquidation sizing that never over-liquidates and never leaves the account worse.
 use proptest::prelude::*;
-use risk_engine::covariance::{CovarianceSource, OwnedMatrix};
+use risk_engine::covariance::{CovarianceSource, OwnedMatrix, ScaledCovariance};
 use risk_engine::ewma::ewma_update;
 use risk_engine::liquidation::{plan_liquidation, LiquidationParams, LiquidationTarget};
 use risk_engine::{book_health, margin, Fx, Holding, MarginParams, PositionRisk, RiskError};
@@ -13,8 +13,13 @@ fn f(v: Fx) -> f64 {
     v.to_num()
 }
 
-/// f64 reference of the margin model (same formulas, plain floating point).
+/// f64 reference of the margin model (same formulas, plain floating point), every asset unscaled.
 fn reference_margin(cov: &[Vec<f64>], book: &[(usize, f64, f64)], p: &MarginParams) -> f64 {
+    reference_margin_scaled(cov, book, p, &vec![1.0; cov.len()])
+}
+
+/// The f64 reference with anti-procyclical scales: every term but the floor on `DΣD`.
+fn reference_margin_scaled(cov: &[Vec<f64>], book: &[(usize, f64, f64)], p: &MarginParams, d: &[f64]) -> f64 {
     let (z, s, a, b, m, c) = (
         f(p.z),
         f(p.horizon_scale),
@@ -27,20 +32,24 @@ fn reference_margin(cov: &[Vec<f64>], book: &[(usize, f64, f64)], p: &MarginPara
     let mut diag = 0.0;
     let mut joint = 0.0;
     let mut floor = 0.0;
-    for &(i, wi, rate) in book {
+    let mut undiversified = 0.0;
+    for &(i, w, rate) in book {
+        let wi = w * d[i];
         for &(j, wj, _) in book {
-            v += wi * wj * cov[i][j];
+            v += wi * wj * d[j] * cov[i][j];
         }
         diag += wi * wi * cov[i][i];
         joint += wi * cov[i][i].sqrt();
-        floor += wi.abs() * rate;
+        undiversified += wi.abs() * cov[i][i].sqrt();
+        floor += w.abs() * rate;
     }
     let v = v.max(0.0);
     let var = z * (s * v).sqrt();
     let spike = z * (s * m * m * ((1.0 - a) * v + a * joint * joint)).sqrt();
     let bd = z * (s * m * m * ((1.0 - b) * v + b * diag)).sqrt();
     let jm = c * s.sqrt() * joint.abs();
-    var.max(spike).max(bd).max(jm).max(floor)
+    let hedge = f(p.hedge_floor) * z * s.sqrt() * m * undiversified;
+    var.max(spike).max(bd).max(jm).max(hedge).max(floor)
 }
 
 fn dense(m: &OwnedMatrix) -> Vec<Vec<f64>> {
@@ -126,6 +135,32 @@ proptest! {
             .map(|p| (p.asset, f(p.exposure), f(p.floor_rate))).collect();
         let got = f(margin(&m, &positions, &params()).unwrap().maintenance);
         let want = reference_margin(&d, &refbook, &params());
+        prop_assert!(got >= want - 1e-9 * want.max(1.0), "fixed {got} below reference {want}");
+        prop_assert!(got - want <= 1e-9 * want.max(1.0) + 1e-6, "fixed {got} too far above {want}");
+    }
+
+    /// With anti-procyclical scales and a hedge floor, the fixed-point margin is still an upper bound
+    /// of the f64 margin on `DΣD` and within 1e-9 relative of it.
+    #[test]
+    fn scaled_margin_matches_f64_and_rounds_up(
+        returns in returns_strategy(5, 120),
+        book in prop::collection::vec((-5e6f64..5e6, 0.0f64..0.05), 5),
+        scales in prop::collection::vec(prop_oneof![Just(1.0f64), 1.0f64..6.0], 5),
+        hedge_floor in 0.0f64..1.0,
+    ) {
+        let (m, _) = ewma_matrix(5, &returns, 0.94);
+        let d = dense(&m);
+        let scales_fx: Vec<Fx> = scales.iter().map(|&x| fx(x)).collect();
+        // The reference uses the stored (fixed-point) scales exactly.
+        let scales_f: Vec<f64> = scales_fx.iter().map(|&x| f(x)).collect();
+        let cov = ScaledCovariance { inner: &m, scales: &scales_fx };
+        let p = MarginParams { hedge_floor: fx(hedge_floor), ..params() };
+        let positions: Vec<PositionRisk> = book.iter().enumerate()
+            .map(|(i, &(w, r))| PositionRisk { asset: i, exposure: fx(w), floor_rate: fx(r) }).collect();
+        let refbook: Vec<(usize, f64, f64)> = positions.iter()
+            .map(|p| (p.asset, f(p.exposure), f(p.floor_rate))).collect();
+        let got = f(margin(&cov, &positions, &p).unwrap().maintenance);
+        let want = reference_margin_scaled(&d, &refbook, &p, &scales_f);
         prop_assert!(got >= want - 1e-9 * want.max(1.0), "fixed {got} below reference {want}");
         prop_assert!(got - want <= 1e-9 * want.max(1.0) + 1e-6, "fixed {got} too far above {want}");
     }

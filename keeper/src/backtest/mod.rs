@@ -13,6 +13,7 @@ use std::collections::BTreeMap;
 use anyhow::{bail, Result};
 use indicatif::{ProgressBar, ProgressStyle};
 use risk_engine::covariance::OwnedMatrix;
+use risk_engine::procyclicality::VolFloorParams;
 use risk_engine::{margin, Fx, MarginParams, PositionRisk};
 use serde::Serialize;
 
@@ -52,6 +53,8 @@ pub fn is_stablecoin(name: &str) -> bool {
 #[derive(Clone, Debug)]
 pub struct BacktestConfig {
     pub lambda: f64,
+    /// The anti-procyclical volatility floor (slow memory λ_s and weight κ).
+    pub vol_floor: VolFloorParams,
     /// Confidence of the VaR test (breach probability 1 − confidence).
     pub confidence: f64,
     /// Rows per liquidation horizon.
@@ -67,6 +70,9 @@ pub struct BacktestConfig {
     pub baseline: BaselineRates,
     /// A pair observation counts as hedged when the model correlation is at least this.
     pub hedge_correlation: f64,
+    /// Share of loss dates counted as stress days: those with the largest mean |return| across the
+    /// assets over the horizon (found in any price file, so the stress test needs no named window).
+    pub stress_day_share: f64,
 }
 
 impl BacktestConfig {
@@ -75,6 +81,7 @@ impl BacktestConfig {
         margin.z = Fx::from_num(stats::normal_quantile(confidence));
         Self {
             lambda: 0.94,
+            vol_floor: VolFloorParams::daily_defaults(),
             confidence,
             horizon_rows: 1,
             burn_in: 60,
@@ -85,6 +92,7 @@ impl BacktestConfig {
             seed: 42,
             baseline: BaselineRates::default(),
             hedge_correlation: 0.7,
+            stress_day_share: 0.02,
         }
     }
 }
@@ -103,15 +111,33 @@ pub struct Tally {
     pub total_shortfall_pct: f64,
     /// Largest single (loss − margin), % of gross.
     pub worst_shortfall_pct: f64,
+    /// Longest run of consecutive breached observations of one book (per book; the family's is the
+    /// longest of its books').
+    pub longest_breach_run: u64,
+    /// Christoffersen's independence test on the breach sequence (per book; for a family, on the
+    /// transitions of its books' own sequences pooled). NaN: nothing to test.
+    pub christoffersen_p_value: f64,
+    pub transitions: stats::Transitions,
     #[serde(skip)]
     margin_sum: f64,
+    #[serde(skip)]
+    run: u64,
+    #[serde(skip)]
+    last: Option<bool>,
 }
 
 impl Tally {
     fn add(&mut self, margin: f64, loss: f64) {
         self.observations += 1;
         self.margin_sum += margin;
-        if loss > margin {
+        let breach = loss > margin;
+        if let Some(last) = self.last {
+            self.transitions.add(last, breach);
+        }
+        self.last = Some(breach);
+        self.run = if breach { self.run + 1 } else { 0 };
+        self.longest_breach_run = self.longest_breach_run.max(self.run);
+        if breach {
             self.breaches += 1;
             let excess = 100.0 * (loss - margin) / books::BOOK_GROSS_USD;
             self.total_shortfall_pct += excess;
@@ -124,6 +150,7 @@ impl Tally {
             self.kupiec_p_value = stats::kupiec_pof_p_value(self.observations, self.breaches, p);
             self.mean_margin_pct = 100.0 * self.margin_sum / self.observations as f64 / books::BOOK_GROSS_USD;
         }
+        self.christoffersen_p_value = stats::christoffersen_p_value(&self.transitions);
     }
 }
 
@@ -170,6 +197,28 @@ pub struct StressWindow {
     pub observations: u64,
     pub model_breaches: u64,
     pub baseline_breaches: u64,
+    /// The same counts per book family (single, pair, random).
+    pub families: Vec<WindowFamily>,
+}
+
+/// One book family's breached book-days in one stress window.
+#[derive(Clone, Debug, Serialize)]
+pub struct WindowFamily {
+    pub family: Family,
+    pub observations: u64,
+    pub model_breaches: u64,
+    pub baseline_breaches: u64,
+}
+
+/// Breaches on the stress days: the `share` of loss dates with the largest market-wide moves.
+#[derive(Clone, Debug, Serialize)]
+pub struct StressDays {
+    pub share: f64,
+    pub days: usize,
+    pub observations: u64,
+    pub model_breaches: u64,
+    pub baseline_breaches: u64,
+    pub families: Vec<WindowFamily>,
 }
 
 #[derive(Clone, Debug, Serialize)]
@@ -183,6 +232,10 @@ pub struct BacktestReport {
     pub parameters: ParametersOut,
     pub families: Vec<FamilyResult>,
     pub stress_windows: Vec<StressWindow>,
+    pub stress_days: StressDays,
+    /// Seconds between rows (86,400: daily; 3,600: hourly) and the horizon in hours.
+    pub sample_interval_seconds: f64,
+    pub horizon_hours: f64,
     pub worst_windows: Vec<BreachWindow>,
     pub books: Vec<BookResult>,
 }
@@ -190,6 +243,9 @@ pub struct BacktestReport {
 #[derive(Clone, Debug, Serialize)]
 pub struct ParametersOut {
     pub lambda: f64,
+    pub slow_lambda: f64,
+    pub vol_floor_weight: f64,
+    pub hedge_floor: f64,
     pub horizon_rows: usize,
     pub burn_in: usize,
     pub z: f64,
@@ -258,7 +314,8 @@ pub fn run(table: &PriceTable, cfg: &BacktestConfig, progress: bool) -> Result<B
     };
 
     // Bootstrap from the burn-in window, then EWMA from there.
-    let mut model = EwmaModel::new(n, cfg.lambda, Some(bootstrap_covariance(table, cfg.burn_in)))?;
+    let mut model =
+        EwmaModel::with_vol_floor(n, cfg.lambda, Some(bootstrap_covariance(table, cfg.burn_in)), cfg.vol_floor)?;
     model.observe(&table.prices[cfg.burn_in])?;
 
     let mut book_model: Vec<Tally> = vec![Tally::default(); books.len()];
@@ -276,10 +333,38 @@ pub fn run(table: &PriceTable, cfg: &BacktestConfig, progress: bool) -> Result<B
             observations: 0,
             model_breaches: 0,
             baseline_breaches: 0,
+            families: [Family::Single, Family::Pair, Family::Random]
+                .into_iter()
+                .map(|family| WindowFamily { family, observations: 0, model_breaches: 0, baseline_breaches: 0 })
+                .collect(),
         })
         .collect();
 
     let last_t = table.rows() - 1 - h;
+    // Stress days: the loss dates with the largest mean |return| across assets over the horizon.
+    let stress_dates: std::collections::BTreeSet<String> = {
+        let mut moves: Vec<(f64, usize)> = (cfg.burn_in..=last_t)
+            .map(|t| {
+                let m =
+                    (0..n).map(|a| (table.prices[t + h][a] / table.prices[t][a] - 1.0).abs()).sum::<f64>() / n as f64;
+                (m, t + h)
+            })
+            .collect();
+        moves.sort_by(|a, b| b.0.total_cmp(&a.0));
+        let keep = ((moves.len() as f64 * cfg.stress_day_share).ceil() as usize).min(moves.len());
+        moves[..keep].iter().map(|&(_, row)| table.timestamps[row].clone()).collect()
+    };
+    let mut stress_days = StressDays {
+        share: cfg.stress_day_share,
+        days: stress_dates.len(),
+        observations: 0,
+        model_breaches: 0,
+        baseline_breaches: 0,
+        families: [Family::Single, Family::Pair, Family::Random]
+            .into_iter()
+            .map(|family| WindowFamily { family, observations: 0, model_breaches: 0, baseline_breaches: 0 })
+            .collect(),
+    };
     let bar = if progress { ProgressBar::new((last_t + 1 - cfg.burn_in) as u64) } else { ProgressBar::hidden() };
     bar.set_style(
         ProgressStyle::with_template("{msg} [{bar:40}] {pos}/{len} days ({eta})").unwrap().progress_chars("=> "),
@@ -290,6 +375,13 @@ pub fn run(table: &PriceTable, cfg: &BacktestConfig, progress: bool) -> Result<B
         if t > cfg.burn_in {
             model.observe(&table.prices[t])?;
         }
+        // Non-overlapping horizons: with h > 1 rows, one observation every h rows, so the tests'
+        // observations are independent under the null.
+        if (t - cfg.burn_in) % h != 0 {
+            bar.inc(1);
+            continue;
+        }
+        let stress_day = stress_dates.contains(&table.timestamps[t + h]);
         let loss_date = table.date(t + h).to_string();
         let window = windows.entry(loss_date.clone()).or_insert_with(|| BreachWindow {
             date: loss_date.clone(),
@@ -304,7 +396,7 @@ pub fn run(table: &PriceTable, cfg: &BacktestConfig, progress: bool) -> Result<B
             for &(a, w) in &book.exposures {
                 positions.push(PositionRisk { asset: a, exposure: Fx::from_num(w), floor_rate: floor[a] });
             }
-            let m = margin(&model.matrix, &positions, &params)
+            let m = margin(&model.margin_view(), &positions, &params)
                 .map_err(|e| anyhow::anyhow!("{} at {}: {e}", book.label, loss_date))?;
             let mm: f64 = m.maintenance.to_num();
             let loss: f64 = -book
@@ -338,11 +430,26 @@ pub fn run(table: &PriceTable, cfg: &BacktestConfig, progress: bool) -> Result<B
                 window.worst_loss_to_margin = ratio;
                 window.worst_book = book.label.clone();
             }
+            if stress_day {
+                stress_days.observations += 1;
+                stress_days.model_breaches += breach as u64;
+                stress_days.baseline_breaches += base_breach as u64;
+                if let Some(f) = stress_days.families.iter_mut().find(|f| f.family == book.family) {
+                    f.observations += 1;
+                    f.model_breaches += breach as u64;
+                    f.baseline_breaches += base_breach as u64;
+                }
+            }
             for s in stress.iter_mut() {
                 if loss_date.as_str() >= s.from && loss_date.as_str() <= s.to {
                     s.observations += 1;
                     s.model_breaches += breach as u64;
                     s.baseline_breaches += base_breach as u64;
+                    if let Some(f) = s.families.iter_mut().find(|f| f.family == book.family) {
+                        f.observations += 1;
+                        f.model_breaches += breach as u64;
+                        f.baseline_breaches += base_breach as u64;
+                    }
                 }
             }
         }
@@ -359,6 +466,17 @@ pub fn run(table: &PriceTable, cfg: &BacktestConfig, progress: bool) -> Result<B
             let idx: Vec<usize> = (0..books.len()).filter(|&i| books[i].family == fam).collect();
             let mut model_t = fam_model.remove(&fam)?;
             let mut base_t = fam_base.remove(&fam)?;
+            // Runs and transitions are properties of one book's sequence: pool the books' own
+            // (the hedged-pair subset is classified day by day and has no sequence of its own).
+            let own = if fam == Family::HedgedPair { Family::Pair } else { fam };
+            for (tally, per_book) in [(&mut model_t, &book_model), (&mut base_t, &book_base)] {
+                tally.transitions = stats::Transitions::default();
+                tally.longest_breach_run = 0;
+                for (i, _) in books.iter().enumerate().filter(|(_, b)| b.family == own) {
+                    tally.transitions.merge(&per_book[i].transitions);
+                    tally.longest_breach_run = tally.longest_breach_run.max(per_book[i].longest_breach_run);
+                }
+            }
             model_t.finish(p_breach);
             base_t.finish(p_breach);
             let total: u64 = binding.iter().filter(|((f, _), _)| *f == fam).map(|(_, c)| *c).sum();
@@ -384,7 +502,7 @@ pub fn run(table: &PriceTable, cfg: &BacktestConfig, progress: bool) -> Result<B
         b.model_breaches.cmp(&a.model_breaches).then(b.worst_loss_to_margin.total_cmp(&a.worst_loss_to_margin))
     });
     worst.truncate(10);
-    let steps = last_t + 1 - cfg.burn_in;
+    let steps = (last_t - cfg.burn_in) / h + 1;
     Ok(BacktestReport {
         assets: table.assets.clone(),
         first_margined: table.date(cfg.burn_in).to_string(),
@@ -394,6 +512,9 @@ pub fn run(table: &PriceTable, cfg: &BacktestConfig, progress: bool) -> Result<B
         kupiec_band_per_book: stats::kupiec_band(steps as u64, p_breach),
         parameters: ParametersOut {
             lambda: cfg.lambda,
+            slow_lambda: cfg.vol_floor.slow_lambda.to_num(),
+            vol_floor_weight: cfg.vol_floor.weight.to_num(),
+            hedge_floor: cfg.margin.hedge_floor.to_num(),
             horizon_rows: h,
             burn_in: cfg.burn_in,
             z: cfg.margin.z.to_num(),
@@ -407,6 +528,9 @@ pub fn run(table: &PriceTable, cfg: &BacktestConfig, progress: bool) -> Result<B
         },
         families,
         stress_windows: stress,
+        stress_days,
+        sample_interval_seconds: table.sample_interval_seconds(),
+        horizon_hours: table.sample_interval_seconds() * h as f64 / 3600.0,
         worst_windows: worst,
         books: books
             .iter()

@@ -6,17 +6,25 @@ use super::BacktestReport;
 pub fn render(r: &BacktestReport) -> String {
     let mut s = String::new();
     let p = &r.parameters;
+    let unit = if (r.sample_interval_seconds - 86_400.0).abs() < 1.0 {
+        "days".to_string()
+    } else if (r.sample_interval_seconds - 3_600.0).abs() < 1.0 {
+        "hours".to_string()
+    } else {
+        format!("samples of {:.0} s", r.sample_interval_seconds)
+    };
     let _ = writeln!(
         s,
-        "Backtest of maintenance margin, {} .. {} ({} days), assets {}",
+        "Backtest of maintenance margin, {} .. {} ({} non-overlapping horizons of {} h; rows are {unit}), assets {}",
         r.first_margined,
         r.last_loss_date,
         r.steps,
+        r.horizon_hours,
         r.assets.join(",")
     );
     let _ = writeln!(
         s,
-        "model: EWMA λ={} z={:.3} horizon={}d α={} β={} m={} c={} floor={}/{} (stable) · baseline: {}",
+        "model: EWMA λ={} z={:.3} horizon={} rows α={} β={} m={} c={} floor={}/{} (stable) · anti-procyclical: κ={} λ_s={} hedge floor u={} · baseline: {}",
         p.lambda,
         p.z,
         p.horizon_rows,
@@ -26,11 +34,14 @@ pub fn render(r: &BacktestReport) -> String {
         p.joint_move_sigmas,
         p.floor_rate,
         p.floor_rate_stable,
+        round6(p.vol_floor_weight),
+        round6(p.slow_lambda),
+        round6(p.hedge_floor),
         p.baseline.source
     );
     let _ = writeln!(
         s,
-        "breach probability {:.2}%; Kupiec 5% band for one book over {} days: {}..{} breaches\n",
+        "breach probability {:.2}%; Kupiec 5% band for one book over {} horizons: {}..{} breaches\n",
         100.0 * (1.0 - r.confidence),
         r.steps,
         r.kupiec_band_per_book.0,
@@ -86,6 +97,24 @@ pub fn render(r: &BacktestReport) -> String {
             f.baseline.worst_shortfall_pct
         );
     }
+    let _ = writeln!(
+        s,
+        "\nbreach clustering (longest run of consecutive breaches of one book; Christoffersen independence p, books' own sequences pooled):"
+    );
+    for f in &r.families {
+        if f.family == super::books::Family::HedgedPair {
+            continue;
+        }
+        let _ = writeln!(
+            s,
+            "  {:<16} model run {:>2}, p {:>6.3}   static run {:>2}, p {:>6.3}",
+            f.family.name(),
+            f.model.longest_breach_run,
+            f.model.christoffersen_p_value,
+            f.baseline.longest_breach_run,
+            f.baseline.christoffersen_p_value
+        );
+    }
     let _ = writeln!(s, "\nterm that set the margin (% of observations):");
     for f in &r.families {
         let terms: Vec<String> = f.binding_terms_pct.iter().map(|(t, v)| format!("{t} {v:.1}")).collect();
@@ -96,11 +125,28 @@ pub fn render(r: &BacktestReport) -> String {
         if w.observations > 0 {
             let _ = writeln!(
                 s,
-                "  {:<12} {}..{}  {:>6} book-days  {:>4} / {:<4}",
-                w.name, w.from, w.to, w.observations, w.model_breaches, w.baseline_breaches
+                "  {:<12} {}..{}  {:>6} book-days  {:>4} / {:<4}  {}",
+                w.name,
+                w.from,
+                w.to,
+                w.observations,
+                w.model_breaches,
+                w.baseline_breaches,
+                families(&w.families)
             );
         }
     }
+    let d = &r.stress_days;
+    let _ = writeln!(
+        s,
+        "  stress days  the {:.0}% largest market moves: {} days, {} book-days  {:>4} / {:<4}  {}",
+        100.0 * d.share,
+        d.days,
+        d.observations,
+        d.model_breaches,
+        d.baseline_breaches,
+        families(&d.families)
+    );
     let _ = writeln!(s, "\nworst breach days (model):");
     let _ = writeln!(s, "  {:<10} {:>7} {:>7} {:>11}  worst book", "date", "model", "static", "loss/margin");
     for w in &r.worst_windows {
@@ -115,6 +161,23 @@ pub fn render(r: &BacktestReport) -> String {
         );
     }
     s
+}
+
+/// `single 8/17, pair 0/0, …`; `!` marks a family the model breached more often than static.
+fn families(f: &[super::WindowFamily]) -> String {
+    f.iter()
+        .filter(|f| f.observations > 0)
+        .map(|f| {
+            let flag = if f.model_breaches > f.baseline_breaches { "!" } else { "" };
+            let name = if f.family == super::books::Family::Pair { "pair" } else { f.family.name() };
+            format!("{name} {}/{}{flag}", f.model_breaches, f.baseline_breaches)
+        })
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+fn round6(v: f64) -> f64 {
+    (v * 1e6).round() / 1e6
 }
 
 fn band(ok: usize, books: usize) -> String {

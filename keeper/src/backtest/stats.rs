@@ -1,4 +1,5 @@
-//! Statistics for VaR backtests: Kupiec's proportion-of-failures test and the normal quantile.
+//! Statistics for VaR backtests: Kupiec's proportion-of-failures test, Christoffersen's independence
+//! test and the normal quantile.
 
 /// Kupiec (1995) proportion-of-failures test: p-value of observing `breaches` in `n` trials when the
 /// true breach probability is `p`. The likelihood ratio is χ²(1) under the null; the p-value is
@@ -11,6 +12,51 @@ pub fn kupiec_pof_p_value(n: u64, breaches: u64, p: f64) -> f64 {
     let observed = x / n;
     let ln_null = (n - x) * (1.0 - p).ln() + x * p.ln();
     let ln_alt = xlogy(n - x, 1.0 - observed) + xlogy(x, observed);
+    let lr = (-2.0 * (ln_null - ln_alt)).max(0.0);
+    erfc((lr / 2.0).sqrt())
+}
+
+/// Transition counts of a breach sequence (`n[a][b]`: a day in state a followed by one in state b;
+/// state 1 = breach), for Christoffersen's independence test.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize)]
+pub struct Transitions {
+    pub n00: u64,
+    pub n01: u64,
+    pub n10: u64,
+    pub n11: u64,
+}
+
+impl Transitions {
+    pub fn add(&mut self, from: bool, to: bool) {
+        match (from, to) {
+            (false, false) => self.n00 += 1,
+            (false, true) => self.n01 += 1,
+            (true, false) => self.n10 += 1,
+            (true, true) => self.n11 += 1,
+        }
+    }
+    pub fn merge(&mut self, o: &Transitions) {
+        self.n00 += o.n00;
+        self.n01 += o.n01;
+        self.n10 += o.n10;
+        self.n11 += o.n11;
+    }
+}
+
+/// Christoffersen (1998) independence test: p-value of the likelihood ratio of a first-order Markov
+/// breach process against independent breaches, χ²(1). Low values mean breaches cluster (a breach
+/// makes the next one more likely). NaN when there is nothing to test (no breach or no calm day).
+pub fn christoffersen_p_value(t: &Transitions) -> f64 {
+    let (n00, n01, n10, n11) = (t.n00 as f64, t.n01 as f64, t.n10 as f64, t.n11 as f64);
+    let n = n00 + n01 + n10 + n11;
+    if n == 0.0 || n01 + n11 == 0.0 || n00 + n10 == 0.0 {
+        return f64::NAN;
+    }
+    let pi = (n01 + n11) / n;
+    let pi0 = if n00 + n01 > 0.0 { n01 / (n00 + n01) } else { 0.0 };
+    let pi1 = if n10 + n11 > 0.0 { n11 / (n10 + n11) } else { 0.0 };
+    let ln_null = xlogy(n00 + n10, 1.0 - pi) + xlogy(n01 + n11, pi);
+    let ln_alt = xlogy(n00, 1.0 - pi0) + xlogy(n01, pi0) + xlogy(n10, 1.0 - pi1) + xlogy(n11, pi1);
     let lr = (-2.0 * (ln_null - ln_alt)).max(0.0);
     erfc((lr / 2.0).sqrt())
 }
@@ -115,5 +161,25 @@ mod tests {
         assert!((kupiec_pof_p_value(250, 6, 0.01) - 0.0596).abs() < 0.002);
         let (lo, hi) = kupiec_band(1000, 0.01);
         assert!(lo <= 10 && hi >= 10 && lo >= 3 && hi <= 18, "band {lo}..{hi}");
+    }
+
+    #[test]
+    fn christoffersen_accepts_scattered_breaches_and_rejects_clusters() {
+        // 1000 days, 10 breaches spread out: independent.
+        let mut spread = Transitions::default();
+        let mut clustered = Transitions::default();
+        let (mut prev_s, mut prev_c) = (false, false);
+        for d in 0..1000 {
+            let s = d % 100 == 50;
+            let c = (500..510).contains(&d); // ten breaches in a row
+            if d > 0 {
+                spread.add(prev_s, s);
+                clustered.add(prev_c, c);
+            }
+            (prev_s, prev_c) = (s, c);
+        }
+        assert!(christoffersen_p_value(&spread) > 0.5, "{}", christoffersen_p_value(&spread));
+        assert!(christoffersen_p_value(&clustered) < 1e-6);
+        assert!(christoffersen_p_value(&Transitions::default()).is_nan());
     }
 }

@@ -75,6 +75,7 @@ pub struct SimResult {
 
 /// A book held overnight: amounts and yesterday's margins.
 struct Book {
+    strategy: &'static str,
     amounts: Vec<(usize, f64)>,
     model_margin: f64,
     static_margin: f64,
@@ -159,6 +160,7 @@ pub async fn run(args: SimArgs) -> Result<SimResult> {
                 rec.realised_loss_usd += loss;
                 rec.model_breaches += (loss > book.model_margin) as u32;
                 rec.static_breaches += (loss > book.static_margin) as u32;
+                strategies.breaches(book.strategy, loss > book.model_margin, loss > book.static_margin);
             }
         }
 
@@ -238,8 +240,9 @@ pub async fn run(args: SimArgs) -> Result<SimResult> {
             if bh.maintenance_health().map(|m| m < risk_engine::Fx::ZERO).unwrap_or(false) {
                 rec.liquidatable_after += 1;
             }
-            strategies.add(label_of.get(address).copied().unwrap_or("other"), gross, model_margin, static_margin);
-            books.insert(*address, Book { amounts, model_margin, static_margin });
+            let strategy = label_of.get(address).copied().unwrap_or("other");
+            strategies.add(strategy, gross, model_margin, static_margin);
+            books.insert(*address, Book { strategy, amounts, model_margin, static_margin });
         }
         rec.correlation = crate::inspect::correlation(&state.model, n);
         days.push(rec);

@@ -14,30 +14,109 @@ pub struct StrategyStats {
     pub book_days: u64,
     pub model_margin_pct: f64,
     pub static_margin_pct: f64,
+    /// Book-days whose overnight loss exceeded the model's (static weights') margin.
+    pub breaches_model: u64,
+    pub breaches_static: u64,
 }
 
 #[derive(Default)]
-pub struct StrategyTally(BTreeMap<&'static str, (u64, f64, f64, f64)>);
+struct Sums {
+    book_days: u64,
+    gross: f64,
+    model: f64,
+    static_margin: f64,
+    breaches_model: u64,
+    breaches_static: u64,
+}
+
+#[derive(Default)]
+pub struct StrategyTally(BTreeMap<&'static str, Sums>);
 
 impl StrategyTally {
     pub fn add(&mut self, label: &'static str, gross: f64, model: f64, static_margin: f64) {
         let e = self.0.entry(label).or_default();
-        e.0 += 1;
-        e.1 += gross;
-        e.2 += model;
-        e.3 += static_margin;
+        e.book_days += 1;
+        e.gross += gross;
+        e.model += model;
+        e.static_margin += static_margin;
+    }
+
+    /// One book-day's overnight outcome against both margins.
+    pub fn breaches(&mut self, label: &'static str, model: bool, static_margin: bool) {
+        let e = self.0.entry(label).or_default();
+        e.breaches_model += model as u64;
+        e.breaches_static += static_margin as u64;
     }
 
     pub fn finish(self) -> Vec<StrategyStats> {
         self.0
             .into_iter()
-            .map(|(k, (n, g, m, s))| StrategyStats {
+            .map(|(k, t)| StrategyStats {
                 strategy: k.to_string(),
-                book_days: n,
-                model_margin_pct: 100.0 * m / g.max(1e-9),
-                static_margin_pct: 100.0 * s / g.max(1e-9),
+                book_days: t.book_days,
+                model_margin_pct: 100.0 * t.model / t.gross.max(1e-9),
+                static_margin_pct: 100.0 * t.static_margin / t.gross.max(1e-9),
+                breaches_model: t.breaches_model,
+                breaches_static: t.breaches_static,
             })
             .collect()
+    }
+}
+
+/// `summary.json`: the report's tables as data.
+#[derive(Serialize)]
+pub struct Summary {
+    pub windows: Vec<WindowSummary>,
+    pub strategies: Vec<StrategySummary>,
+}
+
+#[derive(Serialize)]
+pub struct WindowSummary {
+    pub name: &'static str,
+    pub start: &'static str,
+    pub end: &'static str,
+    pub liquidations: u32,
+    pub bad_debt_usd: f64,
+    pub breaches_model: u32,
+    pub breaches_static: u32,
+}
+
+#[derive(Serialize)]
+pub struct StrategySummary {
+    pub name: String,
+    pub book_days: u64,
+    pub model_margin_pct: f64,
+    pub static_margin_pct: f64,
+    pub breaches_model: u64,
+    pub breaches_static: u64,
+}
+
+pub fn summary(r: &SimResult) -> Summary {
+    Summary {
+        windows: windows(&r.days)
+            .into_iter()
+            .map(|(w, t)| WindowSummary {
+                name: w.name,
+                start: w.start,
+                end: w.end,
+                liquidations: t.liquidations,
+                bad_debt_usd: t.bad_debt_usd,
+                breaches_model: t.model_breaches,
+                breaches_static: t.static_breaches,
+            })
+            .collect(),
+        strategies: r
+            .strategies
+            .iter()
+            .map(|s| StrategySummary {
+                name: s.strategy.clone(),
+                book_days: s.book_days,
+                model_margin_pct: s.model_margin_pct,
+                static_margin_pct: s.static_margin_pct,
+                breaches_model: s.breaches_model,
+                breaches_static: s.breaches_static,
+            })
+            .collect(),
     }
 }
 
@@ -149,8 +228,8 @@ pub fn render(r: &SimResult) -> String {
         let change = 100.0 * (st.model_margin_pct / st.static_margin_pct.max(1e-9) - 1.0);
         let _ = writeln!(
             s,
-            "  {:<16} {:>7} book-days   model {:>6.2}%   static {:>6.2}%   (model {change:+.0}% vs static)",
-            st.strategy, st.book_days, st.model_margin_pct, st.static_margin_pct
+            "  {:<16} {:>7} book-days   model {:>6.2}%   static {:>6.2}%   (model {change:+.0}% vs static)   breaches m/s {}/{}",
+            st.strategy, st.book_days, st.model_margin_pct, st.static_margin_pct, st.breaches_model, st.breaches_static
         );
     }
     let _ = writeln!(s, "\ninsurance fund at the end: {}", usd(r.insurance_usd_end));

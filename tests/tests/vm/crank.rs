@@ -60,6 +60,49 @@ async fn crank_samples_once_per_interval_and_a_crash_raises_covariance_and_margi
     assert!(im_after > im_before, "initial margin {im_before} → {im_after}");
 }
 
+/// The anti-procyclical memory: after a crash and 80 calm days the fast variance has decayed by
+/// 0.94⁸⁰ but the slow one only by 0.995⁸⁰, so the stored scale d = κ·σ_slow/σ_fast lifts every
+/// margin of the crashed asset; the crank stores exactly what the engine computes, every day.
+#[tokio::test]
+async fn the_slow_memory_keeps_margins_up_after_a_crash_calms_down() {
+    use risk_engine::procyclicality::{update_slow_variance, vol_scale, VolFloorParams};
+    let mut w = World::new().await;
+    let m = Market::new(&mut w, &[A, B, USD], 0.5).await;
+    let params = VolFloorParams::daily_defaults();
+    let start = model(&mut w, &m).await;
+    assert_eq!(start.slow_variance[0].get(), start.covariance[tri_index(0, 0)].get(), "starts at the bootstrap");
+    w.send(&[m.crank_ix(0, &m.oracles())], &[]).await.ok();
+    let mut slow = start.slow_variance[0].get();
+    let (mut price, mut scale_after_crash) = (100.0, Fx::ZERO);
+    for day in 0..81 {
+        w.advance_time(86_400).await;
+        let next = if day == 0 { 60.0 } else { price };
+        w.set_price(&m.assets[0], next).await;
+        w.set_price(&m.assets[1], 20.0).await;
+        w.set_price(&m.assets[2], 1.0).await;
+        w.send(&[m.crank_ix(0, &m.oracles())], &[]).await.ok();
+        let r = risk_engine::ewma::simple_return(0, Fx::from_num(price), Fx::from_num(next)).unwrap();
+        slow = update_slow_variance(slow, r, params.slow_lambda).unwrap();
+        price = next;
+        let now = model(&mut w, &m).await;
+        assert_eq!(now.slow_variance[0].get(), slow, "day {day}: the crank stores the engine's slow variance");
+        let fast = now.covariance[tri_index(0, 0)].get();
+        assert_eq!(now.vol_scale[0].get(), vol_scale(fast, slow, &params).unwrap(), "day {day}");
+        if day == 0 {
+            scale_after_crash = now.vol_scale[0].get();
+        }
+    }
+    let end = model(&mut w, &m).await;
+    let d = end.vol_scale[0].get().to_num::<f64>();
+    let expect = 0.7
+        * (end.slow_variance[0].get().to_num::<f64>() / end.covariance[tri_index(0, 0)].get().to_num::<f64>()).sqrt();
+    println!(
+        "asset 0 scale: {scale_after_crash} after the crash, {d:.4} 80 calm days later (κ√(slow/fast) = {expect:.4})"
+    );
+    assert_eq!(scale_after_crash, Fx::ONE, "right after the crash the fast EWMA is the larger");
+    assert!(d > 1.2 && (d - expect.max(1.0)).abs() < 1e-9, "the calm days lift the crashed asset's scale to {d}");
+}
+
 #[tokio::test]
 async fn oracles_out_of_order_repeated_or_substituted_are_rejected() {
     let mut w = World::new().await;

@@ -53,7 +53,7 @@ async fn create_group_rejects_each_nonsense_parameter_by_name() {
     let mut w = World::new().await;
     let admin = w.payer();
     type Tweak = fn(&mut portfolio_margin::state::RiskParamsArgs);
-    let cases: [(&str, Tweak); 8] = [
+    let cases: [(&str, Tweak); 11] = [
         ("z", |p| p.z_e6 = 0),
         ("spike_alpha", |p| p.spike_alpha_e6 = 1_000_001),
         ("breakdown_beta", |p| p.breakdown_beta_e6 = 2_000_000),
@@ -62,6 +62,9 @@ async fn create_group_rejects_each_nonsense_parameter_by_name() {
         ("horizon_seconds", |p| p.horizon_seconds = 3_600),
         ("oracle_max_age_seconds", |p| p.oracle_max_age_seconds = 0),
         ("liquidator_fee", |p| p.liquidator_fee_e6 = 300_000),
+        ("hedge_floor", |p| p.hedge_floor_e6 = 1_000_001),
+        ("slow_lambda", |p| p.slow_lambda_e9 = 1_000_000_000),
+        ("vol_floor_weight", |p| p.vol_floor_weight_e6 = 10_000_001),
     ];
     for (i, (name, tweak)) in cases.iter().enumerate() {
         let mut p = default_params();

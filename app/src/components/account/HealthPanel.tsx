@@ -7,6 +7,7 @@ const TERM_LABELS: [keyof NonNullable<Health['terms']>, string][] = [
   ['correlation_spike', 'Correlation spike'],
   ['correlation_breakdown', 'Correlation breakdown'],
   ['joint_move', 'Joint move'],
+  ['hedge_floor', 'Hedge floor'],
   ['floor', 'Floor'],
 ];
 

@@ -3,6 +3,7 @@ use anchor_lang::prelude::*;
 use risk_engine::ewma::validate_lambda;
 use risk_engine::fixed_point::fx_ratio;
 use risk_engine::liquidation::{LiquidationParams, LiquidationTarget};
+use risk_engine::procyclicality::VolFloorParams;
 use risk_engine::{Fx, MarginParams, RiskError, WrappedI80F48};
 
 use crate::error::{math, ErrorCode};
@@ -44,6 +45,14 @@ pub struct RiskParamsArgs {
     pub liquidator_fee_e6: u32,
     /// Insurance-fund fee on liquidations × 10⁶, in [0, 0.25].
     pub insurance_fee_e6: u32,
+    /// Hedge floor u × 10⁶, in [0, 1]: the share of its legs' standalone stress margin every book
+    /// pays (0: hedges credited in full).
+    pub hedge_floor_e6: u32,
+    /// Decay per sample of the slow variance memory × 10⁹, in (0, 10⁹) (anti-procyclical floor).
+    pub slow_lambda_e9: u64,
+    /// κ × 10⁶, in [0, 10]: every volatility is floored at κ × its slow memory (0: off). A change
+    /// takes effect at the next sample, which recomputes the stored scales.
+    pub vol_floor_weight_e6: u32,
 }
 
 /// Risk parameters as stored (zero-copy, alignment 4).
@@ -72,6 +81,12 @@ pub struct RiskParams {
     pub liquidator_fee: WrappedI80F48,
     /// Insurance-fund fee, fraction of repaid value.
     pub insurance_fee: WrappedI80F48,
+    /// Hedge floor u.
+    pub hedge_floor: WrappedI80F48,
+    /// Slow variance memory decay per sample λ_s.
+    pub slow_lambda: WrappedI80F48,
+    /// Volatility floor weight κ.
+    pub vol_floor_weight: WrappedI80F48,
     /// Seconds between covariance samples.
     pub sample_interval_seconds: u32,
     /// Liquidation horizon, seconds.
@@ -116,6 +131,9 @@ impl RiskParamsArgs {
             max_conf_ratio_e6: 20_000,
             liquidator_fee_e6: 25_000,
             insurance_fee_e6: 25_000,
+            hedge_floor_e6: risk_engine::margin::DAILY_HEDGE_FLOOR_E6 as u32,
+            slow_lambda_e9: risk_engine::procyclicality::DAILY_SLOW_LAMBDA_E9 as u64,
+            vol_floor_weight_e6: risk_engine::procyclicality::DAILY_VOL_FLOOR_WEIGHT_E6 as u32,
         }
     }
 }
@@ -154,12 +172,16 @@ impl RiskParams {
             max_conf_ratio: ratio(a.max_conf_ratio_e6 as i128, E6)?.into(),
             liquidator_fee: ratio(a.liquidator_fee_e6 as i128, E6)?.into(),
             insurance_fee: ratio(a.insurance_fee_e6 as i128, E6)?.into(),
+            hedge_floor: ratio(a.hedge_floor_e6 as i128, E6)?.into(),
+            slow_lambda: ratio(a.slow_lambda_e9 as i128, E9)?.into(),
+            vol_floor_weight: ratio(a.vol_floor_weight_e6 as i128, E6)?.into(),
             sample_interval_seconds: a.sample_interval_seconds,
             horizon_seconds: a.horizon_seconds,
             oracle_max_age_seconds: a.oracle_max_age_seconds,
             _reserved: 0,
         };
         p.margin_params()?.validate().map_err(engine_error)?;
+        p.vol_floor_params().validate().map_err(engine_error)?;
         p.liquidation_params().validate().map_err(engine_error)?;
         Ok(p)
     }
@@ -174,7 +196,13 @@ impl RiskParams {
             stress_vol_multiplier: self.stress_vol_multiplier.get(),
             joint_move_sigmas: self.joint_move_sigmas.get(),
             initial_multiplier: self.initial_multiplier.get(),
+            hedge_floor: self.hedge_floor.get(),
         })
+    }
+
+    /// The engine's anti-procyclical memory parameters.
+    pub fn vol_floor_params(&self) -> VolFloorParams {
+        VolFloorParams { slow_lambda: self.slow_lambda.get(), weight: self.vol_floor_weight.get() }
     }
 
     /// The engine's liquidation parameters (target: initial health).

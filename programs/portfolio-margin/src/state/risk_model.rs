@@ -33,6 +33,12 @@ pub struct RiskModel {
     pub pending_prices: [WrappedI80F48; MAX_ASSETS],
     /// `√Σ_ii` per sample interval, rounded up; refreshed with the matrix.
     pub volatility: [WrappedI80F48; MAX_ASSETS],
+    /// Slow EWMA of each asset's squared returns per sample interval (λ_s, the anti-procyclical
+    /// memory; `risk_engine::procyclicality`).
+    pub slow_variance: [WrappedI80F48; MAX_ASSETS],
+    /// `d_i = max(1, κ·σ_slow / σ_fast)`, rounded up: every margin term but the floor scales asset
+    /// i's exposure by it. Refreshed with the matrix.
+    pub vol_scale: [WrappedI80F48; MAX_ASSETS],
     /// Feed id of each asset's oracle, so the crank needs only the oracle accounts.
     pub feed_ids: [[u8; 32]; MAX_ASSETS],
     /// The oracle account of each asset (`Asset::oracle`): the only one the crank accepts.
@@ -61,5 +67,9 @@ impl CovarianceSource for ModelView<'_> {
     #[inline]
     fn vol(&self, i: usize) -> MathResult<Fx> {
         Ok(self.model.volatility[i].get())
+    }
+    #[inline]
+    fn vol_scale(&self, i: usize) -> Fx {
+        self.model.vol_scale[i].get()
     }
 }

@@ -3,6 +3,7 @@ use anchor_spl::token_interface::{Mint, TokenAccount, TokenInterface};
 use risk_engine::covariance::validate_new_column;
 use risk_engine::fixed_point::fx_ratio;
 use risk_engine::interest::InterestCurve;
+use risk_engine::procyclicality::initial_memory;
 use risk_engine::{tri_index, Fx, FxExt, RiskError};
 
 use crate::error::{math, ErrorCode};
@@ -159,6 +160,9 @@ pub fn handle_register_asset(ctx: Context<RegisterAsset>, args: RegisterAssetArg
         model.covariance[tri_index(j, index)].set(cov);
     }
     model.volatility[index].set(var.sqrt_ceil().map_err(math)?);
+    let (slow, scale) = initial_memory(var, &group.params.vol_floor_params()).map_err(math)?;
+    model.slow_variance[index].set(slow);
+    model.vol_scale[index].set(scale);
     model.feed_ids[index] = args.feed_id;
     model.oracles[index] = args.oracle;
     model.asset_count = (index + 1) as u16;

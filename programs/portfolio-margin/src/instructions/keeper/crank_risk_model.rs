@@ -1,6 +1,7 @@
 use anchor_lang::prelude::*;
 use risk_engine::covariance::TriangularMatrix;
 use risk_engine::ewma::{ewma_update_observed, pending_sample_open, sample_due, sample_returns};
+use risk_engine::procyclicality::{self, VolFloorParams};
 use risk_engine::{tri_len, Fx, FxExt, WrappedI80F48};
 
 use crate::error::{math, ErrorCode};
@@ -79,7 +80,7 @@ pub fn handle_crank_risk_model<'info>(ctx: Context<'info, CrankRiskModel<'info>>
     if model.pending_mask != all {
         return Ok(());
     }
-    apply_sample(&mut model, n, group.params.lambda.get())?;
+    apply_sample(&mut model, n, group.params.lambda.get(), &group.params.vol_floor_params())?;
     emit!(RiskModelUpdated {
         group: group_key,
         sample_time: model.last_sample_time,
@@ -91,7 +92,7 @@ pub fn handle_crank_risk_model<'info>(ctx: Context<'info, CrankRiskModel<'info>>
     Ok(())
 }
 
-fn apply_sample(model: &mut RiskModel, n: usize, lambda: Fx) -> Result<()> {
+fn apply_sample(model: &mut RiskModel, n: usize, lambda: Fx, vol_floor: &VolFloorParams) -> Result<()> {
     // Heap, not stack: 64 × 16-byte values would fill an SBF stack frame.
     let mut last: Vec<Fx> = model.last_prices[..n].iter().map(|p| p.get()).collect();
     let observed: Vec<Option<Fx>> =
@@ -108,6 +109,10 @@ fn apply_sample(model: &mut RiskModel, n: usize, lambda: Fx) -> Result<()> {
             let var = model.covariance[risk_engine::tri_index(i, i)].get();
             model.volatility[i].set(var.max(Fx::ZERO).sqrt_ceil().map_err(math)?);
         }
+        let RiskModel { covariance, slow_variance, vol_scale, .. } = model;
+        let fast = TriangularMatrix::new(n, &covariance[..tri_len(n)] as &[WrappedI80F48]).map_err(math)?;
+        procyclicality::apply_sample(&fast, &returns, missing, &mut slow_variance[..n], &mut vol_scale[..n], vol_floor)
+            .map_err(math)?;
         model.sample_count += 1;
     }
     for i in 0..n {
