@@ -196,5 +196,5 @@ export async function fetchAllMaybeGroup(
 }
 
 export function getGroupSize(): number {
-  return 536;
+  return 584;
 }

@@ -79,6 +79,16 @@ export type RiskModel = {
   pendingPrices: Array<WrappedI80F48>;
   /** `√Σ_ii` per sample interval, rounded up; refreshed with the matrix. */
   volatility: Array<WrappedI80F48>;
+  /**
+   * Slow EWMA of each asset's squared returns per sample interval (λ_s, the anti-procyclical
+   * memory; `risk_engine::procyclicality`).
+   */
+  slowVariance: Array<WrappedI80F48>;
+  /**
+   * `d_i = max(1, κ·σ_slow / σ_fast)`, rounded up: every margin term but the floor scales asset
+   * i's exposure by it. Refreshed with the matrix.
+   */
+  volScale: Array<WrappedI80F48>;
   /** Feed id of each asset's oracle, so the crank needs only the oracle accounts. */
   feedIds: Array<ReadonlyUint8Array>;
   /** The oracle account of each asset (`Asset::oracle`): the only one the crank accepts. */
@@ -108,6 +118,16 @@ export type RiskModelArgs = {
   pendingPrices: Array<WrappedI80F48Args>;
   /** `√Σ_ii` per sample interval, rounded up; refreshed with the matrix. */
   volatility: Array<WrappedI80F48Args>;
+  /**
+   * Slow EWMA of each asset's squared returns per sample interval (λ_s, the anti-procyclical
+   * memory; `risk_engine::procyclicality`).
+   */
+  slowVariance: Array<WrappedI80F48Args>;
+  /**
+   * `d_i = max(1, κ·σ_slow / σ_fast)`, rounded up: every margin term but the floor scales asset
+   * i's exposure by it. Refreshed with the matrix.
+   */
+  volScale: Array<WrappedI80F48Args>;
   /** Feed id of each asset's oracle, so the crank needs only the oracle accounts. */
   feedIds: Array<ReadonlyUint8Array>;
   /** The oracle account of each asset (`Asset::oracle`): the only one the crank accepts. */
@@ -135,6 +155,11 @@ export function getRiskModelEncoder(): FixedSizeEncoder<RiskModelArgs> {
         getArrayEncoder(getWrappedI80F48Encoder(), { size: 64 }),
       ],
       ["volatility", getArrayEncoder(getWrappedI80F48Encoder(), { size: 64 })],
+      [
+        "slowVariance",
+        getArrayEncoder(getWrappedI80F48Encoder(), { size: 64 }),
+      ],
+      ["volScale", getArrayEncoder(getWrappedI80F48Encoder(), { size: 64 })],
       [
         "feedIds",
         getArrayEncoder(fixEncoderSize(getBytesEncoder(), 32), { size: 64 }),
@@ -164,6 +189,8 @@ export function getRiskModelDecoder(): FixedSizeDecoder<RiskModel> {
     ["lastPrices", getArrayDecoder(getWrappedI80F48Decoder(), { size: 64 })],
     ["pendingPrices", getArrayDecoder(getWrappedI80F48Decoder(), { size: 64 })],
     ["volatility", getArrayDecoder(getWrappedI80F48Decoder(), { size: 64 })],
+    ["slowVariance", getArrayDecoder(getWrappedI80F48Decoder(), { size: 64 })],
+    ["volScale", getArrayDecoder(getWrappedI80F48Decoder(), { size: 64 })],
     [
       "feedIds",
       getArrayDecoder(fixDecoderSize(getBytesDecoder(), 32), { size: 64 }),
@@ -232,5 +259,5 @@ export async function fetchAllMaybeRiskModel(
 }
 
 export function getRiskModelSize(): number {
-  return 40536;
+  return 42584;
 }

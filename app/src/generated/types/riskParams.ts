@@ -47,6 +47,12 @@ export type RiskParams = {
   liquidatorFee: WrappedI80F48;
   /** Insurance-fund fee, fraction of repaid value. */
   insuranceFee: WrappedI80F48;
+  /** Hedge floor u. */
+  hedgeFloor: WrappedI80F48;
+  /** Slow variance memory decay per sample λ_s. */
+  slowLambda: WrappedI80F48;
+  /** Volatility floor weight κ. */
+  volFloorWeight: WrappedI80F48;
   /** Seconds between covariance samples. */
   sampleIntervalSeconds: number;
   /** Liquidation horizon, seconds. */
@@ -80,6 +86,12 @@ export type RiskParamsArgs = {
   liquidatorFee: WrappedI80F48Args;
   /** Insurance-fund fee, fraction of repaid value. */
   insuranceFee: WrappedI80F48Args;
+  /** Hedge floor u. */
+  hedgeFloor: WrappedI80F48Args;
+  /** Slow variance memory decay per sample λ_s. */
+  slowLambda: WrappedI80F48Args;
+  /** Volatility floor weight κ. */
+  volFloorWeight: WrappedI80F48Args;
   /** Seconds between covariance samples. */
   sampleIntervalSeconds: number;
   /** Liquidation horizon, seconds. */
@@ -103,6 +115,9 @@ export function getRiskParamsEncoder(): FixedSizeEncoder<RiskParamsArgs> {
     ["maxConfRatio", getWrappedI80F48Encoder()],
     ["liquidatorFee", getWrappedI80F48Encoder()],
     ["insuranceFee", getWrappedI80F48Encoder()],
+    ["hedgeFloor", getWrappedI80F48Encoder()],
+    ["slowLambda", getWrappedI80F48Encoder()],
+    ["volFloorWeight", getWrappedI80F48Encoder()],
     ["sampleIntervalSeconds", getU32Encoder()],
     ["horizonSeconds", getU32Encoder()],
     ["oracleMaxAgeSeconds", getU32Encoder()],
@@ -123,6 +138,9 @@ export function getRiskParamsDecoder(): FixedSizeDecoder<RiskParams> {
     ["maxConfRatio", getWrappedI80F48Decoder()],
     ["liquidatorFee", getWrappedI80F48Decoder()],
     ["insuranceFee", getWrappedI80F48Decoder()],
+    ["hedgeFloor", getWrappedI80F48Decoder()],
+    ["slowLambda", getWrappedI80F48Decoder()],
+    ["volFloorWeight", getWrappedI80F48Decoder()],
     ["sampleIntervalSeconds", getU32Decoder()],
     ["horizonSeconds", getU32Decoder()],
     ["oracleMaxAgeSeconds", getU32Decoder()],

@@ -52,6 +52,18 @@ export type RiskParamsInput = {
   liquidatorFeeE6: number;
   /** Insurance-fund fee on liquidations × 10⁶, in [0, 0.25]. */
   insuranceFeeE6: number;
+  /**
+   * Hedge floor u × 10⁶, in [0, 1]: the share of its legs' standalone stress margin every book
+   * pays (0: hedges credited in full).
+   */
+  hedgeFloorE6: number;
+  /** Decay per sample of the slow variance memory × 10⁹, in (0, 10⁹) (anti-procyclical floor). */
+  slowLambdaE9: bigint;
+  /**
+   * κ × 10⁶, in [0, 10]: every volatility is floored at κ × its slow memory (0: off). A change
+   * takes effect at the next sample, which recomputes the stored scales.
+   */
+  volFloorWeightE6: number;
 };
 
 export type RiskParamsInputArgs = {
@@ -86,6 +98,18 @@ export type RiskParamsInputArgs = {
   liquidatorFeeE6: number;
   /** Insurance-fund fee on liquidations × 10⁶, in [0, 0.25]. */
   insuranceFeeE6: number;
+  /**
+   * Hedge floor u × 10⁶, in [0, 1]: the share of its legs' standalone stress margin every book
+   * pays (0: hedges credited in full).
+   */
+  hedgeFloorE6: number;
+  /** Decay per sample of the slow variance memory × 10⁹, in (0, 10⁹) (anti-procyclical floor). */
+  slowLambdaE9: number | bigint;
+  /**
+   * κ × 10⁶, in [0, 10]: every volatility is floored at κ × its slow memory (0: off). A change
+   * takes effect at the next sample, which recomputes the stored scales.
+   */
+  volFloorWeightE6: number;
 };
 
 export function getRiskParamsInputEncoder(): FixedSizeEncoder<RiskParamsInputArgs> {
@@ -104,6 +128,9 @@ export function getRiskParamsInputEncoder(): FixedSizeEncoder<RiskParamsInputArg
     ["maxConfRatioE6", getU32Encoder()],
     ["liquidatorFeeE6", getU32Encoder()],
     ["insuranceFeeE6", getU32Encoder()],
+    ["hedgeFloorE6", getU32Encoder()],
+    ["slowLambdaE9", getU64Encoder()],
+    ["volFloorWeightE6", getU32Encoder()],
   ]);
 }
 
@@ -123,6 +150,9 @@ export function getRiskParamsInputDecoder(): FixedSizeDecoder<RiskParamsInput> {
     ["maxConfRatioE6", getU32Decoder()],
     ["liquidatorFeeE6", getU32Decoder()],
     ["insuranceFeeE6", getU32Decoder()],
+    ["hedgeFloorE6", getU32Decoder()],
+    ["slowLambdaE9", getU64Decoder()],
+    ["volFloorWeightE6", getU32Decoder()],
   ]);
 }
 
