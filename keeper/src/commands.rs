@@ -138,6 +138,56 @@ pub struct SimulateArgs {
     pub program_dir: Option<PathBuf>,
     #[arg(long, env = "KEEPER_NO_PROGRESS")]
     pub no_progress: bool,
+    /// The Monte Carlo stress test of the final books (`keeper stress`; 0 scenarios: skip it).
+    #[command(flatten)]
+    pub stress: StressFlags,
+}
+
+/// The stress test's scenario law (see `keeper::stress`).
+#[derive(Args, Clone)]
+pub struct StressFlags {
+    /// One-horizon scenarios.
+    #[arg(long, env = "KEEPER_STRESS_SCENARIOS", default_value_t = 10_000)]
+    pub stress_scenarios: usize,
+    #[arg(long, env = "KEEPER_STRESS_SEED", default_value_t = 7)]
+    pub stress_seed: u64,
+    /// Degrees of freedom of the Student-t (> 2).
+    #[arg(long, env = "KEEPER_STRESS_NU", default_value_t = 4.0)]
+    pub stress_nu: f64,
+    /// Probability of a black-swan jump per scenario.
+    #[arg(long, env = "KEEPER_STRESS_JUMP_PROBABILITY", default_value_t = 0.01)]
+    pub stress_jump_probability: f64,
+    /// Jump size: every asset falls this many horizon volatilities.
+    #[arg(long, env = "KEEPER_STRESS_JUMP_SIGMAS", default_value_t = 4.0)]
+    pub stress_jump_sigmas: f64,
+}
+
+impl StressFlags {
+    pub fn config(&self) -> keeper::stress::StressConfig {
+        keeper::stress::StressConfig {
+            scenarios: self.stress_scenarios,
+            seed: self.stress_seed,
+            nu: self.stress_nu,
+            jump_probability: self.stress_jump_probability,
+            jump_sigmas: self.stress_jump_sigmas,
+        }
+    }
+}
+
+#[derive(Args)]
+pub struct StressArgs {
+    #[command(flatten)]
+    pub target: GroupArgs,
+    #[command(flatten)]
+    pub stress: StressFlags,
+    /// Where stress.json and stress.svg go.
+    #[arg(long, env = "KEEPER_OUT", default_value = "target/stress")]
+    pub out: PathBuf,
+    /// Print the report as JSON.
+    #[arg(long, env = "KEEPER_JSON")]
+    pub json: bool,
+    #[arg(long, env = "KEEPER_NO_PROGRESS")]
+    pub no_progress: bool,
 }
 
 pub async fn simulate(a: SimulateArgs) -> Result<()> {
@@ -154,6 +204,7 @@ pub async fn simulate(a: SimulateArgs) -> Result<()> {
         stablecoins: a.stablecoins,
         program_dir: a.program_dir.unwrap_or_else(portfolio_margin_client::chain::embedded::default_program_dir),
         progress: !a.no_progress,
+        stress: (a.stress.stress_scenarios > 0).then(|| a.stress.config()),
     };
     let result = simulate::run(args).await?;
     let text = simulate::report::render(&result);
@@ -163,8 +214,13 @@ pub async fn simulate(a: SimulateArgs) -> Result<()> {
     std::fs::write(a.out.join("report.txt"), &text)?;
     std::fs::write(a.out.join("days.json"), serde_json::to_string(&result.days)?)?;
     std::fs::write(a.out.join("summary.json"), serde_json::to_string_pretty(&simulate::report::summary(&result))?)?;
+    if let Some(st) = &result.stress {
+        std::fs::write(a.out.join("stress.json"), serde_json::to_string_pretty(st)?)?;
+        std::fs::write(a.out.join("stress.svg"), keeper::stress::chart::svg(st))?;
+    }
     print!("{text}");
-    println!("\nwrote {}/report.txt, days.json, summary.json and {} charts:", a.out.display(), charts.len());
+    let stress_files = if result.stress.is_some() { ", stress.json, stress.svg" } else { "" };
+    println!("\nwrote {}/report.txt, days.json, summary.json{stress_files} and {} charts:", a.out.display(), charts.len());
     for c in charts {
         println!("  {}", c.display());
     }
@@ -341,6 +397,53 @@ pub async fn liquidate(a: LiquidateArgs) -> Result<()> {
             liquidate_loop(&chain, key, group, &a).await
         }
     }
+}
+
+/// `keeper stress`: the Monte Carlo stress test of a group's current books.
+pub async fn stress(a: StressArgs) -> Result<()> {
+    let config = Config::load(&a.target.config)?;
+    let (inputs, n) = match a.target.chain.rpc() {
+        Some(rpc) => {
+            let (_, group) = rpc_target(&a.target, &config)?;
+            let i = keeper::stress::chain::load(&rpc, &group).await?;
+            let n = GroupState::fetch(&rpc, &group).await?.assets.len();
+            (i, n)
+        }
+        None => {
+            let (chain, _, group) = embedded_target(&a.target, &config).await?;
+            let i = keeper::stress::chain::load(&chain, &group).await?;
+            let n = GroupState::fetch(&chain, &group).await?.assets.len();
+            (i, n)
+        }
+    };
+    // Asset names from the config when it describes this group, else their indices.
+    let names: Vec<String> = if config.assets.len() == n {
+        config.assets.iter().map(|a| a.symbol.clone()).collect()
+    } else {
+        (0..n).map(|i| format!("asset {i}")).collect()
+    };
+    if inputs.unpriced > 0 {
+        eprintln!("{} accounts left out: an oracle of theirs is unusable now", inputs.unpriced);
+    }
+    let report = keeper::stress::run(
+        &inputs.books,
+        &names,
+        &inputs.cov_h,
+        inputs.horizon_scale,
+        inputs.insurance_usd,
+        &a.stress.config(),
+        !a.no_progress && !a.json,
+    )?;
+    std::fs::create_dir_all(&a.out).with_context(|| format!("creating {}", a.out.display()))?;
+    std::fs::write(a.out.join("stress.json"), serde_json::to_string_pretty(&report)?)?;
+    std::fs::write(a.out.join("stress.svg"), keeper::stress::chart::svg(&report))?;
+    if a.json {
+        println!("{}", serde_json::to_string_pretty(&report)?);
+    } else {
+        print!("{}", keeper::stress::render(&report));
+        println!("wrote {}/stress.json and stress.svg", a.out.display());
+    }
+    Ok(())
 }
 
 /// Prints the report; returns whether every invariant holds.

@@ -9,4 +9,5 @@ pub mod migrate;
 pub mod model;
 pub mod prices;
 pub mod simulate;
+pub mod stress;
 pub mod view;

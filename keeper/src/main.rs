@@ -44,6 +44,8 @@ enum Command {
     Liquidate(commands::LiquidateArgs),
     /// Decode a group's state and check its invariants (exit code 1 on a violation).
     Inspect(commands::InspectArgs),
+    /// Monte Carlo stress test of every account's current holdings (fat tails, black swans).
+    Stress(commands::StressArgs),
     /// Publish Pyth prices from a price file to a local network (plays the Pyth receiver).
     Feed(commands::FeedArgs),
     /// Write a new keypair file (Solana CLI format) unless the file exists; print its address.
@@ -193,6 +195,7 @@ fn main() -> Result<()> {
         }
         Command::Crank(a) => rt.block_on(commands::crank(a))?,
         Command::Liquidate(a) => rt.block_on(commands::liquidate(a))?,
+        Command::Stress(a) => rt.block_on(commands::stress(a))?,
         Command::Inspect(a) => {
             if !rt.block_on(commands::inspect(a))? {
                 std::process::exit(1);

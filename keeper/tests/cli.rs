@@ -39,6 +39,19 @@ fn model_prints_the_documented_json_shape() {
     assert!((v["volatility"][1].as_f64().unwrap() - (0.5f64 * 0.01).sqrt()).abs() < 1e-12);
 }
 
+/// Every subcommand's flags parse (clap checks names and ids when it builds a subcommand).
+#[test]
+fn every_subcommand_describes_its_flags() {
+    for sub in ["simulate", "stress", "migrate", "crank", "liquidate", "inspect", "feed", "model", "backtest"] {
+        let out = keeper().args([sub, "--help"]).output().unwrap();
+        assert!(out.status.success(), "{sub} --help: {}", String::from_utf8_lossy(&out.stderr));
+    }
+    let help = String::from_utf8_lossy(&keeper().args(["stress", "--help"]).output().unwrap().stdout).to_string();
+    for flag in ["--stress-scenarios", "--stress-seed", "--stress-nu", "--rpc-url", "--group"] {
+        assert!(help.contains(flag), "stress --help lacks {flag}:\n{help}");
+    }
+}
+
 #[test]
 fn model_rejects_unknown_assets_with_a_clear_error() {
     let dir = tempfile::tempdir().unwrap();

@@ -234,6 +234,7 @@ async fn simulate_runs_the_covid_crash_and_ends_with_every_invariant_holding() {
         stablecoins: vec!["USDC".into()],
         program_dir: default_program_dir(),
         progress: false,
+        stress: Some(keeper::stress::StressConfig { scenarios: 2_000, ..Default::default() }),
     })
     .await
     .unwrap();
@@ -245,6 +246,23 @@ async fn simulate_runs_the_covid_crash_and_ends_with_every_invariant_holding() {
     assert!(result.inspection.ok(), "{}", result.inspection.render());
     let text = keeper::simulate::report::render(&result);
     assert!(text.contains("COVID crash (Mar 2020)") && text.contains("hedged pair"));
+    // summary.json's tables, and the stress test of the final books.
+    let summary = serde_json::to_value(keeper::simulate::report::summary(&result)).unwrap();
+    let window = &summary["windows"][0];
+    assert_eq!(window["name"], "COVID crash (Mar 2020)");
+    for field in ["liquidations", "bad_debt_usd", "breaches_model", "breaches_static"] {
+        assert!(window[field].is_number(), "{field}");
+    }
+    let strategies = summary["strategies"].as_array().unwrap();
+    assert!(strategies.iter().any(|s| s["name"] == "hedged pair" && s["book_days"].as_u64() > Some(0)));
+    let st = result.stress.as_ref().unwrap();
+    println!("{}", keeper::stress::render(st));
+    assert!(st.accounts > 0 && st.config.scenarios == 2_000);
+    assert!(st.es999_bad_debt_usd >= st.es99_bad_debt_usd && st.es99_bad_debt_usd >= 0.0);
+    assert!(st.es999_beyond_margin_usd >= st.es99_beyond_margin_usd);
+    assert!((0.0..=1.0).contains(&st.p_insurance_exhausted) && st.p_insurance_exhausted <= st.p_any_bad_debt);
+    assert!(st.insurance_usd > 0.0, "the run's fees fill the insurance fund");
+    assert!(keeper::stress::chart::svg(st).starts_with("<svg"));
     let dir = tempfile::tempdir().unwrap();
     let charts = keeper::simulate::charts::write_charts(
         dir.path(),

@@ -55,6 +55,8 @@ pub struct SimArgs {
     pub stablecoins: Vec<String>,
     pub program_dir: PathBuf,
     pub progress: bool,
+    /// Run the stress test on the final books with this scenario law.
+    pub stress: Option<crate::stress::StressConfig>,
 }
 
 /// Everything the run produced.
@@ -71,6 +73,8 @@ pub struct SimResult {
     pub insurance_usd_end: f64,
     /// `keeper inspect` of the final state.
     pub inspection: crate::inspect::Report,
+    /// `keeper stress` of the final state.
+    pub stress: Option<crate::stress::StressReport>,
 }
 
 /// A book held overnight: amounts and yesterday's margins.
@@ -252,9 +256,26 @@ pub async fn run(args: SimArgs) -> Result<SimResult> {
         }
     }
     pb.finish_and_clear();
-    let insurance_usd_end = insurance_usd(&chain, &state, table.prices.last().unwrap()).await?;
+    let insurance_usd_end =
+        crate::stress::chain::insurance_usd(&chain, &state, table.prices.last().unwrap()).await?;
     // The auditor's view of the final state.
     let inspection = crate::inspect::inspect(&chain, &migration.group).await?;
+    // The Monte Carlo stress test of the final books (what `keeper stress` prints on a live group).
+    let stress = match &args.stress {
+        Some(cfg) => {
+            let inputs = crate::stress::chain::load(&chain, &migration.group).await?;
+            Some(crate::stress::run(
+                &inputs.books,
+                &symbols,
+                &inputs.cov_h,
+                inputs.horizon_scale,
+                inputs.insurance_usd,
+                cfg,
+                args.progress,
+            )?)
+        }
+        None => None,
+    };
     Ok(SimResult {
         assets: symbols,
         days,
@@ -266,6 +287,7 @@ pub async fn run(args: SimArgs) -> Result<SimResult> {
         wall_seconds: started.elapsed().as_secs_f64(),
         insurance_usd_end,
         inspection,
+        stress,
     })
 }
 
@@ -340,19 +362,3 @@ fn correlated_pairs(state: &GroupState, volatile: &[usize]) -> Vec<(usize, usize
     pairs.into_iter().map(|(i, j, _)| (i, j)).collect()
 }
 
-/// The insurance fund: its vaults' tokens plus what the assets' vaults hold for it (uncollected
-/// protocol fees and liquidations' insurance fees), in USD.
-async fn insurance_usd(chain: &Embedded, state: &GroupState, px: &[f64]) -> Result<f64> {
-    let mut total = 0.0;
-    for (a, p) in state.assets.iter().zip(px) {
-        let scale = 10f64.powi(a.account.decimals as i32);
-        if let Some(acc) = chain.account(&a.account.insurance_vault).await? {
-            total += portfolio_margin_client::state::token_amount(&acc)? as f64 / scale * p;
-        }
-        if let Some(acc) = chain.account(&a.keys.asset).await? {
-            let asset: Asset = portfolio_margin_client::state::load(&acc.data)?;
-            total += asset.protocol_fees.get().to_num::<f64>() / scale * p;
-        }
-    }
-    Ok(total)
-}

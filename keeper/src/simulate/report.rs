@@ -233,6 +233,10 @@ pub fn render(r: &SimResult) -> String {
         );
     }
     let _ = writeln!(s, "\ninsurance fund at the end: {}", usd(r.insurance_usd_end));
+    if let Some(st) = &r.stress {
+        let _ = writeln!(s);
+        s.push_str(&crate::stress::render(st));
+    }
     let checks = &r.inspection.checks;
     let failed: Vec<&str> = checks.iter().filter(|c| !c.ok).map(|c| c.name.as_str()).collect();
     if failed.is_empty() {
