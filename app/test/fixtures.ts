@@ -109,6 +109,7 @@ function model(n: number, variances: string[], covs: Record<string, string>, sam
     volatility,
     // Slow memory equal to the fast variance and no scale (d = 1): the fixture's margins are Σ's.
     slowVariance: Array.from({ length: 64 }, (_, i) => (variances[i] !== undefined ? fx(variances[i]!) : wrap(0n))),
+    shortVariance: Array.from({ length: 64 }, (_, i) => (variances[i] !== undefined ? fx(variances[i]!) : wrap(0n))),
     volScale: Array.from({ length: 64 }, () => wrap(1n << 48n)),
     feedIds: Array.from({ length: 64 }, (_, i) => (i < n ? feed(i) : ZERO32)),
     oracles: Array.from({ length: 64 }, (_, i) => (i < n ? key(`O${i}`) : ('11111111111111111111111111111111' as Address))),
@@ -137,6 +138,8 @@ function group(n: number): Group {
       hedgeFloor: p('0.4'),
       slowLambda: p('0.995'),
       volFloorWeight: p('0.7'),
+      shortLambda: p('0.7'),
+      shortVolWeight: p('0.8'),
       sampleIntervalSeconds: 86_400,
       horizonSeconds: 86_400,
       oracleMaxAgeSeconds: 60,

@@ -220,7 +220,11 @@ pub async fn simulate(a: SimulateArgs) -> Result<()> {
     }
     print!("{text}");
     let stress_files = if result.stress.is_some() { ", stress.json, stress.svg" } else { "" };
-    println!("\nwrote {}/report.txt, days.json, summary.json{stress_files} and {} charts:", a.out.display(), charts.len());
+    println!(
+        "\nwrote {}/report.txt, days.json, summary.json{stress_files} and {} charts:",
+        a.out.display(),
+        charts.len()
+    );
     for c in charts {
         println!("  {}", c.display());
     }

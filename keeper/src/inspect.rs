@@ -35,6 +35,7 @@ pub struct AssetReport {
     /// memory's volatility per sample it comes from.
     pub vol_scale: f64,
     pub slow_volatility_per_sample: f64,
+    pub short_volatility_per_sample: f64,
     /// The registered price-feed account (the only oracle the program accepts for the asset).
     pub oracle: String,
     /// The mint's freeze authority, if any: it could freeze the vault and lock every depositor.
@@ -92,8 +93,8 @@ impl Report {
             let freeze = a.freeze_authority.as_deref().unwrap_or("none");
             let _ = writeln!(
                 s,
-                " asset {}: oracle {}, freeze authority {freeze}, slow volatility {:.4}, volatility scale {:.3}",
-                a.index, a.oracle, a.slow_volatility_per_sample, a.vol_scale
+                " asset {}: oracle {}, freeze authority {freeze}, slow / short volatility {:.4} / {:.4}, volatility scale {:.3}",
+                a.index, a.oracle, a.slow_volatility_per_sample, a.short_volatility_per_sample, a.vol_scale
             );
         }
         let _ = writeln!(s, "\n{} margin accounts\n", self.accounts);
@@ -221,6 +222,7 @@ pub async fn inspect<C: Chain>(chain: &C, group: &Pubkey) -> Result<Report> {
             volatility_per_sample: vol.to_num(),
             vol_scale: state.model.vol_scale[i as usize].get().to_num(),
             slow_volatility_per_sample: state.model.slow_variance[i as usize].get().to_num::<f64>().max(0.0).sqrt(),
+            short_volatility_per_sample: state.model.short_variance[i as usize].get().to_num::<f64>().max(0.0).sqrt(),
             oracle: acc.oracle.to_string(),
             freeze_authority: (acc.has_freeze_authority == 1).then(|| acc.freeze_authority.to_string()),
             deposit_epoch: acc.deposit_epoch,
@@ -293,8 +295,8 @@ fn covariance_problems(model: &RiskModel, n: usize) -> (bool, String) {
         if d < Fx::ONE || d > Fx::from_num(risk_engine::procyclicality::MAX_VOL_SCALE) {
             return (false, format!("volatility scale of asset {i} is {d} (must be in [1, 32])"));
         }
-        if model.slow_variance[i].get() < Fx::ZERO {
-            return (false, format!("slow variance of asset {i} is negative"));
+        if model.slow_variance[i].get() < Fx::ZERO || model.short_variance[i].get() < Fx::ZERO {
+            return (false, format!("a variance memory of asset {i} is negative"));
         }
         for j in 0..i {
             let c = model.covariance[tri_index(j, i)].get();

@@ -136,9 +136,15 @@ struct BacktestArgs {
     /// Decay per row of the slow variance memory (anti-procyclical floor).
     #[arg(long, env = "KEEPER_SLOW_LAMBDA")]
     slow_lambda: Option<f64>,
-    /// κ: volatility floored at κ × the slow memory's volatility (0: off).
+    /// κ_s: volatility floored at κ_s × the slow memory's volatility (0: off).
     #[arg(long, env = "KEEPER_VOL_FLOOR_WEIGHT")]
     vol_floor_weight: Option<f64>,
+    /// Decay per row of the short variance memory (reaction to shocks).
+    #[arg(long, env = "KEEPER_SHORT_LAMBDA")]
+    short_lambda: Option<f64>,
+    /// κ_f: volatility floored at κ_f × the short memory's volatility (0: off).
+    #[arg(long, env = "KEEPER_SHORT_VOL_WEIGHT")]
+    short_vol_weight: Option<f64>,
     /// Floor rate for volatile assets.
     #[arg(long, env = "KEEPER_FLOOR_RATE", default_value_t = 0.01)]
     floor_rate: f64,
@@ -230,6 +236,8 @@ fn main() -> Result<()> {
             set(&mut cfg.margin.hedge_floor, a.hedge_floor);
             set(&mut cfg.vol_floor.slow_lambda, a.slow_lambda);
             set(&mut cfg.vol_floor.weight, a.vol_floor_weight);
+            set(&mut cfg.vol_floor.short_lambda, a.short_lambda);
+            set(&mut cfg.vol_floor.short_weight, a.short_vol_weight);
             if let Some(r) = a.baseline_rate {
                 cfg.baseline.long_volatile = r;
                 cfg.baseline.short_volatile = r;

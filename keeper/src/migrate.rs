@@ -52,6 +52,8 @@ pub struct ParamsConfig {
     pub hedge_floor_e6: u32,
     pub slow_lambda_e9: u64,
     pub vol_floor_weight_e6: u32,
+    pub short_lambda_e9: u64,
+    pub short_vol_weight_e6: u32,
 }
 
 impl ParamsConfig {
@@ -74,6 +76,8 @@ impl ParamsConfig {
             hedge_floor_e6: self.hedge_floor_e6,
             slow_lambda_e9: self.slow_lambda_e9,
             vol_floor_weight_e6: self.vol_floor_weight_e6,
+            short_lambda_e9: self.short_lambda_e9,
+            short_vol_weight_e6: self.short_vol_weight_e6,
         }
     }
 }

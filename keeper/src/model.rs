@@ -4,7 +4,7 @@
 use anyhow::{Context, Result};
 use risk_engine::covariance::{CovarianceSource, OwnedMatrix};
 use risk_engine::ewma::{ewma_update, sample_returns, validate_lambda};
-use risk_engine::procyclicality::{apply_sample, initial_memory, VolFloorParams};
+use risk_engine::procyclicality::{apply_sample, initial_memory, Memories, VolFloorParams};
 use risk_engine::{Fx, ScaledCovariance, WrappedI80F48};
 use serde::Serialize;
 
@@ -18,6 +18,7 @@ pub struct EwmaModel {
     /// The anti-procyclical memory (`risk_engine::procyclicality`): slow variances and the scales.
     pub vol_floor: VolFloorParams,
     pub slow_variance: Vec<WrappedI80F48>,
+    pub short_variance: Vec<WrappedI80F48>,
     pub vol_scale: Vec<WrappedI80F48>,
     scale_values: Vec<Fx>,
     /// Last observed price per asset (USD per token).
@@ -45,10 +46,12 @@ impl EwmaModel {
         vol_floor.validate().map_err(|e| anyhow::anyhow!("{e}"))?;
         let matrix = initial.unwrap_or_else(|| OwnedMatrix::zeros(n));
         let mut slow_variance = Vec::with_capacity(n);
+        let mut short_variance = Vec::with_capacity(n);
         let mut vol_scale = Vec::with_capacity(n);
         for i in 0..n {
-            let (s, d) = initial_memory(matrix.cov(i, i), &vol_floor).map_err(|e| anyhow::anyhow!("{e}"))?;
+            let (s, f, d) = initial_memory(matrix.cov(i, i), &vol_floor).map_err(|e| anyhow::anyhow!("{e}"))?;
             slow_variance.push(WrappedI80F48::new(s));
+            short_variance.push(WrappedI80F48::new(f));
             vol_scale.push(WrappedI80F48::new(d));
         }
         Ok(Self {
@@ -56,6 +59,7 @@ impl EwmaModel {
             matrix,
             vol_floor,
             slow_variance,
+            short_variance,
             vol_scale,
             lambda,
             last_prices: vec![Fx::ZERO; n],
@@ -71,7 +75,12 @@ impl EwmaModel {
         sample_returns(&mut self.last_prices, &observed, &mut self.scratch).map_err(|e| anyhow::anyhow!("{e}"))?;
         if !first {
             ewma_update(&mut self.matrix, self.lambda, &self.scratch).map_err(|e| anyhow::anyhow!("{e}"))?;
-            apply_sample(&self.matrix, &self.scratch, 0, &mut self.slow_variance, &mut self.vol_scale, &self.vol_floor)
+            let memories = Memories {
+                slow: &mut self.slow_variance,
+                short: &mut self.short_variance,
+                scales: &mut self.vol_scale,
+            };
+            apply_sample(&self.matrix, &self.scratch, 0, memories, &self.vol_floor)
                 .map_err(|e| anyhow::anyhow!("{e}"))?;
             self.scale_values = self.vol_scale.iter().map(|d| d.get()).collect();
             self.samples += 1;

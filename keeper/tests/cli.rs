@@ -74,9 +74,10 @@ fn model_agrees_with_f64_on_real_daily_data() {
 
 const CALIBRATION_ASSETS: &str = "BTC,ETH,SOL,BNB,XRP,DOGE,ADA,LINK";
 
-/// The walk-forward defaults (κ, u chosen on 2017-11..2019-12, README) judged on 2020-06..2025-02:
-/// never more breaches than the 99% promise, hedges still ≥ 40% cheaper than static weights, on the
-/// stress days and in every named window singles breach no more than static, no breach run > 3.
+/// The defaults (the walk-forward procedure of scripts/calibrate.py on all data, README) on
+/// 2020-06..2025-02: never more breaches than the 99% promise, no breach run > 3 days, every family
+/// at or below static weights on the stress days and in every named window, and hedges still a
+/// third cheaper than static weights (the measured trade-off: README, the frontier).
 #[test]
 fn calibrated_defaults_are_safe_in_stress_and_save_margin_on_hedges() {
     let Some(prices) = shared_prices() else { return eprintln!("shared data not present; skipped") };
@@ -96,13 +97,14 @@ fn calibrated_defaults_are_safe_in_stress_and_save_margin_on_hedges() {
     }
     let hedged = family("hedged_pair");
     let saving = hedged["margin_saving_pct"].as_f64().unwrap();
-    assert!(saving >= 40.0, "hedged pairs save only {saving}% against the static baseline");
+    assert!(saving >= 30.0, "hedged pairs save only {saving}% against the static baseline");
     for f in v["stress_days"]["families"].as_array().unwrap() {
         assert!(f["model_breaches"].as_u64() <= f["baseline_breaches"].as_u64(), "stress days: {f}");
     }
     for w in v["stress_windows"].as_array().unwrap() {
-        let single = w["families"].as_array().unwrap().iter().find(|f| f["family"] == "single").unwrap();
-        assert!(single["model_breaches"].as_u64() <= single["baseline_breaches"].as_u64(), "{}: {single}", w["name"]);
+        for f in w["families"].as_array().unwrap() {
+            assert!(f["model_breaches"].as_u64() <= f["baseline_breaches"].as_u64(), "{}: {f}", w["name"]);
+        }
     }
     assert_eq!(v["steps"], 1707);
 }

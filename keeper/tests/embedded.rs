@@ -161,9 +161,9 @@ async fn liquidator_retries_injected_faults_without_double_liquidation() {
     let r = liq.round(&chain, &state, &m).await.unwrap();
     assert_eq!((r.scanned, r.liquidatable), (3, 0));
 
-    // BTC −12%: below maintenance, still solvent.
+    // BTC −15%: below maintenance, still solvent.
     chain.advance_to(T0 + 60).await.unwrap();
-    publish_prices(&chain, &state, &[PX[0] * 0.88, PX[1], 1.0], 0.0005, T0 + 60).await.unwrap();
+    publish_prices(&chain, &state, &[PX[0] * 0.85, PX[1], 1.0], 0.0005, T0 + 60).await.unwrap();
 
     // Every send fails before reaching the chain: the outcome is unknown, the account is held
     // in flight and the next round does not send again.

@@ -44,11 +44,11 @@ async fn crank_liquidate_inspect_end_to_end_over_json_rpc() {
     assert!(matches!(first, CrankOutcome::Sampled { sample_count: 0, .. }), "{first:?}");
     assert!(matches!(crank_once(&rpc, &admin, &state, 32, &opts(), &m).await.unwrap(), CrankOutcome::TooEarly { .. }));
 
-    // A trader levered to the limit; BTC −12%; the liquidator liquidates it once.
+    // A trader levered to the limit; BTC −15%; the liquidator liquidates it once.
     let account = leveraged_trader(&rpc, &admin, &state).await;
     let mut liq = liquidator(&rpc, &admin, &state).await;
     let now = rpc.unix_time().await.unwrap();
-    publish_prices(&rpc, &state, &[PX[0] * 0.88, PX[1], 1.0], 0.0005, now).await.unwrap();
+    publish_prices(&rpc, &state, &[PX[0] * 0.85, PX[1], 1.0], 0.0005, now).await.unwrap();
     let r = liq.round(&rpc, &state, &m).await.unwrap();
     assert_eq!(r.liquidatable, 1, "{:?}", r.actions);
     match &r.actions[..] {

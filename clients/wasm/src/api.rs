@@ -375,6 +375,8 @@ fn decode_inner(req: &Request) -> Result<Value, Refusal> {
                 "hedge_floor": f(p.hedge_floor.get()),
                 "slow_lambda": f(p.slow_lambda.get()),
                 "vol_floor_weight": f(p.vol_floor_weight.get()),
+                "short_lambda": f(p.short_lambda.get()),
+                "short_vol_weight": f(p.short_vol_weight.get()),
                 "conf_k": f(p.conf_k.get()),
                 "max_conf_ratio": f(p.max_conf_ratio.get()),
                 "liquidator_fee": f(p.liquidator_fee.get()),

@@ -227,10 +227,16 @@ fn quadratic_parts<C: CovarianceSource>(cov: &C, positions: &[PositionRisk]) -> 
         gross = gross.add_checked(abs)?;
         floor = floor.add_checked(abs.mul_ceil(p.floor_rate)?)?;
         let d = cov.vol_scale(p.asset);
-        let abs_scaled = if d == Fx::ONE { abs } else { abs.mul_ceil(d)? };
+        // One multiply: ⌊w·d⌋ for the forms; |⌊w·d⌋| + 1 ULP ≥ |w·d| bounds the sums from above.
+        let (w_scaled, abs_scaled) = if d == Fx::ONE {
+            (p.exposure, abs)
+        } else {
+            let w = p.exposure.mul_floor(d)?;
+            (w, w.abs().add_checked(Fx::from_bits(1))?)
+        };
         scaled_gross = scaled_gross.add_checked(abs_scaled)?;
         undiversified = undiversified.add_checked(abs_scaled.mul_ceil(cov.vol(p.asset)?)?)?;
-        scaled.push(if d == Fx::ONE { p.exposure } else { p.exposure.mul_floor(d)? });
+        scaled.push(w_scaled);
     }
     // Work on w' = w / 2^e with |w'| summing below 1, so every product takes the cheap 64-bit path
     // whatever the book's size; the quadratic forms scale back by 2^2e (exact shifts).

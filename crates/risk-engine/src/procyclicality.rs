@@ -1,14 +1,18 @@
-//! Anti-procyclical volatility: a slow memory of each asset's variance that the fast EWMA may not
-//! fall below.
+//! Volatility memories beside the fast EWMA: a slow one that margins may not fall below in calm
+//! markets (anti-procyclicality), and a short one that lifts them at once after a shock.
 //!
 //! The fast EWMA (λ ≈ 0.94 per day) forgets a crash within weeks, so margins shrink in calm markets
-//! and the first day of the next crash finds them low. Clearing houses damp this (EMIR RTS 153/2013
-//! art. 28: a buffer released in stress, a weight on stressed observations, a long look-back).
-//! Here each asset keeps a slow EWMA of its squared returns (λ_s ≈ 0.99–0.995 per day, half-life of
-//! months) and the margin uses the volatility `max(σ_fast, κ·σ_slow)`. In matrix form the model
-//! margins with `DΣD`, `D = diag(d)`, `d_i = max(1, κ·σ_slow,i / σ_fast,i)`: a congruence of the fast
-//! Σ, so it stays PSD, keeps the fast correlations, and costs one multiplication per held position
-//! (the crank stores `d`, the margin scales each exposure by it; see [`crate::margin`]).
+//! and the first day of the next crash finds them low; and it gives a new shock only 6% weight, so
+//! the days after a crash's first move — when crashes continue (LUNA: 9, 11, 12 May 2022; FTX: 8, 9
+//! Nov 2022) — are margined on a volatility that has barely moved. Clearing houses damp the first
+//! (EMIR RTS 153/2013 art. 28: a buffer released in stress, a weight on stressed observations, a long
+//! look-back) and react to the second with intraday calls. Here each asset keeps two more EWMAs of
+//! its squared returns: a slow one (λ_s ≈ 0.995 per day, half-life ~4.6 months) and a short one
+//! (λ_f ≈ 0.5–0.7, half-life 1–2 days), and the margin uses the volatility
+//! `max(σ, κ_s·σ_slow, κ_f·σ_short)`. In matrix form the model margins `DΣD`, `D = diag(d)`,
+//! `d_i = max(1, √(max(κ_s²·slow_i, κ_f²·short_i) / Σ_ii))`: a congruence of the fast Σ, so it
+//! stays PSD, keeps the fast correlations, and costs one multiplication per held position (the
+//! crank stores `d`, the margin scales each exposure by it; see [`crate::margin`]).
 //!
 //! A stablecoin's fast variance is tiny in calm markets; its slow memory of a de-peg keeps its scale
 //! high for months after, so a stable-heavy book is not margined as riskless.
@@ -19,89 +23,121 @@ use crate::fixed_point::{Fx, FxExt, MathResult, WrappedI80F48};
 /// variance collapsed to almost nothing would otherwise get an arbitrary factor).
 pub const MAX_VOL_SCALE: i32 = 32;
 
-/// The daily defaults' slow-memory decay λ_s × 10⁹ and floor weight κ × 10⁶.
+/// The daily defaults (README: calibration, walk-forward): slow decay λ_s × 10⁹, its weight κ_s × 10⁶,
+/// short decay λ_f × 10⁹, its weight κ_f × 10⁶.
 pub const DAILY_SLOW_LAMBDA_E9: i128 = 995_000_000;
 pub const DAILY_VOL_FLOOR_WEIGHT_E6: i128 = 700_000;
+pub const DAILY_SHORT_LAMBDA_E9: i128 = 700_000_000;
+pub const DAILY_SHORT_VOL_WEIGHT_E6: i128 = 1_200_000;
 
-/// The slow memory's parameters.
+/// The memories' parameters.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct VolFloorParams {
     /// Decay of the slow variance per sample, in (0, 1).
     pub slow_lambda: Fx,
-    /// κ ∈ [0, 10]: the fast volatility is floored at κ·σ_slow (0 turns the floor off).
+    /// κ_s ∈ [0, 10]: the fast volatility is floored at κ_s·σ_slow (0 turns it off).
     pub weight: Fx,
+    /// Decay of the short variance per sample, in (0, 1).
+    pub short_lambda: Fx,
+    /// κ_f ∈ [0, 10]: the fast volatility is floored at κ_f·σ_short (0 turns it off).
+    pub short_weight: Fx,
 }
 
 impl VolFloorParams {
-    /// The calibrated daily defaults (README: calibration, walk-forward), bit for bit what the program
-    /// stores from `RiskParamsArgs::daily_defaults`.
+    /// The calibrated daily defaults, bit for bit what the program stores from
+    /// `RiskParamsArgs::daily_defaults`.
     pub fn daily_defaults() -> Self {
+        let r = |v: i128, scale: i128| crate::fixed_point::fx_ratio(v, scale).unwrap_or(Fx::ZERO);
         Self {
-            slow_lambda: crate::fixed_point::fx_ratio(DAILY_SLOW_LAMBDA_E9, 1_000_000_000).unwrap_or(Fx::ZERO),
-            weight: crate::fixed_point::fx_ratio(DAILY_VOL_FLOOR_WEIGHT_E6, 1_000_000).unwrap_or(Fx::ZERO),
+            slow_lambda: r(DAILY_SLOW_LAMBDA_E9, 1_000_000_000),
+            weight: r(DAILY_VOL_FLOOR_WEIGHT_E6, 1_000_000),
+            short_lambda: r(DAILY_SHORT_LAMBDA_E9, 1_000_000_000),
+            short_weight: r(DAILY_SHORT_VOL_WEIGHT_E6, 1_000_000),
         }
     }
 
     pub fn validate(&self) -> RiskResult<()> {
-        crate::ewma::validate_lambda(self.slow_lambda).map_err(|_| RiskError::InvalidParameter {
-            name: "slow_lambda",
-            reason: "must be strictly between 0 and 1",
-        })?;
-        if self.weight < Fx::ZERO || self.weight > Fx::from_num(10) {
-            return Err(RiskError::InvalidParameter { name: "vol_floor_weight", reason: "must be in [0, 10]" });
+        for (name, lambda) in [("slow_lambda", self.slow_lambda), ("short_lambda", self.short_lambda)] {
+            crate::ewma::validate_lambda(lambda)
+                .map_err(|_| RiskError::InvalidParameter { name, reason: "must be strictly between 0 and 1" })?;
+        }
+        for (name, w) in [("vol_floor_weight", self.weight), ("short_vol_weight", self.short_weight)] {
+            if w < Fx::ZERO || w > Fx::from_num(10) {
+                return Err(RiskError::InvalidParameter { name, reason: "must be in [0, 10]" });
+            }
         }
         Ok(())
     }
 }
 
-/// One sample of the slow variance: `s ← s − (1−λ_s)·s + ((1−λ_s)·r)·r` for an observed return `r`
-/// (an unobserved asset keeps `s`, as the fast matrix keeps its variance). Rounded like the EWMA.
+/// One sample of a memory: `s ← s − (1−λ)·s + ((1−λ)·r)·r` for an observed return `r` (an
+/// unobserved asset keeps `s`, as the fast matrix keeps its variance). Rounded like the EWMA.
 pub fn update_slow_variance(slow: Fx, r: Fx, slow_lambda: Fx) -> MathResult<Fx> {
     let one_minus = Fx::ONE.sub_checked(slow_lambda)?;
     slow.sub_checked(slow.mul_floor(one_minus)?)?.add_checked(one_minus.mul_floor(r)?.mul_floor(r)?)
 }
 
-/// `d = max(1, κ·√(slow / fast))`, rounded up, at most [`MAX_VOL_SCALE`]; 1 when the floor is off or
-/// the fast variance is not positive (every term of such an asset is zero whatever `d` is).
-pub fn vol_scale(fast_variance: Fx, slow_variance: Fx, params: &VolFloorParams) -> MathResult<Fx> {
-    if params.weight == Fx::ZERO || fast_variance <= Fx::ZERO || slow_variance <= Fx::ZERO {
+/// `d = max(1, √(max(κ_s²·slow, κ_f²·short) / fast))`, rounded up, at most [`MAX_VOL_SCALE`]; 1 when
+/// both memories are off or the fast variance is not positive (every term of such an asset is zero
+/// whatever `d` is).
+pub fn vol_scale(fast_variance: Fx, slow_variance: Fx, short_variance: Fx, params: &VolFloorParams) -> MathResult<Fx> {
+    if fast_variance <= Fx::ZERO {
+        return Ok(Fx::ONE);
+    }
+    let weighted = |w: Fx, v: Fx| -> MathResult<Fx> {
+        if w == Fx::ZERO || v <= Fx::ZERO {
+            Ok(Fx::ZERO)
+        } else {
+            w.mul_ceil(w)?.mul_ceil(v)
+        }
+    };
+    let target = weighted(params.weight, slow_variance)?.max(weighted(params.short_weight, short_variance)?);
+    if target <= fast_variance {
         return Ok(Fx::ONE);
     }
     let cap = Fx::from_num(MAX_VOL_SCALE);
-    // Ratios beyond cap² saturate; comparing first keeps the division in range.
-    let ratio = slow_variance.div_ceil(fast_variance).unwrap_or(Fx::MAX);
-    let scale = if ratio >= cap.mul_ceil(cap)? { cap } else { params.weight.mul_ceil(ratio.sqrt_ceil()?)? };
+    // Ratios beyond cap² saturate (and an overflowing division is beyond it).
+    let ratio = target.div_ceil(fast_variance).unwrap_or(Fx::MAX);
+    let scale = if ratio >= cap.mul_ceil(cap)? { cap } else { ratio.sqrt_ceil()? };
     Ok(scale.max(Fx::ONE).min(cap))
 }
 
-/// Applies one covariance sample to the slow memory, after the fast matrix `fast` took it: each
-/// observed asset's slow variance takes its return, a missing one (bit i of `missing`) keeps it,
-/// and every scale is recomputed from the new fast and slow variances. The crank and every
-/// off-chain replay of the model call this, so they store the same bits.
+/// The per-asset memories as stored (slices of the risk model's arrays, or the keeper's copies).
+pub struct Memories<'a> {
+    pub slow: &'a mut [WrappedI80F48],
+    pub short: &'a mut [WrappedI80F48],
+    pub scales: &'a mut [WrappedI80F48],
+}
+
+/// Applies one covariance sample to the memories, after the fast matrix `fast` took it: each
+/// observed asset's slow and short variances take its return, a missing one (bit i of `missing`)
+/// keeps them, and every scale is recomputed from the new variances. The crank and every off-chain
+/// replay of the model call this, so they store the same bits.
 pub fn apply_sample<C: crate::covariance::CovarianceSource>(
     fast: &C,
     returns: &[Fx],
     missing: u64,
-    slow: &mut [WrappedI80F48],
-    scales: &mut [WrappedI80F48],
+    m: Memories<'_>,
     params: &VolFloorParams,
 ) -> RiskResult<()> {
     let n = returns.len();
-    if slow.len() < n || scales.len() < n || fast.dim() < n {
-        return Err(RiskError::DimensionMismatch { expected: n, got: slow.len().min(scales.len()).min(fast.dim()) });
+    let have = m.slow.len().min(m.short.len()).min(m.scales.len()).min(fast.dim());
+    if have < n {
+        return Err(RiskError::DimensionMismatch { expected: n, got: have });
     }
     for i in 0..n {
         if i >= 64 || missing & (1u64 << i) == 0 {
-            slow[i].set(update_slow_variance(slow[i].get(), returns[i], params.slow_lambda)?);
+            m.slow[i].set(update_slow_variance(m.slow[i].get(), returns[i], params.slow_lambda)?);
+            m.short[i].set(update_slow_variance(m.short[i].get(), returns[i], params.short_lambda)?);
         }
-        scales[i].set(vol_scale(fast.cov(i, i), slow[i].get(), params)?);
+        m.scales[i].set(vol_scale(fast.cov(i, i), m.slow[i].get(), m.short[i].get(), params)?);
     }
     Ok(())
 }
 
-/// The memory of a newly registered asset: its slow variance starts at the bootstrap variance.
-pub fn initial_memory(variance: Fx, params: &VolFloorParams) -> MathResult<(Fx, Fx)> {
-    Ok((variance, vol_scale(variance, variance, params)?))
+/// The memories of a newly registered asset: both start at the bootstrap variance.
+pub fn initial_memory(variance: Fx, params: &VolFloorParams) -> MathResult<(Fx, Fx, Fx)> {
+    Ok((variance, variance, vol_scale(variance, variance, variance, params)?))
 }
 
 #[cfg(test)]
@@ -112,12 +148,17 @@ mod tests {
         Fx::from_num(v)
     }
 
-    fn params(weight: f64) -> VolFloorParams {
-        VolFloorParams { slow_lambda: fx(0.995), weight: fx(weight) }
+    fn params(weight: f64, short_weight: f64) -> VolFloorParams {
+        VolFloorParams {
+            slow_lambda: fx(0.995),
+            weight: fx(weight),
+            short_lambda: fx(0.7),
+            short_weight: fx(short_weight),
+        }
     }
 
     #[test]
-    fn slow_variance_follows_squared_returns_slowly() {
+    fn a_memory_follows_squared_returns_at_its_own_pace() {
         let mut s = fx(0.0004);
         for _ in 0..10 {
             s = update_slow_variance(s, fx(0.1), fx(0.995)).unwrap();
@@ -127,15 +168,21 @@ mod tests {
     }
 
     #[test]
-    fn scale_floors_the_fast_volatility_at_kappa_times_the_slow_one() {
-        // Fast σ 2%, slow σ 4%, κ = 0.9: d = 1.8.
-        let d = vol_scale(fx(0.0004), fx(0.0016), &params(0.9)).unwrap();
+    fn scale_floors_the_fast_volatility_at_the_larger_weighted_memory() {
+        // Fast σ 2%, slow σ 4%, short σ 1%, κ_s = 0.9: d = 1.8.
+        let d = vol_scale(fx(0.0004), fx(0.0016), fx(0.0001), &params(0.9, 1.0)).unwrap();
         assert!(d >= fx(1.8) && d.to_num::<f64>() < 1.8 + 1e-9, "{d}");
+        // After a shock: short σ 6%, κ_f = 0.8 → d = 2.4 beats the slow memory's 1.8.
+        let d = vol_scale(fx(0.0004), fx(0.0016), fx(0.0036), &params(0.9, 0.8)).unwrap();
+        assert!(d >= fx(2.4) && d.to_num::<f64>() < 2.4 + 1e-9, "{d}");
         // Calm → no change; off → 1; degenerate fast variance → 1; huge ratios saturate.
-        assert_eq!(vol_scale(fx(0.0016), fx(0.0004), &params(0.9)).unwrap(), Fx::ONE);
-        assert_eq!(vol_scale(fx(0.0004), fx(0.0016), &params(0.0)).unwrap(), Fx::ONE);
-        assert_eq!(vol_scale(Fx::ZERO, fx(0.0016), &params(1.0)).unwrap(), Fx::ONE);
-        assert_eq!(vol_scale(Fx::from_bits(1), fx(1.0), &params(1.0)).unwrap(), Fx::from_num(MAX_VOL_SCALE));
+        assert_eq!(vol_scale(fx(0.0016), fx(0.0004), fx(0.0004), &params(0.9, 0.8)).unwrap(), Fx::ONE);
+        assert_eq!(vol_scale(fx(0.0004), fx(0.0016), fx(0.0036), &params(0.0, 0.0)).unwrap(), Fx::ONE);
+        assert_eq!(vol_scale(Fx::ZERO, fx(0.0016), fx(0.0016), &params(1.0, 1.0)).unwrap(), Fx::ONE);
+        assert_eq!(
+            vol_scale(Fx::from_bits(1), fx(1.0), Fx::ZERO, &params(1.0, 0.0)).unwrap(),
+            Fx::from_num(MAX_VOL_SCALE)
+        );
     }
 
     #[test]
@@ -143,20 +190,28 @@ mod tests {
         use crate::covariance::OwnedMatrix;
         let fast = OwnedMatrix::from_dense(2, &[fx(0.0001), Fx::ZERO, Fx::ZERO, fx(0.0001)]).unwrap();
         let mut slow = [WrappedI80F48::new(fx(0.0016)); 2];
+        let mut short = [WrappedI80F48::new(fx(0.0001)); 2];
         let mut scales = [WrappedI80F48::new(Fx::ONE); 2];
-        apply_sample(&fast, &[fx(0.05), fx(0.05)], 0b10, &mut slow, &mut scales, &params(1.0)).unwrap();
-        assert!(slow[0].get() > fx(0.0016), "observed: takes the 5% return");
-        assert_eq!(slow[1].get(), fx(0.0016), "missing: kept");
+        let m = Memories { slow: &mut slow, short: &mut short, scales: &mut scales };
+        apply_sample(&fast, &[fx(0.05), fx(0.05)], 0b10, m, &params(1.0, 0.8)).unwrap();
+        assert!(slow[0].get() > fx(0.0016) && short[0].get() > fx(0.0001), "observed: takes the 5% return");
+        assert_eq!((slow[1].get(), short[1].get()), (fx(0.0016), fx(0.0001)), "missing: kept");
         // σ_fast 1%, σ_slow 4%: the kept asset scales by 4.
         assert!(scales[1].get() >= fx(4.0) && scales[1].get().to_num::<f64>() < 4.0 + 1e-9);
-        assert_eq!(initial_memory(fx(0.0004), &params(0.8)).unwrap(), (fx(0.0004), Fx::ONE));
+        // Asset 0: slow 0.0016·0.995 + 0.005·0.0025, short 0.7·0.0001 + 0.3·0.0025 (× κ_f² = 0.64 is
+        // smaller): d = √(slow / fast).
+        let d0 = scales[0].get().to_num::<f64>();
+        let want = ((0.0016 * 0.995 + 0.005 * 0.0025) / 0.0001f64).sqrt();
+        assert!(d0 >= want - 1e-9 && d0 - want < 1e-6, "{d0} vs {want}");
+        assert_eq!(initial_memory(fx(0.0004), &params(0.8, 0.8)).unwrap(), (fx(0.0004), fx(0.0004), Fx::ONE));
     }
 
     #[test]
     fn parameters_are_bounded() {
-        assert!(params(1.0).validate().is_ok());
-        assert!(params(11.0).validate().is_err());
-        assert!(params(-0.1).validate().is_err());
-        assert!(VolFloorParams { slow_lambda: Fx::ONE, weight: fx(1.0) }.validate().is_err());
+        assert!(params(1.0, 1.0).validate().is_ok());
+        assert!(params(11.0, 1.0).validate().is_err());
+        assert!(params(1.0, -0.1).validate().is_err());
+        assert!(VolFloorParams { slow_lambda: Fx::ONE, ..params(1.0, 1.0) }.validate().is_err());
+        assert!(VolFloorParams { short_lambda: Fx::ZERO, ..params(1.0, 1.0) }.validate().is_err());
     }
 }

@@ -24,7 +24,7 @@ pub fn render(r: &BacktestReport) -> String {
     );
     let _ = writeln!(
         s,
-        "model: EWMA λ={} z={:.3} horizon={} rows α={} β={} m={} c={} floor={}/{} (stable) · anti-procyclical: κ={} λ_s={} hedge floor u={} · baseline: {}",
+        "model: EWMA λ={} z={:.3} horizon={} rows α={} β={} m={} c={} floor={}/{} (stable) · memories: κ_s={} λ_s={} κ_f={} λ_f={} hedge floor u={} · baseline: {}",
         p.lambda,
         p.z,
         p.horizon_rows,
@@ -36,6 +36,8 @@ pub fn render(r: &BacktestReport) -> String {
         p.floor_rate_stable,
         round6(p.vol_floor_weight),
         round6(p.slow_lambda),
+        round6(p.short_vol_weight),
+        round6(p.short_lambda),
         round6(p.hedge_floor),
         p.baseline.source
     );

@@ -32,8 +32,7 @@ fn main() {
                 let j = rng.gen_range(i..ASSETS);
                 held.swap(i, j);
             }
-            let exposures: Vec<(usize, f64)> =
-                held[..k].iter().map(|&i| (i, rng.gen_range(-1e5..1e5))).collect();
+            let exposures: Vec<(usize, f64)> = held[..k].iter().map(|&i| (i, rng.gen_range(-1e5..1e5))).collect();
             let gross: f64 = exposures.iter().map(|(_, w)| w.abs()).sum();
             StressBook {
                 address: format!("book {a}"),

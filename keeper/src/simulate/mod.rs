@@ -256,8 +256,7 @@ pub async fn run(args: SimArgs) -> Result<SimResult> {
         }
     }
     pb.finish_and_clear();
-    let insurance_usd_end =
-        crate::stress::chain::insurance_usd(&chain, &state, table.prices.last().unwrap()).await?;
+    let insurance_usd_end = crate::stress::chain::insurance_usd(&chain, &state, table.prices.last().unwrap()).await?;
     // The auditor's view of the final state.
     let inspection = crate::inspect::inspect(&chain, &migration.group).await?;
     // The Monte Carlo stress test of the final books (what `keeper stress` prints on a live group).
@@ -361,4 +360,3 @@ fn correlated_pairs(state: &GroupState, volatile: &[usize]) -> Vec<(usize, usize
     pairs.truncate(6.max(pairs.len() / 3));
     pairs.into_iter().map(|(i, j, _)| (i, j)).collect()
 }
-

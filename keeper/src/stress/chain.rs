@@ -46,7 +46,8 @@ pub async fn load<C: Chain>(chain: &C, group: &Pubkey) -> Result<ChainInputs> {
     let now = chain.unix_time().await?;
     let oracles = chain.accounts(&state.oracles()).await?;
     let reads = view::read_oracles(&state, &oracles, now);
-    let prices: Vec<f64> = reads.iter().map(|r| r.as_ref().map(|p| p.price.to_num::<f64>()).unwrap_or(f64::NAN)).collect();
+    let prices: Vec<f64> =
+        reads.iter().map(|r| r.as_ref().map(|p| p.price.to_num::<f64>()).unwrap_or(f64::NAN)).collect();
     let assets: Vec<Asset> = state.assets.iter().map(|a| a.account).collect();
     let mut books = Vec::new();
     let mut unpriced = 0;

@@ -111,7 +111,13 @@ pub fn expected_shortfall(sorted: &[f64], share: f64) -> f64 {
 }
 
 /// Per scenario, the books' total loss beyond margin and total bad debt.
-fn evaluate(books: &[StressBook], returns: &[f64], n: usize, range: std::ops::Range<usize>, bar: &ProgressBar) -> Vec<(f64, f64)> {
+fn evaluate(
+    books: &[StressBook],
+    returns: &[f64],
+    n: usize,
+    range: std::ops::Range<usize>,
+    bar: &ProgressBar,
+) -> Vec<(f64, f64)> {
     let mut out = Vec::with_capacity(range.len());
     for (done, s) in range.enumerate() {
         let r = &returns[s * n..(s + 1) * n];
@@ -162,7 +168,9 @@ pub fn run(
     let returns = sample::scenarios(cov_h, n, cfg, &mut rng)?;
 
     let bar = if progress { ProgressBar::new(cfg.scenarios as u64) } else { ProgressBar::hidden() };
-    bar.set_style(ProgressStyle::with_template("stress [{bar:40}] {pos}/{len} scenarios ({eta})").unwrap().progress_chars("=> "));
+    bar.set_style(
+        ProgressStyle::with_template("stress [{bar:40}] {pos}/{len} scenarios ({eta})").unwrap().progress_chars("=> "),
+    );
     // Two halves on two threads (this machine has two cores).
     let half = cfg.scenarios / 2;
     let per_scenario: Vec<(f64, f64)> = std::thread::scope(|s| {

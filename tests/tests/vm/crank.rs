@@ -60,9 +60,11 @@ async fn crank_samples_once_per_interval_and_a_crash_raises_covariance_and_margi
     assert!(im_after > im_before, "initial margin {im_before} → {im_after}");
 }
 
-/// The anti-procyclical memory: after a crash and 80 calm days the fast variance has decayed by
-/// 0.94⁸⁰ but the slow one only by 0.995⁸⁰, so the stored scale d = κ·σ_slow/σ_fast lifts every
-/// margin of the crashed asset; the crank stores exactly what the engine computes, every day.
+/// The volatility memories: right after a −40% day the short memory (λ_f = 0.7) has taken 30% of the
+/// shock where the fast EWMA took 6%, so the scale d = κ_f·σ_short/σ_fast lifts the crashed asset's
+/// margins at once; 80 calm days later the fast variance has decayed by 0.94⁸⁰ but the slow one
+/// only by 0.995⁸⁰, so d = κ_s·σ_slow/σ_fast keeps them up. The crank stores exactly what the engine
+/// computes, every day.
 #[tokio::test]
 async fn the_slow_memory_keeps_margins_up_after_a_crash_calms_down() {
     use risk_engine::procyclicality::{update_slow_variance, vol_scale, VolFloorParams};
@@ -73,6 +75,7 @@ async fn the_slow_memory_keeps_margins_up_after_a_crash_calms_down() {
     assert_eq!(start.slow_variance[0].get(), start.covariance[tri_index(0, 0)].get(), "starts at the bootstrap");
     w.send(&[m.crank_ix(0, &m.oracles())], &[]).await.ok();
     let mut slow = start.slow_variance[0].get();
+    let mut short = start.short_variance[0].get();
     let (mut price, mut scale_after_crash) = (100.0, Fx::ZERO);
     for day in 0..81 {
         w.advance_time(86_400).await;
@@ -83,11 +86,13 @@ async fn the_slow_memory_keeps_margins_up_after_a_crash_calms_down() {
         w.send(&[m.crank_ix(0, &m.oracles())], &[]).await.ok();
         let r = risk_engine::ewma::simple_return(0, Fx::from_num(price), Fx::from_num(next)).unwrap();
         slow = update_slow_variance(slow, r, params.slow_lambda).unwrap();
+        short = update_slow_variance(short, r, params.short_lambda).unwrap();
         price = next;
         let now = model(&mut w, &m).await;
         assert_eq!(now.slow_variance[0].get(), slow, "day {day}: the crank stores the engine's slow variance");
+        assert_eq!(now.short_variance[0].get(), short, "day {day}: and its short variance");
         let fast = now.covariance[tri_index(0, 0)].get();
-        assert_eq!(now.vol_scale[0].get(), vol_scale(fast, slow, &params).unwrap(), "day {day}");
+        assert_eq!(now.vol_scale[0].get(), vol_scale(fast, slow, short, &params).unwrap(), "day {day}");
         if day == 0 {
             scale_after_crash = now.vol_scale[0].get();
         }
@@ -99,7 +104,8 @@ async fn the_slow_memory_keeps_margins_up_after_a_crash_calms_down() {
     println!(
         "asset 0 scale: {scale_after_crash} after the crash, {d:.4} 80 calm days later (κ√(slow/fast) = {expect:.4})"
     );
-    assert_eq!(scale_after_crash, Fx::ONE, "right after the crash the fast EWMA is the larger");
+    // κ_f·√((0.7·0.0009 + 0.3·0.16) / (0.94·0.0009 + 0.06·0.16)) = 1.2 × 2.16 ≈ 2.59.
+    assert!(scale_after_crash > Fx::from_num(2.5), "the short memory reacts to the crash: {scale_after_crash}");
     assert!(d > 1.2 && (d - expect.max(1.0)).abs() < 1e-9, "the calm days lift the crashed asset's scale to {d}");
 }
 

@@ -53,7 +53,7 @@ async fn create_group_rejects_each_nonsense_parameter_by_name() {
     let mut w = World::new().await;
     let admin = w.payer();
     type Tweak = fn(&mut portfolio_margin::state::RiskParamsArgs);
-    let cases: [(&str, Tweak); 11] = [
+    let cases: [(&str, Tweak); 13] = [
         ("z", |p| p.z_e6 = 0),
         ("spike_alpha", |p| p.spike_alpha_e6 = 1_000_001),
         ("breakdown_beta", |p| p.breakdown_beta_e6 = 2_000_000),
@@ -65,6 +65,8 @@ async fn create_group_rejects_each_nonsense_parameter_by_name() {
         ("hedge_floor", |p| p.hedge_floor_e6 = 1_000_001),
         ("slow_lambda", |p| p.slow_lambda_e9 = 1_000_000_000),
         ("vol_floor_weight", |p| p.vol_floor_weight_e6 = 10_000_001),
+        ("short_lambda", |p| p.short_lambda_e9 = 0),
+        ("short_vol_weight", |p| p.short_vol_weight_e6 = 10_000_001),
     ];
     for (i, (name, tweak)) in cases.iter().enumerate() {
         let mut p = default_params();

@@ -19,6 +19,8 @@ export function GroupParams({ state }: { state: GroupState }) {
     ['Hedge floor u (share of the legs\' standalone margin)', fx(p.hedgeFloor).toString()],
     ['Volatility floor κ (× slow volatility)', fx(p.volFloorWeight).toString()],
     ['Slow variance decay λ_s', fx(p.slowLambda).toString()],
+    ['Short volatility floor κ_f (× short volatility)', fx(p.shortVolWeight).toString()],
+    ['Short variance decay λ_f', fx(p.shortLambda).toString()],
     ['Initial / maintenance', fx(p.initialMultiplier).toString()],
     ['Confidence multiplier k', fx(p.confK).toString()],
     ['Max confidence / price', fx(p.maxConfRatio).toString()],

@@ -50,9 +50,13 @@ pub struct RiskParamsArgs {
     pub hedge_floor_e6: u32,
     /// Decay per sample of the slow variance memory × 10⁹, in (0, 10⁹) (anti-procyclical floor).
     pub slow_lambda_e9: u64,
-    /// κ × 10⁶, in [0, 10]: every volatility is floored at κ × its slow memory (0: off). A change
-    /// takes effect at the next sample, which recomputes the stored scales.
+    /// κ_s × 10⁶, in [0, 10]: every volatility is floored at κ_s × its slow memory (0: off). A
+    /// change takes effect at the next sample, which recomputes the stored scales.
     pub vol_floor_weight_e6: u32,
+    /// Decay per sample of the short variance memory × 10⁹, in (0, 10⁹) (reaction to shocks).
+    pub short_lambda_e9: u64,
+    /// κ_f × 10⁶, in [0, 10]: every volatility is floored at κ_f × its short memory (0: off).
+    pub short_vol_weight_e6: u32,
 }
 
 /// Risk parameters as stored (zero-copy, alignment 4).
@@ -85,8 +89,12 @@ pub struct RiskParams {
     pub hedge_floor: WrappedI80F48,
     /// Slow variance memory decay per sample λ_s.
     pub slow_lambda: WrappedI80F48,
-    /// Volatility floor weight κ.
+    /// Volatility floor weight κ_s (slow memory).
     pub vol_floor_weight: WrappedI80F48,
+    /// Short variance memory decay per sample λ_f.
+    pub short_lambda: WrappedI80F48,
+    /// Volatility floor weight κ_f (short memory).
+    pub short_vol_weight: WrappedI80F48,
     /// Seconds between covariance samples.
     pub sample_interval_seconds: u32,
     /// Liquidation horizon, seconds.
@@ -134,6 +142,8 @@ impl RiskParamsArgs {
             hedge_floor_e6: risk_engine::margin::DAILY_HEDGE_FLOOR_E6 as u32,
             slow_lambda_e9: risk_engine::procyclicality::DAILY_SLOW_LAMBDA_E9 as u64,
             vol_floor_weight_e6: risk_engine::procyclicality::DAILY_VOL_FLOOR_WEIGHT_E6 as u32,
+            short_lambda_e9: risk_engine::procyclicality::DAILY_SHORT_LAMBDA_E9 as u64,
+            short_vol_weight_e6: risk_engine::procyclicality::DAILY_SHORT_VOL_WEIGHT_E6 as u32,
         }
     }
 }
@@ -175,6 +185,8 @@ impl RiskParams {
             hedge_floor: ratio(a.hedge_floor_e6 as i128, E6)?.into(),
             slow_lambda: ratio(a.slow_lambda_e9 as i128, E9)?.into(),
             vol_floor_weight: ratio(a.vol_floor_weight_e6 as i128, E6)?.into(),
+            short_lambda: ratio(a.short_lambda_e9 as i128, E9)?.into(),
+            short_vol_weight: ratio(a.short_vol_weight_e6 as i128, E6)?.into(),
             sample_interval_seconds: a.sample_interval_seconds,
             horizon_seconds: a.horizon_seconds,
             oracle_max_age_seconds: a.oracle_max_age_seconds,
@@ -202,7 +214,12 @@ impl RiskParams {
 
     /// The engine's anti-procyclical memory parameters.
     pub fn vol_floor_params(&self) -> VolFloorParams {
-        VolFloorParams { slow_lambda: self.slow_lambda.get(), weight: self.vol_floor_weight.get() }
+        VolFloorParams {
+            slow_lambda: self.slow_lambda.get(),
+            weight: self.vol_floor_weight.get(),
+            short_lambda: self.short_lambda.get(),
+            short_weight: self.short_vol_weight.get(),
+        }
     }
 
     /// The engine's liquidation parameters (target: initial health).

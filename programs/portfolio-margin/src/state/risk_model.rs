@@ -36,7 +36,9 @@ pub struct RiskModel {
     /// Slow EWMA of each asset's squared returns per sample interval (λ_s, the anti-procyclical
     /// memory; `risk_engine::procyclicality`).
     pub slow_variance: [WrappedI80F48; MAX_ASSETS],
-    /// `d_i = max(1, κ·σ_slow / σ_fast)`, rounded up: every margin term but the floor scales asset
+    /// Short EWMA of each asset's squared returns (λ_f: a shock lifts margins at the next sample).
+    pub short_variance: [WrappedI80F48; MAX_ASSETS],
+    /// `d_i = max(1, κ_s·σ_slow / σ_fast, κ_f·σ_short / σ_fast)`, rounded up: every margin term but the floor scales asset
     /// i's exposure by it. Refreshed with the matrix.
     pub vol_scale: [WrappedI80F48; MAX_ASSETS],
     /// Feed id of each asset's oracle, so the crank needs only the oracle accounts.

@@ -160,8 +160,9 @@ pub fn handle_register_asset(ctx: Context<RegisterAsset>, args: RegisterAssetArg
         model.covariance[tri_index(j, index)].set(cov);
     }
     model.volatility[index].set(var.sqrt_ceil().map_err(math)?);
-    let (slow, scale) = initial_memory(var, &group.params.vol_floor_params()).map_err(math)?;
+    let (slow, short, scale) = initial_memory(var, &group.params.vol_floor_params()).map_err(math)?;
     model.slow_variance[index].set(slow);
+    model.short_variance[index].set(short);
     model.vol_scale[index].set(scale);
     model.feed_ids[index] = args.feed_id;
     model.oracles[index] = args.oracle;

@@ -109,10 +109,14 @@ fn apply_sample(model: &mut RiskModel, n: usize, lambda: Fx, vol_floor: &VolFloo
             let var = model.covariance[risk_engine::tri_index(i, i)].get();
             model.volatility[i].set(var.max(Fx::ZERO).sqrt_ceil().map_err(math)?);
         }
-        let RiskModel { covariance, slow_variance, vol_scale, .. } = model;
+        let RiskModel { covariance, slow_variance, short_variance, vol_scale, .. } = model;
         let fast = TriangularMatrix::new(n, &covariance[..tri_len(n)] as &[WrappedI80F48]).map_err(math)?;
-        procyclicality::apply_sample(&fast, &returns, missing, &mut slow_variance[..n], &mut vol_scale[..n], vol_floor)
-            .map_err(math)?;
+        let memories = procyclicality::Memories {
+            slow: &mut slow_variance[..n],
+            short: &mut short_variance[..n],
+            scales: &mut vol_scale[..n],
+        };
+        procyclicality::apply_sample(&fast, &returns, missing, memories, vol_floor).map_err(math)?;
         model.sample_count += 1;
     }
     for i in 0..n {
