@@ -196,5 +196,5 @@ export async function fetchAllMaybeGroup(
 }
 
 export function getGroupSize(): number {
-  return 584;
+  return 616;
 }

@@ -84,8 +84,10 @@ export type RiskModel = {
    * memory; `risk_engine::procyclicality`).
    */
   slowVariance: Array<WrappedI80F48>;
+  /** Short EWMA of each asset's squared returns (λ_f: a shock lifts margins at the next sample). */
+  shortVariance: Array<WrappedI80F48>;
   /**
-   * `d_i = max(1, κ·σ_slow / σ_fast)`, rounded up: every margin term but the floor scales asset
+   * `d_i = max(1, κ_s·σ_slow / σ_fast, κ_f·σ_short / σ_fast)`, rounded up: every margin term but the floor scales asset
    * i's exposure by it. Refreshed with the matrix.
    */
   volScale: Array<WrappedI80F48>;
@@ -123,8 +125,10 @@ export type RiskModelArgs = {
    * memory; `risk_engine::procyclicality`).
    */
   slowVariance: Array<WrappedI80F48Args>;
+  /** Short EWMA of each asset's squared returns (λ_f: a shock lifts margins at the next sample). */
+  shortVariance: Array<WrappedI80F48Args>;
   /**
-   * `d_i = max(1, κ·σ_slow / σ_fast)`, rounded up: every margin term but the floor scales asset
+   * `d_i = max(1, κ_s·σ_slow / σ_fast, κ_f·σ_short / σ_fast)`, rounded up: every margin term but the floor scales asset
    * i's exposure by it. Refreshed with the matrix.
    */
   volScale: Array<WrappedI80F48Args>;
@@ -159,6 +163,10 @@ export function getRiskModelEncoder(): FixedSizeEncoder<RiskModelArgs> {
         "slowVariance",
         getArrayEncoder(getWrappedI80F48Encoder(), { size: 64 }),
       ],
+      [
+        "shortVariance",
+        getArrayEncoder(getWrappedI80F48Encoder(), { size: 64 }),
+      ],
       ["volScale", getArrayEncoder(getWrappedI80F48Encoder(), { size: 64 })],
       [
         "feedIds",
@@ -190,6 +198,7 @@ export function getRiskModelDecoder(): FixedSizeDecoder<RiskModel> {
     ["pendingPrices", getArrayDecoder(getWrappedI80F48Decoder(), { size: 64 })],
     ["volatility", getArrayDecoder(getWrappedI80F48Decoder(), { size: 64 })],
     ["slowVariance", getArrayDecoder(getWrappedI80F48Decoder(), { size: 64 })],
+    ["shortVariance", getArrayDecoder(getWrappedI80F48Decoder(), { size: 64 })],
     ["volScale", getArrayDecoder(getWrappedI80F48Decoder(), { size: 64 })],
     [
       "feedIds",
@@ -259,5 +268,5 @@ export async function fetchAllMaybeRiskModel(
 }
 
 export function getRiskModelSize(): number {
-  return 42584;
+  return 43608;
 }

@@ -51,8 +51,12 @@ export type RiskParams = {
   hedgeFloor: WrappedI80F48;
   /** Slow variance memory decay per sample λ_s. */
   slowLambda: WrappedI80F48;
-  /** Volatility floor weight κ. */
+  /** Volatility floor weight κ_s (slow memory). */
   volFloorWeight: WrappedI80F48;
+  /** Short variance memory decay per sample λ_f. */
+  shortLambda: WrappedI80F48;
+  /** Volatility floor weight κ_f (short memory). */
+  shortVolWeight: WrappedI80F48;
   /** Seconds between covariance samples. */
   sampleIntervalSeconds: number;
   /** Liquidation horizon, seconds. */
@@ -90,8 +94,12 @@ export type RiskParamsArgs = {
   hedgeFloor: WrappedI80F48Args;
   /** Slow variance memory decay per sample λ_s. */
   slowLambda: WrappedI80F48Args;
-  /** Volatility floor weight κ. */
+  /** Volatility floor weight κ_s (slow memory). */
   volFloorWeight: WrappedI80F48Args;
+  /** Short variance memory decay per sample λ_f. */
+  shortLambda: WrappedI80F48Args;
+  /** Volatility floor weight κ_f (short memory). */
+  shortVolWeight: WrappedI80F48Args;
   /** Seconds between covariance samples. */
   sampleIntervalSeconds: number;
   /** Liquidation horizon, seconds. */
@@ -118,6 +126,8 @@ export function getRiskParamsEncoder(): FixedSizeEncoder<RiskParamsArgs> {
     ["hedgeFloor", getWrappedI80F48Encoder()],
     ["slowLambda", getWrappedI80F48Encoder()],
     ["volFloorWeight", getWrappedI80F48Encoder()],
+    ["shortLambda", getWrappedI80F48Encoder()],
+    ["shortVolWeight", getWrappedI80F48Encoder()],
     ["sampleIntervalSeconds", getU32Encoder()],
     ["horizonSeconds", getU32Encoder()],
     ["oracleMaxAgeSeconds", getU32Encoder()],
@@ -141,6 +151,8 @@ export function getRiskParamsDecoder(): FixedSizeDecoder<RiskParams> {
     ["hedgeFloor", getWrappedI80F48Decoder()],
     ["slowLambda", getWrappedI80F48Decoder()],
     ["volFloorWeight", getWrappedI80F48Decoder()],
+    ["shortLambda", getWrappedI80F48Decoder()],
+    ["shortVolWeight", getWrappedI80F48Decoder()],
     ["sampleIntervalSeconds", getU32Decoder()],
     ["horizonSeconds", getU32Decoder()],
     ["oracleMaxAgeSeconds", getU32Decoder()],

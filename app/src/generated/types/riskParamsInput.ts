@@ -60,10 +60,14 @@ export type RiskParamsInput = {
   /** Decay per sample of the slow variance memory × 10⁹, in (0, 10⁹) (anti-procyclical floor). */
   slowLambdaE9: bigint;
   /**
-   * κ × 10⁶, in [0, 10]: every volatility is floored at κ × its slow memory (0: off). A change
-   * takes effect at the next sample, which recomputes the stored scales.
+   * κ_s × 10⁶, in [0, 10]: every volatility is floored at κ_s × its slow memory (0: off). A
+   * change takes effect at the next sample, which recomputes the stored scales.
    */
   volFloorWeightE6: number;
+  /** Decay per sample of the short variance memory × 10⁹, in (0, 10⁹) (reaction to shocks). */
+  shortLambdaE9: bigint;
+  /** κ_f × 10⁶, in [0, 10]: every volatility is floored at κ_f × its short memory (0: off). */
+  shortVolWeightE6: number;
 };
 
 export type RiskParamsInputArgs = {
@@ -106,10 +110,14 @@ export type RiskParamsInputArgs = {
   /** Decay per sample of the slow variance memory × 10⁹, in (0, 10⁹) (anti-procyclical floor). */
   slowLambdaE9: number | bigint;
   /**
-   * κ × 10⁶, in [0, 10]: every volatility is floored at κ × its slow memory (0: off). A change
-   * takes effect at the next sample, which recomputes the stored scales.
+   * κ_s × 10⁶, in [0, 10]: every volatility is floored at κ_s × its slow memory (0: off). A
+   * change takes effect at the next sample, which recomputes the stored scales.
    */
   volFloorWeightE6: number;
+  /** Decay per sample of the short variance memory × 10⁹, in (0, 10⁹) (reaction to shocks). */
+  shortLambdaE9: number | bigint;
+  /** κ_f × 10⁶, in [0, 10]: every volatility is floored at κ_f × its short memory (0: off). */
+  shortVolWeightE6: number;
 };
 
 export function getRiskParamsInputEncoder(): FixedSizeEncoder<RiskParamsInputArgs> {
@@ -131,6 +139,8 @@ export function getRiskParamsInputEncoder(): FixedSizeEncoder<RiskParamsInputArg
     ["hedgeFloorE6", getU32Encoder()],
     ["slowLambdaE9", getU64Encoder()],
     ["volFloorWeightE6", getU32Encoder()],
+    ["shortLambdaE9", getU64Encoder()],
+    ["shortVolWeightE6", getU32Encoder()],
   ]);
 }
 
@@ -153,6 +163,8 @@ export function getRiskParamsInputDecoder(): FixedSizeDecoder<RiskParamsInput> {
     ["hedgeFloorE6", getU32Decoder()],
     ["slowLambdaE9", getU64Decoder()],
     ["volFloorWeightE6", getU32Decoder()],
+    ["shortLambdaE9", getU64Decoder()],
+    ["shortVolWeightE6", getU32Decoder()],
   ]);
 }
 
