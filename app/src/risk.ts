@@ -30,6 +30,7 @@ export type MarginTerms = {
   correlation_breakdown: string;
   joint_move: string;
   hedge_floor: string;
+  depeg: string;
   floor: string;
 };
 

@@ -17,7 +17,7 @@ const health = (over: Partial<Health> = {}): Health => ({
   initial_health: '850',
   maintenance_health: '900',
   binding: 'correlation_breakdown',
-  terms: { var: '80', correlation_spike: '90', correlation_breakdown: '100', joint_move: '70', hedge_floor: '60', floor: '10' },
+  terms: { var: '80', correlation_spike: '90', correlation_breakdown: '100', joint_move: '70', hedge_floor: '60', depeg: '0', floor: '10' },
   positions: [],
   equity_bits: '0',
   initial_margin_bits: '0',

@@ -111,6 +111,7 @@ function model(n: number, variances: string[], covs: Record<string, string>, sam
     slowVariance: Array.from({ length: 64 }, (_, i) => (variances[i] !== undefined ? fx(variances[i]!) : wrap(0n))),
     shortVariance: Array.from({ length: 64 }, (_, i) => (variances[i] !== undefined ? fx(variances[i]!) : wrap(0n))),
     volScale: Array.from({ length: 64 }, () => wrap(1n << 48n)),
+    depegGap: Array.from({ length: 64 }, () => wrap(0n)),
     feedIds: Array.from({ length: 64 }, (_, i) => (i < n ? feed(i) : ZERO32)),
     oracles: Array.from({ length: 64 }, (_, i) => (i < n ? key(`O${i}`) : ('11111111111111111111111111111111' as Address))),
     covariance,

@@ -130,6 +130,9 @@ struct BacktestArgs {
     /// Joint-move size c in horizon sigmas.
     #[arg(long, env = "KEEPER_JOINT_MOVE")]
     joint_move: Option<f64>,
+    /// De-peg gap of stablecoins (0: no de-peg term).
+    #[arg(long, env = "KEEPER_DEPEG_GAP", default_value_t = 0.05)]
+    depeg_gap: f64,
     /// Hedge floor u: share of the legs' standalone stress margin every book pays (0: off).
     #[arg(long, env = "KEEPER_HEDGE_FLOOR")]
     hedge_floor: Option<f64>,
@@ -220,6 +223,7 @@ fn main() -> Result<()> {
             cfg.horizon_rows = a.horizon;
             cfg.burn_in = a.burn_in;
             cfg.floor_rate = a.floor_rate;
+            cfg.depeg_gap = a.depeg_gap;
             cfg.random_books = a.random_books;
             cfg.seed = a.seed;
             cfg.hedge_correlation = a.hedge_correlation;

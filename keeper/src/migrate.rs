@@ -109,6 +109,9 @@ pub struct AssetConfig {
     pub token_2022: bool,
     #[serde(default = "default_floor")]
     pub floor_rate_e6: u32,
+    /// De-peg gap × 10⁶ (stablecoins; default 0).
+    #[serde(default)]
+    pub depeg_gap_e6: u32,
     #[serde(default = "max_cap")]
     pub deposit_cap: u64,
     #[serde(default = "max_cap")]
@@ -314,6 +317,7 @@ pub async fn migrate<C: Chain>(chain: &C, admin: &Keypair, config: &Config, opts
                     feed_id,
                     oracle: address::pyth_price_feed(config.pyth_shard, &feed_id),
                     floor_rate_e6: a.floor_rate_e6,
+                    depeg_gap_e6: a.depeg_gap_e6,
                     deposit_cap: a.deposit_cap,
                     borrow_cap: a.borrow_cap,
                     base_rate_e6: a.base_rate_e6,

@@ -21,6 +21,8 @@ pub struct EwmaModel {
     pub short_variance: Vec<WrappedI80F48>,
     pub vol_scale: Vec<WrappedI80F48>,
     scale_values: Vec<Fx>,
+    /// De-peg gap per asset (what `register_asset` stores; zero unless set).
+    pub depeg_gaps: Vec<Fx>,
     /// Last observed price per asset (USD per token).
     pub last_prices: Vec<Fx>,
     /// Returns applied so far.
@@ -56,6 +58,7 @@ impl EwmaModel {
         }
         Ok(Self {
             scale_values: vol_scale.iter().map(|d| d.get()).collect(),
+            depeg_gaps: vec![Fx::ZERO; n],
             matrix,
             vol_floor,
             slow_variance,
@@ -90,7 +93,7 @@ impl EwmaModel {
 
     /// The covariance as the margin sees it: Σ with the anti-procyclical scales.
     pub fn margin_view(&self) -> ScaledCovariance<'_, OwnedMatrix> {
-        ScaledCovariance { inner: &self.matrix, scales: &self.scale_values }
+        ScaledCovariance { inner: &self.matrix, scales: &self.scale_values, gaps: &self.depeg_gaps }
     }
 
     pub fn dense(&self) -> Vec<Vec<f64>> {

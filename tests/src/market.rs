@@ -223,6 +223,7 @@ pub fn register_args(feed: [u8; 32], oracle: Pubkey, cov_row_e18: Vec<i64>) -> R
         feed_id: feed,
         oracle,
         floor_rate_e6: 10_000,
+        depeg_gap_e6: 0,
         deposit_cap: u64::MAX / 4,
         borrow_cap: u64::MAX / 4,
         base_rate_e6: 0,
@@ -278,6 +279,19 @@ impl Market {
         rho: f64,
         specs: &[AssetSpec],
     ) -> Outcome {
+        self.add_asset_with(w, spec, i, rho, specs, |_| {}).await
+    }
+
+    /// [`Market::add_asset`] with the registration arguments adjusted by `tweak`.
+    pub async fn add_asset_with(
+        &mut self,
+        w: &mut World,
+        spec: AssetSpec,
+        i: usize,
+        rho: f64,
+        specs: &[AssetSpec],
+        tweak: impl FnOnce(&mut RegisterAssetArgs),
+    ) -> Outcome {
         let admin = w.payer();
         let (mint, token_program) = w.create_mint(spec.decimals, spec.token_2022).await;
         let var = |s: &AssetSpec| s.daily_vol * s.daily_vol;
@@ -287,7 +301,9 @@ impl Market {
         let feed = feed_id(i);
         let oracle = Pubkey::new_unique();
         // The positive-semidefiniteness check of the bootstrap matrix is O(n³): a full budget.
-        let reg = register_asset_ix(&admin, self, mint, token_program, register_args(feed, oracle, row));
+        let mut args = register_args(feed, oracle, row);
+        tweak(&mut args);
+        let reg = register_asset_ix(&admin, self, mint, token_program, args);
         let out = w.send(&[crate::compute_limit_ix(1_400_000), reg], &[]).await;
         let asset = asset_address(&self.group, &mint);
         let a = AssetAccounts {

@@ -188,6 +188,7 @@ pub fn health_json(market: &Market, h: &Health) -> Result<Value, Refusal> {
             "correlation_breakdown": dec(m.correlation_breakdown),
             "joint_move": dec(m.joint_move),
             "hedge_floor": dec(m.hedge_floor),
+            "depeg": dec(m.depeg),
             "floor": dec(m.floor),
         },
         "positions": positions,

@@ -74,6 +74,11 @@ pub trait CovarianceSource {
     fn vol_scale(&self, _i: usize) -> Fx {
         Fx::ONE
     }
+    /// The de-peg gap of asset i (a stablecoin's sudden fall as a share of its price; 0 for assets
+    /// margined on their volatility alone): the margin's de-peg term charges holders for it.
+    fn depeg_gap(&self, _i: usize) -> Fx {
+        Fx::ZERO
+    }
 }
 
 /// A covariance source with per-asset volatility scales (the matrix `DΣD` as the margin sees it).
@@ -81,6 +86,8 @@ pub struct ScaledCovariance<'a, C> {
     pub inner: &'a C,
     /// `d_i` per asset (≥ 1), as the crank stores them.
     pub scales: &'a [Fx],
+    /// De-peg gaps per asset (empty: none).
+    pub gaps: &'a [Fx],
 }
 
 impl<C: CovarianceSource> CovarianceSource for ScaledCovariance<'_, C> {
@@ -95,6 +102,9 @@ impl<C: CovarianceSource> CovarianceSource for ScaledCovariance<'_, C> {
     }
     fn vol_scale(&self, i: usize) -> Fx {
         self.scales.get(i).copied().unwrap_or(Fx::ONE)
+    }
+    fn depeg_gap(&self, i: usize) -> Fx {
+        self.gaps.get(i).copied().unwrap_or(Fx::ZERO)
     }
 }
 

@@ -9,6 +9,8 @@
 //! - joint move: every asset moves by `c·σ_i,h` the same way; loss `c·√s·|Σ w_i σ_i|`;
 //! - hedge floor: a book pays at least a share `u` of its legs' standalone stress margins,
 //!   `u·z·√s·m·Σ |w_i|σ_i`, so no hedge is credited with more than `1 − u` of its legs' risk;
+//! - de-peg: every asset with a de-peg gap `g_i` (stablecoins) falls by it at once while the rest
+//!   of the book takes its VaR: `z·√s·√(wᵀΣw) + Σ g_i·max(w_i, 0)` (unscaled exposures in the sum);
 //! - floor: `Σ |w_i|·floor_rate_i`.
 //!
 //! Anti-procyclical volatility (see [`crate::procyclicality`]): every term but the floor margins the
@@ -125,6 +127,7 @@ pub enum MarginTerm {
     CorrelationBreakdown,
     JointMove,
     HedgeFloor,
+    Depeg,
     Floor,
 }
 
@@ -136,6 +139,7 @@ impl MarginTerm {
             MarginTerm::CorrelationBreakdown => "correlation_breakdown",
             MarginTerm::JointMove => "joint_move",
             MarginTerm::HedgeFloor => "hedge_floor",
+            MarginTerm::Depeg => "depeg",
             MarginTerm::Floor => "floor",
         }
     }
@@ -149,8 +153,9 @@ pub struct MarginBreakdown {
     pub correlation_breakdown: Fx,
     pub joint_move: Fx,
     pub hedge_floor: Fx,
+    pub depeg: Fx,
     pub floor: Fx,
-    /// max of the six terms.
+    /// max of the seven terms.
     pub maintenance: Fx,
     /// `initial_multiplier × maintenance`.
     pub initial: Fx,
@@ -169,6 +174,7 @@ impl MarginBreakdown {
             correlation_breakdown: Fx::ZERO,
             joint_move: Fx::ZERO,
             hedge_floor: Fx::ZERO,
+            depeg: Fx::ZERO,
             floor: Fx::ZERO,
             maintenance: Fx::ZERO,
             initial: Fx::ZERO,
@@ -208,6 +214,8 @@ struct QuadraticParts {
     joint_sigma: Fx,
     /// Upper bound of Σ |w_i|σ_i.
     undiversified: Fx,
+    /// Σ g_i·max(w_i, 0), rounded up.
+    depeg_loss: Fx,
     gross: Fx,
     floor: Fx,
 }
@@ -222,7 +230,12 @@ fn quadratic_parts<C: CovarianceSource>(cov: &C, positions: &[PositionRisk]) -> 
     let mut scaled: Vec<Fx> = Vec::with_capacity(k);
     let mut scaled_gross = Fx::ZERO;
     let mut undiversified = Fx::ZERO;
+    let mut depeg_loss = Fx::ZERO;
     for p in positions {
+        let gap = cov.depeg_gap(p.asset);
+        if gap > Fx::ZERO && p.exposure > Fx::ZERO {
+            depeg_loss = depeg_loss.add_checked(p.exposure.mul_ceil(gap)?)?;
+        }
         let abs = p.exposure.abs();
         gross = gross.add_checked(abs)?;
         floor = floor.add_checked(abs.mul_ceil(p.floor_rate)?)?;
@@ -270,7 +283,7 @@ fn quadratic_parts<C: CovarianceSource>(cov: &C, positions: &[PositionRisk]) -> 
     let variance = unscale(diagonal.add_checked(off_diagonal)?.add_checked(pad_v)?.max(Fx::ZERO), 2 * e)?;
     let diagonal = unscale(diagonal.add_checked(pad_d)?.max(Fx::ZERO), 2 * e)?;
     let joint_sigma = unscale(joint.abs().add_checked(pad_j)?, e)?;
-    Ok(QuadraticParts { variance, diagonal, joint_sigma, undiversified, gross, floor })
+    Ok(QuadraticParts { variance, diagonal, joint_sigma, undiversified, depeg_loss, gross, floor })
 }
 
 /// `x · 2^shift` (exact), or an overflow error.
@@ -313,6 +326,8 @@ pub fn margin<C: CovarianceSource>(
 
     let joint_move = params.joint_move_sigmas.mul_ceil(sqrt_s)?.mul_ceil(q.joint_sigma)?;
 
+    let depeg = if q.depeg_loss == Fx::ZERO { Fx::ZERO } else { var.add_checked(q.depeg_loss)? };
+
     let hedge_floor = if params.hedge_floor == Fx::ZERO {
         Fx::ZERO
     } else {
@@ -327,6 +342,7 @@ pub fn margin<C: CovarianceSource>(
         (MarginTerm::CorrelationBreakdown, correlation_breakdown),
         (MarginTerm::JointMove, joint_move),
         (MarginTerm::HedgeFloor, hedge_floor),
+        (MarginTerm::Depeg, depeg),
         (MarginTerm::Floor, q.floor),
     ] {
         if value > maintenance {
@@ -341,6 +357,7 @@ pub fn margin<C: CovarianceSource>(
         correlation_breakdown,
         joint_move,
         hedge_floor,
+        depeg,
         floor: q.floor,
         maintenance,
         initial,

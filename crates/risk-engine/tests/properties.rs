@@ -18,8 +18,13 @@ fn reference_margin(cov: &[Vec<f64>], book: &[(usize, f64, f64)], p: &MarginPara
     reference_margin_scaled(cov, book, p, &vec![1.0; cov.len()])
 }
 
-/// The f64 reference with anti-procyclical scales: every term but the floor on `DΣD`.
+/// The f64 reference with volatility scales: every term but the floor on `DΣD`.
 fn reference_margin_scaled(cov: &[Vec<f64>], book: &[(usize, f64, f64)], p: &MarginParams, d: &[f64]) -> f64 {
+    reference_margin_full(cov, book, p, d, &vec![0.0; cov.len()])
+}
+
+/// The f64 reference with volatility scales and de-peg gaps.
+fn reference_margin_full(cov: &[Vec<f64>], book: &[(usize, f64, f64)], p: &MarginParams, d: &[f64], g: &[f64]) -> f64 {
     let (z, s, a, b, m, c) = (
         f(p.z),
         f(p.horizon_scale),
@@ -33,7 +38,9 @@ fn reference_margin_scaled(cov: &[Vec<f64>], book: &[(usize, f64, f64)], p: &Mar
     let mut joint = 0.0;
     let mut floor = 0.0;
     let mut undiversified = 0.0;
+    let mut depeg_loss = 0.0;
     for &(i, w, rate) in book {
+        depeg_loss += g[i] * w.max(0.0);
         let wi = w * d[i];
         for &(j, wj, _) in book {
             v += wi * wj * d[j] * cov[i][j];
@@ -49,7 +56,8 @@ fn reference_margin_scaled(cov: &[Vec<f64>], book: &[(usize, f64, f64)], p: &Mar
     let bd = z * (s * m * m * ((1.0 - b) * v + b * diag)).sqrt();
     let jm = c * s.sqrt() * joint.abs();
     let hedge = f(p.hedge_floor) * z * s.sqrt() * m * undiversified;
-    var.max(spike).max(bd).max(jm).max(hedge).max(floor)
+    let depeg = if depeg_loss > 0.0 { var + depeg_loss } else { 0.0 };
+    var.max(spike).max(bd).max(jm).max(hedge).max(depeg).max(floor)
 }
 
 fn dense(m: &OwnedMatrix) -> Vec<Vec<f64>> {
@@ -139,13 +147,14 @@ proptest! {
         prop_assert!(got - want <= 1e-9 * want.max(1.0) + 1e-6, "fixed {got} too far above {want}");
     }
 
-    /// With anti-procyclical scales and a hedge floor, the fixed-point margin is still an upper bound
+    /// With volatility scales, a hedge floor and de-peg gaps, the fixed-point margin is still an upper bound
     /// of the f64 margin on `DΣD` and within 1e-9 relative of it.
     #[test]
     fn scaled_margin_matches_f64_and_rounds_up(
         returns in returns_strategy(5, 120),
         book in prop::collection::vec((-5e6f64..5e6, 0.0f64..0.05), 5),
         scales in prop::collection::vec(prop_oneof![Just(1.0f64), 1.0f64..6.0], 5),
+        gaps in prop::collection::vec(prop_oneof![Just(0.0f64), 0.0f64..0.3], 5),
         hedge_floor in 0.0f64..1.0,
     ) {
         let (m, _) = ewma_matrix(5, &returns, 0.94);
@@ -153,14 +162,16 @@ proptest! {
         let scales_fx: Vec<Fx> = scales.iter().map(|&x| fx(x)).collect();
         // The reference uses the stored (fixed-point) scales exactly.
         let scales_f: Vec<f64> = scales_fx.iter().map(|&x| f(x)).collect();
-        let cov = ScaledCovariance { inner: &m, scales: &scales_fx };
+        let gaps_fx: Vec<Fx> = gaps.iter().map(|&x| fx(x)).collect();
+        let gaps_f: Vec<f64> = gaps_fx.iter().map(|&x| f(x)).collect();
+        let cov = ScaledCovariance { inner: &m, scales: &scales_fx, gaps: &gaps_fx };
         let p = MarginParams { hedge_floor: fx(hedge_floor), ..params() };
         let positions: Vec<PositionRisk> = book.iter().enumerate()
             .map(|(i, &(w, r))| PositionRisk { asset: i, exposure: fx(w), floor_rate: fx(r) }).collect();
         let refbook: Vec<(usize, f64, f64)> = positions.iter()
             .map(|p| (p.asset, f(p.exposure), f(p.floor_rate))).collect();
         let got = f(margin(&cov, &positions, &p).unwrap().maintenance);
-        let want = reference_margin_scaled(&d, &refbook, &p, &scales_f);
+        let want = reference_margin_full(&d, &refbook, &p, &scales_f, &gaps_f);
         prop_assert!(got >= want - 1e-9 * want.max(1.0), "fixed {got} below reference {want}");
         prop_assert!(got - want <= 1e-9 * want.max(1.0) + 1e-6, "fixed {got} too far above {want}");
     }

@@ -65,6 +65,8 @@ pub struct BacktestConfig {
     /// Floor rate for volatile assets and for stablecoins.
     pub floor_rate: f64,
     pub floor_rate_stable: f64,
+    /// De-peg gap of stablecoins (the margin's de-peg term), as `register_asset` sets it.
+    pub depeg_gap: f64,
     pub random_books: usize,
     pub seed: u64,
     pub baseline: BaselineRates,
@@ -88,6 +90,7 @@ impl BacktestConfig {
             margin,
             floor_rate: 0.01,
             floor_rate_stable: 0.005,
+            depeg_gap: 0.05,
             random_books: 64,
             seed: 42,
             baseline: BaselineRates::default(),
@@ -257,6 +260,7 @@ pub struct ParametersOut {
     pub joint_move_sigmas: f64,
     pub floor_rate: f64,
     pub floor_rate_stable: f64,
+    pub depeg_gap: f64,
     pub baseline: BaselineRates,
 }
 
@@ -318,6 +322,8 @@ pub fn run(table: &PriceTable, cfg: &BacktestConfig, progress: bool) -> Result<B
     // Bootstrap from the burn-in window, then EWMA from there.
     let mut model =
         EwmaModel::with_vol_floor(n, cfg.lambda, Some(bootstrap_covariance(table, cfg.burn_in)), cfg.vol_floor)?;
+    model.depeg_gaps =
+        table.assets.iter().map(|a| Fx::from_num(if is_stablecoin(a) { cfg.depeg_gap } else { 0.0 })).collect();
     model.observe(&table.prices[cfg.burn_in])?;
 
     let mut book_model: Vec<Tally> = vec![Tally::default(); books.len()];
@@ -528,6 +534,7 @@ pub fn run(table: &PriceTable, cfg: &BacktestConfig, progress: bool) -> Result<B
             joint_move_sigmas: cfg.margin.joint_move_sigmas.to_num(),
             floor_rate: cfg.floor_rate,
             floor_rate_stable: cfg.floor_rate_stable,
+            depeg_gap: cfg.depeg_gap,
             baseline: cfg.baseline.clone(),
         },
         families,

@@ -5,6 +5,7 @@
 use anchor_lang::error::ErrorCode as A;
 use anchor_lang::solana_program::instruction::Instruction;
 use portfolio_margin::error::ErrorCode as E;
+use portfolio_margin::instructions::RegisterAssetArgs;
 use portfolio_margin_tests::*;
 use pyth_solana_receiver_sdk::price_update::VerificationLevel;
 use solana_keypair::Keypair;
@@ -207,6 +208,25 @@ async fn every_attack_fails_with_its_error_and_changes_nothing() {
             ),
             vec![],
             custom(E::CovarianceOutOfBounds),
+        ),
+        (
+            "register_asset: a de-peg gap above 100%",
+            register_asset_ix(
+                &admin,
+                &m,
+                extra_mint,
+                extra_program,
+                RegisterAssetArgs {
+                    depeg_gap_e6: 1_000_001,
+                    ..register_args(
+                        feed_id(7),
+                        anchor_lang::prelude::Pubkey::new_unique(),
+                        vec![0, 0, 0, 1_000_000_000_000],
+                    )
+                },
+            ),
+            vec![],
+            custom(E::InvalidRiskParameter),
         ),
         (
             "register_asset: zero variance",

@@ -48,6 +48,36 @@ async fn create_group_rejects_lambda_of_one_and_creates_nothing() {
     assert!(w.account_data(group_address(&admin, 1)).await.is_none());
 }
 
+/// A stablecoin registered with a de-peg gap: a book holding it pays the gap on top of its VaR (the
+/// margin's de-peg term), here a $100k USD deposit against a small volatile borrow: the same trade
+/// on a group whose stablecoin has no gap needs 1.5 × 10% × $100k less initial margin.
+#[tokio::test]
+async fn a_stablecoin_de_peg_gap_charges_its_holders() {
+    use portfolio_margin::events::BalanceChanged;
+    const VOL: AssetSpec = AssetSpec { decimals: 9, price: 100.0, daily_vol: 0.04, token_2022: false };
+    const USD: AssetSpec = AssetSpec { decimals: 6, price: 1.0, daily_vol: 0.001, token_2022: false };
+    let mut w = World::new().await;
+    let mut margins = vec![];
+    for (group_id, gap_e6) in [(0u32, 0u32), (1, 100_000)] {
+        let mut m = Market::with_group_id(&mut w, group_id, &[VOL], 0.3).await;
+        m.add_asset_with(&mut w, USD, 1, 0.3, &[VOL, USD], |a| a.depeg_gap_e6 = gap_e6).await.ok();
+        let model: portfolio_margin::state::RiskModel = w.zero_copy(m.risk_model).await;
+        assert_eq!(model.depeg_gap[1].get(), Fx::from_num(gap_e6) / Fx::from_num(1_000_000));
+        let lender = m.trader(&mut w, &[1_000_000_000_000, 0]).await;
+        w.send(&[m.deposit_ix(&lender, 0, 1_000_000_000_000)], &[&lender.key]).await.ok();
+        let t = m.trader(&mut w, &[0, 100_000_000_000]).await;
+        w.send(&[m.deposit_ix(&t, 1, 100_000_000_000)], &[&t.key]).await.ok();
+        let out = w.send(&[m.borrow_ix(&t, 0, 10_000_000_000, &[1, 0])], &[&t.key]).await.ok();
+        let ev = &out.events::<BalanceChanged>()[0];
+        margins.push(Fx::from_bits(ev.initial_margin_bits).to_num::<f64>());
+    }
+    let (plain, with_gap) = (margins[0], margins[1]);
+    println!("initial margin: {plain:.2} without a de-peg gap, {with_gap:.2} with 10%");
+    // The de-peg term binds: VaR + 10% of the $100k deposit, × 1.5 for initial margin.
+    assert!(with_gap >= 1.5 * 10_000.0, "{with_gap}");
+    assert!(with_gap > plain + 1.5 * 10_000.0 * 0.9, "{plain} → {with_gap}");
+}
+
 #[tokio::test]
 async fn create_group_rejects_each_nonsense_parameter_by_name() {
     let mut w = World::new().await;

@@ -8,6 +8,7 @@ const TERM_LABELS: [keyof NonNullable<Health['terms']>, string][] = [
   ['correlation_breakdown', 'Correlation breakdown'],
   ['joint_move', 'Joint move'],
   ['hedge_floor', 'Hedge floor'],
+  ['depeg', 'Stablecoin de-peg'],
   ['floor', 'Floor'],
 ];
 

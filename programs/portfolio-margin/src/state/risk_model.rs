@@ -41,6 +41,9 @@ pub struct RiskModel {
     /// `d_i = max(1, κ_s·σ_slow / σ_fast, κ_f·σ_short / σ_fast)`, rounded up: every margin term but the floor scales asset
     /// i's exposure by it. Refreshed with the matrix.
     pub vol_scale: [WrappedI80F48; MAX_ASSETS],
+    /// Each asset's de-peg gap (a stablecoin's sudden fall as a share of its price; 0 for others),
+    /// set at registration: the margin's de-peg term charges holders for it.
+    pub depeg_gap: [WrappedI80F48; MAX_ASSETS],
     /// Feed id of each asset's oracle, so the crank needs only the oracle accounts.
     pub feed_ids: [[u8; 32]; MAX_ASSETS],
     /// The oracle account of each asset (`Asset::oracle`): the only one the crank accepts.
@@ -73,5 +76,9 @@ impl CovarianceSource for ModelView<'_> {
     #[inline]
     fn vol_scale(&self, i: usize) -> Fx {
         self.model.vol_scale[i].get()
+    }
+    #[inline]
+    fn depeg_gap(&self, i: usize) -> Fx {
+        self.model.depeg_gap[i].get()
     }
 }

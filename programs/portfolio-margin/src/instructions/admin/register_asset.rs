@@ -20,6 +20,9 @@ pub struct RegisterAssetArgs {
     pub oracle: Pubkey,
     /// Minimum margin per USD of |exposure| × 10⁶, in [0, 1].
     pub floor_rate_e6: u32,
+    /// De-peg gap × 10⁶, in [0, 1]: for a stablecoin, the sudden fall its holders are margined for
+    /// on top of their book's VaR (0 for assets margined on their volatility alone).
+    pub depeg_gap_e6: u32,
     /// Most that may be deposited, native units.
     pub deposit_cap: u64,
     /// Most that may be borrowed, native units.
@@ -119,6 +122,9 @@ pub fn handle_register_asset(ctx: Context<RegisterAsset>, args: RegisterAssetArg
     if args.floor_rate_e6 > 1_000_000 {
         return Err(invalid("floor_rate_e6", "must be in [0, 1000000]"));
     }
+    if args.depeg_gap_e6 > 1_000_000 {
+        return Err(invalid("depeg_gap_e6", "must be in [0, 1000000]"));
+    }
     if args.protocol_share_e6 > 500_000 {
         return Err(invalid("protocol_share_e6", "must be in [0, 500000]"));
     }
@@ -163,6 +169,7 @@ pub fn handle_register_asset(ctx: Context<RegisterAsset>, args: RegisterAssetArg
     let (slow, short, scale) = initial_memory(var, &group.params.vol_floor_params()).map_err(math)?;
     model.slow_variance[index].set(slow);
     model.short_variance[index].set(short);
+    model.depeg_gap[index].set(e6(args.depeg_gap_e6)?);
     model.vol_scale[index].set(scale);
     model.feed_ids[index] = args.feed_id;
     model.oracles[index] = args.oracle;
