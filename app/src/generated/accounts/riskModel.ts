@@ -91,6 +91,11 @@ export type RiskModel = {
    * i's exposure by it. Refreshed with the matrix.
    */
   volScale: Array<WrappedI80F48>;
+  /**
+   * Each asset's de-peg gap (a stablecoin's sudden fall as a share of its price; 0 for others),
+   * set at registration: the margin's de-peg term charges holders for it.
+   */
+  depegGap: Array<WrappedI80F48>;
   /** Feed id of each asset's oracle, so the crank needs only the oracle accounts. */
   feedIds: Array<ReadonlyUint8Array>;
   /** The oracle account of each asset (`Asset::oracle`): the only one the crank accepts. */
@@ -132,6 +137,11 @@ export type RiskModelArgs = {
    * i's exposure by it. Refreshed with the matrix.
    */
   volScale: Array<WrappedI80F48Args>;
+  /**
+   * Each asset's de-peg gap (a stablecoin's sudden fall as a share of its price; 0 for others),
+   * set at registration: the margin's de-peg term charges holders for it.
+   */
+  depegGap: Array<WrappedI80F48Args>;
   /** Feed id of each asset's oracle, so the crank needs only the oracle accounts. */
   feedIds: Array<ReadonlyUint8Array>;
   /** The oracle account of each asset (`Asset::oracle`): the only one the crank accepts. */
@@ -168,6 +178,7 @@ export function getRiskModelEncoder(): FixedSizeEncoder<RiskModelArgs> {
         getArrayEncoder(getWrappedI80F48Encoder(), { size: 64 }),
       ],
       ["volScale", getArrayEncoder(getWrappedI80F48Encoder(), { size: 64 })],
+      ["depegGap", getArrayEncoder(getWrappedI80F48Encoder(), { size: 64 })],
       [
         "feedIds",
         getArrayEncoder(fixEncoderSize(getBytesEncoder(), 32), { size: 64 }),
@@ -200,6 +211,7 @@ export function getRiskModelDecoder(): FixedSizeDecoder<RiskModel> {
     ["slowVariance", getArrayDecoder(getWrappedI80F48Decoder(), { size: 64 })],
     ["shortVariance", getArrayDecoder(getWrappedI80F48Decoder(), { size: 64 })],
     ["volScale", getArrayDecoder(getWrappedI80F48Decoder(), { size: 64 })],
+    ["depegGap", getArrayDecoder(getWrappedI80F48Decoder(), { size: 64 })],
     [
       "feedIds",
       getArrayDecoder(fixDecoderSize(getBytesDecoder(), 32), { size: 64 }),
@@ -268,5 +280,5 @@ export async function fetchAllMaybeRiskModel(
 }
 
 export function getRiskModelSize(): number {
-  return 43608;
+  return 44632;
 }

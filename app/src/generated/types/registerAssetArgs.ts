@@ -41,6 +41,11 @@ export type RegisterAssetArgs = {
   oracle: Address;
   /** Minimum margin per USD of |exposure| × 10⁶, in [0, 1]. */
   floorRateE6: number;
+  /**
+   * De-peg gap × 10⁶, in [0, 1]: for a stablecoin, the sudden fall its holders are margined for
+   * on top of their book's VaR (0 for assets margined on their volatility alone).
+   */
+  depegGapE6: number;
   /** Most that may be deposited, native units. */
   depositCap: bigint;
   /** Most that may be borrowed, native units. */
@@ -69,6 +74,11 @@ export type RegisterAssetArgsArgs = {
   oracle: Address;
   /** Minimum margin per USD of |exposure| × 10⁶, in [0, 1]. */
   floorRateE6: number;
+  /**
+   * De-peg gap × 10⁶, in [0, 1]: for a stablecoin, the sudden fall its holders are margined for
+   * on top of their book's VaR (0 for assets margined on their volatility alone).
+   */
+  depegGapE6: number;
   /** Most that may be deposited, native units. */
   depositCap: number | bigint;
   /** Most that may be borrowed, native units. */
@@ -92,6 +102,7 @@ export function getRegisterAssetArgsEncoder(): Encoder<RegisterAssetArgsArgs> {
     ["feedId", fixEncoderSize(getBytesEncoder(), 32)],
     ["oracle", getAddressEncoder()],
     ["floorRateE6", getU32Encoder()],
+    ["depegGapE6", getU32Encoder()],
     ["depositCap", getU64Encoder()],
     ["borrowCap", getU64Encoder()],
     ["baseRateE6", getU32Encoder()],
@@ -108,6 +119,7 @@ export function getRegisterAssetArgsDecoder(): Decoder<RegisterAssetArgs> {
     ["feedId", fixDecoderSize(getBytesDecoder(), 32)],
     ["oracle", getAddressDecoder()],
     ["floorRateE6", getU32Decoder()],
+    ["depegGapE6", getU32Decoder()],
     ["depositCap", getU64Decoder()],
     ["borrowCap", getU64Decoder()],
     ["baseRateE6", getU32Decoder()],
