@@ -274,6 +274,64 @@ async fn simulate_runs_the_covid_crash_and_ends_with_every_invariant_holding() {
     assert_eq!(charts.len(), 3);
 }
 
+/// The simulation on hourly rows: one crank sample per hour (sample interval 3,600 s, hourly λ), losses
+/// judged over the one-day horizon (24 rows). The hourly file is interpolated from the daily closes
+/// (geometric, within each day): it exercises the machinery, it is not market data.
+#[tokio::test]
+async fn simulate_runs_on_hourly_prices() {
+    let daily = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../shared/data/crypto_daily_close_usd.csv");
+    let table = keeper::prices::PriceTable::load(
+        &daily,
+        &keeper::prices::Selection {
+            assets: ["BTC", "ETH", "USDC"].iter().map(|s| s.to_string()).collect(),
+            start: Some("2020-03-01".into()),
+            end: Some("2020-03-05".into()),
+        },
+    )
+    .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let hourly = dir.path().join("hourly.csv");
+    let mut csv = String::from("timestamp_utc,BTC,ETH,USDC\n");
+    for i in 0..table.rows() - 1 {
+        let (a, b, t) = (&table.prices[i], &table.prices[i + 1], &table.timestamps[i]);
+        for h in 0..24 {
+            let f = h as f64 / 24.0;
+            let px: Vec<String> = a.iter().zip(b).map(|(x, y)| format!("{}", x.powf(1.0 - f) * y.powf(f))).collect();
+            csv.push_str(&format!("{}T{h:02}:00:00Z,{}\n", &t[..10], px.join(",")));
+        }
+    }
+    std::fs::write(&hourly, csv).unwrap();
+    let mut config = config();
+    config.bootstrap.start = "2019-06-01".into();
+    config.bootstrap.end = "2020-02-28".into();
+    config.params.sample_interval_seconds = 3_600;
+    config.params.oracle_max_age_seconds = 60;
+    config.params.lambda_e9 = (0.94f64.powf(1.0 / 24.0) * 1e9).round() as u64;
+    config.params.slow_lambda_e9 = (0.995f64.powf(1.0 / 24.0) * 1e9).round() as u64;
+    config.params.short_lambda_e9 = (0.7f64.powf(1.0 / 24.0) * 1e9).round() as u64;
+    let result = keeper::simulate::run(keeper::simulate::SimArgs {
+        config,
+        prices: hourly,
+        start: "2020-03-01".into(),
+        end: "2020-03-04".into(),
+        traders: 6,
+        seed: 5,
+        conf_ratio: 0.0005,
+        static_rates: (0.10, 0.05),
+        stablecoins: vec!["USDC".into()],
+        program_dir: default_program_dir(),
+        progress: false,
+        stress: None,
+    })
+    .await
+    .unwrap();
+    assert_eq!((result.row_seconds, result.horizon_rows), (3_600.0, 24));
+    assert_eq!(result.days.len(), 96, "four days of hourly rows");
+    assert_eq!(result.crank_cu.len(), 96, "one sample per hour");
+    assert!(keeper::simulate::report::render(&result).contains("rows of 3600 s"));
+    assert!(result.inspection.ok(), "{}", result.inspection.render());
+}
+
 #[test]
 fn metrics_are_served_in_prometheus_text_format() {
     use std::io::{Read, Write};

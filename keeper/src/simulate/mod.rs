@@ -75,6 +75,9 @@ pub struct SimResult {
     pub inspection: crate::inspect::Report,
     /// `keeper stress` of the final state.
     pub stress: Option<crate::stress::StressReport>,
+    /// Seconds between price rows (86,400: daily) and rows per liquidation horizon.
+    pub row_seconds: f64,
+    pub horizon_rows: usize,
 }
 
 /// A book held overnight: amounts and yesterday's margins.
@@ -144,6 +147,11 @@ pub async fn run(args: SimArgs) -> Result<SimResult> {
     let pb = if args.progress { ProgressBar::new(table.rows() as u64) } else { ProgressBar::hidden() };
     pb.set_style(ProgressStyle::with_template("{bar:40} {pos}/{len} days {msg} [{elapsed_precise}]").unwrap());
     let mut days = Vec::with_capacity(table.rows());
+    // Books are judged over the group's horizon: with daily rows and a one-day horizon, each night's
+    // books against the next close; with hourly rows, each hour's books against the close 24 rows on
+    // (the books of the last `horizon_rows` rows are kept).
+    let horizon_rows = ((cfg.params.horizon_seconds as f64 / table.sample_interval_seconds()).round() as usize).max(1);
+    let mut past_books: std::collections::VecDeque<HashMap<Pubkey, Book>> = Default::default();
     let mut books: HashMap<Pubkey, Book> = HashMap::new();
     let mut strategies = report::StrategyTally::default();
     let (mut crank_cu, mut liquidate_cu) = (vec![], vec![]);
@@ -157,9 +165,11 @@ pub async fn run(args: SimArgs) -> Result<SimResult> {
         publish_prices(&chain, &state, px, args.conf_ratio, now).await?;
         let mut rec = DayRecord { date: date.clone(), prices: px.clone(), ..Default::default() };
 
-        // Overnight P&L of yesterday's books against yesterday's margins.
-        for book in books.values() {
-            let loss = -book.amounts.iter().map(|(a, amt)| amt * (px[*a] - table.prices[d - 1][*a])).sum::<f64>();
+        // P&L over the horizon of the books taken `horizon_rows` rows ago, against their margins.
+        let judged = if past_books.len() == horizon_rows { past_books.pop_front() } else { None };
+        for book in judged.iter().flat_map(|b| b.values()) {
+            let then = &table.prices[d - horizon_rows];
+            let loss = -book.amounts.iter().map(|(a, amt)| amt * (px[*a] - then[*a])).sum::<f64>();
             if loss > 0.0 {
                 rec.realised_loss_usd += loss;
                 rec.model_breaches += (loss > book.model_margin) as u32;
@@ -248,6 +258,7 @@ pub async fn run(args: SimArgs) -> Result<SimResult> {
             strategies.add(strategy, gross, model_margin, static_margin);
             books.insert(*address, Book { strategy, amounts, model_margin, static_margin });
         }
+        past_books.push_back(std::mem::take(&mut books));
         rec.correlation = crate::inspect::correlation(&state.model, n);
         days.push(rec);
         pb.inc(1);
@@ -287,6 +298,8 @@ pub async fn run(args: SimArgs) -> Result<SimResult> {
         insurance_usd_end,
         inspection,
         stress,
+        row_seconds: table.sample_interval_seconds(),
+        horizon_rows,
     })
 }
 

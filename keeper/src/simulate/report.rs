@@ -178,9 +178,19 @@ pub fn render(r: &SimResult) -> String {
     let (first, last) = (r.days.first().map_or("", |d| d.date.as_str()), r.days.last().map_or("", |d| d.date.as_str()));
     let _ = writeln!(
         s,
-        "simulated {} days ({first} .. {last}) of {} on the embedded runtime",
+        "simulated {} {} ({first} .. {last}) of {} on the embedded runtime{}",
         r.days.len(),
-        r.assets.join(", ")
+        if (r.row_seconds - 86_400.0).abs() < 1.0 {
+            "days".to_string()
+        } else {
+            format!("rows of {:.0} s", r.row_seconds)
+        },
+        r.assets.join(", "),
+        if r.horizon_rows > 1 {
+            format!(" (losses judged over {} rows, the group's horizon)", r.horizon_rows)
+        } else {
+            String::new()
+        }
     );
     let _ = writeln!(s, "{} transactions, {:.1} s wall time", r.transactions, r.wall_seconds);
     let cu = |v: &[u64]| {
@@ -198,8 +208,10 @@ pub fn render(r: &SimResult) -> String {
     }
     let _ = writeln!(s);
 
-    let _ =
-        writeln!(s, "stress windows: liquidations, bad debt, and book-days whose overnight loss exceeded the margin");
+    let _ = writeln!(
+        s,
+        "stress windows: liquidations, bad debt, and book-days whose loss over the horizon exceeded the margin"
+    );
     let _ = writeln!(
         s,
         "  {:<30} {:>5} {:>12} {:>10} {:>13} {:>15} {:>15}",
