@@ -250,6 +250,10 @@ async fn simulate_runs_the_covid_crash_and_ends_with_every_invariant_holding() {
     let summary = serde_json::to_value(keeper::simulate::report::summary(&result)).unwrap();
     let window = &summary["windows"][0];
     assert_eq!(window["name"], "COVID crash (Mar 2020)");
+    let by_strategy = window["strategies"].as_array().unwrap();
+    assert!(!by_strategy.is_empty(), "the window's breaches per strategy");
+    let sum: u64 = by_strategy.iter().map(|x| x["breaches_model"].as_u64().unwrap()).sum();
+    assert_eq!(Some(sum), window["breaches_model"].as_u64(), "per strategy adds up to the window");
     for field in ["liquidations", "bad_debt_usd", "breaches_model", "breaches_static"] {
         assert!(window[field].is_number(), "{field}");
     }

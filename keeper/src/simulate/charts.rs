@@ -515,6 +515,7 @@ mod tests {
                     repaid_usd: 0.0,
                     bad_debt_usd: if stressed && i % 2 == 0 { 25_000.0 } else { 0.0 },
                     liquidatable_after: 0,
+                    strategy_breaches: Default::default(),
                 }
             })
             .collect()

@@ -176,6 +176,10 @@ pub async fn run(args: SimArgs) -> Result<SimResult> {
                 rec.static_breaches += (loss > book.static_margin) as u32;
                 strategies.breaches(book.strategy, loss > book.model_margin, loss > book.static_margin);
             }
+            let e = rec.strategy_breaches.entry(book.strategy.to_string()).or_default();
+            e.0 += (loss > book.model_margin) as u32;
+            e.1 += (loss > book.static_margin) as u32;
+            e.2 += 1;
         }
 
         restock(&chain, &admin, &state, &liquidator, px, inventory_usd, &opts).await?;

@@ -18,6 +18,8 @@ pub struct DayRecord {
     /// Account-days whose loss since yesterday exceeded yesterday's model / static margin.
     pub model_breaches: u32,
     pub static_breaches: u32,
+    /// The same per strategy: `strategy → (model breaches, static breaches, books judged)`.
+    pub strategy_breaches: std::collections::BTreeMap<String, (u32, u32, u32)>,
     /// Liquidations confirmed today and what they repaid, USD.
     pub liquidations: u32,
     pub repaid_usd: f64,

@@ -79,6 +79,32 @@ pub struct WindowSummary {
     pub bad_debt_usd: f64,
     pub breaches_model: u32,
     pub breaches_static: u32,
+    /// The window's breaches per strategy.
+    pub strategies: Vec<WindowStrategy>,
+}
+
+#[derive(Serialize)]
+pub struct WindowStrategy {
+    pub name: String,
+    pub book_days: u32,
+    pub breaches_model: u32,
+    pub breaches_static: u32,
+}
+
+/// A window's breaches per strategy (book-days judged, model, static).
+pub fn window_strategies(days: &[DayRecord], w: &Window) -> Vec<WindowStrategy> {
+    let mut per: BTreeMap<String, (u32, u32, u32)> = BTreeMap::new();
+    for d in days.iter().filter(|d| w.contains(&d.date)) {
+        for (k, v) in &d.strategy_breaches {
+            let e = per.entry(k.clone()).or_default();
+            e.0 += v.0;
+            e.1 += v.1;
+            e.2 += v.2;
+        }
+    }
+    per.into_iter()
+        .map(|(name, (m, s, n))| WindowStrategy { name, book_days: n, breaches_model: m, breaches_static: s })
+        .collect()
 }
 
 #[derive(Serialize)]
@@ -103,6 +129,7 @@ pub fn summary(r: &SimResult) -> Summary {
                 bad_debt_usd: t.bad_debt_usd,
                 breaches_model: t.model_breaches,
                 breaches_static: t.static_breaches,
+                strategies: window_strategies(&r.days, &w),
             })
             .collect(),
         strategies: r
@@ -232,6 +259,16 @@ pub fn render(r: &SimResult) -> String {
     };
     for (w, t) in windows(&r.days) {
         row(&mut s, w.name, &t);
+        let per: Vec<String> = window_strategies(&r.days, &w)
+            .iter()
+            .map(|x| {
+                let flag = if x.breaches_model > x.breaches_static { "!" } else { "" };
+                format!("{} {}/{}{flag}", x.name, x.breaches_model, x.breaches_static)
+            })
+            .collect();
+        if !per.is_empty() {
+            let _ = writeln!(s, "    by strategy: {}", per.join(", "));
+        }
     }
     row(&mut s, "whole run", &totals(r.days.iter()));
     let _ = writeln!(s, "  (m = on-chain covariance model, s = static weights counterfactual on the same books)\n");
