@@ -403,6 +403,37 @@ pub async fn liquidate(a: LiquidateArgs) -> Result<()> {
     }
 }
 
+#[derive(Args)]
+pub struct VerifyArgs {
+    #[command(flatten)]
+    pub chain: ChainArgs,
+    /// The deployed program to check (default: this build's program id).
+    #[arg(long, env = "KEEPER_PROGRAM_ID")]
+    pub program_id: Option<Pubkey>,
+    /// The local build to compare with (scripts/build-sbf writes it).
+    #[arg(long, env = "KEEPER_PROGRAM_SO", default_value = "target/deploy/portfolio_margin.so")]
+    pub so: PathBuf,
+    /// Print the result as JSON.
+    #[arg(long, env = "KEEPER_JSON")]
+    pub json: bool,
+}
+
+/// `keeper verify`: whether the deployed program is the local build (false: exit code 1).
+pub async fn verify(a: VerifyArgs) -> Result<bool> {
+    let local = std::fs::read(&a.so).with_context(|| format!("reading {} (run scripts/build-sbf)", a.so.display()))?;
+    let id = a.program_id.unwrap_or(portfolio_margin::ID);
+    let v = match a.chain.rpc() {
+        Some(rpc) => keeper::verify::verify(&rpc, &id, &local).await?,
+        None => keeper::verify::verify(&a.chain.embedded().await?, &id, &local).await?,
+    };
+    if a.json {
+        println!("{}", serde_json::to_string_pretty(&v)?);
+    } else {
+        print!("{}", v.render());
+    }
+    Ok(v.matches)
+}
+
 /// `keeper stress`: the Monte Carlo stress test of a group's current books.
 pub async fn stress(a: StressArgs) -> Result<()> {
     let config = Config::load(&a.target.config)?;

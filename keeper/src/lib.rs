@@ -10,4 +10,5 @@ pub mod model;
 pub mod prices;
 pub mod simulate;
 pub mod stress;
+pub mod verify;
 pub mod view;

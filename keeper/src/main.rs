@@ -46,6 +46,8 @@ enum Command {
     Inspect(commands::InspectArgs),
     /// Monte Carlo stress test of every account's current holdings (fat tails, black swans).
     Stress(commands::StressArgs),
+    /// Compare the deployed program's bytes with a local build (exit code 1 on a mismatch).
+    Verify(commands::VerifyArgs),
     /// Publish Pyth prices from a price file to a local network (plays the Pyth receiver).
     Feed(commands::FeedArgs),
     /// Write a new keypair file (Solana CLI format) unless the file exists; print its address.
@@ -205,6 +207,11 @@ fn main() -> Result<()> {
         Command::Crank(a) => rt.block_on(commands::crank(a))?,
         Command::Liquidate(a) => rt.block_on(commands::liquidate(a))?,
         Command::Stress(a) => rt.block_on(commands::stress(a))?,
+        Command::Verify(a) => {
+            if !rt.block_on(commands::verify(a))? {
+                std::process::exit(1);
+            }
+        }
         Command::Inspect(a) => {
             if !rt.block_on(commands::inspect(a))? {
                 std::process::exit(1);

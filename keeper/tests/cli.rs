@@ -42,7 +42,7 @@ fn model_prints_the_documented_json_shape() {
 /// Every subcommand's flags parse (clap checks names and ids when it builds a subcommand).
 #[test]
 fn every_subcommand_describes_its_flags() {
-    for sub in ["simulate", "stress", "migrate", "crank", "liquidate", "inspect", "feed", "model", "backtest"] {
+    for sub in ["simulate", "stress", "verify", "migrate", "crank", "liquidate", "inspect", "feed", "model", "backtest"] {
         let out = keeper().args([sub, "--help"]).output().unwrap();
         assert!(out.status.success(), "{sub} --help: {}", String::from_utf8_lossy(&out.stderr));
     }
@@ -50,6 +50,27 @@ fn every_subcommand_describes_its_flags() {
     for flag in ["--stress-scenarios", "--stress-seed", "--stress-nu", "--rpc-url", "--group"] {
         assert!(help.contains(flag), "stress --help lacks {flag}:\n{help}");
     }
+}
+
+/// `keeper verify` on the embedded runtime (loader v2, the program account holds the ELF): the
+/// deployed program is this build (exit 0); a build that differs by one byte is caught (exit 1).
+#[test]
+fn verify_matches_the_deployed_program_and_catches_a_different_build() {
+    let so = portfolio_margin_client::chain::embedded::default_program_dir().join("portfolio_margin.so");
+    let out = keeper().args(["verify", "--so"]).arg(&so).output().unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success() && text.contains("MATCH: the deployed program is this build"), "{text}");
+    let mut bytes = std::fs::read(&so).unwrap();
+    let mid = bytes.len() / 2;
+    bytes[mid] ^= 0x01;
+    let dir = tempfile::tempdir().unwrap();
+    let other = dir.path().join("other.so");
+    std::fs::write(&other, &bytes).unwrap();
+    let out = keeper().args(["verify", "--json", "--so"]).arg(&other).output().unwrap();
+    assert_eq!(out.status.code(), Some(1), "a mismatch exits 1");
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["matches"], false);
+    assert_ne!(v["deployed_sha256"], v["local_sha256"]);
 }
 
 #[test]

@@ -68,3 +68,22 @@ async fn crank_liquidate_inspect_end_to_end_over_json_rpc() {
     // The lender, the trader and the liquidator's own account (credited with the collateral).
     assert_eq!(report.accounts, 3);
 }
+
+/// `keeper verify` against the local network, where the program is deployed under the upgradeable
+/// loader (program account → program-data account): the deployed bytes are this build's, and a
+/// different build is caught.
+#[tokio::test]
+#[ignore = "needs the local network: scripts/test runs it against scripts/localnet"]
+async fn verify_reads_the_program_data_account_of_the_local_network() {
+    let url = std::env::var("KEEPER_TEST_RPC_URL").unwrap_or_else(|_| "http://127.0.0.1:8899".into());
+    let rpc = Rpc::new(&url);
+    let so = portfolio_margin_client::chain::embedded::default_program_dir().join("portfolio_margin.so");
+    let local = std::fs::read(&so).unwrap();
+    let v = keeper::verify::verify(&rpc, &portfolio_margin::ID, &local).await.unwrap();
+    println!("{}", v.render());
+    assert!(v.matches, "the local network runs {} but this build is {}", v.deployed_sha256, v.local_sha256);
+    assert!(!v.programdata.starts_with("none"), "deployed under the upgradeable loader");
+    let mut other = local.clone();
+    other[local.len() / 3] ^= 0x80;
+    assert!(!keeper::verify::verify(&rpc, &portfolio_margin::ID, &other).await.unwrap().matches);
+}
