@@ -437,20 +437,17 @@ pub async fn verify(a: VerifyArgs) -> Result<bool> {
 /// `keeper stress`: the Monte Carlo stress test of a group's current books.
 pub async fn stress(a: StressArgs) -> Result<()> {
     let config = Config::load(&a.target.config)?;
-    let (inputs, n) = match a.target.chain.rpc() {
+    let inputs = match a.target.chain.rpc() {
         Some(rpc) => {
             let (_, group) = rpc_target(&a.target, &config)?;
-            let i = keeper::stress::chain::load(&rpc, &group).await?;
-            let n = GroupState::fetch(&rpc, &group).await?.assets.len();
-            (i, n)
+            keeper::stress::chain::load(&rpc, &group).await?
         }
         None => {
             let (chain, _, group) = embedded_target(&a.target, &config).await?;
-            let i = keeper::stress::chain::load(&chain, &group).await?;
-            let n = GroupState::fetch(&chain, &group).await?.assets.len();
-            (i, n)
+            keeper::stress::chain::load(&chain, &group).await?
         }
     };
+    let n = inputs.asset_count;
     // Asset names from the config when it describes this group, else their indices.
     let names: Vec<String> = if config.assets.len() == n {
         config.assets.iter().map(|a| a.symbol.clone()).collect()

@@ -20,9 +20,8 @@ pub struct EwmaModel {
     pub slow_variance: Vec<WrappedI80F48>,
     pub short_variance: Vec<WrappedI80F48>,
     pub vol_scale: Vec<WrappedI80F48>,
-    scale_values: Vec<Fx>,
     /// De-peg gap per asset (what `register_asset` stores; zero unless set).
-    pub depeg_gaps: Vec<Fx>,
+    pub depeg_gaps: Vec<WrappedI80F48>,
     /// Last observed price per asset (USD per token).
     pub last_prices: Vec<Fx>,
     /// Returns applied so far.
@@ -57,8 +56,7 @@ impl EwmaModel {
             vol_scale.push(WrappedI80F48::new(d));
         }
         Ok(Self {
-            scale_values: vol_scale.iter().map(|d| d.get()).collect(),
-            depeg_gaps: vec![Fx::ZERO; n],
+            depeg_gaps: vec![WrappedI80F48::new(Fx::ZERO); n],
             matrix,
             vol_floor,
             slow_variance,
@@ -85,7 +83,6 @@ impl EwmaModel {
             };
             apply_sample(&self.matrix, &self.scratch, 0, memories, &self.vol_floor)
                 .map_err(|e| anyhow::anyhow!("{e}"))?;
-            self.scale_values = self.vol_scale.iter().map(|d| d.get()).collect();
             self.samples += 1;
         }
         Ok(())
@@ -93,7 +90,7 @@ impl EwmaModel {
 
     /// The covariance as the margin sees it: Σ with the anti-procyclical scales.
     pub fn margin_view(&self) -> ScaledCovariance<'_, OwnedMatrix> {
-        ScaledCovariance { inner: &self.matrix, scales: &self.scale_values, gaps: &self.depeg_gaps }
+        ScaledCovariance { inner: &self.matrix, scales: &self.vol_scale, gaps: &self.depeg_gaps }
     }
 
     pub fn dense(&self) -> Vec<Vec<f64>> {

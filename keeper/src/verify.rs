@@ -83,7 +83,8 @@ pub async fn verify<C: Chain>(chain: &C, program_id: &Pubkey, local: &[u8]) -> R
         bail!("{program_id} is not an upgradeable-loader program account");
     }
     let programdata = Pubkey::new_from_array(program.data[4..36].try_into()?);
-    let pd = chain.account(&programdata).await?.with_context(|| format!("program-data account {programdata} is missing"))?;
+    let pd =
+        chain.account(&programdata).await?.with_context(|| format!("program-data account {programdata} is missing"))?;
     let (last_deploy_slot, authority, elf) = parse_programdata(&pd.data)?;
     // The ELF's own trailing zeros were stripped with the padding: the local build is compared the
     // same way.

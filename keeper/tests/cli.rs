@@ -42,7 +42,8 @@ fn model_prints_the_documented_json_shape() {
 /// Every subcommand's flags parse (clap checks names and ids when it builds a subcommand).
 #[test]
 fn every_subcommand_describes_its_flags() {
-    for sub in ["simulate", "stress", "verify", "migrate", "crank", "liquidate", "inspect", "feed", "model", "backtest"] {
+    for sub in ["simulate", "stress", "verify", "migrate", "crank", "liquidate", "inspect", "feed", "model", "backtest"]
+    {
         let out = keeper().args([sub, "--help"]).output().unwrap();
         assert!(out.status.success(), "{sub} --help: {}", String::from_utf8_lossy(&out.stderr));
     }
@@ -71,6 +72,25 @@ fn verify_matches_the_deployed_program_and_catches_a_different_build() {
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(v["matches"], false);
     assert_ne!(v["deployed_sha256"], v["local_sha256"]);
+    // No program at the address, or an account no loader owns: a clear error, not a verdict.
+    let out = keeper()
+        .args(["verify", "--program-id", "11111111111111111111111111111112", "--so"])
+        .arg(&so)
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("the program is not deployed there"));
+    let out = keeper()
+        .args(["verify", "--program-id", "SysvarC1ock11111111111111111111111111111111", "--so"])
+        .arg(&so)
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("not a BPF loader"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
 }
 
 #[test]

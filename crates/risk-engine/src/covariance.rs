@@ -85,9 +85,9 @@ pub trait CovarianceSource {
 pub struct ScaledCovariance<'a, C> {
     pub inner: &'a C,
     /// `d_i` per asset (≥ 1), as the crank stores them.
-    pub scales: &'a [Fx],
+    pub scales: &'a [WrappedI80F48],
     /// De-peg gaps per asset (empty: none).
-    pub gaps: &'a [Fx],
+    pub gaps: &'a [WrappedI80F48],
 }
 
 impl<C: CovarianceSource> CovarianceSource for ScaledCovariance<'_, C> {
@@ -101,10 +101,10 @@ impl<C: CovarianceSource> CovarianceSource for ScaledCovariance<'_, C> {
         self.inner.vol(i)
     }
     fn vol_scale(&self, i: usize) -> Fx {
-        self.scales.get(i).copied().unwrap_or(Fx::ONE)
+        self.scales.get(i).map_or(Fx::ONE, |d| d.get())
     }
     fn depeg_gap(&self, i: usize) -> Fx {
-        self.gaps.get(i).copied().unwrap_or(Fx::ZERO)
+        self.gaps.get(i).map_or(Fx::ZERO, |g| g.get())
     }
 }
 

@@ -4,7 +4,7 @@ use proptest::prelude::*;
 use risk_engine::covariance::{CovarianceSource, OwnedMatrix, ScaledCovariance};
 use risk_engine::ewma::ewma_update;
 use risk_engine::liquidation::{plan_liquidation, LiquidationParams, LiquidationTarget};
-use risk_engine::{book_health, margin, Fx, Holding, MarginParams, PositionRisk, RiskError};
+use risk_engine::{book_health, margin, Fx, Holding, MarginParams, PositionRisk, RiskError, WrappedI80F48};
 
 fn fx(v: f64) -> Fx {
     Fx::from_num(v)
@@ -164,7 +164,9 @@ proptest! {
         let scales_f: Vec<f64> = scales_fx.iter().map(|&x| f(x)).collect();
         let gaps_fx: Vec<Fx> = gaps.iter().map(|&x| fx(x)).collect();
         let gaps_f: Vec<f64> = gaps_fx.iter().map(|&x| f(x)).collect();
-        let cov = ScaledCovariance { inner: &m, scales: &scales_fx, gaps: &gaps_fx };
+        let wrap = |v: &[Fx]| v.iter().map(|&x| WrappedI80F48::new(x)).collect::<Vec<_>>();
+        let (scales_w, gaps_w) = (wrap(&scales_fx), wrap(&gaps_fx));
+        let cov = ScaledCovariance { inner: &m, scales: &scales_w, gaps: &gaps_w };
         let p = MarginParams { hedge_floor: fx(hedge_floor), ..params() };
         let positions: Vec<PositionRisk> = book.iter().enumerate()
             .map(|(i, &(w, r))| PositionRisk { asset: i, exposure: fx(w), floor_rate: fx(r) }).collect();

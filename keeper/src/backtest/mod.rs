@@ -14,7 +14,7 @@ use anyhow::{bail, Result};
 use indicatif::{ProgressBar, ProgressStyle};
 use risk_engine::covariance::OwnedMatrix;
 use risk_engine::procyclicality::VolFloorParams;
-use risk_engine::{margin, Fx, MarginParams, PositionRisk};
+use risk_engine::{margin, Fx, MarginParams, PositionRisk, WrappedI80F48};
 use serde::Serialize;
 
 use crate::model::EwmaModel;
@@ -197,11 +197,38 @@ pub struct StressWindow {
     pub name: &'static str,
     pub from: &'static str,
     pub to: &'static str,
+    #[serde(flatten)]
+    pub counts: BreachCounts,
+}
+
+/// Book-days and breaches of a set of dates, in total and per book family (single, pair, random).
+#[derive(Clone, Debug, Serialize)]
+pub struct BreachCounts {
     pub observations: u64,
     pub model_breaches: u64,
     pub baseline_breaches: u64,
-    /// The same counts per book family (single, pair, random).
     pub families: Vec<WindowFamily>,
+}
+
+impl BreachCounts {
+    fn new() -> Self {
+        let families = [Family::Single, Family::Pair, Family::Random]
+            .into_iter()
+            .map(|family| WindowFamily { family, observations: 0, model_breaches: 0, baseline_breaches: 0 })
+            .collect();
+        Self { observations: 0, model_breaches: 0, baseline_breaches: 0, families }
+    }
+
+    fn add(&mut self, family: Family, breach: bool, base_breach: bool) {
+        self.observations += 1;
+        self.model_breaches += breach as u64;
+        self.baseline_breaches += base_breach as u64;
+        if let Some(f) = self.families.iter_mut().find(|f| f.family == family) {
+            f.observations += 1;
+            f.model_breaches += breach as u64;
+            f.baseline_breaches += base_breach as u64;
+        }
+    }
 }
 
 /// One book family's breached book-days in one stress window.
@@ -218,10 +245,8 @@ pub struct WindowFamily {
 pub struct StressDays {
     pub share: f64,
     pub days: usize,
-    pub observations: u64,
-    pub model_breaches: u64,
-    pub baseline_breaches: u64,
-    pub families: Vec<WindowFamily>,
+    #[serde(flatten)]
+    pub counts: BreachCounts,
 }
 
 #[derive(Clone, Debug, Serialize)]
@@ -322,8 +347,11 @@ pub fn run(table: &PriceTable, cfg: &BacktestConfig, progress: bool) -> Result<B
     // Bootstrap from the burn-in window, then EWMA from there.
     let mut model =
         EwmaModel::with_vol_floor(n, cfg.lambda, Some(bootstrap_covariance(table, cfg.burn_in)), cfg.vol_floor)?;
-    model.depeg_gaps =
-        table.assets.iter().map(|a| Fx::from_num(if is_stablecoin(a) { cfg.depeg_gap } else { 0.0 })).collect();
+    model.depeg_gaps = table
+        .assets
+        .iter()
+        .map(|a| WrappedI80F48::new(Fx::from_num(if is_stablecoin(a) { cfg.depeg_gap } else { 0.0 })))
+        .collect();
     model.observe(&table.prices[cfg.burn_in])?;
 
     let mut book_model: Vec<Tally> = vec![Tally::default(); books.len()];
@@ -334,18 +362,7 @@ pub fn run(table: &PriceTable, cfg: &BacktestConfig, progress: bool) -> Result<B
     let mut windows: BTreeMap<String, BreachWindow> = BTreeMap::new();
     let mut stress: Vec<StressWindow> = STRESS_WINDOWS
         .iter()
-        .map(|&(name, from, to)| StressWindow {
-            name,
-            from,
-            to,
-            observations: 0,
-            model_breaches: 0,
-            baseline_breaches: 0,
-            families: [Family::Single, Family::Pair, Family::Random]
-                .into_iter()
-                .map(|family| WindowFamily { family, observations: 0, model_breaches: 0, baseline_breaches: 0 })
-                .collect(),
-        })
+        .map(|&(name, from, to)| StressWindow { name, from, to, counts: BreachCounts::new() })
         .collect();
 
     let last_t = table.rows() - 1 - h;
@@ -362,17 +379,8 @@ pub fn run(table: &PriceTable, cfg: &BacktestConfig, progress: bool) -> Result<B
         let keep = ((moves.len() as f64 * cfg.stress_day_share).ceil() as usize).min(moves.len());
         moves[..keep].iter().map(|&(_, row)| table.timestamps[row].clone()).collect()
     };
-    let mut stress_days = StressDays {
-        share: cfg.stress_day_share,
-        days: stress_dates.len(),
-        observations: 0,
-        model_breaches: 0,
-        baseline_breaches: 0,
-        families: [Family::Single, Family::Pair, Family::Random]
-            .into_iter()
-            .map(|family| WindowFamily { family, observations: 0, model_breaches: 0, baseline_breaches: 0 })
-            .collect(),
-    };
+    let mut stress_days =
+        StressDays { share: cfg.stress_day_share, days: stress_dates.len(), counts: BreachCounts::new() };
     let bar = if progress { ProgressBar::new((last_t + 1 - cfg.burn_in) as u64) } else { ProgressBar::hidden() };
     bar.set_style(
         ProgressStyle::with_template("{msg} [{bar:40}] {pos}/{len} days ({eta})").unwrap().progress_chars("=> "),
@@ -439,26 +447,10 @@ pub fn run(table: &PriceTable, cfg: &BacktestConfig, progress: bool) -> Result<B
                 window.worst_book = book.label.clone();
             }
             if stress_day {
-                stress_days.observations += 1;
-                stress_days.model_breaches += breach as u64;
-                stress_days.baseline_breaches += base_breach as u64;
-                if let Some(f) = stress_days.families.iter_mut().find(|f| f.family == book.family) {
-                    f.observations += 1;
-                    f.model_breaches += breach as u64;
-                    f.baseline_breaches += base_breach as u64;
-                }
+                stress_days.counts.add(book.family, breach, base_breach);
             }
-            for s in stress.iter_mut() {
-                if loss_date.as_str() >= s.from && loss_date.as_str() <= s.to {
-                    s.observations += 1;
-                    s.model_breaches += breach as u64;
-                    s.baseline_breaches += base_breach as u64;
-                    if let Some(f) = s.families.iter_mut().find(|f| f.family == book.family) {
-                        f.observations += 1;
-                        f.model_breaches += breach as u64;
-                        f.baseline_breaches += base_breach as u64;
-                    }
-                }
+            for s in stress.iter_mut().filter(|s| loss_date.as_str() >= s.from && loss_date.as_str() <= s.to) {
+                s.counts.add(book.family, breach, base_breach);
             }
         }
         bar.inc(1);

@@ -124,17 +124,17 @@ pub fn render(r: &BacktestReport) -> String {
     }
     let _ = writeln!(s, "\nstress windows (book-days, breaches model / static):");
     for w in &r.stress_windows {
-        if w.observations > 0 {
+        if w.counts.observations > 0 {
             let _ = writeln!(
                 s,
                 "  {:<12} {}..{}  {:>6} book-days  {:>4} / {:<4}  {}",
                 w.name,
                 w.from,
                 w.to,
-                w.observations,
-                w.model_breaches,
-                w.baseline_breaches,
-                families(&w.families)
+                w.counts.observations,
+                w.counts.model_breaches,
+                w.counts.baseline_breaches,
+                families(&w.counts.families)
             );
         }
     }
@@ -144,10 +144,10 @@ pub fn render(r: &BacktestReport) -> String {
         "  stress days  the {:.0}% largest market moves: {} days, {} book-days  {:>4} / {:<4}  {}",
         100.0 * d.share,
         d.days,
-        d.observations,
-        d.model_breaches,
-        d.baseline_breaches,
-        families(&d.families)
+        d.counts.observations,
+        d.counts.model_breaches,
+        d.counts.baseline_breaches,
+        families(&d.counts.families)
     );
     let _ = writeln!(s, "\nworst breach days (model):");
     let _ = writeln!(s, "  {:<10} {:>7} {:>7} {:>11}  worst book", "date", "model", "static", "loss/margin");

@@ -21,6 +21,8 @@ pub struct ChainInputs {
     /// Accounts left out: an oracle of one of their assets is unusable now.
     pub unpriced: usize,
     pub prices: Vec<f64>,
+    /// The group's registered assets.
+    pub asset_count: usize,
 }
 
 /// The insurance fund in USD: every asset's insurance vault plus the protocol fees its pool holds
@@ -82,5 +84,5 @@ pub async fn load<C: Chain>(chain: &C, group: &Pubkey) -> Result<ChainInputs> {
         }
     }
     let insurance_usd = insurance_usd(chain, &state, &prices).await?;
-    Ok(ChainInputs { books, cov_h, horizon_scale, insurance_usd, unpriced, prices })
+    Ok(ChainInputs { books, cov_h, horizon_scale, insurance_usd, unpriced, prices, asset_count: n })
 }
