@@ -21,10 +21,15 @@ pub struct ChainArgs {
     /// Directory holding portfolio_margin.so, for the embedded runtime.
     #[arg(long, env = "KEEPER_PROGRAM_DIR")]
     pub program_dir: Option<PathBuf>,
-    /// Priority fee, micro-lamports per compute unit.
-    #[arg(long, env = "KEEPER_COMPUTE_UNIT_PRICE", default_value_t = 0)]
-    pub compute_unit_price: u64,
-    /// Compute-unit limit per transaction (default: per instruction kind).
+    /// Priority fee, micro-lamports per compute unit (default: the 75th percentile of the recent
+    /// prioritization fees of the accounts each transaction writes, getRecentPrioritizationFees).
+    #[arg(long, env = "KEEPER_COMPUTE_UNIT_PRICE")]
+    pub compute_unit_price: Option<u64>,
+    /// Cap on the priority fee taken from recent fees, micro-lamports per compute unit.
+    #[arg(long, env = "KEEPER_MAX_COMPUTE_UNIT_PRICE", default_value_t = 1_000_000)]
+    pub max_compute_unit_price: u64,
+    /// Compute-unit limit per transaction (default: each transaction is simulated first and asks
+    /// for the units it used plus 10% and 1,000).
     #[arg(long, env = "KEEPER_COMPUTE_UNIT_LIMIT")]
     pub compute_unit_limit: Option<u32>,
     /// Retries of a transient RPC error.
@@ -43,8 +48,10 @@ impl ChainArgs {
         SendOptions {
             compute_unit_limit: self.compute_unit_limit,
             compute_unit_price: self.compute_unit_price,
+            max_compute_unit_price: self.max_compute_unit_price,
             retries: self.retries,
             backoff: Duration::from_millis(self.backoff_ms),
+            ..SendOptions::default()
         }
     }
 

@@ -49,8 +49,7 @@ pub async fn crank_once<C: Chain>(
         bail!("the group has no assets to sample");
     }
     let oracles = state.oracles();
-    let mut opts = opts.clone();
-    opts.compute_unit_limit = Some(opts.compute_unit_limit.unwrap_or(1_400_000));
+    let opts = state.send_options(opts).with_fallback_limit(1_400_000);
     let mut missing = vec![];
     let mut completed = None;
     let mut compute_units = 0;

@@ -4,6 +4,7 @@ pub mod backtest;
 pub mod crank;
 pub mod inspect;
 pub mod liquidator;
+pub mod lookup_tables;
 pub mod metrics;
 pub mod migrate;
 pub mod model;

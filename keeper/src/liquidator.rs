@@ -241,8 +241,7 @@ impl Liquidator {
             },
             repay,
         );
-        let mut opts = self.opts.clone();
-        opts.compute_unit_limit = Some(opts.compute_unit_limit.unwrap_or(600_000));
+        let opts = state.send_options(&self.opts).with_fallback_limit(600_000);
         let out = self.send_guarded(chain, address, &[ix], &opts).await?;
         let event = out.events::<Liquidated>().into_iter().next();
         match (&out.result, event) {

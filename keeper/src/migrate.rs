@@ -327,8 +327,7 @@ pub async fn migrate<C: Chain>(chain: &C, admin: &Keypair, config: &Config, opts
                     protocol_share_e6: a.protocol_share_e6,
                     covariance_row_e18: rows[i].clone(),
                 };
-                let mut o = opts.clone();
-                o.compute_unit_limit = Some(1_400_000);
+                let o = opts.with_fallback_limit(1_400_000);
                 let ix = pix::register_asset(&me, group, g.risk_model, mint, token_program, args);
                 let out = send_ixs(chain, admin, &[], &[ix], &o).await?;
                 out.check(&format!("register_asset {}", a.symbol))?;
@@ -337,5 +336,7 @@ pub async fn migrate<C: Chain>(chain: &C, admin: &Keypair, config: &Config, opts
             }
         }
     }
+    let state = portfolio_margin_client::state::GroupState::fetch(chain, &group).await?;
+    run.changes.extend(crate::lookup_tables::ensure(chain, admin, &state, opts).await?);
     Ok(run)
 }

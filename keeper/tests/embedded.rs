@@ -13,7 +13,7 @@ use keeper::migrate::{self, Config};
 use keeper::simulate::publish_prices;
 use portfolio_margin::state::MarginAccount;
 use portfolio_margin_client::chain::embedded::{default_program_dir, Embedded};
-use portfolio_margin_client::chain::{Chain, ChainError, ChainResult, Filter, TxOutcome};
+use portfolio_margin_client::chain::{send_ixs, Chain, ChainError, ChainResult, Filter, TxOutcome};
 use portfolio_margin_client::state::{load, GroupState};
 use portfolio_margin_client::Keypair;
 use solana_account::Account;
@@ -94,6 +94,8 @@ async fn crank_samples_on_schedule_and_skips_when_early() {
 
 /// Delegates to the embedded chain, failing sends on request: before submitting (nothing lands)
 /// or after (it lands but the client hears an error, like an RPC timeout).
+use solana_transaction::versioned::VersionedTransaction;
+
 struct Flaky<'a> {
     inner: &'a Embedded,
     fail_before: Cell<u32>,
@@ -116,7 +118,7 @@ impl Chain for Flaky<'_> {
     async fn latest_blockhash(&self) -> ChainResult<solana_hash::Hash> {
         self.inner.latest_blockhash().await
     }
-    async fn send(&self, tx: &solana_transaction::Transaction) -> ChainResult<TxOutcome> {
+    async fn send(&self, tx: &VersionedTransaction) -> ChainResult<TxOutcome> {
         if self.fail_before.get() > 0 {
             self.fail_before.set(self.fail_before.get() - 1);
             return Err(ChainError::Transient("injected: connection reset".into()));
@@ -127,6 +129,15 @@ impl Chain for Flaky<'_> {
             return Err(ChainError::Transient("injected: timed out waiting for confirmation".into()));
         }
         Ok(out)
+    }
+    async fn simulate(&self, tx: &VersionedTransaction) -> ChainResult<TxOutcome> {
+        self.inner.simulate(tx).await
+    }
+    async fn recent_prioritization_fees(&self, a: &[Pubkey]) -> ChainResult<Vec<u64>> {
+        self.inner.recent_prioritization_fees(a).await
+    }
+    async fn next_slot(&self) -> ChainResult<()> {
+        self.inner.next_slot().await
     }
     async fn signature_status(
         &self,
@@ -143,6 +154,54 @@ impl Chain for Flaky<'_> {
     async fn airdrop(&self, to: &Pubkey, l: u64) -> ChainResult<()> {
         self.inner.airdrop(to, l).await
     }
+}
+
+/// 16 positions: the borrow, a withdrawal and the liquidation go through the group's lookup table
+/// as v0 transactions; legacy ones would exceed a packet, and without the table the client says so.
+#[tokio::test]
+async fn sixteen_positions_borrow_withdraw_and_liquidate_through_the_lookup_table() {
+    use portfolio_margin_client::chain::transaction::{build, BuildError, Version};
+    let chain = Embedded::start(&default_program_dir()).await.unwrap();
+    chain.set_unix_time(T0).await.unwrap();
+    let admin = chain.payer().insecure_clone();
+    let dir = tempfile::tempdir().unwrap();
+    let book = common::wide::wide_book(&chain, &admin, dir.path()).await;
+    assert_eq!(book.borrow_error, None, "the 16-position borrow");
+    let acc: MarginAccount = load(&chain.account(&book.trader.account).await.unwrap().unwrap().data).unwrap();
+    assert_eq!(acc.active().count(), 16);
+    assert_eq!(book.state.lookup_tables.len(), 1);
+    assert_eq!(book.state.lookup_tables[0].addresses.len(), 5 + 17 * 5);
+    // Migrating again changes nothing, the table included.
+    let again = migrate::migrate(&chain, &admin, &book.config, &opts()).await.unwrap();
+    assert!(again.changes.is_empty(), "{:?}", again.changes);
+
+    let ix = common::wide::withdraw_ix(&chain, &book, 0, 1_000).await;
+    let signers = [&admin, &book.trader.key];
+    let hash = chain.latest_blockhash().await.unwrap();
+    let legacy = build(&signers, &[ix.clone()], &[], hash, Version::Legacy).unwrap();
+    let v0 = build(&signers, &[ix.clone()], &book.state.lookup_tables, hash, Version::Auto).unwrap();
+    let (l, v) = (portfolio_margin_client::chain::Shape::of(&legacy), portfolio_margin_client::chain::Shape::of(&v0));
+    println!("withdraw at 16 positions: {l}; {v}");
+    assert!(!l.fits() && v.fits() && v.v0, "{l} / {v}");
+    let e = build(&signers, &[ix.clone()], &[], hash, Version::Auto).unwrap_err();
+    assert!(matches!(e, BuildError::NoLookupTable { .. }), "{e}");
+    assert!(e.to_string().contains("keeper migrate"), "{e}");
+    let out = send_ixs(&chain, &admin, &[&book.trader.key], &[ix], &book.state.send_options(&opts())).await.unwrap();
+    out.check("withdraw through the lookup table").unwrap();
+
+    // Every volatile asset −45%: the liquidator liquidates through the table.
+    let mut px = common::wide::prices();
+    for p in px.iter_mut().take(common::wide::VOLATILE) {
+        *p *= 0.55;
+    }
+    publish_prices(&chain, &book.state, &px, 0.0005, T0).await.unwrap();
+    let mut liq = common::wide::liquidator(&chain, &admin, &book.state).await;
+    let r = liq.round(&chain, &book.state, &Metrics::default()).await.unwrap();
+    assert!(
+        r.actions.iter().any(|a| matches!(a, Action::Liquidated { account, .. } if *account == book.trader.account)),
+        "{:?}",
+        r.actions
+    );
 }
 
 fn liquidations(r: &keeper::liquidator::Round) -> usize {

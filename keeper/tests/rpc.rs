@@ -87,3 +87,42 @@ async fn verify_reads_the_program_data_account_of_the_local_network() {
     other[local.len() / 3] ^= 0x80;
     assert!(!keeper::verify::verify(&rpc, &portfolio_margin::ID, &other).await.unwrap().matches);
 }
+
+/// A 16-position account over JSON-RPC, where the packet limit is real: the same withdrawal as a
+/// legacy transaction is refused by the network for its size; through the group's lookup table
+/// (v0) the borrow, the withdrawal and the liquidation land.
+#[tokio::test]
+#[ignore = "needs the local network: scripts/test runs it against scripts/localnet"]
+async fn sixteen_positions_need_the_lookup_table_on_a_real_network() {
+    use portfolio_margin_client::chain::{send_ixs, Version};
+    let url = std::env::var("KEEPER_TEST_RPC_URL").unwrap_or_else(|_| "http://127.0.0.1:8899".into());
+    let rpc = Rpc::new(&url);
+    let admin = Keypair::new();
+    rpc.airdrop(&admin.pubkey(), 500_000_000_000).await.expect("airdrop: is the local network running?");
+    let dir = tempfile::tempdir().unwrap();
+    let book = common::wide::wide_book(&rpc, &admin, dir.path()).await;
+    assert_eq!(book.borrow_error, None, "the 16-position borrow");
+
+    let ix = common::wide::withdraw_ix(&rpc, &book, 0, 1_000).await;
+    let refused = send_ixs(&rpc, &admin, &[&book.trader.key], &[ix.clone()], &common::wide::raw(Version::Legacy))
+        .await
+        .expect_err("a 1,570-byte legacy transaction must not land");
+    println!("legacy withdraw at 16 positions: {refused}");
+    assert!(refused.to_string().contains("too large"), "{refused}");
+    let out = send_ixs(&rpc, &admin, &[&book.trader.key], &[ix], &book.state.send_options(&opts())).await.unwrap();
+    out.check("withdraw through the lookup table").unwrap();
+    println!("withdraw through the lookup table: {:?} CU", out.compute_units);
+
+    let mut px = common::wide::prices();
+    for p in px.iter_mut().take(common::wide::VOLATILE) {
+        *p *= 0.55;
+    }
+    publish_prices(&rpc, &book.state, &px, 0.0005, rpc.unix_time().await.unwrap()).await.unwrap();
+    let mut liq = common::wide::liquidator(&rpc, &admin, &book.state).await;
+    let r = liq.round(&rpc, &book.state, &Metrics::default()).await.unwrap();
+    assert!(
+        r.actions.iter().any(|a| matches!(a, Action::Liquidated { account, .. } if *account == book.trader.account)),
+        "{:?}",
+        r.actions
+    );
+}

@@ -64,6 +64,11 @@ pub fn create_group(admin: &Pubkey, group_id: u32, risk_authority: Pubkey, param
 }
 
 /// Signed by the group's risk authority.
+/// Records lookup table `index` (0 or 1) on the group.
+pub fn set_lookup_table(admin: &Pubkey, group: Pubkey, index: u8, lookup_table: Pubkey) -> Instruction {
+    ix(acc::SetLookupTable { admin: *admin, group, lookup_table }, data::SetLookupTable { index })
+}
+
 pub fn update_risk_params(risk_authority: &Pubkey, group: Pubkey, params: RiskParamsArgs) -> Instruction {
     ix(acc::UpdateRiskParams { risk_authority: *risk_authority, group }, data::UpdateRiskParams { params })
 }

@@ -5,6 +5,7 @@ pub mod address;
 pub mod chain;
 pub mod defaults;
 pub mod instructions;
+pub mod lookup_table;
 pub mod pyth;
 pub mod state;
 pub mod token;

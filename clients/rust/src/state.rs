@@ -38,6 +38,8 @@ pub struct GroupState {
     pub group: Group,
     pub model: Box<RiskModel>,
     pub assets: Vec<AssetState>,
+    /// The group's address lookup tables as they are now (`Group::lookup_tables`).
+    pub lookup_tables: Vec<crate::lookup_table::AddressLookupTableAccount>,
 }
 
 impl GroupState {
@@ -62,12 +64,18 @@ impl GroupState {
                 bail!("asset index {} missing from group {group}", i);
             }
         }
-        Ok(GroupState { address: *group, group: g, model, assets })
+        let lookup_tables = crate::lookup_table::fetch(chain, &g.lookup_tables).await?;
+        Ok(GroupState { address: *group, group: g, model, assets, lookup_tables })
     }
 
     /// The keys of the assets an account holds, in position order (its health accounts).
     pub fn health_keys(&self, account: &MarginAccount) -> Vec<AssetKeys> {
         account.active().map(|p| self.assets[p.asset_index as usize].keys).collect()
+    }
+
+    /// `opts` sending through this group's lookup tables.
+    pub fn send_options(&self, opts: &crate::chain::SendOptions) -> crate::chain::SendOptions {
+        opts.with_lookup_tables(&self.lookup_tables)
     }
 
     pub fn oracles(&self) -> Vec<Pubkey> {

@@ -107,7 +107,9 @@ pub async fn run(args: SimArgs) -> Result<SimResult> {
 
     let chain = Embedded::start(&args.program_dir).await?;
     let admin = chain.payer().insecure_clone();
-    let opts = SendOptions::default();
+    // The embedded bank charges no fees and has no block limits: no simulation before each of the
+    // run's thousands of transactions, no priority fee.
+    let opts = SendOptions { simulate: false, compute_unit_price: Some(0), ..SendOptions::default() };
     let t0 = parse_epoch(&table.timestamps[0]).context("timestamp")?;
     chain.set_unix_time(t0 - 86_400).await?;
     let migration = migrate::migrate(&chain, &admin, cfg, &opts).await?;

@@ -240,9 +240,7 @@ pub async fn borrow<C: Chain>(
         },
         amount,
     );
-    let mut o = opts.clone();
-    o.compute_unit_limit = Some(400_000);
-    let out = send_ixs(chain, admin, &[&p.key], &[ix], &o).await?;
+    let out = send_ixs(chain, admin, &[&p.key], &[ix], &opts.with_fallback_limit(400_000)).await?;
     Ok(out.error_text())
 }
 

@@ -12,6 +12,8 @@ use portfolio_margin_client::chain::{Chain, SendOptions};
 use portfolio_margin_client::state::{load, GroupState};
 use portfolio_margin_client::{token, Keypair, Signer};
 
+pub mod wide;
+
 pub const PX: [f64; 3] = [8_500.0, 220.0, 1.0];
 
 /// migrations/localnet.toml cut to BTC, ETH and USDC.

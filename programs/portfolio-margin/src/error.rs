@@ -95,6 +95,10 @@ pub enum ErrorCode {
     SampleIntervalLocked,
     #[msg("The liability and the collateral of a liquidation must be two different assets")]
     LiquidationSameAsset,
+    #[msg("Not an active address lookup table whose authority is the group's admin")]
+    LookupTableInvalid,
+    #[msg("A group records at most two lookup tables (index 0 or 1)")]
+    LookupTableIndex,
 }
 
 /// Any failure of the engine's checked arithmetic, as the program's error; the engine's message

@@ -22,6 +22,13 @@ pub struct RiskParamsUpdated {
 }
 
 #[event]
+pub struct LookupTableSet {
+    pub group: Pubkey,
+    pub index: u8,
+    pub lookup_table: Pubkey,
+}
+
+#[event]
 pub struct RiskModelCreated {
     pub group: Pubkey,
     pub risk_model: Pubkey,

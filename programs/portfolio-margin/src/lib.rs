@@ -67,6 +67,12 @@ pub mod portfolio_margin {
         instructions::admin::register_asset::handle_register_asset(ctx, args)
     }
 
+    /// Admin: records address lookup table `index` (0 or 1) of the group, for clients' v0
+    /// transactions; the table must be active and have the admin as its authority.
+    pub fn set_lookup_table(ctx: Context<SetLookupTable>, index: u8) -> Result<()> {
+        instructions::admin::set_lookup_table::handle_set_lookup_table(ctx, index)
+    }
+
     /// Trader: opens margin account number `index` in a group.
     pub fn create_margin_account(ctx: Context<CreateMarginAccount>, index: u8) -> Result<()> {
         instructions::user::create_margin_account::handle_create_margin_account(ctx, index)

@@ -22,6 +22,7 @@ use solana_keypair::Keypair;
 use solana_program_test::{BanksClient, BanksClientError, ProgramTest, ProgramTestContext};
 use solana_signature::Signature;
 use solana_signer::Signer;
+use solana_transaction::versioned::VersionedTransaction;
 use solana_transaction::Transaction;
 use solana_transaction_error::TransactionError;
 
@@ -106,10 +107,20 @@ impl Embedded {
         Ok(())
     }
 
-    fn remember(&self, tx: &Transaction) {
+    /// Indexes every account `tx` names: its static keys and those it loads from lookup tables.
+    async fn remember(&self, tx: &VersionedTransaction) -> ChainResult<()> {
         self.transactions.fetch_add(1, Ordering::Relaxed);
-        self.index.lock().unwrap().extend(tx.message.account_keys.iter().map(|k| (*k, None)));
+        let mut keys = tx.message.static_account_keys().to_vec();
+        for lookup in tx.message.address_table_lookups().unwrap_or_default() {
+            let Some(table) = self.account(&lookup.account_key).await? else { continue };
+            let table = crate::lookup_table::addresses(&table.data).map_err(|e| ChainError::Permanent(e.to_string()))?;
+            let picked = lookup.writable_indexes.iter().chain(&lookup.readonly_indexes);
+            keys.extend(picked.filter_map(|i| table.get(*i as usize).copied()));
+        }
+        self.index.lock().unwrap().extend(keys.into_iter().map(|k| (k, None)));
+        Ok(())
     }
+
 }
 
 impl Chain for Embedded {
@@ -157,14 +168,34 @@ impl Chain for Embedded {
         self.banks.clone().get_latest_blockhash().await.map_err(io)
     }
 
-    async fn send(&self, tx: &Transaction) -> ChainResult<TxOutcome> {
-        self.remember(tx);
+    async fn send(&self, tx: &VersionedTransaction) -> ChainResult<TxOutcome> {
+        self.remember(tx).await?;
         let r = self.banks.clone().process_transaction_with_metadata(tx.clone()).await.map_err(io)?;
         let (logs, compute_units) = match r.metadata {
             Some(m) => (m.log_messages, Some(m.compute_units_consumed)),
             None => (vec![], None),
         };
         Ok(TxOutcome { signature: tx.signatures[0], result: r.result, logs, compute_units })
+    }
+
+    async fn simulate(&self, tx: &VersionedTransaction) -> ChainResult<TxOutcome> {
+        let r = self.banks.clone().simulate_transaction(tx.clone()).await.map_err(io)?;
+        let result = r.result.unwrap_or_else(|| Err(TransactionError::AccountNotFound));
+        let (logs, compute_units) = match r.simulation_details {
+            Some(d) => (d.logs, Some(d.units_consumed)),
+            None => (vec![], None),
+        };
+        Ok(TxOutcome { signature: tx.signatures[0], result, logs, compute_units })
+    }
+
+    async fn next_slot(&self) -> ChainResult<()> {
+        let now = self.unix_time().await?;
+        self.advance_to(now).await.map_err(|e| ChainError::Permanent(e.to_string()))
+    }
+
+    /// The bank charges no priority fees: none were paid.
+    async fn recent_prioritization_fees(&self, _accounts: &[Pubkey]) -> ChainResult<Vec<u64>> {
+        Ok(vec![])
     }
 
     async fn signature_status(&self, signature: &Signature) -> ChainResult<Option<Result<(), TransactionError>>> {
@@ -185,7 +216,7 @@ impl Chain for Embedded {
         let ix = anchor_lang::solana_program::system_instruction::transfer(&self.payer.pubkey(), to, lamports);
         let blockhash = self.latest_blockhash().await?;
         let tx = Transaction::new_signed_with_payer(&[ix], Some(&self.payer.pubkey()), &[&self.payer], blockhash);
-        let out = self.send(&tx).await?;
+        let out = self.send(&tx.into()).await?;
         out.result.map_err(|e| ChainError::Permanent(format!("airdrop: {e}")))
     }
 }

@@ -10,11 +10,12 @@ use solana_rpc_client::nonblocking::rpc_client::RpcClient;
 use solana_rpc_client_api::client_error::{Error as ClientError, ErrorKind};
 use solana_rpc_client_api::request::{RpcError, RpcResponseErrorData};
 use solana_rpc_client_types::config::{
-    RpcAccountInfoConfig, RpcProgramAccountsConfig, RpcSendTransactionConfig, RpcTransactionConfig,
+    RpcAccountInfoConfig, RpcProgramAccountsConfig, RpcSendTransactionConfig, RpcSimulateTransactionConfig,
+    RpcTransactionConfig,
 };
 use solana_rpc_client_types::filter::{Memcmp, RpcFilterType};
 use solana_signature::Signature;
-use solana_transaction::Transaction;
+use solana_transaction::versioned::VersionedTransaction;
 use solana_transaction_error::TransactionError;
 use solana_transaction_status_client_types::option_serializer::OptionSerializer;
 use solana_transaction_status_client_types::UiTransactionEncoding;
@@ -156,7 +157,7 @@ impl Chain for Rpc {
         self.client.get_latest_blockhash().await.map_err(classify)
     }
 
-    async fn send(&self, tx: &Transaction) -> ChainResult<TxOutcome> {
+    async fn send(&self, tx: &VersionedTransaction) -> ChainResult<TxOutcome> {
         let signature = tx.signatures[0];
         let config = RpcSendTransactionConfig {
             preflight_commitment: Some(CommitmentLevel::Confirmed),
@@ -194,6 +195,45 @@ impl Chain for Rpc {
                 )));
             }
             tokio::time::sleep(Duration::from_millis(200)).await;
+        }
+    }
+
+    async fn simulate(&self, tx: &VersionedTransaction) -> ChainResult<TxOutcome> {
+        let config = RpcSimulateTransactionConfig {
+            sig_verify: false,
+            replace_recent_blockhash: false,
+            commitment: Some(CommitmentConfig::confirmed()),
+            encoding: Some(UiTransactionEncoding::Base64),
+            ..Default::default()
+        };
+        let sim = self.client.simulate_transaction_with_config(tx, config).await.map_err(classify)?.value;
+        Ok(TxOutcome {
+            signature: tx.signatures[0],
+            result: sim.err.map_or(Ok(()), |e| Err(TransactionError::from(e))),
+            logs: sim.logs.unwrap_or_default(),
+            compute_units: sim.units_consumed,
+        })
+    }
+
+    async fn recent_prioritization_fees(&self, accounts: &[Pubkey]) -> ChainResult<Vec<u64>> {
+        // The RPC method takes at most 128 addresses.
+        let accounts = &accounts[..accounts.len().min(128)];
+        let fees = self.client.get_recent_prioritization_fees(accounts).await.map_err(classify)?;
+        Ok(fees.into_iter().map(|f| f.prioritization_fee).collect())
+    }
+
+    async fn next_slot(&self) -> ChainResult<()> {
+        let start = self.client.get_slot_with_commitment(CommitmentConfig::processed()).await.map_err(classify)?;
+        let begun = Instant::now();
+        loop {
+            tokio::time::sleep(Duration::from_millis(100)).await;
+            let now = self.client.get_slot_with_commitment(CommitmentConfig::processed()).await.map_err(classify)?;
+            if now > start {
+                return Ok(());
+            }
+            if begun.elapsed() > self.confirm_timeout {
+                return Err(ChainError::Transient(format!("the chain stayed at slot {start}")));
+            }
         }
     }
 

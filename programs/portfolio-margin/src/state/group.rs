@@ -6,6 +6,9 @@ use super::params::RiskParams;
 /// Most assets a group can register (the covariance matrix is sized for this many).
 pub const MAX_ASSETS: usize = 64;
 
+/// Lookup tables a group records: 256 addresses each, five per asset.
+pub const MAX_LOOKUP_TABLES: usize = 2;
+
 #[account(zero_copy)]
 #[derive(Debug)]
 pub struct Group {
@@ -25,8 +28,12 @@ pub struct Group {
     pub created_at: i64,
     /// The group's risk-model account (set by `create_risk_model`).
     pub risk_model: Pubkey,
+    /// Address lookup tables listing the group's accounts (assets, oracles, vaults, mints), for
+    /// clients to build v0 transactions that fit a packet; set by `set_lookup_table`, the admin is
+    /// each table's authority. Unset: the default key. Nothing on chain reads them.
+    pub lookup_tables: [Pubkey; MAX_LOOKUP_TABLES],
     /// Room for fields added by upgrades, zeroed.
-    pub _reserved: [u8; 224],
+    pub _reserved: [u8; 160],
 }
 
 impl Group {

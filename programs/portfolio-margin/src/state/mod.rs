@@ -8,7 +8,7 @@ pub mod risk_model;
 pub mod seeds;
 
 pub use asset::Asset;
-pub use group::{Group, MAX_ASSETS};
+pub use group::{Group, MAX_ASSETS, MAX_LOOKUP_TABLES};
 pub use margin_account::{MarginAccount, Position, MAX_POSITIONS};
 pub use params::{RiskParams, RiskParamsArgs};
 pub use risk_model::{ModelView, RiskModel, COV_LEN};
