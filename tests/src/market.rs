@@ -134,6 +134,21 @@ impl World {
         self.ctx.set_account(&address, &account.into());
     }
 
+    /// Writes an address lookup table (no addresses) owned by `owner`: active unless `deactivated`,
+    /// with `authority` (`None`: frozen).
+    pub fn set_lookup_table_account(&mut self, address: Pubkey, authority: Option<Pubkey>, deactivated: bool, owner: Pubkey) {
+        let mut data = vec![0u8; 56];
+        data[..4].copy_from_slice(&1u32.to_le_bytes());
+        let deactivation = if deactivated { 5u64 } else { u64::MAX };
+        data[4..12].copy_from_slice(&deactivation.to_le_bytes());
+        if let Some(a) = authority {
+            data[21] = 1;
+            data[22..54].copy_from_slice(a.as_ref());
+        }
+        let account = solana_account::Account { lamports: 10_000_000, data, owner, executable: false, rent_epoch: 0 };
+        self.ctx.set_account(&address, &account.into());
+    }
+
     /// Writes a fresh, fully verified price (confidence 0.1% of price) published now.
     pub async fn set_price(&mut self, a: &AssetAccounts, price: f64) {
         let now = self.clock().await.unix_timestamp;

@@ -115,9 +115,41 @@ async fn every_attack_fails_with_its_error_and_changes_nothing() {
     let mut bad_params = default_params();
     bad_params.z_e6 = 0;
     let (extra_mint, extra_program) = w.create_mint(6, false).await;
+    // Lookup tables: the admin's, a stranger's, a deactivated one, and look-alikes owned elsewhere.
+    use portfolio_margin::instructions::admin::set_lookup_table::ADDRESS_LOOKUP_TABLE_PROGRAM as ALT;
+    let tables: Vec<anchor_lang::prelude::Pubkey> = (0..4).map(|_| anchor_lang::prelude::Pubkey::new_unique()).collect();
+    w.set_lookup_table_account(tables[0], Some(admin), false, ALT);
+    w.set_lookup_table_account(tables[1], Some(thief.key.pubkey()), false, ALT);
+    w.set_lookup_table_account(tables[2], Some(admin), true, ALT);
+    w.set_lookup_table_account(tables[3], Some(admin), false, portfolio_margin::ID);
+    let set_table = |signer: anchor_lang::prelude::Pubkey, index: u8, table| {
+        portfolio_margin_client::instructions::set_lookup_table(&signer, m.group, index, table)
+    };
 
     // (case, instruction, extra signers, expected error)
     let cases: Vec<(&str, Instruction, Vec<&Keypair>, u32)> = vec![
+        // set_lookup_table
+        (
+            "set_lookup_table: not the admin",
+            set_table(thief.key.pubkey(), 0, tables[1]),
+            vec![&thief.key],
+            anchor(A::ConstraintHasOne),
+        ),
+        ("set_lookup_table: index 2", set_table(admin, 2, tables[0]), vec![], custom(E::LookupTableIndex)),
+        (
+            "set_lookup_table: a table another key controls",
+            set_table(admin, 0, tables[1]),
+            vec![],
+            custom(E::LookupTableInvalid),
+        ),
+        ("set_lookup_table: a deactivated table", set_table(admin, 0, tables[2]), vec![], custom(E::LookupTableInvalid)),
+        (
+            "set_lookup_table: a look-alike not owned by the lookup-table program",
+            set_table(admin, 0, tables[3]),
+            vec![],
+            custom(E::LookupTableInvalid),
+        ),
+        ("set_lookup_table: the group's own account", set_table(admin, 0, m.group), vec![], custom(E::LookupTableInvalid)),
         // create_group / update_risk_params
         ("create_group: re-initialise", create_group_ix(&admin, &admin, 0, admin, default_params()), vec![], 0),
         (

@@ -193,3 +193,31 @@ fn the_programs_daily_defaults_are_the_engines_bit_for_bit() {
     let stored = portfolio_margin::state::RiskParams::from_args(&default_params()).unwrap();
     assert_eq!(stored.margin_params().unwrap(), risk_engine::MarginParams::daily_defaults());
 }
+
+#[tokio::test]
+async fn the_admin_records_lookup_tables_on_the_group() {
+    use portfolio_margin::events::LookupTableSet;
+    use portfolio_margin::instructions::admin::set_lookup_table::ADDRESS_LOOKUP_TABLE_PROGRAM;
+    let mut w = World::new().await;
+    let admin = w.payer();
+    w.send(&[create_group_ix(&admin, &admin, 3, admin, default_params())], &[]).await.ok();
+    let group = group_address(&admin, 3);
+    let tables = [anchor_lang::prelude::Pubkey::new_unique(), anchor_lang::prelude::Pubkey::new_unique()];
+    for (i, t) in tables.iter().enumerate() {
+        w.set_lookup_table_account(*t, Some(admin), false, ADDRESS_LOOKUP_TABLE_PROGRAM);
+        let ix = portfolio_margin_client::instructions::set_lookup_table(&admin, group, i as u8, *t);
+        let out = w.send(&[ix], &[]).await.ok();
+        let e = out.events::<LookupTableSet>();
+        assert_eq!((e[0].group, e[0].index, e[0].lookup_table), (group, i as u8, *t));
+        println!("set_lookup_table: {} CU", out.compute_units);
+    }
+    let g: Group = w.zero_copy(group).await;
+    assert_eq!(g.lookup_tables, tables);
+    // A frozen table (no authority) could never take a new asset's addresses: refused.
+    let frozen = anchor_lang::prelude::Pubkey::new_unique();
+    w.set_lookup_table_account(frozen, None, false, ADDRESS_LOOKUP_TABLE_PROGRAM);
+    let ix = portfolio_margin_client::instructions::set_lookup_table(&admin, group, 0, frozen);
+    let out = w.send(&[ix], &[]).await;
+    assert_eq!(out.custom_error(), Some(ErrorCode::LookupTableInvalid as u32 + 6000));
+    assert_eq!(w.zero_copy::<Group>(group).await.lookup_tables, tables);
+}

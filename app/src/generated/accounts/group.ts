@@ -17,6 +17,8 @@ import {
   fixEncoderSize,
   getAddressDecoder,
   getAddressEncoder,
+  getArrayDecoder,
+  getArrayEncoder,
   getBytesDecoder,
   getBytesEncoder,
   getI64Decoder,
@@ -75,6 +77,12 @@ export type Group = {
   createdAt: bigint;
   /** The group's risk-model account (set by `create_risk_model`). */
   riskModel: Address;
+  /**
+   * Address lookup tables listing the group's accounts (assets, oracles, vaults, mints), for
+   * clients to build v0 transactions that fit a packet; set by `set_lookup_table`, the admin is
+   * each table's authority. Unset: the default key. Nothing on chain reads them.
+   */
+  lookupTables: Array<Address>;
   /** Room for fields added by upgrades, zeroed. */
   reserved: ReadonlyUint8Array;
 };
@@ -96,6 +104,12 @@ export type GroupArgs = {
   createdAt: number | bigint;
   /** The group's risk-model account (set by `create_risk_model`). */
   riskModel: Address;
+  /**
+   * Address lookup tables listing the group's accounts (assets, oracles, vaults, mints), for
+   * clients to build v0 transactions that fit a packet; set by `set_lookup_table`, the admin is
+   * each table's authority. Unset: the default key. Nothing on chain reads them.
+   */
+  lookupTables: Array<Address>;
   /** Room for fields added by upgrades, zeroed. */
   reserved: ReadonlyUint8Array;
 };
@@ -114,7 +128,8 @@ export function getGroupEncoder(): FixedSizeEncoder<GroupArgs> {
       ["padding", getU8Encoder()],
       ["createdAt", getI64Encoder()],
       ["riskModel", getAddressEncoder()],
-      ["reserved", fixEncoderSize(getBytesEncoder(), 224)],
+      ["lookupTables", getArrayEncoder(getAddressEncoder(), { size: 2 })],
+      ["reserved", fixEncoderSize(getBytesEncoder(), 160)],
     ]),
     (value) => ({ ...value, discriminator: GROUP_DISCRIMINATOR }),
   );
@@ -133,7 +148,8 @@ export function getGroupDecoder(): FixedSizeDecoder<Group> {
     ["padding", getU8Decoder()],
     ["createdAt", getI64Decoder()],
     ["riskModel", getAddressDecoder()],
-    ["reserved", fixDecoderSize(getBytesDecoder(), 224)],
+    ["lookupTables", getArrayDecoder(getAddressDecoder(), { size: 2 })],
+    ["reserved", fixDecoderSize(getBytesDecoder(), 160)],
   ]);
 }
 

@@ -104,6 +104,10 @@ export const PORTFOLIO_MARGIN_ERROR__COVARIANCE_NOT_POSITIVE_SEMIDEFINITE = 0x17
 export const PORTFOLIO_MARGIN_ERROR__SAMPLE_INTERVAL_LOCKED = 0x179b; // 6043
 /** LiquidationSameAsset: The liability and the collateral of a liquidation must be two different assets */
 export const PORTFOLIO_MARGIN_ERROR__LIQUIDATION_SAME_ASSET = 0x179c; // 6044
+/** LookupTableInvalid: Not an active address lookup table whose authority is the group's admin */
+export const PORTFOLIO_MARGIN_ERROR__LOOKUP_TABLE_INVALID = 0x179d; // 6045
+/** LookupTableIndex: A group records at most two lookup tables (index 0 or 1) */
+export const PORTFOLIO_MARGIN_ERROR__LOOKUP_TABLE_INDEX = 0x179e; // 6046
 
 export type PortfolioMarginError =
   | typeof PORTFOLIO_MARGIN_ERROR__ACCOUNT_NOT_EMPTY
@@ -126,6 +130,8 @@ export type PortfolioMarginError =
   | typeof PORTFOLIO_MARGIN_ERROR__LIABILITY_UNPRICED
   | typeof PORTFOLIO_MARGIN_ERROR__LIQUIDATION_DOES_NOT_IMPROVE
   | typeof PORTFOLIO_MARGIN_ERROR__LIQUIDATION_SAME_ASSET
+  | typeof PORTFOLIO_MARGIN_ERROR__LOOKUP_TABLE_INDEX
+  | typeof PORTFOLIO_MARGIN_ERROR__LOOKUP_TABLE_INVALID
   | typeof PORTFOLIO_MARGIN_ERROR__MATH_OVERFLOW
   | typeof PORTFOLIO_MARGIN_ERROR__NO_DEBT
   | typeof PORTFOLIO_MARGIN_ERROR__NON_POSITIVE_VARIANCE
@@ -176,6 +182,8 @@ if (process.env["NODE_ENV"] !== "production") {
     [PORTFOLIO_MARGIN_ERROR__LIABILITY_UNPRICED]: `The liability's oracle is unusable: a debt must be priced to be liquidated`,
     [PORTFOLIO_MARGIN_ERROR__LIQUIDATION_DOES_NOT_IMPROVE]: `This repayment would not improve the account's health; choose another liability or collateral`,
     [PORTFOLIO_MARGIN_ERROR__LIQUIDATION_SAME_ASSET]: `The liability and the collateral of a liquidation must be two different assets`,
+    [PORTFOLIO_MARGIN_ERROR__LOOKUP_TABLE_INDEX]: `A group records at most two lookup tables (index 0 or 1)`,
+    [PORTFOLIO_MARGIN_ERROR__LOOKUP_TABLE_INVALID]: `Not an active address lookup table whose authority is the group's admin`,
     [PORTFOLIO_MARGIN_ERROR__MATH_OVERFLOW]: `Fixed-point arithmetic overflowed; the amounts or prices involved are too large`,
     [PORTFOLIO_MARGIN_ERROR__NO_DEBT]: `The account has no debt in this asset`,
     [PORTFOLIO_MARGIN_ERROR__NON_POSITIVE_VARIANCE]: `The new asset's variance must be greater than zero`,

@@ -19,5 +19,6 @@ export * from "./liquidate";
 export * from "./registerAsset";
 export * from "./repay";
 export * from "./resolveBankruptcy";
+export * from "./setLookupTable";
 export * from "./updateRiskParams";
 export * from "./withdraw";

@@ -60,6 +60,7 @@ import {
   getRegisterAssetInstruction,
   getRepayInstruction,
   getResolveBankruptcyInstruction,
+  getSetLookupTableInstruction,
   getUpdateRiskParamsInstruction,
   getWithdrawInstruction,
   parseAccountLayoutsInstruction,
@@ -75,6 +76,7 @@ import {
   parseRegisterAssetInstruction,
   parseRepayInstruction,
   parseResolveBankruptcyInstruction,
+  parseSetLookupTableInstruction,
   parseUpdateRiskParamsInstruction,
   parseWithdrawInstruction,
   type AccountLayoutsInput,
@@ -100,11 +102,13 @@ import {
   type ParsedRegisterAssetInstruction,
   type ParsedRepayInstruction,
   type ParsedResolveBankruptcyInstruction,
+  type ParsedSetLookupTableInstruction,
   type ParsedUpdateRiskParamsInstruction,
   type ParsedWithdrawInstruction,
   type RegisterAssetInput,
   type RepayInput,
   type ResolveBankruptcyInput,
+  type SetLookupTableInput,
   type UpdateRiskParamsInput,
   type WithdrawInput,
 } from "../instructions";
@@ -178,6 +182,7 @@ export enum PortfolioMarginInstruction {
   UpdateRiskParams,
   CreateRiskModel,
   RegisterAsset,
+  SetLookupTable,
   CreateMarginAccount,
   CloseMarginAccount,
   Deposit,
@@ -238,6 +243,17 @@ export function identifyPortfolioMarginInstruction(
     )
   ) {
     return PortfolioMarginInstruction.RegisterAsset;
+  }
+  if (
+    containsBytes(
+      data,
+      fixEncoderSize(getBytesEncoder(), 8).encode(
+        new Uint8Array([235, 249, 109, 59, 171, 208, 117, 65]),
+      ),
+      0,
+    )
+  ) {
+    return PortfolioMarginInstruction.SetLookupTable;
   }
   if (
     containsBytes(
@@ -382,6 +398,9 @@ export type ParsedPortfolioMarginInstruction<
       instructionType: PortfolioMarginInstruction.RegisterAsset;
     } & ParsedRegisterAssetInstruction<TProgram>)
   | ({
+      instructionType: PortfolioMarginInstruction.SetLookupTable;
+    } & ParsedSetLookupTableInstruction<TProgram>)
+  | ({
       instructionType: PortfolioMarginInstruction.CreateMarginAccount;
     } & ParsedCreateMarginAccountInstruction<TProgram>)
   | ({
@@ -446,6 +465,13 @@ export function parsePortfolioMarginInstruction<TProgram extends string>(
       return {
         instructionType: PortfolioMarginInstruction.RegisterAsset,
         ...parseRegisterAssetInstruction(instruction),
+      };
+    }
+    case PortfolioMarginInstruction.SetLookupTable: {
+      assertIsInstructionWithAccounts(instruction);
+      return {
+        instructionType: PortfolioMarginInstruction.SetLookupTable,
+        ...parseSetLookupTableInstruction(instruction),
       };
     }
     case PortfolioMarginInstruction.CreateMarginAccount: {
@@ -567,6 +593,10 @@ export type PortfolioMarginPluginInstructions = {
     input: RegisterAssetInput,
   ) => ReturnType<typeof getRegisterAssetInstruction> &
     SelfPlanAndSendFunctions;
+  setLookupTable: (
+    input: SetLookupTableInput,
+  ) => ReturnType<typeof getSetLookupTableInstruction> &
+    SelfPlanAndSendFunctions;
   createMarginAccount: (
     input: CreateMarginAccountInput,
   ) => ReturnType<typeof getCreateMarginAccountInstruction> &
@@ -648,6 +678,11 @@ export function portfolioMarginProgram() {
             addSelfPlanAndSendFunctions(
               client,
               getRegisterAssetInstruction(input),
+            ),
+          setLookupTable: (input) =>
+            addSelfPlanAndSendFunctions(
+              client,
+              getSetLookupTableInstruction(input),
             ),
           createMarginAccount: (input) =>
             addSelfPlanAndSendFunctions(
