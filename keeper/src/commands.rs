@@ -71,6 +71,13 @@ pub struct LiquidateArgs {
     pub target: GroupArgs,
     #[command(flatten)]
     pub run: LoopArgs,
+    /// Websocket URL for account notifications (default: from --rpc-url, http→ws and the next
+    /// port). Notifications wake the liquidator; --poll-seconds stays as the fallback.
+    #[arg(long, env = "KEEPER_WS_URL")]
+    pub ws_url: Option<String>,
+    /// Poll only: no websocket subscriptions.
+    #[arg(long, env = "KEEPER_NO_WEBSOCKET")]
+    pub no_websocket: bool,
 }
 
 #[derive(Args)]
@@ -346,12 +353,16 @@ async fn liquidate_loop<C: Chain>(chain: &C, key: Keypair, group: Pubkey, a: &Li
     let mut liq = Liquidator::new(key, a.target.chain.send_options());
     let state = GroupState::fetch(chain, &group).await?;
     liq.ensure_token_accounts(chain, &state).await?;
-    loop {
-        let state = GroupState::fetch(chain, &group).await?;
-        match liq.round(chain, &state, &metrics).await {
+    let ws_url = match (&a.target.chain.rpc_url, a.no_websocket || a.run.once) {
+        (Some(rpc), false) => Some(a.ws_url.clone().unwrap_or_else(|| keeper::reactive::ws_url_for(rpc))),
+        _ => None,
+    };
+    let poll = Duration::from_secs(a.run.poll_seconds);
+    let report = |wake: keeper::reactive::Wake, r: &Result<keeper::liquidator::Round>| {
+        match r {
             Ok(r) => {
                 println!(
-                    "scanned {} accounts: {} liquidatable, {} unpriced, {} in flight",
+                    "[{wake:?}] scanned {} accounts: {} liquidatable, {} unpriced, {} in flight",
                     r.scanned, r.liquidatable, r.unpriced, r.skipped_in_flight
                 );
                 for act in &r.actions {
@@ -368,11 +379,9 @@ async fn liquidate_loop<C: Chain>(chain: &C, key: Keypair, group: Pubkey, a: &Li
             }
             Err(e) => tracing::error!("liquidation round failed: {e:#}"),
         }
-        if a.run.once {
-            return Ok(());
-        }
-        tokio::time::sleep(Duration::from_secs(a.run.poll_seconds)).await;
-    }
+        !a.run.once
+    };
+    keeper::reactive::run(chain, &mut liq, group, ws_url, poll, &metrics, report).await
 }
 
 pub async fn crank(a: CrankArgs) -> Result<()> {

@@ -9,6 +9,7 @@ pub mod metrics;
 pub mod migrate;
 pub mod model;
 pub mod prices;
+pub mod reactive;
 pub mod simulate;
 pub mod stress;
 pub mod verify;

@@ -126,3 +126,79 @@ async fn sixteen_positions_need_the_lookup_table_on_a_real_network() {
         r.actions
     );
 }
+
+/// The reactive liquidator (websocket notifications, polling only hourly here) against the local
+/// network: for each shock, a trader levers to the limit at the base price, BTC is published 15%
+/// lower, and the time until the liquidator's round that liquidated it is measured. Prints the
+/// median and the worst; LATENCY_SHOCKS sets the count (3 in the test command, 20 for the README).
+#[tokio::test]
+#[ignore = "needs the local network: scripts/test runs it against scripts/localnet"]
+async fn the_reactive_liquidator_acts_within_seconds_of_a_price_shock() {
+    use std::cell::RefCell;
+    use std::time::{Duration, Instant};
+    let shocks: usize = std::env::var("LATENCY_SHOCKS").ok().and_then(|s| s.parse().ok()).unwrap_or(3);
+    let url = std::env::var("KEEPER_TEST_RPC_URL").unwrap_or_else(|_| "http://127.0.0.1:8899".into());
+    let rpc = Rpc::new(&url);
+    let admin = Keypair::new();
+    rpc.airdrop(&admin.pubkey(), 500_000_000_000).await.expect("airdrop: is the local network running?");
+    let mut c = config();
+    c.group_id = rand::random::<u32>();
+    let run = migrate::migrate(&rpc, &admin, &c, &opts()).await.unwrap();
+    let state = GroupState::fetch(&rpc, &run.group).await.unwrap();
+    publish_prices(&rpc, &state, &PX, 0.0005, rpc.unix_time().await.unwrap()).await.unwrap();
+    common::lender(&rpc, &admin, &state).await;
+    let mut liq = liquidator(&rpc, &admin, &state).await;
+
+    let liquidated: RefCell<Vec<(portfolio_margin_client::Pubkey, Instant, keeper::reactive::Wake)>> = RefCell::new(vec![]);
+    let metrics = Metrics::default();
+    let reactor = keeper::reactive::run(
+        &rpc,
+        &mut liq,
+        run.group,
+        Some(keeper::reactive::ws_url_for(&url)),
+        Duration::from_secs(3600),
+        &metrics,
+        |wake, r| {
+            for a in r.as_ref().map(|r| &r.actions[..]).unwrap_or_default() {
+                if let Action::Liquidated { account, .. } = a {
+                    liquidated.borrow_mut().push((*account, Instant::now(), wake));
+                }
+            }
+            true
+        },
+    );
+    let shocker = async {
+        let mut latencies = vec![];
+        for i in 0..shocks {
+            publish_prices(&rpc, &state, &PX, 0.0005, rpc.unix_time().await.unwrap()).await.unwrap();
+            let account = common::levered(&rpc, &admin, &state, Keypair::new(), PX[0]).await;
+            tokio::time::sleep(Duration::from_millis(1500)).await;
+            let shocked = [PX[0] * 0.85, PX[1], PX[2]];
+            let t0 = Instant::now();
+            publish_prices(&rpc, &state, &shocked, 0.0005, rpc.unix_time().await.unwrap()).await.unwrap();
+            let landed = loop {
+                if let Some(&(_, t, wake)) = liquidated.borrow().iter().find(|(a, _, _)| *a == account) {
+                    break (t, wake);
+                }
+                assert!(t0.elapsed() < Duration::from_secs(120), "shock {i}: not liquidated within 120 s");
+                tokio::time::sleep(Duration::from_millis(10)).await;
+            };
+            let secs = landed.0.duration_since(t0).as_secs_f64();
+            println!("shock {i}: liquidated {secs:.3} s after the price publication (woken by {:?})", landed.1);
+            latencies.push(secs);
+        }
+        latencies
+    };
+    let latencies = tokio::select! {
+        r = reactor => panic!("the liquidator stopped: {r:?}"),
+        l = shocker => l,
+    };
+    let mut sorted = latencies.clone();
+    sorted.sort_by(f64::total_cmp);
+    println!(
+        "liquidation latency over {} shocks: median {:.3} s, worst {:.3} s",
+        sorted.len(),
+        sorted[sorted.len() / 2],
+        sorted[sorted.len() - 1]
+    );
+}
