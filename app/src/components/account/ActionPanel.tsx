@@ -64,7 +64,7 @@ export function ActionPanel({ state, engine, accountAddress, accountIndex, accou
     setStatus({ state: 'signing' });
     try {
       const ixs = await actionInstructions({ state, owner: wallet.signer, accountAddress, accountIndex, account, kind, asset, amount });
-      await sendAndConfirm(rpc, wallet.signer, ixs, setStatus);
+      await sendAndConfirm(rpc, wallet.signer, ixs, setStatus, { lookupTables: state.group.lookupTables });
       setText('');
     } catch (e) {
       // sendAndConfirm reports its own failures; this catches building errors.
