@@ -1,7 +1,8 @@
 // End to end against a live local network and the built app (scripts/app-test starts both):
 // dev wallet → faucet → a lender's deposit → deposit → refused over-withdrawal (nothing changes) →
 // borrow and a small withdrawal, each with the program's margin after (its `BalanceChanged` event)
-// equal to the app's preview to the last bit → repay → auditor (heatmap, every invariant passing).
+// equal to the app's preview to the last bit → repay → auditor (heatmap, every invariant passing)
+// → in the 14-asset group, 12 deposits and a 13-position borrow through the group's lookup table.
 // Screenshots: test-results/.
 //
 // Environment: APP_URL (default http://127.0.0.1:4173), RPC_URL (http://127.0.0.1:8899),
@@ -12,7 +13,7 @@ import { resolve } from 'node:path';
 import { getAddressDecoder, type Address } from '@solana/kit';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { getAssetDecoder } from '../src/generated';
+import { getAssetDecoder, getMarginAccountDecoder } from '../src/generated';
 import { parseAmount } from '../src/lib/amounts';
 import { bits, bitsFromBytes } from '../src/lib/fixed';
 import { decodePriceUpdate } from '../src/lib/pyth';
@@ -142,7 +143,13 @@ function balanceChangedEvents(logs: readonly string[]): BalanceChanged[] {
   return out;
 }
 
-type ConfirmedTx = { slot: number; blockTime: number | null; meta: { err: unknown; logMessages: string[] | null } | null };
+type ConfirmedTx = {
+  slot: number;
+  blockTime: number | null;
+  version?: number | 'legacy';
+  transaction?: { message: { addressTableLookups?: { accountKey: string; writableIndexes: number[]; readonlyIndexes: number[] }[] } };
+  meta: { err: unknown; logMessages: string[] | null; loadedAddresses?: { writable: string[]; readonly: string[] } } | null;
+};
 
 /** The confirmed transaction from the local network (json encoding, as an explorer reads it). */
 async function confirmedTransaction(signature: string): Promise<ConfirmedTx> {
@@ -204,9 +211,16 @@ type ExactOutcome = { exact: true } | { exact: false; why: string };
  * interest accruing, the comparison says nothing and the outcome is `exact: false` with the reason
  * (the caller tries again). Otherwise the bits must be equal — a mismatch fails the test.
  */
-async function actExact(kind: 'withdraw' | 'borrow', symbol: string, amount: string, screenshot?: string): Promise<ExactOutcome> {
+async function actExact(
+  kind: 'withdraw' | 'borrow',
+  symbol: string,
+  amount: string,
+  screenshot?: string,
+  groupId = 0,
+  onConfirmed: (tx: ConfirmedTx) => void = () => undefined,
+): Promise<ExactOutcome> {
   const rpc = rpcFor(RPC_URL);
-  const [group] = await listGroups(rpc);
+  const group = (await listGroups(rpc)).find((g) => g.group.groupId === groupId);
   const chain = await loadGroupState(rpc, group!.address);
   const asset = chain.assets.find((a) => a.symbol === symbol)!;
   expect(asset).toBeDefined();
@@ -239,6 +253,7 @@ async function actExact(kind: 'withdraw' | 'borrow', symbol: string, amount: str
   expect(signature).toBeTruthy();
   expect(await page.getByTestId('tx-link').getAttribute('href')).toContain(signature);
   const tx = await confirmedTransaction(signature);
+  onConfirmed(tx);
   const pricesAfter = await oraclePublishTimes(chain.assets);
   const executedAt = (await assetBooks(asset)).lastAccrual; // the handler's accrual stamps its clock
   expect(tx.meta?.err ?? null).toBeNull();
@@ -400,6 +415,53 @@ describe('portfolio-margin web app on the local network', () => {
     expect(await text('invariants-summary')).toMatch(/^All \d+ invariant checks pass$/);
     await until('accounts sorted by health', async () => (await page.locator('[data-testid="accounts-table"] tbody tr').count()) >= 2, 30_000);
     await shot('08-auditor');
+    expect(errors).toEqual([]);
+  });
+
+  it('borrows at 13 positions in the 14-asset group through its lookup table, margin after equal to the preview', async () => {
+    const rpc = rpcFor(RPC_URL);
+    const wide = (await listGroups(rpc)).find((g) => g.group.groupId === 1);
+    expect(wide, 'scripts/localnet migrates migrations/localnet-wide.toml as group 1').toBeDefined();
+    const table = wide!.group.lookupTables[0];
+    expect(table).not.toBe('11111111111111111111111111111111');
+    await page.getByTestId('nav-account').click();
+    await page.getByLabel('Group').selectOption(wide!.address);
+    await page.getByTestId('position-MATIC').waitFor({ timeout: 60_000 });
+    await page.getByTestId('faucet').click();
+    await until('the faucet', async () => /Added/.test(await text('faucet-result')), 90_000);
+    await until('wallet balances', async () => (await page.getByTestId('position-MATIC').getByTestId('wallet-balance').textContent()) !== '0');
+    // A lender (account #1) supplies USDC; account #0 deposits a tenth of its wallet in 12 assets.
+    await selectAccount(1);
+    expect(await act('deposit', 'USDC', '50000')).toMatch(/Confirmed/);
+    await selectAccount(0);
+    const symbols = ['BTC', 'ETH', 'BNB', 'XRP', 'ADA', 'DOGE', 'LINK', 'LTC', 'SOL', 'AVAX', 'DOT', 'MATIC'];
+    for (const symbol of symbols) {
+      const balance = Number(((await page.getByTestId(`position-${symbol}`).getByTestId('wallet-balance').textContent()) ?? '0').replace(/,/g, ''));
+      const amount = String(Number((balance / 10).toPrecision(4)));
+      expect(await act('deposit', symbol, amount), `deposit ${amount} ${symbol}`).toMatch(/Confirmed/);
+      await until(`the ${symbol} position`, async () => (await positionText(symbol)) !== '—');
+    }
+    // The 13th position: a USDC borrow with 13 (asset, oracle) pairs — past what a legacy
+    // transaction carries (1,262 bytes at 12 positions) — previewed and then executed exactly.
+    const seen: ConfirmedTx[] = [];
+    let outcome = await actExact('borrow', 'USDC', '1000', '09-wide-borrow-preview', 1, (tx) => seen.push(tx));
+    for (let attempt = 2; !outcome.exact && attempt <= EXACT_ATTEMPTS; attempt++) {
+      console.log(`wide borrow: not comparable (${outcome.why}); attempt ${attempt}`);
+      outcome = await actExact('borrow', 'USDC', '10', undefined, 1, (tx) => seen.push(tx));
+    }
+    expect(outcome).toEqual({ exact: true });
+    const tx = seen[seen.length - 1]!;
+    expect(tx.version).toBe(0);
+    const lookups = tx.transaction?.message.addressTableLookups ?? [];
+    expect(lookups.map((l) => l.accountKey)).toEqual([table]);
+    const loaded = (tx.meta?.loadedAddresses?.writable.length ?? 0) + (tx.meta?.loadedAddresses?.readonly.length ?? 0);
+    console.log(`wide borrow: v0 through ${table}, ${loaded} addresses loaded from the table`);
+    expect(loaded).toBeGreaterThanOrEqual(26);
+    const account = (await page.getByTestId('margin-account-address').getAttribute('title'))!;
+    const [raw] = await fetchRaw(rpc, [account as Address]);
+    const positions = getMarginAccountDecoder().decode(raw!.data).positions.filter((p) => p.active === 1);
+    expect(positions).toHaveLength(13);
+    await shot('10-wide-after-borrow');
     expect(errors).toEqual([]);
   });
 });

@@ -86,3 +86,9 @@ describe('program errors from the IDL', () => {
     expect(explainError(new Error('something odd')).message).toBe('something odd.');
   });
 });
+
+describe('transaction-level errors in raw RPC shape', () => {
+  it('names the error when the RPC gives only its name', () => {
+    expect(explainError({ DuplicateInstruction: 1, logs: [] }).message).toBe('The transaction failed (DuplicateInstruction).');
+  });
+});

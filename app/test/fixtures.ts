@@ -152,7 +152,8 @@ function group(n: number): Group {
     padding: 0,
     createdAt: 0n,
     riskModel: key('R'),
-    reserved: new Uint8Array(224),
+    lookupTables: ['11111111111111111111111111111111' as Address, '11111111111111111111111111111111' as Address],
+    reserved: new Uint8Array(160),
   };
 }
 

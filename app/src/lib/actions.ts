@@ -1,6 +1,5 @@
 // The instructions of a trader's action, built with the generated client.
 import { AccountRole, type Address, type Instruction, type TransactionSigner } from '@solana/kit';
-import { getSetComputeUnitLimitInstruction } from '@solana-program/compute-budget';
 import { findAssociatedTokenPda, getCreateAssociatedTokenIdempotentInstruction } from '@solana-program/token';
 import {
   getBorrowInstruction,
@@ -23,9 +22,6 @@ export type ActionInput = {
   asset: AssetView;
   amount: bigint;
 };
-
-/** Compute units for withdraw/borrow (the health check grows with positions: ~100k at 16). */
-export const ADD_RISK_COMPUTE_UNITS = 300_000;
 
 export async function ownerTokenAccount(owner: Address, a: AssetView): Promise<Address> {
   const [ata] = await findAssociatedTokenPda({ owner, mint: a.account.mint, tokenProgram: a.account.tokenProgram });
@@ -63,7 +59,6 @@ export async function actionInstructions(x: ActionInput): Promise<Instruction[]>
       { address: h.oracle.address, role: AccountRole.READONLY },
     ];
   });
-  out.push(getSetComputeUnitLimitInstruction({ units: ADD_RISK_COMPUTE_UNITS }));
   out.push(
     getCreateAssociatedTokenIdempotentInstruction({
       payer: owner,

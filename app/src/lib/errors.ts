@@ -102,6 +102,8 @@ function collect(err: unknown, facts: Facts = { logs: [], kitCodes: [], names: [
       facts.names.push(inner);
     }
   }
+  // Raw RPC shapes of other transaction errors: {DuplicateInstruction: 1}, {InsufficientFundsForRent: {...}}.
+  for (const key of Object.keys(err)) if (/^[A-Z][A-Za-z]+$/.test(key) && key !== 'InstructionError') facts.names.push(key);
   if (typeof err.message === 'string') facts.messages.push(err.message);
   if (typeof err.name === 'string' && err.name !== 'Error' && err.name !== 'SolanaError') facts.names.push(err.name);
   if (typeof err.code === 'number') facts.kitCodes.push(err.code);
@@ -172,5 +174,6 @@ export function explainError(err: unknown, instructionPrograms: string[] = []): 
   if (/rejected|denied|cancel/i.test(text)) return { message: 'The wallet declined to sign.', logs };
   if (/fetch|network|ECONNREFUSED/i.test(text)) return { message: 'The RPC endpoint cannot be reached.', logs };
   const first = facts.messages.find((m) => m.trim().length > 0);
-  return { message: sentence(first ?? 'The transaction failed'), logs };
+  const named = facts.names[0] !== undefined ? `The transaction failed (${facts.names[0]})` : 'The transaction failed';
+  return { message: sentence(first ?? named), logs };
 }

@@ -68,7 +68,7 @@ export function computeUnitMargin(units: number): number {
 export function priorityFee(fees: readonly bigint[], cap: bigint): bigint {
   if (fees.length === 0) return 0n;
   const sorted = [...fees].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
-  const p75 = sorted[Math.ceil((sorted.length * 3) / 4) - 1];
+  const p75 = sorted[Math.ceil((sorted.length * 3) / 4) - 1]!;
   return p75 < cap ? p75 : cap;
 }
 
