@@ -18,13 +18,19 @@ use portfolio_margin_client::{Keypair, Signer};
 mod common;
 use common::{config, leveraged_trader, liquidator, opts, PX};
 
-#[tokio::test]
-#[ignore = "needs the local network: scripts/test runs it against scripts/localnet"]
-async fn crank_liquidate_inspect_end_to_end_over_json_rpc() {
+/// The local network's URL (KEEPER_TEST_RPC_URL), a client, and a new admin key with 500 SOL.
+async fn funded_admin() -> (String, Rpc, Keypair) {
     let url = std::env::var("KEEPER_TEST_RPC_URL").unwrap_or_else(|_| "http://127.0.0.1:8899".into());
     let rpc = Rpc::new(&url);
     let admin = Keypair::new();
     rpc.airdrop(&admin.pubkey(), 500_000_000_000).await.expect("airdrop: is the local network running?");
+    (url, rpc, admin)
+}
+
+#[tokio::test]
+#[ignore = "needs the local network: scripts/test runs it against scripts/localnet"]
+async fn crank_liquidate_inspect_end_to_end_over_json_rpc() {
+    let (_, rpc, admin) = funded_admin().await;
     let mut c = config();
     c.group_id = rand::random::<u32>();
 
@@ -95,10 +101,7 @@ async fn verify_reads_the_program_data_account_of_the_local_network() {
 #[ignore = "needs the local network: scripts/test runs it against scripts/localnet"]
 async fn sixteen_positions_need_the_lookup_table_on_a_real_network() {
     use portfolio_margin_client::chain::{send_ixs, Version};
-    let url = std::env::var("KEEPER_TEST_RPC_URL").unwrap_or_else(|_| "http://127.0.0.1:8899".into());
-    let rpc = Rpc::new(&url);
-    let admin = Keypair::new();
-    rpc.airdrop(&admin.pubkey(), 500_000_000_000).await.expect("airdrop: is the local network running?");
+    let (_, rpc, admin) = funded_admin().await;
     let dir = tempfile::tempdir().unwrap();
     let book = common::wide::wide_book(&rpc, &admin, dir.path()).await;
     assert_eq!(book.borrow_error, None, "the 16-position borrow");
@@ -137,10 +140,7 @@ async fn the_reactive_liquidator_acts_within_seconds_of_a_price_shock() {
     use std::cell::RefCell;
     use std::time::{Duration, Instant};
     let shocks: usize = std::env::var("LATENCY_SHOCKS").ok().and_then(|s| s.parse().ok()).unwrap_or(3);
-    let url = std::env::var("KEEPER_TEST_RPC_URL").unwrap_or_else(|_| "http://127.0.0.1:8899".into());
-    let rpc = Rpc::new(&url);
-    let admin = Keypair::new();
-    rpc.airdrop(&admin.pubkey(), 500_000_000_000).await.expect("airdrop: is the local network running?");
+    let (url, rpc, admin) = funded_admin().await;
     let mut c = config();
     c.group_id = rand::random::<u32>();
     let run = migrate::migrate(&rpc, &admin, &c, &opts()).await.unwrap();

@@ -13,6 +13,7 @@
 //! - [`health`]: equity and health of a book of token holdings.
 //! - [`interest`]: lending pools, the kinked rate curve, accrual.
 //! - [`liquidation`]: sizing a liquidation to the target health and no further.
+//! - [`perp`]: perpetual futures: fills, funding by skew, position bookkeeping, netting with spot.
 #![cfg_attr(not(feature = "std"), no_std)]
 extern crate alloc;
 
@@ -24,6 +25,7 @@ pub mod health;
 pub mod interest;
 pub mod liquidation;
 pub mod margin;
+pub mod perp;
 pub mod procyclicality;
 pub mod valuation;
 
