@@ -30,7 +30,8 @@ fn params() -> PerpParams {
 #[test]
 fn each_nonsense_parameter_is_refused_by_name() {
     params().validate().unwrap();
-    let cases: [(&str, fn(&mut PerpParams)); 9] = [
+    type Spoil = (&'static str, fn(&mut PerpParams));
+    let cases: [Spoil; 9] = [
         ("base_spread", |p| p.base_spread = fx(0.2)),
         ("impact_fee_scale", |p| p.impact_fee_scale = fx(-0.1)),
         ("funding_skew_k", |p| p.funding_skew_k = fx(0.01)),
