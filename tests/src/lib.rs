@@ -16,6 +16,7 @@ use solana_transaction_error::TransactionError;
 
 pub use portfolio_margin;
 
+pub mod fast;
 pub mod market;
 pub use market::*;
 use portfolio_margin::state::RiskParamsArgs;
@@ -79,21 +80,74 @@ impl Outcome {
     }
 }
 
+/// Where the program runs: solana-program-test's bank, or the fast harness ([`fast::Fast`]).
+pub enum Vm {
+    Bank(Box<ProgramTestContext>),
+    Fast(Box<fast::Fast>),
+}
+
 /// A running VM with a funded payer.
 pub struct World {
-    pub ctx: ProgramTestContext,
+    pub vm: Vm,
     /// Signatures sent so far: an identical transaction gets a fresh blockhash instead of being
     /// dropped as already processed.
     sent: std::collections::HashSet<solana_signature::Signature>,
 }
 
 impl World {
+    /// solana-program-test's bank running the .so.
     pub async fn new() -> Self {
-        World { ctx: program_test().start_with_context().await, sent: Default::default() }
+        World { vm: Vm::Bank(Box::new(program_test().start_with_context().await)), sent: Default::default() }
+    }
+
+    /// The fast harness running the same .so (mollusk-svm).
+    pub fn fast() -> Self {
+        let dir = std::env::var("SBF_OUT_DIR").map(PathBuf::from).unwrap_or_else(|_| deploy_dir());
+        assert!(
+            dir.join("portfolio_margin.so").is_file(),
+            "{}/portfolio_margin.so not found: run scripts/build-sbf first",
+            dir.display()
+        );
+        World { vm: Vm::Fast(Box::new(fast::Fast::new(&dir))), sent: Default::default() }
+    }
+
+    /// The bank (tests that need it; panics on the fast harness).
+    pub fn bank(&mut self) -> &mut ProgramTestContext {
+        match &mut self.vm {
+            Vm::Bank(ctx) => ctx,
+            Vm::Fast(_) => panic!("this test needs solana-program-test's bank"),
+        }
     }
 
     pub fn payer(&self) -> Pubkey {
-        self.ctx.payer.pubkey()
+        match &self.vm {
+            Vm::Bank(ctx) => ctx.payer.pubkey(),
+            Vm::Fast(f) => f.payer.pubkey(),
+        }
+    }
+
+    /// Writes an account directly.
+    pub fn set_account(&mut self, address: Pubkey, account: solana_account::Account) {
+        match &mut self.vm {
+            Vm::Bank(ctx) => ctx.set_account(&address, &account.into()),
+            Vm::Fast(f) => f.set_account(address, account),
+        }
+    }
+
+    /// The whole account, if it exists.
+    pub async fn account(&mut self, address: Pubkey) -> Option<solana_account::Account> {
+        match &mut self.vm {
+            Vm::Bank(ctx) => ctx.banks_client.get_account(address).await.unwrap(),
+            Vm::Fast(f) => f.account(&address),
+        }
+    }
+
+    /// The rent-exempt minimum for `len` bytes.
+    pub async fn rent_exempt(&mut self, len: usize) -> u64 {
+        match &mut self.vm {
+            Vm::Bank(ctx) => ctx.banks_client.get_rent().await.unwrap().minimum_balance(len),
+            Vm::Fast(f) => f.rent_exempt(len),
+        }
     }
 
     /// A new keypair funded with 10 SOL.
@@ -104,18 +158,23 @@ impl World {
         k
     }
 
-    /// Sends `ixs` paid by the payer and signed by it and `extra_signers`.
+    /// Sends `ixs` paid by the payer and signed by it and `extra_signers` (the fast harness checks
+    /// the instructions' signer flags, not signatures).
     pub async fn send(&mut self, ixs: &[Instruction], extra_signers: &[&Keypair]) -> Outcome {
-        let mut blockhash = self.ctx.banks_client.get_latest_blockhash().await.unwrap();
-        let mut signers: Vec<&Keypair> = vec![&self.ctx.payer];
+        let ctx = match &mut self.vm {
+            Vm::Bank(ctx) => ctx,
+            Vm::Fast(f) => return f.send(ixs),
+        };
+        let mut blockhash = ctx.banks_client.get_latest_blockhash().await.unwrap();
+        let mut signers: Vec<&Keypair> = vec![&ctx.payer];
         signers.extend_from_slice(extra_signers);
-        let mut tx = Transaction::new_signed_with_payer(ixs, Some(&self.ctx.payer.pubkey()), &signers, blockhash);
+        let mut tx = Transaction::new_signed_with_payer(ixs, Some(&ctx.payer.pubkey()), &signers, blockhash);
         while self.sent.contains(&tx.signatures[0]) {
-            blockhash = self.ctx.banks_client.get_new_latest_blockhash(&blockhash).await.unwrap();
-            tx = Transaction::new_signed_with_payer(ixs, Some(&self.ctx.payer.pubkey()), &signers, blockhash);
+            blockhash = ctx.banks_client.get_new_latest_blockhash(&blockhash).await.unwrap();
+            tx = Transaction::new_signed_with_payer(ixs, Some(&ctx.payer.pubkey()), &signers, blockhash);
         }
         self.sent.insert(tx.signatures[0]);
-        let r = self.ctx.banks_client.process_transaction_with_metadata(tx).await.unwrap();
+        let r = ctx.banks_client.process_transaction_with_metadata(tx).await.unwrap();
         let meta = r.metadata.expect("banks server returns metadata");
         Outcome {
             result: r.result,
@@ -127,9 +186,13 @@ impl World {
 
     /// Simulates instead of executing (state unchanged).
     pub async fn simulate(&mut self, ixs: &[Instruction]) -> Outcome {
-        let blockhash = self.ctx.banks_client.get_latest_blockhash().await.unwrap();
-        let tx = Transaction::new_signed_with_payer(ixs, Some(&self.ctx.payer.pubkey()), &[&self.ctx.payer], blockhash);
-        let r = self.ctx.banks_client.simulate_transaction(tx).await.unwrap();
+        let ctx = match &mut self.vm {
+            Vm::Bank(ctx) => ctx,
+            Vm::Fast(f) => return f.simulate(ixs),
+        };
+        let blockhash = ctx.banks_client.get_latest_blockhash().await.unwrap();
+        let tx = Transaction::new_signed_with_payer(ixs, Some(&ctx.payer.pubkey()), &[&ctx.payer], blockhash);
+        let r = ctx.banks_client.simulate_transaction(tx).await.unwrap();
         let d = r.simulation_details.expect("simulation details");
         Outcome {
             result: r.result.expect("simulation result"),
@@ -141,7 +204,7 @@ impl World {
 
     /// Raw account data, if the account exists.
     pub async fn account_data(&mut self, address: Pubkey) -> Option<Vec<u8>> {
-        self.ctx.banks_client.get_account(address).await.unwrap().map(|a| a.data)
+        self.account(address).await.map(|a| a.data)
     }
 
     /// Reads a zero-copy account with the client's decoder (discriminator checked).

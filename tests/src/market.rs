@@ -15,7 +15,7 @@ use solana_signer::Signer;
 use anchor_lang::solana_program::instruction::Instruction;
 use portfolio_margin_client::instructions::{self as pix, AddRiskKeys, AssetKeys, LiquidateKeys};
 
-use crate::{create_group_ix, default_params, group_address, Outcome, World};
+use crate::{create_group_ix, default_params, group_address, Outcome, Vm, World};
 
 /// One asset as the test describes it.
 #[derive(Clone, Copy, Debug)]
@@ -110,7 +110,10 @@ pub fn price_update_data(
 
 impl World {
     pub async fn clock(&mut self) -> Clock {
-        self.ctx.banks_client.get_sysvar::<Clock>().await.unwrap()
+        match &mut self.vm {
+            Vm::Bank(ctx) => ctx.banks_client.get_sysvar::<Clock>().await.unwrap(),
+            Vm::Fast(f) => f.clock(),
+        }
     }
 
     /// Moves the bank's clock forward by `seconds`. Only the Clock sysvar changes: warping slots
@@ -119,7 +122,10 @@ impl World {
     pub async fn advance_time(&mut self, seconds: i64) {
         let mut clock = self.clock().await;
         clock.unix_timestamp += seconds;
-        self.ctx.set_sysvar(&clock);
+        match &mut self.vm {
+            Vm::Bank(ctx) => ctx.set_sysvar(&clock),
+            Vm::Fast(f) => f.set_clock(clock),
+        }
     }
 
     /// Writes an oracle account owned by the Pyth receiver program.
@@ -131,12 +137,18 @@ impl World {
             executable: false,
             rent_epoch: 0,
         };
-        self.ctx.set_account(&address, &account.into());
+        self.set_account(address, account);
     }
 
     /// Writes an address lookup table (no addresses) owned by `owner`: active unless `deactivated`,
     /// with `authority` (`None`: frozen).
-    pub fn set_lookup_table_account(&mut self, address: Pubkey, authority: Option<Pubkey>, deactivated: bool, owner: Pubkey) {
+    pub fn set_lookup_table_account(
+        &mut self,
+        address: Pubkey,
+        authority: Option<Pubkey>,
+        deactivated: bool,
+        owner: Pubkey,
+    ) {
         let mut data = vec![0u8; 56];
         data[..4].copy_from_slice(&1u32.to_le_bytes());
         let deactivation = if deactivated { 5u64 } else { u64::MAX };
@@ -146,7 +158,7 @@ impl World {
             data[22..54].copy_from_slice(a.as_ref());
         }
         let account = solana_account::Account { lamports: 10_000_000, data, owner, executable: false, rent_epoch: 0 };
-        self.ctx.set_account(&address, &account.into());
+        self.set_account(address, account);
     }
 
     /// Writes a fresh, fully verified price (confidence 0.1% of price) published now.
@@ -168,7 +180,6 @@ impl World {
     ) -> (Pubkey, Pubkey) {
         let mint = Keypair::new();
         let program = if token_2022 { spl_token_2022::ID } else { spl_token::ID };
-        let rent = self.ctx.banks_client.get_rent().await.unwrap();
         let len = spl_token::state::Mint::LEN;
         let payer = self.payer();
         let init = if token_2022 {
@@ -176,7 +187,7 @@ impl World {
         } else {
             spl_token::instruction::initialize_mint2(&program, &mint.pubkey(), &payer, freeze, decimals).unwrap()
         };
-        let ixs = [create_account(&payer, &mint.pubkey(), rent.minimum_balance(len), len as u64, &program), init];
+        let ixs = [create_account(&payer, &mint.pubkey(), self.rent_exempt(len).await, len as u64, &program), init];
         self.send(&ixs, &[&mint]).await.ok();
         (mint.pubkey(), program)
     }
@@ -184,7 +195,6 @@ impl World {
     /// A token account of `owner` holding `amount` freshly minted tokens.
     pub async fn token_account(&mut self, a: &AssetAccounts, owner: &Pubkey, amount: u64) -> Pubkey {
         let account = Keypair::new();
-        let rent = self.ctx.banks_client.get_rent().await.unwrap();
         let len = spl_token::state::Account::LEN;
         let payer = self.payer();
         let (init, mint_to) = if a.token_program == spl_token_2022::ID {
@@ -203,7 +213,7 @@ impl World {
             )
         };
         let mut ixs = vec![
-            create_account(&payer, &account.pubkey(), rent.minimum_balance(len), len as u64, &a.token_program),
+            create_account(&payer, &account.pubkey(), self.rent_exempt(len).await, len as u64, &a.token_program),
             init,
         ];
         if amount > 0 {
@@ -275,8 +285,7 @@ impl Market {
         w.send(&[create_group_ix(&admin, &admin, group_id, admin, default_params())], &[]).await.ok();
         let group = group_address(&admin, group_id);
         let model = Keypair::new();
-        let rent = w.ctx.banks_client.get_rent().await.unwrap();
-        let ixs = pix::create_risk_model(&admin, group, &model.pubkey(), rent.minimum_balance(RiskModel::SPACE));
+        let ixs = pix::create_risk_model(&admin, group, &model.pubkey(), w.rent_exempt(RiskModel::SPACE).await);
         w.send(&ixs, &[&model]).await.ok();
         let mut market = Market { group, risk_model: model.pubkey(), assets: vec![] };
         for (i, spec) in specs.iter().enumerate() {

@@ -117,7 +117,8 @@ async fn every_attack_fails_with_its_error_and_changes_nothing() {
     let (extra_mint, extra_program) = w.create_mint(6, false).await;
     // Lookup tables: the admin's, a stranger's, a deactivated one, and look-alikes owned elsewhere.
     use portfolio_margin::instructions::admin::set_lookup_table::ADDRESS_LOOKUP_TABLE_PROGRAM as ALT;
-    let tables: Vec<anchor_lang::prelude::Pubkey> = (0..4).map(|_| anchor_lang::prelude::Pubkey::new_unique()).collect();
+    let tables: Vec<anchor_lang::prelude::Pubkey> =
+        (0..4).map(|_| anchor_lang::prelude::Pubkey::new_unique()).collect();
     w.set_lookup_table_account(tables[0], Some(admin), false, ALT);
     w.set_lookup_table_account(tables[1], Some(thief.key.pubkey()), false, ALT);
     w.set_lookup_table_account(tables[2], Some(admin), true, ALT);
@@ -142,14 +143,24 @@ async fn every_attack_fails_with_its_error_and_changes_nothing() {
             vec![],
             custom(E::LookupTableInvalid),
         ),
-        ("set_lookup_table: a deactivated table", set_table(admin, 0, tables[2]), vec![], custom(E::LookupTableInvalid)),
+        (
+            "set_lookup_table: a deactivated table",
+            set_table(admin, 0, tables[2]),
+            vec![],
+            custom(E::LookupTableInvalid),
+        ),
         (
             "set_lookup_table: a look-alike not owned by the lookup-table program",
             set_table(admin, 0, tables[3]),
             vec![],
             custom(E::LookupTableInvalid),
         ),
-        ("set_lookup_table: the group's own account", set_table(admin, 0, m.group), vec![], custom(E::LookupTableInvalid)),
+        (
+            "set_lookup_table: the group's own account",
+            set_table(admin, 0, m.group),
+            vec![],
+            custom(E::LookupTableInvalid),
+        ),
         // create_group / update_risk_params
         ("create_group: re-initialise", create_group_ix(&admin, &admin, 0, admin, default_params()), vec![], 0),
         (

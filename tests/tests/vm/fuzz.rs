@@ -12,7 +12,8 @@
 //!   would block its liquidation);
 //! - a rejected action changes nothing.
 //!
-//! `FUZZ_STEPS` (default 600) and `FUZZ_SEED` (default 7) choose the run.
+//! It runs on solana-program-test's bank (`FUZZ_STEPS`, default 600) and on the fast harness
+//! (mollusk-svm running the same .so, `FAST_FUZZ_STEPS`, default 20,000); `FUZZ_SEED` (default 7).
 use portfolio_margin::events::Liquidated;
 use portfolio_margin::state::{Asset, Group, MarginAccount, ModelView, RiskModel};
 use portfolio_margin_tests::*;
@@ -109,12 +110,26 @@ fn with_asset(mut h: Vec<usize>, asset: usize) -> Vec<usize> {
     h
 }
 
+fn env<T: std::str::FromStr>(name: &str, default: T) -> T {
+    std::env::var(name).ok().and_then(|s| s.parse().ok()).unwrap_or(default)
+}
+
+/// solana-program-test's bank: FUZZ_STEPS (default 600) steps from FUZZ_SEED (default 7).
 #[tokio::test]
 async fn random_action_sequences_keep_every_invariant() {
-    let steps: usize = std::env::var("FUZZ_STEPS").ok().and_then(|s| s.parse().ok()).unwrap_or(600);
-    let seed: u64 = std::env::var("FUZZ_SEED").ok().and_then(|s| s.parse().ok()).unwrap_or(7);
+    run(World::new().await, env("FUZZ_STEPS", 600), env("FUZZ_SEED", 7), "bank").await;
+}
+
+/// The same fuzzer on the fast harness (mollusk-svm, the same .so): FAST_FUZZ_STEPS (default
+/// 20,000) steps from FUZZ_SEED.
+#[tokio::test]
+async fn the_fast_harness_runs_the_same_fuzzer() {
+    run(World::fast(), env("FAST_FUZZ_STEPS", 20_000), env("FUZZ_SEED", 7), "fast").await;
+}
+
+async fn run(mut w: World, steps: usize, seed: u64, harness: &str) {
+    let started = std::time::Instant::now();
     let mut rng = Rng(seed.wrapping_mul(0x9e37_79b9_7f4a_7c15) | 1);
-    let mut w = World::new().await;
     let m = Market::new(&mut w, &SPECS, 0.6).await;
     let lender = m.trader(&mut w, &[100_000_000_000, 1_000_000_000, 10_000_000_000_000]).await;
     for (i, amount) in [50_000_000_000u64, 500_000_000, 5_000_000_000_000].into_iter().enumerate() {
@@ -308,10 +323,11 @@ async fn random_action_sequences_keep_every_invariant() {
         }
         check_vaults(&mut w, &m, step).await;
     }
+    let secs = started.elapsed().as_secs_f64();
     println!(
-        "fuzz: seed {seed}, {steps} steps: {ok} succeeded, {rejected} rejected, {liquidations} liquidations, \
-         {bankruptcies} bankruptcies resolved, {crank_ok} covariance samples ({stale_cranks} with a stopped feed), \
-         0 invariant violations"
+        "fuzz ({harness}): seed {seed}: {ok} succeeded, {rejected} rejected, {liquidations} liquidations, \
+         {bankruptcies} bankruptcies resolved, {crank_ok} covariance samples ({stale_cranks} with a stopped feed)"
     );
+    println!("fuzz: {steps} steps, 0 violations, {:.0} steps/s", steps as f64 / secs);
     assert!(ok > steps / 10, "too few actions succeeded to mean anything ({ok})");
 }

@@ -353,13 +353,12 @@ async fn admin_only_and_one_time_setup_instructions_reject_intruders() {
     // A second risk model for the same group.
     let admin = w.payer();
     let model = solana_keypair::Keypair::new();
-    let rent = w.ctx.banks_client.get_rent().await.unwrap();
     let space = portfolio_margin::state::RiskModel::SPACE;
     let ixs = [
         anchor_lang::solana_program::system_instruction::create_account(
             &admin,
             &model.pubkey(),
-            rent.minimum_balance(space),
+            w.rent_exempt(space).await,
             space as u64,
             &portfolio_margin::ID,
         ),
@@ -420,9 +419,8 @@ async fn token_2022_mints_with_extensions_are_refused() {
     let mint = solana_keypair::Keypair::new();
     let payer = w.payer();
     let len = 165 + 1 + 2 + 2 + 32;
-    let rent = w.ctx.banks_client.get_rent().await.unwrap();
     let ixs = [
-        create_account(&payer, &mint.pubkey(), rent.minimum_balance(len), len as u64, &spl_token_2022::ID),
+        create_account(&payer, &mint.pubkey(), w.rent_exempt(len).await, len as u64, &spl_token_2022::ID),
         spl_token_2022::instruction::initialize_mint_close_authority(&spl_token_2022::ID, &mint.pubkey(), Some(&payer))
             .unwrap(),
         spl_token_2022::instruction::initialize_mint2(&spl_token_2022::ID, &mint.pubkey(), &payer, None, 6).unwrap(),

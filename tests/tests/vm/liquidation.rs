@@ -183,9 +183,9 @@ async fn crash_liquidation_bad_debt_insurance_then_socialisation_a_walk_through(
 
 /// Overwrites a zero-copy account's body (after the discriminator), keeping lamports and owner.
 async fn write_zero_copy<T: bytemuck::Pod>(w: &mut World, address: anchor_lang::prelude::Pubkey, value: &T) {
-    let mut account = w.ctx.banks_client.get_account(address).await.unwrap().unwrap();
+    let mut account = w.account(address).await.unwrap();
     account.data[8..8 + std::mem::size_of::<T>()].copy_from_slice(bytemuck::bytes_of(value));
-    w.ctx.set_account(&address, &account.into());
+    w.set_account(address, account);
 }
 
 #[tokio::test]
