@@ -9,7 +9,12 @@ use portfolio_margin_client::state::GroupState;
 use portfolio_margin_client::{Keypair, Pubkey, Signer};
 
 /// Creates, extends and records the tables `state`'s group needs; returns what it changed.
-pub async fn ensure<C: Chain>(chain: &C, admin: &Keypair, state: &GroupState, opts: &SendOptions) -> Result<Vec<String>> {
+pub async fn ensure<C: Chain>(
+    chain: &C,
+    admin: &Keypair,
+    state: &GroupState,
+    opts: &SendOptions,
+) -> Result<Vec<String>> {
     let me = admin.pubkey();
     let keys: Vec<_> = state.assets.iter().map(|a| a.keys).collect();
     let wanted = lookup_table::group_addresses(&state.address, &state.group.risk_model, &keys);
@@ -39,7 +44,11 @@ pub async fn ensure<C: Chain>(chain: &C, admin: &Keypair, state: &GroupState, op
             extended = true;
         }
         if held.len() < want.len() {
-            changes.push(format!("lookup table {i}: {} addresses added ({} in all)", want.len() - held.len(), want.len()));
+            changes.push(format!(
+                "lookup table {i}: {} addresses added ({} in all)",
+                want.len() - held.len(),
+                want.len()
+            ));
         }
         if recorded != table {
             let ix = pix::set_lookup_table(&me, state.address, i as u8, table);

@@ -48,7 +48,11 @@ pub fn ws_url_for(rpc_url: &str) -> String {
         },
         None => host.to_string(),
     };
-    if path.is_empty() { format!("{scheme}://{host}") } else { format!("{scheme}://{host}/{path}") }
+    if path.is_empty() {
+        format!("{scheme}://{host}")
+    } else {
+        format!("{scheme}://{host}/{path}")
+    }
 }
 
 fn rpc_filter(f: &Filter) -> RpcFilterType {
@@ -105,7 +109,11 @@ pub async fn listen_forever(ws_url: String, oracles: Vec<Pubkey>, group: Pubkey,
         }
         tokio::time::sleep(backoff).await;
         // A connection that lived a while starts the backoff over.
-        backoff = if started.elapsed() > Duration::from_secs(60) { Duration::from_secs(1) } else { (backoff * 2).min(Duration::from_secs(30)) };
+        backoff = if started.elapsed() > Duration::from_secs(60) {
+            Duration::from_secs(1)
+        } else {
+            (backoff * 2).min(Duration::from_secs(30))
+        };
     }
 }
 

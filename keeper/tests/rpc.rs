@@ -149,7 +149,8 @@ async fn the_reactive_liquidator_acts_within_seconds_of_a_price_shock() {
     common::lender(&rpc, &admin, &state).await;
     let mut liq = liquidator(&rpc, &admin, &state).await;
 
-    let liquidated: RefCell<Vec<(portfolio_margin_client::Pubkey, Instant, keeper::reactive::Wake)>> = RefCell::new(vec![]);
+    let liquidated: RefCell<Vec<(portfolio_margin_client::Pubkey, Instant, keeper::reactive::Wake)>> =
+        RefCell::new(vec![]);
     let metrics = Metrics::default();
     let reactor = keeper::reactive::run(
         &rpc,

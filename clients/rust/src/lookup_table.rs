@@ -24,13 +24,8 @@ pub const EXTEND_CHUNK: usize = 20;
 
 /// Every address the group's tables should hold, in table order.
 pub fn group_addresses(group: &Pubkey, risk_model: &Pubkey, assets: &[AssetKeys]) -> Vec<Pubkey> {
-    let mut out = vec![
-        *group,
-        *risk_model,
-        anchor_spl::token::ID,
-        anchor_spl::token_2022::ID,
-        anchor_lang::system_program::ID,
-    ];
+    let mut out =
+        vec![*group, *risk_model, anchor_spl::token::ID, anchor_spl::token_2022::ID, anchor_lang::system_program::ID];
     for a in assets {
         out.extend([a.asset, a.oracle, a.vault, a.mint, a.insurance_vault]);
     }

@@ -105,10 +105,9 @@ pub fn funding_rate(long_oi: i128, short_oi: i128, k: Fx, cap: Fx) -> RiskResult
     if long_oi < 0 || short_oi < 0 {
         return Err(RiskError::InvalidParameter { name: "open_interest", reason: "must be ≥ 0" });
     }
-    let total = long_oi.checked_add(short_oi).ok_or(RiskError::InvalidParameter {
-        name: "open_interest",
-        reason: "overflows",
-    })?;
+    let total = long_oi
+        .checked_add(short_oi)
+        .ok_or(RiskError::InvalidParameter { name: "open_interest", reason: "overflows" })?;
     if total == 0 {
         return Ok(Fx::ZERO);
     }
@@ -128,11 +127,18 @@ pub struct Funding {
 impl Funding {
     /// Accrues funding from `last_update` to `now` at the rate the current open interest sets and
     /// `price`; returns the rate. Time never runs backwards.
-    pub fn accrue(&mut self, long_oi: i128, short_oi: i128, price: Fx, now: i64, params: &PerpParams) -> RiskResult<Fx> {
-        let dt = now.checked_sub(self.last_update).filter(|d| *d >= 0).ok_or(RiskError::InvalidParameter {
-            name: "now",
-            reason: "is before the last funding update",
-        })?;
+    pub fn accrue(
+        &mut self,
+        long_oi: i128,
+        short_oi: i128,
+        price: Fx,
+        now: i64,
+        params: &PerpParams,
+    ) -> RiskResult<Fx> {
+        let dt = now
+            .checked_sub(self.last_update)
+            .filter(|d| *d >= 0)
+            .ok_or(RiskError::InvalidParameter { name: "now", reason: "is before the last funding update" })?;
         let rate = funding_rate(long_oi, short_oi, params.funding_skew_k, params.funding_cap)?;
         // rate·P·dt with its magnitude rounded up; each position's share is rounded up again
         // (`PerpPosition::funding_owed`), so the vault's net income, (L−S)·rate·P·dt, is never short.
@@ -294,7 +300,12 @@ pub struct PerpHolding {
 /// `w_i = P̃_i·(spot_i + perp_i)`, with `P̃` the confidence-biased price for the net side. A cash-and-
 /// carry book (long spot, short the same perp size) has `w = 0` exactly. Each asset's floor rate is
 /// its spot holding's (a perp on an asset held nowhere in spot takes `perp_floor_rate`).
-pub fn net_positions(holdings: &[Holding], perps: &[PerpHolding], conf_k: Fx, perp_floor_rate: Fx) -> RiskResult<Vec<PositionRisk>> {
+pub fn net_positions(
+    holdings: &[Holding],
+    perps: &[PerpHolding],
+    conf_k: Fx,
+    perp_floor_rate: Fx,
+) -> RiskResult<Vec<PositionRisk>> {
     let mut out: Vec<PositionRisk> = Vec::with_capacity(holdings.len() + perps.len());
     let mut seen: Vec<usize> = Vec::with_capacity(holdings.len() + perps.len());
     let err = RiskError::InvalidParameter { name: "amount", reason: "overflows" };

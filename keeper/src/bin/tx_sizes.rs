@@ -61,7 +61,11 @@ fn main() {
                         destination: Pubkey::new_unique(),
                         health,
                     };
-                    if kind == "withdraw" { pix::withdraw(k, u64::MAX) } else { pix::borrow(k, u64::MAX) }
+                    if kind == "withdraw" {
+                        pix::withdraw(k, u64::MAX)
+                    } else {
+                        pix::borrow(k, u64::MAX)
+                    }
                 }
             };
             let signer = if kind == "liquidate" { &liquidator } else { &owner };
@@ -71,7 +75,15 @@ fn main() {
             };
             let (l, v) = (shape(Version::Legacy, &[]), shape(Version::V0, std::slice::from_ref(&table)));
             let mark = |s: Shape| if s.fits() { String::new() } else { " (too large)".into() };
-            println!("| {kind} | {n} | {}{} | {} | {}{} | {} |", l.bytes, mark(l), l.accounts, v.bytes, mark(v), v.accounts);
+            println!(
+                "| {kind} | {n} | {}{} | {} | {}{} | {} |",
+                l.bytes,
+                mark(l),
+                l.accounts,
+                v.bytes,
+                mark(v),
+                v.accounts
+            );
         }
     }
 }

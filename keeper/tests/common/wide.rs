@@ -98,10 +98,15 @@ pub async fn wide_book<C: AccountWriter>(chain: &C, admin: &Keypair, dir: &Path)
     publish_prices(chain, &state, &px, 0.0005, chain.unix_time().await.unwrap()).await.unwrap();
     let o = state.send_options(&opts());
     // A lender supplies the USDC.
-    let (key, account, tokens) =
-        traders::enroll(chain, admin, &state, migrate::derive_keypair(&[b"wide lender", &c.group_id.to_le_bytes()]), &o)
-            .await
-            .unwrap();
+    let (key, account, tokens) = traders::enroll(
+        chain,
+        admin,
+        &state,
+        migrate::derive_keypair(&[b"wide lender", &c.group_id.to_le_bytes()]),
+        &o,
+    )
+    .await
+    .unwrap();
     let lender = participant(key, account, tokens);
     assert!(traders::fund_and_deposit(chain, admin, &state, &lender, USDC, 10_000_000_000_000, &o).await.unwrap());
     let key = migrate::derive_keypair(&[b"wide trader", &c.group_id.to_le_bytes()]);
@@ -136,7 +141,12 @@ fn participant(key: Keypair, account: Pubkey, tokens: Vec<Pubkey>) -> traders::P
 }
 
 /// The trader's withdraw of `amount` of asset `a`, as an instruction.
-pub async fn withdraw_ix<C: AccountWriter>(chain: &C, book: &WideBook, a: usize, amount: u64) -> anchor_lang::solana_program::instruction::Instruction {
+pub async fn withdraw_ix<C: AccountWriter>(
+    chain: &C,
+    book: &WideBook,
+    a: usize,
+    amount: u64,
+) -> anchor_lang::solana_program::instruction::Instruction {
     let p = &book.trader;
     let acc: MarginAccount = load(&chain.account(&p.account).await.unwrap().unwrap().data).unwrap();
     let health = book.state.health_keys(&acc);
@@ -161,7 +171,13 @@ pub async fn liquidator<C: AccountWriter>(chain: &C, admin: &Keypair, state: &Gr
     let l = Liquidator::new(k, opts());
     l.ensure_token_accounts(chain, state).await.unwrap();
     let a = &state.assets[USDC];
-    let ix = token::mint_to(&a.keys.token_program, &a.keys.mint, &l.token_account(&a.account), &admin.pubkey(), 10_000_000_000_000);
+    let ix = token::mint_to(
+        &a.keys.token_program,
+        &a.keys.mint,
+        &l.token_account(&a.account),
+        &admin.pubkey(),
+        10_000_000_000_000,
+    );
     send_ixs(chain, admin, &[], &[ix], &opts()).await.unwrap().check("mint").unwrap();
     l
 }

@@ -113,14 +113,14 @@ impl Embedded {
         let mut keys = tx.message.static_account_keys().to_vec();
         for lookup in tx.message.address_table_lookups().unwrap_or_default() {
             let Some(table) = self.account(&lookup.account_key).await? else { continue };
-            let table = crate::lookup_table::addresses(&table.data).map_err(|e| ChainError::Permanent(e.to_string()))?;
+            let table =
+                crate::lookup_table::addresses(&table.data).map_err(|e| ChainError::Permanent(e.to_string()))?;
             let picked = lookup.writable_indexes.iter().chain(&lookup.readonly_indexes);
             keys.extend(picked.filter_map(|i| table.get(*i as usize).copied()));
         }
         self.index.lock().unwrap().extend(keys.into_iter().map(|k| (k, None)));
         Ok(())
     }
-
 }
 
 impl Chain for Embedded {

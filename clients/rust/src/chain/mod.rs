@@ -9,9 +9,9 @@ use anchor_lang::solana_program::instruction::Instruction;
 use solana_account::Account;
 use solana_hash::Hash;
 use solana_keypair::Keypair;
+use solana_message::AddressLookupTableAccount;
 use solana_signature::Signature;
 use solana_signer::Signer;
-use solana_message::AddressLookupTableAccount;
 use solana_transaction::versioned::VersionedTransaction;
 use solana_transaction_error::TransactionError;
 

@@ -86,7 +86,8 @@ pub fn build(
     version: Version,
 ) -> Result<VersionedTransaction, BuildError> {
     let payer: Pubkey = solana_signer::Signer::pubkey(signers[0]);
-    let sign = |m: VersionedMessage| VersionedTransaction::try_new(m, signers).map_err(|e| BuildError::Sign(e.to_string()));
+    let sign =
+        |m: VersionedMessage| VersionedTransaction::try_new(m, signers).map_err(|e| BuildError::Sign(e.to_string()));
     let legacy = sign(VersionedMessage::Legacy(Message::new_with_blockhash(ixs, Some(&payer), &blockhash)))?;
     let legacy_shape = Shape::of(&legacy);
     if version == Version::Legacy || (version == Version::Auto && legacy_shape.fits()) {

@@ -116,9 +116,16 @@ fn a_round_trip_never_profits_the_trader() {
     for size in [1, 999, ONE_BTC, 7 * ONE_BTC + 3] {
         for side in [1i128, -1] {
             let mut pos = PerpPosition::default();
-            let open = pos.trade(side * size, BTC_DECIMALS, fill_price(px, conf, Fx::ONE, side * size, 0, &p).unwrap(), &f).unwrap();
+            let open = pos
+                .trade(side * size, BTC_DECIMALS, fill_price(px, conf, Fx::ONE, side * size, 0, &p).unwrap(), &f)
+                .unwrap();
             let close = pos
-                .trade(-side * size, BTC_DECIMALS, fill_price(px, conf, Fx::ONE, -side * size, side * size, &p).unwrap(), &f)
+                .trade(
+                    -side * size,
+                    BTC_DECIMALS,
+                    fill_price(px, conf, Fx::ONE, -side * size, side * size, &p).unwrap(),
+                    &f,
+                )
                 .unwrap();
             assert_eq!(pos.base, 0);
             // The trader's cash: −quote; the vault's: −(open + close) = quote.
@@ -155,9 +162,17 @@ fn every_cash_flow_is_booked_exactly_and_traders_and_the_vault_sum_to_zero() {
         let mut price = fx(50_000.0);
         let mut now = 0i64;
         for _ in 0..200 {
-            let (long_oi, short_oi) = positions.iter().fold((0i128, 0i128), |(l, s), x| {
-                if x.base > 0 { (l + x.base, s) } else { (l, s - x.base) }
-            });
+            let (long_oi, short_oi) =
+                positions.iter().fold(
+                    (0i128, 0i128),
+                    |(l, s), x| {
+                        if x.base > 0 {
+                            (l + x.base, s)
+                        } else {
+                            (l, s - x.base)
+                        }
+                    },
+                );
             now += rng.range(7_200) as i64;
             f.accrue(long_oi, short_oi, price, now, &p).unwrap();
             let moved = price.to_num::<f64>() * (1.0 + (rng.range(2_001) - 1_000) as f64 / 20_000.0);
@@ -199,7 +214,8 @@ fn a_cash_and_carry_book_nets_to_its_floor() {
     // BTC and ETH, daily vols 4% and 5%, correlation 0.8; USDC-like third asset.
     let (v0, v1) = (0.04f64 * 0.04, 0.05f64 * 0.05);
     let c = 0.8 * 0.04 * 0.05;
-    let cov = OwnedMatrix::from_dense(3, &[fx(v0), fx(c), fx(0.0), fx(c), fx(v1), fx(0.0), fx(0.0), fx(0.0), fx(1e-8)]).unwrap();
+    let cov = OwnedMatrix::from_dense(3, &[fx(v0), fx(c), fx(0.0), fx(c), fx(v1), fx(0.0), fx(0.0), fx(0.0), fx(1e-8)])
+        .unwrap();
     let mp = MarginParams::daily_defaults();
     let price = fx(50_000.0);
     let spot = Holding { asset: 0, amount: 10 * ONE_BTC, decimals: 8, price, conf: fx(10.0), floor_rate: fx(0.02) };
@@ -211,7 +227,8 @@ fn a_cash_and_carry_book_nets_to_its_floor() {
     let add_on = perp_add_on(&[short], pp.floor_rate, pp.funding_cap, 86_400).unwrap();
     let hedged = margin(&cov, &together, &mp).unwrap().maintenance.add_checked(add_on).unwrap();
     // Apart: the spot book and the perp book each pay their full margin.
-    let spot_alone = margin(&cov, &net_positions(&[spot], &[], Fx::ONE, pp.floor_rate).unwrap(), &mp).unwrap().maintenance;
+    let spot_alone =
+        margin(&cov, &net_positions(&[spot], &[], Fx::ONE, pp.floor_rate).unwrap(), &mp).unwrap().maintenance;
     let perp_alone = margin(&cov, &net_positions(&[], &[short], Fx::ONE, pp.floor_rate).unwrap(), &mp)
         .unwrap()
         .maintenance
@@ -221,7 +238,12 @@ fn a_cash_and_carry_book_nets_to_its_floor() {
     let ratio = hedged.to_num::<f64>() / apart.to_num::<f64>();
     // Printed for the README and the issue note.
     extern crate std;
-    std::println!("cash and carry, 10 BTC: hedged ${:.2} vs apart ${:.2} ({:.1}%)", hedged.to_num::<f64>(), apart.to_num::<f64>(), ratio * 100.0);
+    std::println!(
+        "cash and carry, 10 BTC: hedged ${:.2} vs apart ${:.2} ({:.1}%)",
+        hedged.to_num::<f64>(),
+        apart.to_num::<f64>(),
+        ratio * 100.0
+    );
     assert!(ratio <= 0.10, "hedged ${hedged} vs apart ${apart}: {ratio:.3}");
     // A half hedge leaves half the delta, priced on the long side's biased price.
     let half = PerpHolding { base: -5 * ONE_BTC, ..short };

@@ -34,7 +34,10 @@ pub fn is_admins_active_table(data: &[u8], admin: &Pubkey) -> bool {
     let Some(meta) = data.get(..AUTHORITY.end) else { return false };
     let kind = u32::from_le_bytes(meta[..4].try_into().unwrap());
     let deactivation = u64::from_le_bytes(meta[DEACTIVATION_SLOT].try_into().unwrap());
-    kind == TYPE_LOOKUP_TABLE && deactivation == u64::MAX && meta[AUTHORITY_TAG] == 1 && meta[AUTHORITY] == admin.as_ref()[..]
+    kind == TYPE_LOOKUP_TABLE
+        && deactivation == u64::MAX
+        && meta[AUTHORITY_TAG] == 1
+        && meta[AUTHORITY] == admin.as_ref()[..]
 }
 
 pub fn handle_set_lookup_table(ctx: Context<SetLookupTable>, index: u8) -> Result<()> {
