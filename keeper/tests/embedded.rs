@@ -190,18 +190,7 @@ async fn sixteen_positions_borrow_withdraw_and_liquidate_through_the_lookup_tabl
     out.check("withdraw through the lookup table").unwrap();
 
     // Every volatile asset −45%: the liquidator liquidates through the table.
-    let mut px = common::wide::prices();
-    for p in px.iter_mut().take(common::wide::VOLATILE) {
-        *p *= 0.55;
-    }
-    publish_prices(&chain, &book.state, &px, 0.0005, T0).await.unwrap();
-    let mut liq = common::wide::liquidator(&chain, &admin, &book.state).await;
-    let r = liq.round(&chain, &book.state, &Metrics::default()).await.unwrap();
-    assert!(
-        r.actions.iter().any(|a| matches!(a, Action::Liquidated { account, .. } if *account == book.trader.account)),
-        "{:?}",
-        r.actions
-    );
+    common::wide::crash_and_liquidate(&chain, &admin, &book, T0).await;
 }
 
 fn liquidations(r: &keeper::liquidator::Round) -> usize {

@@ -116,18 +116,8 @@ async fn sixteen_positions_need_the_lookup_table_on_a_real_network() {
     out.check("withdraw through the lookup table").unwrap();
     println!("withdraw through the lookup table: {:?} CU", out.compute_units);
 
-    let mut px = common::wide::prices();
-    for p in px.iter_mut().take(common::wide::VOLATILE) {
-        *p *= 0.55;
-    }
-    publish_prices(&rpc, &book.state, &px, 0.0005, rpc.unix_time().await.unwrap()).await.unwrap();
-    let mut liq = common::wide::liquidator(&rpc, &admin, &book.state).await;
-    let r = liq.round(&rpc, &book.state, &Metrics::default()).await.unwrap();
-    assert!(
-        r.actions.iter().any(|a| matches!(a, Action::Liquidated { account, .. } if *account == book.trader.account)),
-        "{:?}",
-        r.actions
-    );
+    let now = rpc.unix_time().await.unwrap();
+    common::wide::crash_and_liquidate(&rpc, &admin, &book, now).await;
 }
 
 /// The reactive liquidator (websocket notifications, polling only hourly here) against the local

@@ -6,7 +6,8 @@ use std::io::Write;
 use std::path::Path;
 
 use anchor_lang::prelude::Pubkey;
-use keeper::liquidator::Liquidator;
+use keeper::liquidator::{Action, Liquidator};
+use keeper::metrics::Metrics;
 use keeper::migrate::{self, AssetConfig, Config};
 use keeper::simulate::{publish_prices, traders};
 use portfolio_margin::state::MarginAccount;
@@ -185,4 +186,21 @@ pub async fn liquidator<C: AccountWriter>(chain: &C, admin: &Keypair, state: &Gr
 /// Options sending exactly as asked: no simulation, a fixed limit, no fee lookup.
 pub fn raw(version: portfolio_margin_client::chain::Version) -> SendOptions {
     SendOptions { simulate: false, compute_unit_limit: Some(400_000), compute_unit_price: Some(0), version, ..opts() }
+}
+
+/// Every volatile asset −45% at `now`: the liquidator liquidates the 16-position trader (through
+/// the group's lookup table: the transaction does not fit a packet otherwise).
+pub async fn crash_and_liquidate<C: AccountWriter>(chain: &C, admin: &Keypair, book: &WideBook, now: i64) {
+    let mut px = prices();
+    for p in px.iter_mut().take(VOLATILE) {
+        *p *= 0.55;
+    }
+    publish_prices(chain, &book.state, &px, 0.0005, now).await.unwrap();
+    let mut liq = liquidator(chain, admin, &book.state).await;
+    let r = liq.round(chain, &book.state, &Metrics::default()).await.unwrap();
+    assert!(
+        r.actions.iter().any(|a| matches!(a, Action::Liquidated { account, .. } if *account == book.trader.account)),
+        "{:?}",
+        r.actions
+    );
 }

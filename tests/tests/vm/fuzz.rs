@@ -17,7 +17,7 @@
 use portfolio_margin::events::Liquidated;
 use portfolio_margin::state::{Asset, Group, MarginAccount, ModelView, RiskModel};
 use portfolio_margin_tests::*;
-use risk_engine::{book_health, Fx};
+use risk_engine::{book_health, Fx, FxExt};
 
 /// xorshift64*: small, seeded, no dependency.
 struct Rng(u64);
@@ -46,6 +46,55 @@ struct State {
     prices: Vec<f64>,
     /// An asset whose registered oracle is stale until the next price move.
     stale: Option<usize>,
+    /// In a crash regime, price moves come from the worst days of the history.
+    crash: bool,
+}
+
+/// Daily return vectors of SOL, ETH and USDC (the three assets' stand-ins) from the shared price
+/// history, and the indices of the worst 5% of days (by SOL + ETH): price moves are drawn from
+/// them, so the fuzzer meets real tails and real co-movement. `None` without the file.
+struct Returns {
+    days: Vec<[f64; 3]>,
+    worst: Vec<usize>,
+}
+
+impl Returns {
+    fn load() -> Option<Returns> {
+        let path =
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/data/crypto_daily_close_usd.csv");
+        let text = std::fs::read_to_string(path).ok()?;
+        let mut lines = text.lines();
+        let header: Vec<&str> = lines.next()?.split(',').collect();
+        let col = |name: &str| header.iter().position(|h| *h == name);
+        let cols = [col("SOL")?, col("ETH")?, col("USDC")?];
+        let mut prev: Option<[f64; 3]> = None;
+        let mut days = vec![];
+        for line in lines {
+            let f: Vec<&str> = line.split(',').collect();
+            let row: Option<Vec<f64>> = cols.iter().map(|&c| f.get(c)?.parse::<f64>().ok()).collect();
+            let Some(row) = row else {
+                prev = None;
+                continue;
+            };
+            let row = [row[0], row[1], row[2]];
+            if let Some(p) = prev {
+                days.push([row[0] / p[0] - 1.0, row[1] / p[1] - 1.0, row[2] / p[2] - 1.0]);
+            }
+            prev = Some(row);
+        }
+        // Without drift: each asset's mean daily log return is taken out, so a long run neither
+        // inflates nor deflates the book (SOL rose 200-fold over the file).
+        for k in 0..3 {
+            let mean = days.iter().map(|d| (1.0 + d[k]).ln()).sum::<f64>() / days.len() as f64;
+            for d in days.iter_mut() {
+                d[k] = ((1.0 + d[k]).ln() - mean).exp() - 1.0;
+            }
+        }
+        let mut order: Vec<usize> = (0..days.len()).collect();
+        order.sort_by(|&a, &b| (days[a][0] + days[a][1]).total_cmp(&(days[b][0] + days[b][1])));
+        let worst = order[..days.len() / 20].to_vec();
+        (days.len() > 100).then_some(Returns { days, worst })
+    }
 }
 
 /// Whether `t` owes an asset whose oracle is unusable (its liquidation would be refused).
@@ -67,6 +116,19 @@ async fn snapshot(w: &mut World, m: &Market, traders: &[Trader]) -> Vec<Vec<u8>>
     let mut out = vec![];
     for k in keys {
         out.push(w.account_data(k).await.unwrap_or_default());
+    }
+    out
+}
+
+/// Tokens of each asset held by its vault, its insurance vault and every wallet of the run.
+async fn tokens_held(w: &mut World, m: &Market, wallets: &[Vec<anchor_lang::prelude::Pubkey>]) -> Vec<u128> {
+    let mut out = vec![];
+    for (i, a) in m.assets.iter().enumerate() {
+        let mut total = w.token_balance(a.vault).await as u128 + w.token_balance(a.insurance_vault).await as u128;
+        for tokens in wallets {
+            total += w.token_balance(tokens[i]).await as u128;
+        }
+        out.push(total);
     }
     out
 }
@@ -141,7 +203,21 @@ async fn run(mut w: World, steps: usize, seed: u64, harness: &str) {
     }
     let liquidator = m.trader(&mut w, &[1_000_000_000_000, 100_000_000_000, 10_000_000_000_000]).await;
     w.send(&[m.crank_ix(0, &m.oracles())], &[]).await.ok();
-    let mut st = State { prices: SPECS.iter().map(|s| s.price).collect(), stale: None };
+    let mut st = State { prices: SPECS.iter().map(|s| s.price).collect(), stale: None, crash: false };
+    let history = Returns::load();
+    if history.is_none() {
+        println!("fuzz: no price history at ../shared/data: uniform price moves");
+    }
+    // Every token account of the run, for value conservation: vault + insurance vault + wallets
+    // change only by the admin's mints (re-funding traders).
+    let wallets: Vec<Vec<anchor_lang::prelude::Pubkey>> = std::iter::once(&lender)
+        .chain(traders.iter())
+        .chain(std::iter::once(&liquidator))
+        .map(|t| t.tokens.clone())
+        .collect();
+    let mut supply = tokens_held(&mut w, &m, &wallets).await;
+    let mut borrow_index: Vec<Fx> = vec![Fx::ONE; m.assets.len()];
+    let (mut param_updates, mut refunds, mut crash_days) = (0usize, 0usize, 0usize);
     let mut stale_cranks = 0usize;
     let (mut ok, mut rejected, mut liquidations, mut bankruptcies) = (0usize, 0usize, 0usize, 0usize);
     let mut crank_ok = 0usize;
@@ -154,6 +230,13 @@ async fn run(mut w: World, steps: usize, seed: u64, harness: &str) {
         let amount =
             ((10f64.powi(decimals) * 10f64.powf(rng.unit() * 4.0 - 2.0)) / SPECS[asset].price * 100.0) as u64 + 1;
         let action = rng.below(100);
+        // Traders short of the asset are re-funded by the admin (counted as minted).
+        if w.token_balance(t.tokens[asset]).await < amount {
+            let grant = amount.saturating_mul(10).min(u64::MAX / 1_000);
+            w.mint_to(&m.assets[asset], t.tokens[asset], grant).await;
+            supply[asset] += grant as u128;
+            refunds += 1;
+        }
         let all: Vec<Trader> = traders
             .iter()
             .map(|x| Trader { key: x.key.insecure_clone(), margin_account: x.margin_account, tokens: x.tokens.clone() })
@@ -161,34 +244,88 @@ async fn run(mut w: World, steps: usize, seed: u64, harness: &str) {
         let before = snapshot(&mut w, &m, &all).await;
         let owed_unpriced_before = owes_unpriced(&mut w, t, st.stale).await;
         let mut variance_before = None;
-        let (kind, out) = if action < 25 {
+        let (kind, out) = if action < 3 {
+            // The risk authority changes the margin parameters mid-run (sometimes to nonsense,
+            // which must be refused with nothing changed).
+            let mut p = default_params();
+            p.z_e6 = 1_500_000 + rng.below(2_000_000) as u32;
+            p.initial_multiplier_e6 = 1_000_000 + rng.below(1_000_000) as u32;
+            p.hedge_floor_e6 = rng.below(600_000) as u32;
+            p.spike_alpha_e6 = rng.below(500_000) as u32;
+            if rng.below(5) == 0 {
+                p.conf_k_e6 = 0;
+                p.z_e6 = 0;
+            }
+            param_updates += 1;
+            ("update_risk_params", w.send(&[update_risk_params_ix(&w.payer(), m.group, p)], &[]).await)
+        } else if action < 20 {
             ("deposit", w.send(&[m.deposit_ix(t, asset, amount)], &[&t.key]).await)
-        } else if action < 40 {
+        } else if action < 35 {
             let h = held(&mut w, t).await;
             ("withdraw", w.send(&[m.withdraw_ix(t, asset, amount, &h)], &[&t.key]).await)
-        } else if action < 60 {
+        } else if action < 55 {
             let h = with_asset(held(&mut w, t).await, asset);
             ("borrow", w.send(&[m.borrow_ix(t, asset, amount, &h)], &[&t.key]).await)
-        } else if action < 65 {
+        } else if action < 60 {
             ("repay", w.send(&[m.repay_ix(t, asset, amount)], &[&t.key]).await)
         } else if action < 72 {
-            // Lever up: borrow half of what initial health allows (sized off-chain by the engine).
-            let ih = initial_health(&mut w, &m, t, &st.prices).await.to_num::<f64>();
-            if ih <= 1.0 {
-                continue;
+            // Lever up to near the limit: borrow half of what initial health allows (sized off-chain
+            // by the engine), up to four times; the step's outcome is the last borrow that landed
+            // (or the refusal, which changed nothing).
+            let mut last: Option<Outcome> = None;
+            for _ in 0..4 {
+                let ih = initial_health(&mut w, &m, t, &st.prices).await.to_num::<f64>();
+                if ih <= 1.0 {
+                    break;
+                }
+                let native = (0.5 * ih / st.prices[asset] * 10f64.powi(decimals)) as u64;
+                let h = with_asset(held(&mut w, t).await, asset);
+                let out = w.send(&[m.borrow_ix(t, asset, native.max(1), &h)], &[&t.key]).await;
+                let landed = out.result.is_ok();
+                if landed || last.is_none() {
+                    last = Some(out);
+                }
+                if !landed {
+                    break;
+                }
             }
-            let native = (0.5 * ih / st.prices[asset] * 10f64.powi(decimals)) as u64;
-            let h = with_asset(held(&mut w, t).await, asset);
-            ("borrow", w.send(&[m.borrow_ix(t, asset, native.max(1), &h)], &[&t.key]).await)
+            match last {
+                Some(out) => ("borrow", out),
+                None => continue,
+            }
         } else if action < 85 {
-            // Prices move (volatile assets up to ±15%, the stablecoin ±0.2%), time passes, crank.
-            let crash = rng.below(4) == 0;
-            for (i, p) in st.prices.iter_mut().enumerate() {
-                let width = if i == 2 { 0.002 } else { 0.15 };
-                let shock = if crash && i != 2 { -0.25 } else { 0.0 };
-                *p *= 1.0 + shock + width * (2.0 * rng.unit() - 1.0);
+            // Prices move by a historical day's returns (a crash regime draws from the worst 5%
+            // of days and lasts a few moves), time passes, crank. Without the history: up to
+            // ±15% (the stablecoin ±0.2%) with a −25% crash one time in four.
+            st.crash = if st.crash { rng.below(3) != 0 } else { rng.below(12) == 0 };
+            match &history {
+                Some(h) => {
+                    // A crash gaps: one to three of the worst days at once, before anyone can act.
+                    let gap = if st.crash { 1 + rng.below(3) } else { 1 };
+                    for _ in 0..gap {
+                        let day = if st.crash {
+                            crash_days += 1;
+                            h.worst[rng.below(h.worst.len() as u64) as usize]
+                        } else {
+                            rng.below(h.days.len() as u64) as usize
+                        };
+                        for (p, r) in st.prices.iter_mut().zip(h.days[day]) {
+                            *p = (*p * (1.0 + r)).max(1e-6);
+                        }
+                    }
+                }
+                None => {
+                    let crash = rng.below(4) == 0;
+                    for (i, p) in st.prices.iter_mut().enumerate() {
+                        let width = if i == 2 { 0.002 } else { 0.15 };
+                        let shock = if crash && i != 2 { -0.25 } else { 0.0 };
+                        *p *= 1.0 + shock + width * (2.0 * rng.unit() - 1.0);
+                    }
+                }
             }
-            w.advance_time(3_600 + rng.below(2 * 86_400) as i64).await;
+            // Ten minutes to half a day: a 100,000-step run spans about nine years, within what
+            // the pools' indices hold at the maximum rate (see the note on accrual overflow).
+            w.advance_time(600 + rng.below(43_200) as i64).await;
             for (i, a) in m.assets.clone().iter().enumerate() {
                 w.set_price(a, st.prices[i]).await;
             }
@@ -244,7 +381,7 @@ async fn run(mut w: World, steps: usize, seed: u64, harness: &str) {
                 let Some(ci) = holdings.iter().position(|q| q.asset == c && q.amount > 0) else { continue };
                 // The engine's verdict, as the keeper computes it: a partial step that improves
                 // health, or the close-out of an insolvent book no step improves.
-                if let Ok(v) = risk_engine::liquidation::plan_or_close_out(
+                let verdict = risk_engine::liquidation::plan_or_close_out(
                     &ModelView { model: &model },
                     &holdings,
                     li,
@@ -252,7 +389,18 @@ async fn run(mut w: World, steps: usize, seed: u64, harness: &str) {
                     i128::MAX,
                     &group.params.margin_params().unwrap(),
                     &group.params.liquidation_params(),
-                ) {
+                );
+                if std::env::var("FUZZ_DEBUG").is_ok() {
+                    eprintln!("step {step}: liquidation candidate: {:?}", verdict.as_ref().map(|v| v.repay));
+                }
+                if let Ok(v) = verdict {
+                    // The liquidator is re-funded too (it is paid in deposits, not tokens).
+                    if w.token_balance(liquidator.tokens[l]).await < v.repay as u64 {
+                        let grant = (v.repay as u64).saturating_mul(2).min(u64::MAX / 1_000);
+                        w.mint_to(&m.assets[l], liquidator.tokens[l], grant).await;
+                        supply[l] += grant as u128;
+                        refunds += 1;
+                    }
                     let ix = m.liquidate_ix(&liquidator, x, l, c, v.repay as u64, &h);
                     let out = w.send(&[compute_limit_ix(1_400_000), ix], &[&liquidator.key]).await;
                     if let Some(e) = out.events::<Liquidated>().first() {
@@ -294,9 +442,38 @@ async fn run(mut w: World, steps: usize, seed: u64, harness: &str) {
                         "step {step}: liquidation left the account worse"
                     );
                 }
-                "resolve_bankruptcy" => bankruptcies += 1,
+                "resolve_bankruptcy" => {
+                    bankruptcies += 1;
+                    // The debt cleared = insurance + the fund's fees + socialised + from the
+                    // protocol's fees (to the native unit the socialised parts round to).
+                    let e = &out.events::<portfolio_margin::events::BankruptcyResolved>()[0];
+                    let spread = Fx::from_bits(e.socialized_bits) + Fx::from_bits(e.from_fees_bits);
+                    let covered = Fx::from_num(e.insurance_paid + e.insurance_fees_applied) + spread;
+                    assert!(
+                        covered <= Fx::from_num(e.debt) && Fx::from_num(e.debt) - covered < Fx::ONE
+                            || e.deposits_wiped_out,
+                        "step {step}: bankruptcy of {} cleared {} but covered {covered}",
+                        e.account,
+                        e.debt
+                    );
+                }
                 "crank" => {
                     crank_ok += 1;
+                    // The covariance stays PSD (LDLᵀ) and volatilities are √diag.
+                    let model: RiskModel = w.zero_copy(m.risk_model).await;
+                    let n = m.assets.len();
+                    let entries = model.covariance[..risk_engine::tri_len(n)].to_vec();
+                    risk_engine::TriangularMatrix::new(n, entries)
+                        .and_then(|c| c.check_psd(Fx::from_num(1e-12)))
+                        .unwrap_or_else(|e| panic!("step {step}: covariance after a crank: {e}"));
+                    for i in 0..n {
+                        let var = model.covariance[risk_engine::tri_index(i, i)].get();
+                        assert_eq!(
+                            model.volatility[i].get(),
+                            var.sqrt_ceil().unwrap(),
+                            "step {step}: volatility {i} ≠ √var"
+                        );
+                    }
                     if let Some((s, var)) = variance_before {
                         stale_cranks += 1;
                         let model: RiskModel = w.zero_copy(m.risk_model).await;
@@ -322,11 +499,20 @@ async fn run(mut w: World, steps: usize, seed: u64, harness: &str) {
             }
         }
         check_vaults(&mut w, &m, step).await;
+        assert_eq!(tokens_held(&mut w, &m, &wallets).await, supply, "step {step}: {kind} created or destroyed tokens");
+        for (i, a) in m.assets.iter().enumerate() {
+            let now = w.zero_copy::<Asset>(a.asset).await.pool().borrow_index;
+            assert!(now >= borrow_index[i], "step {step}: asset {i}'s borrow index fell ({} → {now})", borrow_index[i]);
+            borrow_index[i] = now;
+        }
     }
     let secs = started.elapsed().as_secs_f64();
     println!(
         "fuzz ({harness}): seed {seed}: {ok} succeeded, {rejected} rejected, {liquidations} liquidations, \
          {bankruptcies} bankruptcies resolved, {crank_ok} covariance samples ({stale_cranks} with a stopped feed)"
+    );
+    println!(
+        "fuzz ({harness}): {param_updates} parameter updates, {refunds} re-fundings, {crash_days} crash-regime price moves"
     );
     println!("fuzz: {steps} steps, 0 violations, {:.0} steps/s", steps as f64 / secs);
     assert!(ok > steps / 10, "too few actions succeeded to mean anything ({ok})");
