@@ -133,6 +133,35 @@ async fn tokens_held(w: &mut World, m: &Market, wallets: &[Vec<anchor_lang::prel
     out
 }
 
+/// Σ of the shares every margin account holds (deposits of a wiped-out generation excluded) equals
+/// each pool's books, deposits and borrows alike, to the last bit.
+async fn check_shares(w: &mut World, m: &Market, accounts: &[anchor_lang::prelude::Pubkey], step: usize) {
+    let assets: Vec<Asset> = {
+        let mut v = vec![];
+        for a in &m.assets {
+            v.push(w.zero_copy::<Asset>(a.asset).await);
+        }
+        v
+    };
+    let mut sums = vec![(Fx::ZERO, Fx::ZERO); assets.len()];
+    for address in accounts {
+        let acc: MarginAccount = w.zero_copy(*address).await;
+        for p in acc.active() {
+            let i = p.asset_index as usize;
+            let s = assets[i].live_shares(p);
+            if s > Fx::ZERO {
+                sums[i].0 += s;
+            } else {
+                sums[i].1 -= s;
+            }
+        }
+    }
+    for (i, a) in assets.iter().enumerate() {
+        let pool = a.pool();
+        assert_eq!(sums[i], (pool.deposit_shares, pool.borrow_shares), "step {step}: asset {i}'s shares do not add up");
+    }
+}
+
 async fn check_vaults(w: &mut World, m: &Market, step: usize) {
     for a in &m.assets {
         let asset: Asset = w.zero_copy(a.asset).await;
@@ -216,6 +245,11 @@ async fn run(mut w: World, steps: usize, seed: u64, harness: &str) {
         .map(|t| t.tokens.clone())
         .collect();
     let mut supply = tokens_held(&mut w, &m, &wallets).await;
+    let accounts: Vec<anchor_lang::prelude::Pubkey> = std::iter::once(&lender)
+        .chain(traders.iter())
+        .chain(std::iter::once(&liquidator))
+        .map(|t| t.margin_account)
+        .collect();
     let mut borrow_index: Vec<Fx> = vec![Fx::ONE; m.assets.len()];
     let (mut param_updates, mut refunds, mut crash_days) = (0usize, 0usize, 0usize);
     let mut stale_cranks = 0usize;
@@ -499,6 +533,7 @@ async fn run(mut w: World, steps: usize, seed: u64, harness: &str) {
             }
         }
         check_vaults(&mut w, &m, step).await;
+        check_shares(&mut w, &m, &accounts, step).await;
         assert_eq!(tokens_held(&mut w, &m, &wallets).await, supply, "step {step}: {kind} created or destroyed tokens");
         for (i, a) in m.assets.iter().enumerate() {
             let now = w.zero_copy::<Asset>(a.asset).await.pool().borrow_index;
