@@ -28,7 +28,13 @@ fuzz_target!(|x: Input| {
     let mut dense = vec![0.0f64; 9];
     for i in 0..3 {
         for j in 0..3 {
-            let r = if i == j { 1.0 } else if i + j == 1 { rho } else { 0.0 };
+            let r = if i == j {
+                1.0
+            } else if i + j == 1 {
+                rho
+            } else {
+                0.0
+            };
             dense[i * 3 + j] = r * vol(i) * vol(j);
         }
     }
@@ -60,7 +66,11 @@ fuzz_target!(|x: Input| {
     let budget = x.budget as i128;
     if let Ok(v) = plan_or_close_out(&cov, &holdings, li, ci, budget, &MarginParams::daily_defaults(), &liq) {
         let debt = -holdings[li].amount;
-        assert!(v.repay > 0 && v.repay <= debt && v.repay <= budget, "repay {} of debt {debt}, budget {budget}", v.repay);
+        assert!(
+            v.repay > 0 && v.repay <= debt && v.repay <= budget,
+            "repay {} of debt {debt}, budget {budget}",
+            v.repay
+        );
         match v.acceptance {
             Acceptance::Improves => assert!(v.target_after > v.target_before, "an improving step that does not: {v:?}"),
             Acceptance::CloseOut => assert!(v.before.equity < Fx::ZERO, "a close-out of a solvent book: {v:?}"),

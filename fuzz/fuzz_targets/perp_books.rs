@@ -42,11 +42,14 @@ fuzz_target!(|ops: Vec<Op>| {
     let mut price = Fx::from_num(100);
     let mut now = 0i64;
     for op in ops.iter().take(64) {
-        let (long, short) = pos.iter().fold((0i128, 0i128), |(l, s), x| if x.base > 0 { (l + x.base, s) } else { (l, s - x.base) });
+        let (long, short) =
+            pos.iter().fold((0i128, 0i128), |(l, s), x| if x.base > 0 { (l + x.base, s) } else { (l, s - x.base) });
         match *op {
             Op::Trade { who, delta } => {
                 let i = who as usize % 3;
-                let Ok(fill) = fill_price(price, Fx::from_num(0.01), Fx::ONE, delta as i128, long - short, &p) else { continue };
+                let Ok(fill) = fill_price(price, Fx::from_num(0.01), Fx::ONE, delta as i128, long - short, &p) else {
+                    continue;
+                };
                 let before = pos[i];
                 let Ok(funding) = pos[i].funding_owed(6, &f) else { continue };
                 match pos[i].trade(delta as i128, 6, fill, &f) {
@@ -83,7 +86,11 @@ fuzz_target!(|ops: Vec<Op>| {
     }
     let mut total = Fx::ZERO;
     for i in 0..3 {
-        let (Ok(owed), Ok(pnl), Ok(tokens)) = (pos[i].funding_owed(6, &f), pos[i].pnl(6, price, &f), native_to_tokens_floor(pos[i].base, 6)) else { return };
+        let (Ok(owed), Ok(pnl), Ok(tokens)) =
+            (pos[i].funding_owed(6, &f), pos[i].pnl(6, price, &f), native_to_tokens_floor(pos[i].base, 6))
+        else {
+            return;
+        };
         let Ok(value) = tokens.mul_floor(price) else { return };
         let trader = paid[i] + pnl;
         let vault = pos[i].quote + owed - value - paid[i];

@@ -19,7 +19,13 @@ pub fn reference_margin_scaled(cov: &[Vec<f64>], book: &[(usize, f64, f64)], p: 
 }
 
 /// The f64 reference with volatility scales and de-peg gaps.
-pub fn reference_margin_full(cov: &[Vec<f64>], book: &[(usize, f64, f64)], p: &MarginParams, d: &[f64], g: &[f64]) -> f64 {
+pub fn reference_margin_full(
+    cov: &[Vec<f64>],
+    book: &[(usize, f64, f64)],
+    p: &MarginParams,
+    d: &[f64],
+    g: &[f64],
+) -> f64 {
     let (z, s, a, b, m, c) = (
         f(p.z),
         f(p.horizon_scale),
@@ -54,4 +60,3 @@ pub fn reference_margin_full(cov: &[Vec<f64>], book: &[(usize, f64, f64)], p: &M
     let depeg = if depeg_loss > 0.0 { var + depeg_loss } else { 0.0 };
     var.max(spike).max(bd).max(jm).max(hedge).max(depeg).max(floor)
 }
-
