@@ -9,13 +9,13 @@ use std::time::{Duration, Instant};
 use anyhow::{Context, Result};
 use futures_util::stream::{select_all, StreamExt};
 use portfolio_margin::state::MarginAccount;
-use portfolio_margin_client::chain::{Chain, Filter};
+use portfolio_margin_client::chain::rpc::to_rpc_filter;
+use portfolio_margin_client::chain::Chain;
 use portfolio_margin_client::state::{filters_for, GroupState};
 use portfolio_margin_client::Pubkey;
 use solana_account_decoder_client_types::UiAccountEncoding;
 use solana_pubsub_client::nonblocking::pubsub_client::PubsubClient;
 use solana_rpc_client_types::config::{RpcAccountInfoConfig, RpcProgramAccountsConfig};
-use solana_rpc_client_types::filter::{Memcmp, RpcFilterType};
 use tokio::sync::mpsc;
 
 use crate::liquidator::{Liquidator, Round};
@@ -55,13 +55,6 @@ pub fn ws_url_for(rpc_url: &str) -> String {
     }
 }
 
-fn rpc_filter(f: &Filter) -> RpcFilterType {
-    match f {
-        Filter::DataSize(n) => RpcFilterType::DataSize(*n),
-        Filter::Memcmp { offset, bytes } => RpcFilterType::Memcmp(Memcmp::new_raw_bytes(*offset, bytes.clone())),
-    }
-}
-
 /// Subscribes to `oracles` and to `group`'s margin accounts and forwards every notification to
 /// `tx` until the connection drops (an error) or the receiver is gone (`Ok`).
 pub async fn listen(ws_url: &str, oracles: &[Pubkey], group: &Pubkey, tx: &mpsc::UnboundedSender<Wake>) -> Result<()> {
@@ -77,7 +70,7 @@ pub async fn listen(ws_url: &str, oracles: &[Pubkey], group: &Pubkey, tx: &mpsc:
         let oracle = *oracle;
         streams.push(s.map(move |_| Wake::Oracle(oracle)).boxed());
     }
-    let filters = filters_for::<MarginAccount>(MarginAccount::SPACE, group).iter().map(rpc_filter).collect();
+    let filters = filters_for::<MarginAccount>(MarginAccount::SPACE, group).iter().map(to_rpc_filter).collect();
     let config = RpcProgramAccountsConfig {
         filters: Some(filters),
         account_config: account_config.clone(),

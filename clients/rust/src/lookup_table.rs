@@ -47,13 +47,22 @@ pub fn addresses(data: &[u8]) -> Result<Vec<Pubkey>> {
     Ok(t.addresses.to_vec())
 }
 
+/// The addresses of an active table; `None` once it is deactivated (it can no longer load
+/// addresses: left out, a transaction that fits without it is still sent, and one that does not
+/// gets the client's clear error instead of failing on chain).
+pub fn usable_addresses(data: &[u8]) -> Result<Option<Vec<Pubkey>>> {
+    let t = AddressLookupTable::deserialize(data).map_err(|e| anyhow::anyhow!("not an address lookup table: {e}"))?;
+    Ok((t.meta.deactivation_slot == u64::MAX).then(|| t.addresses.to_vec()))
+}
+
 /// The authority of a lookup-table account (`None`: frozen).
 pub fn authority(data: &[u8]) -> Result<Option<Pubkey>> {
     let t = AddressLookupTable::deserialize(data).map_err(|e| anyhow::anyhow!("not an address lookup table: {e}"))?;
     Ok(t.meta.authority)
 }
 
-/// Reads the tables recorded on a group (`keys`: `Group::lookup_tables`; unset entries skipped).
+/// Reads the tables recorded on a group (`keys`: `Group::lookup_tables`; unset entries and
+/// deactivated tables skipped).
 pub async fn fetch<C: Chain>(chain: &C, keys: &[Pubkey]) -> Result<Vec<AddressLookupTableAccount>> {
     let mut out = vec![];
     for key in keys.iter().filter(|k| **k != Pubkey::default()) {
@@ -61,7 +70,10 @@ pub async fn fetch<C: Chain>(chain: &C, keys: &[Pubkey]) -> Result<Vec<AddressLo
         if account.owner != ADDRESS_LOOKUP_TABLE_PROGRAM {
             bail!("lookup table {key} is not owned by the lookup table program");
         }
-        out.push(AddressLookupTableAccount { key: *key, addresses: addresses(&account.data)? });
+        match usable_addresses(&account.data).with_context(|| format!("lookup table {key}"))? {
+            Some(addresses) => out.push(AddressLookupTableAccount { key: *key, addresses }),
+            None => tracing::warn!(%key, "the group's lookup table is deactivated: not used"),
+        }
     }
     Ok(out)
 }
@@ -78,4 +90,48 @@ pub async fn recent_slot<C: Chain>(chain: &C) -> Result<u64> {
 /// `extend_lookup_table` instructions adding `new` to `table`, [`EXTEND_CHUNK`] at a time.
 pub fn extend(table: Pubkey, authority: Pubkey, new: &[Pubkey]) -> Vec<Instruction> {
     new.chunks(EXTEND_CHUNK).map(|c| extend_lookup_table(table, authority, Some(authority), c.to_vec())).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// LookupTableMeta (56 bytes) then the addresses.
+    fn table(deactivation_slot: u64, addresses: &[Pubkey]) -> Vec<u8> {
+        let mut d = vec![0u8; 56];
+        d[..4].copy_from_slice(&1u32.to_le_bytes());
+        d[4..12].copy_from_slice(&deactivation_slot.to_le_bytes());
+        for a in addresses {
+            d.extend_from_slice(a.as_ref());
+        }
+        d
+    }
+
+    #[test]
+    fn a_deactivated_table_is_not_used_and_garbage_is_refused() {
+        let a = [Pubkey::new_unique(), Pubkey::new_unique()];
+        assert_eq!(usable_addresses(&table(u64::MAX, &a)).unwrap(), Some(a.to_vec()));
+        assert_eq!(usable_addresses(&table(1_234, &a)).unwrap(), None);
+        assert!(usable_addresses(&[0u8; 10]).is_err());
+    }
+
+    #[test]
+    fn the_layout_fills_table_zero_then_table_one_and_refuses_a_third() {
+        let keys: Vec<AssetKeys> = (0..64u16)
+            .map(|i| AssetKeys {
+                index: i,
+                asset: Pubkey::new_unique(),
+                mint: Pubkey::new_unique(),
+                vault: Pubkey::new_unique(),
+                insurance_vault: Pubkey::new_unique(),
+                token_program: anchor_spl::token::ID,
+                oracle: Pubkey::new_unique(),
+            })
+            .collect();
+        let all = group_addresses(&Pubkey::new_unique(), &Pubkey::new_unique(), &keys);
+        assert_eq!(all.len(), 5 + 64 * 5);
+        let tables = table_contents(&all).unwrap();
+        assert_eq!(tables.iter().map(|t| t.len()).collect::<Vec<_>>(), vec![256, 69]);
+        assert!(table_contents(&[Pubkey::default(); 513]).is_err());
+    }
 }

@@ -105,7 +105,8 @@ async fn owes_unpriced(w: &mut World, t: &Trader, stale: Option<usize>) -> bool 
 }
 
 async fn snapshot(w: &mut World, m: &Market, traders: &[Trader]) -> Vec<Vec<u8>> {
-    let mut keys = vec![];
+    // The group and the risk model too: a refused parameter update must leave them as they were.
+    let mut keys = vec![m.group, m.risk_model];
     for a in &m.assets {
         keys.extend([a.asset, a.vault, a.insurance_vault]);
     }

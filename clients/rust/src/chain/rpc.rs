@@ -104,7 +104,8 @@ fn classify(e: ClientError) -> ChainError {
     }
 }
 
-fn to_rpc_filter(f: &Filter) -> RpcFilterType {
+/// A [`Filter`] as the JSON-RPC API (and its websocket subscriptions) take it.
+pub fn to_rpc_filter(f: &Filter) -> RpcFilterType {
     match f {
         Filter::DataSize(n) => RpcFilterType::DataSize(*n),
         Filter::Memcmp { offset, bytes } => RpcFilterType::Memcmp(Memcmp::new_raw_bytes(*offset, bytes.clone())),
