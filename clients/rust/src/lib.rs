@@ -8,6 +8,7 @@ pub mod instructions;
 pub mod lookup_table;
 pub mod pyth;
 pub mod state;
+pub mod svm;
 pub mod token;
 
 pub use anchor_lang::prelude::Pubkey;

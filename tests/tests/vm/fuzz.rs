@@ -209,19 +209,177 @@ fn env<T: std::str::FromStr>(name: &str, default: T) -> T {
 /// solana-program-test's bank: FUZZ_STEPS (default 600) steps from FUZZ_SEED (default 7).
 #[tokio::test]
 async fn random_action_sequences_keep_every_invariant() {
-    run(World::new().await, env("FUZZ_STEPS", 600), env("FUZZ_SEED", 7), "bank").await;
+    let plan = Plan { steps: env("FUZZ_STEPS", 600), seed: env("FUZZ_SEED", 7), only: None, canary: None };
+    run(World::new().await, &plan, "bank").await;
 }
 
-/// The same fuzzer on the fast harness (mollusk-svm, the same .so): FAST_FUZZ_STEPS (default
-/// 20,000) steps from FUZZ_SEED.
-#[tokio::test]
-async fn the_fast_harness_runs_the_same_fuzzer() {
-    run(World::fast(), env("FAST_FUZZ_STEPS", 20_000), env("FUZZ_SEED", 7), "fast").await;
+/// The same fuzzer on the fast harness (the client's in-process runtime, the same .so):
+/// FAST_FUZZ_STEPS (default 20,000) steps from FUZZ_SEED; FUZZ_ONLY=3,17,120 replays just those
+/// steps (a shrunk reproducer). A violation is shrunk to the shortest sequence of steps that still
+/// breaks the same invariant (for at most FUZZ_SHRINK_SECS, default 600), printed with the command
+/// that replays it.
+#[test]
+fn the_fast_harness_runs_the_same_fuzzer() {
+    let only = std::env::var("FUZZ_ONLY").ok().map(|s| s.split(',').filter_map(|x| x.trim().parse().ok()).collect());
+    let plan = Plan { steps: env("FAST_FUZZ_STEPS", 20_000), seed: env("FUZZ_SEED", 7), only, canary: None };
+    if let Err(failure) = replay(&plan) {
+        let shrunk = shrink(&plan, &failure, std::time::Duration::from_secs(env("FUZZ_SHRINK_SECS", 600)));
+        panic!("{}", shrunk.describe(&plan, &failure));
+    }
 }
 
-async fn run(mut w: World, steps: usize, seed: u64, harness: &str) {
+/// The shrinker finds a short reproducer: with a canary that fails the run at its first
+/// liquidation, the thousands of steps before it shrink to the few that lever a book up, move
+/// the price and liquidate it, and that sequence alone fails the same way.
+#[test]
+fn a_failing_run_shrinks_to_a_short_reproducer() {
+    let plan = Plan { steps: 5_000, seed: env("FUZZ_SEED", 7), only: None, canary: Some("liquidate") };
+    let failure = replay(&plan).expect_err("the canary fires within 5,000 steps");
+    let shrunk = shrink(&plan, &failure, std::time::Duration::from_secs(env("FUZZ_SHRINK_SECS", 600)));
+    println!("{}", shrunk.describe(&plan, &failure));
+    assert!(shrunk.steps.len() * 10 <= failure.step + 1, "{} of {} steps kept", shrunk.steps.len(), failure.step + 1);
+    let again = Plan { only: Some(shrunk.steps.iter().copied().collect()), ..plan };
+    let f = replay(&again).expect_err("the reproducer fails");
+    assert_eq!(f.kind(), failure.kind());
+}
+
+struct Plan {
+    steps: usize,
+    seed: u64,
+    /// Run only these steps (each step draws from its own seeded stream, so any subset replays).
+    only: Option<std::collections::BTreeSet<usize>>,
+    /// Fail at the first successful step of this kind (tests the shrinker).
+    canary: Option<&'static str>,
+}
+
+/// A violation: the step it happened at and the assertion's message.
+#[derive(Debug)]
+struct Failure {
+    step: usize,
+    message: String,
+}
+
+impl Failure {
+    /// Which invariant broke: the message without its numbers.
+    fn kind(&self) -> String {
+        let mut out = String::new();
+        for c in self.message.chars() {
+            if c.is_ascii_digit() {
+                if !out.ends_with('#') {
+                    out.push('#');
+                }
+            } else {
+                out.push(c);
+            }
+        }
+        out
+    }
+}
+
+/// Runs `plan` on a fresh fast harness; a violation (any panic) comes back as a [`Failure`].
+fn replay(plan: &Plan) -> Result<(), Failure> {
+    let rt = tokio::runtime::Builder::new_current_thread().build().unwrap();
+    let quiet = std::env::var("FUZZ_VERBOSE").is_err();
+    let hook = quiet.then(std::panic::take_hook);
+    if quiet {
+        std::panic::set_hook(Box::new(|_| {}));
+    }
+    let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| rt.block_on(run(World::fast(), plan, "fast"))));
+    if let Some(h) = hook {
+        std::panic::set_hook(h);
+    }
+    r.map_err(|e| {
+        let message = e
+            .downcast_ref::<String>()
+            .cloned()
+            .or_else(|| e.downcast_ref::<&str>().map(|s| s.to_string()))
+            .unwrap_or_else(|| "a panic without a message".into());
+        let step = message
+            .split("step ")
+            .nth(1)
+            .and_then(|r| r.split(|c: char| !c.is_ascii_digit()).next())
+            .and_then(|d| d.parse().ok())
+            .unwrap_or(plan.steps);
+        Failure { step, message }
+    })
+}
+
+struct Shrunk {
+    steps: Vec<usize>,
+    replays: usize,
+}
+
+impl Shrunk {
+    fn describe(&self, plan: &Plan, failure: &Failure) -> String {
+        let only: Vec<String> = self.steps.iter().map(|s| s.to_string()).collect();
+        format!(
+            "fuzz: seed {} failed at step {}: {}\nfuzz: shrunk to {} steps ({} replays): {}\n\
+             replay: FUZZ_SEED={} FAST_FUZZ_STEPS={} FUZZ_ONLY={} cargo test -p portfolio-margin-tests --test vm \
+             the_fast_harness -- --nocapture",
+            plan.seed,
+            failure.step,
+            failure.message,
+            self.steps.len(),
+            self.replays,
+            only.join(","),
+            plan.seed,
+            self.steps.last().map_or(0, |s| s + 1),
+            only.join(","),
+        )
+    }
+}
+
+/// Delta debugging (Zeller's ddmin) over the steps up to the failing one: drop chunks of steps
+/// while the rest still breaks the same invariant, halving the chunks down to single steps, within
+/// `budget`.
+fn shrink(plan: &Plan, failure: &Failure, budget: std::time::Duration) -> Shrunk {
     let started = std::time::Instant::now();
-    let mut rng = Rng(seed.wrapping_mul(0x9e37_79b9_7f4a_7c15) | 1);
+    let all: Vec<usize> = match &plan.only {
+        Some(o) => o.iter().copied().filter(|&s| s <= failure.step).collect(),
+        None => (0..=failure.step).collect(),
+    };
+    let mut kept = all;
+    let kind = failure.kind();
+    let mut replays = 0;
+    let mut fails = |steps: &[usize]| {
+        replays += 1;
+        let p = Plan {
+            steps: steps.last().map_or(0, |s| s + 1),
+            seed: plan.seed,
+            only: Some(steps.iter().copied().collect()),
+            canary: plan.canary,
+        };
+        replay(&p).is_err_and(|f| f.kind() == kind)
+    };
+    let mut chunks = 2usize;
+    while kept.len() >= 2 && started.elapsed() < budget {
+        let size = kept.len().div_ceil(chunks);
+        let mut removed = false;
+        let mut start = 0;
+        while start < kept.len() && started.elapsed() < budget {
+            let candidate: Vec<usize> =
+                kept[..start].iter().chain(&kept[(start + size).min(kept.len())..]).copied().collect();
+            if !candidate.is_empty() && fails(&candidate) {
+                kept = candidate;
+                removed = true;
+            } else {
+                start += size;
+            }
+        }
+        if removed {
+            chunks = (chunks - 1).max(2);
+        } else if size == 1 {
+            break;
+        } else {
+            chunks = (chunks * 2).min(kept.len());
+        }
+    }
+    Shrunk { steps: kept, replays }
+}
+
+async fn run(mut w: World, plan: &Plan, harness: &str) {
+    let (steps, seed) = (plan.steps, plan.seed);
+    let started = std::time::Instant::now();
     let m = Market::new(&mut w, &SPECS, 0.6).await;
     let lender = m.trader(&mut w, &[100_000_000_000, 1_000_000_000, 10_000_000_000_000]).await;
     for (i, amount) in [50_000_000_000u64, 500_000_000, 5_000_000_000_000].into_iter().enumerate() {
@@ -258,6 +416,12 @@ async fn run(mut w: World, steps: usize, seed: u64, harness: &str) {
     let mut crank_ok = 0usize;
 
     for step in 0..steps {
+        if plan.only.as_ref().is_some_and(|only| !only.contains(&step)) {
+            continue;
+        }
+        // Each step draws from its own stream: any subset of the steps replays (the shrinker).
+        let mut rng =
+            Rng((seed ^ (step as u64 + 1).wrapping_mul(0xd1b5_4a32_d192_ed03)).wrapping_mul(0x9e37_79b9_7f4a_7c15) | 1);
         let t = &traders[rng.below(3) as usize];
         let asset = rng.below(3) as usize;
         let decimals = SPECS[asset].decimals as i32;
@@ -463,6 +627,9 @@ async fn run(mut w: World, steps: usize, seed: u64, harness: &str) {
 
         if out.result.is_ok() {
             ok += 1;
+            if plan.canary == Some(kind) {
+                panic!("step {step}: canary: a {kind} succeeded");
+            }
             match kind {
                 "withdraw" | "borrow" => {
                     let ih = initial_health(&mut w, &m, t, &st.prices).await;
@@ -551,5 +718,7 @@ async fn run(mut w: World, steps: usize, seed: u64, harness: &str) {
         "fuzz ({harness}): {param_updates} parameter updates, {refunds} re-fundings, {crash_days} crash-regime price moves"
     );
     println!("fuzz: {steps} steps, 0 violations, {:.0} steps/s", steps as f64 / secs);
-    assert!(ok > steps / 10, "too few actions succeeded to mean anything ({ok})");
+    if plan.only.is_none() {
+        assert!(ok > steps / 10, "too few actions succeeded to mean anything ({ok})");
+    }
 }

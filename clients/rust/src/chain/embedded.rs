@@ -1,25 +1,20 @@
-//! The embedded backend: solana-program-test 4.2.2's bank in this process, running the program's
-//! REAL SBF binary (target/deploy/portfolio_margin.so, never a native build) beside the SPL Token
-//! programs it ships. No network, no validator.
+//! The embedded backend: [`crate::svm::Svm`] (mollusk-svm, agave 4.2.2's program runtime) in this
+//! process, running the program's REAL SBF binary (target/deploy/portfolio_margin.so, never a
+//! native build) beside the SPL Token programs, the associated-token and lookup-table programs a
+//! cluster ships. No network, no validator, no bank: what the keeper needs of a chain — accounts,
+//! atomic transactions with logs and compute units, simulation, slots, lookup tables, the clock —
+//! and nothing it does not (fees, vote accounts, a banks server).
 //!
-//! The bank has no account index, so this backend keeps one: every account any transaction names
-//! or [`Embedded::set_account`] writes is remembered, and `program_accounts` filters those (the same
-//! answer getProgramAccounts gives, since nothing reaches this bank except through here).
-//!
-//! Time: [`Embedded::advance_to`] warps the bank to later slots (new blockhashes, so identical
-//! transactions on different days are distinct) and sets the Clock's unix timestamp. Use a
-//! current-thread tokio runtime: then program-test's background blockhash task cannot run while a
-//! warp is in progress.
-use std::collections::BTreeMap;
+//! Time: [`Embedded::advance_to`] moves to later slots (new blockhashes, so identical transactions
+//! on different days are distinct) and sets the Clock's unix timestamp.
+use std::cell::{Cell, RefCell};
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::Mutex;
 
 use anchor_lang::prelude::{Clock, Pubkey};
-use solana_account::{Account, AccountSharedData};
+use solana_account::Account;
 use solana_hash::Hash;
 use solana_keypair::Keypair;
-use solana_program_test::{BanksClient, BanksClientError, ProgramTest, ProgramTestContext};
 use solana_signature::Signature;
 use solana_signer::Signer;
 use solana_transaction::versioned::VersionedTransaction;
@@ -27,14 +22,17 @@ use solana_transaction::Transaction;
 use solana_transaction_error::TransactionError;
 
 use super::{Chain, ChainError, ChainResult, Filter, TxOutcome};
+use crate::svm::{Executed, Svm};
+
+/// Lamports the genesis payer starts with (1,000,000 SOL).
+const PAYER_LAMPORTS: u64 = 1_000_000_000_000_000;
 
 pub struct Embedded {
-    ctx: Mutex<ProgramTestContext>,
-    banks: BanksClient,
+    svm: RefCell<Svm>,
     payer: Keypair,
-    /// Every account seen, with its owner when last read (`None`: written since, owner unknown).
-    index: Mutex<BTreeMap<Pubkey, Option<Pubkey>>>,
-    transactions: AtomicU64,
+    /// The outcome of every signature processed (a second submission is refused, as by a bank).
+    statuses: RefCell<HashMap<Signature, Result<(), TransactionError>>>,
+    transactions: Cell<u64>,
 }
 
 /// Where scripts/build-sbf writes the program: $SBF_OUT_DIR, else target/deploy of the workspace.
@@ -44,148 +42,114 @@ pub fn default_program_dir() -> PathBuf {
         .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../target/deploy"))
 }
 
-fn io(e: BanksClientError) -> ChainError {
-    match e {
-        BanksClientError::ClientError(_) | BanksClientError::Io(_) => ChainError::Transient(e.to_string()),
-        _ => ChainError::Permanent(e.to_string()),
-    }
+fn outcome(signature: Signature, e: Executed) -> TxOutcome {
+    TxOutcome { signature, result: e.result, logs: e.logs, compute_units: Some(e.compute_units) }
 }
 
 impl Embedded {
-    /// Starts a bank with `dir/portfolio_margin.so` deployed at the program id.
+    /// Starts a runtime with `dir/portfolio_margin.so` deployed at the program id and a funded
+    /// payer, at slot 1.
     pub async fn start(dir: &Path) -> anyhow::Result<Self> {
-        let so = dir.join("portfolio_margin.so");
-        anyhow::ensure!(so.is_file(), "{} not found: run `bash scripts/build-sbf` first", so.display());
-        // program-test looks the binary up through SBF_OUT_DIR.
-        std::env::set_var("SBF_OUT_DIR", dir);
-        let mut pt = ProgramTest::default();
-        pt.prefer_bpf(true);
-        pt.add_program("portfolio_margin", portfolio_margin::ID, None);
-        let ctx = pt.start_with_context().await;
-        let banks = ctx.banks_client.clone();
-        let payer = ctx.payer.insecure_clone();
-        Ok(Embedded { ctx: Mutex::new(ctx), banks, payer, index: Default::default(), transactions: AtomicU64::new(0) })
+        let mut svm = Svm::new(dir)?;
+        let payer = Keypair::new();
+        svm.set_account(payer.pubkey(), Account::new(PAYER_LAMPORTS, 0, &anchor_lang::system_program::ID));
+        svm.warp_to_slot(1);
+        Ok(Embedded { svm: RefCell::new(svm), payer, statuses: Default::default(), transactions: Cell::new(0) })
     }
 
-    /// The genesis mint: funded with plenty of SOL, pays for everything by default.
+    /// The genesis payer: funded with plenty of SOL, pays for everything by default.
     pub fn payer(&self) -> &Keypair {
         &self.payer
     }
 
     /// Writes an account directly (what the Pyth receiver would have written, for instance).
     pub fn set_account(&self, address: &Pubkey, account: Account) {
-        self.ctx.lock().unwrap().set_account(address, &AccountSharedData::from(account));
-        self.index.lock().unwrap().insert(*address, None);
+        self.svm.borrow_mut().set_account(*address, account);
     }
 
     /// Transactions sent through this backend so far.
     pub fn transactions(&self) -> u64 {
-        self.transactions.load(Ordering::Relaxed)
+        self.transactions.get()
     }
 
     /// Sets the Clock's unix timestamp to `unix_time`, backwards included (for setting up a
     /// simulation before anything exists; afterwards use [`Embedded::advance_to`]).
     pub async fn set_unix_time(&self, unix_time: i64) -> anyhow::Result<()> {
-        let mut clock: Clock = self.banks.clone().get_sysvar().await?;
-        clock.unix_timestamp = unix_time;
-        self.ctx.lock().unwrap().set_sysvar(&clock);
+        let mut svm = self.svm.borrow_mut();
+        let clock = Clock { unix_timestamp: unix_time, ..svm.clock() };
+        svm.set_clock(clock);
         Ok(())
     }
 
-    /// Moves the chain to `unix_time` (never backwards): a later slot with a new blockhash, and the
-    /// Clock's timestamp.
+    /// Moves the chain to `unix_time` (never backwards): two slots later, with a new blockhash,
+    /// and the Clock's timestamp.
     pub async fn advance_to(&self, unix_time: i64) -> anyhow::Result<()> {
-        let mut clock: Clock = self.banks.clone().get_sysvar().await?;
+        let mut svm = self.svm.borrow_mut();
+        let clock = svm.clock();
         anyhow::ensure!(unix_time >= clock.unix_timestamp, "time only moves forward");
-        {
-            let mut ctx = self.ctx.lock().unwrap();
-            ctx.warp_to_slot(clock.slot + 2).map_err(|e| anyhow::anyhow!("warp: {e:?}"))?;
-        }
-        clock = self.banks.clone().get_sysvar().await?;
-        clock.unix_timestamp = unix_time;
-        self.ctx.lock().unwrap().set_sysvar(&clock);
+        svm.warp_to_slot(clock.slot + 2);
+        let clock = Clock { unix_timestamp: unix_time, ..svm.clock() };
+        svm.set_clock(clock);
         Ok(())
     }
 
-    /// Indexes every account `tx` names: its static keys and those it loads from lookup tables.
-    async fn remember(&self, tx: &VersionedTransaction) -> ChainResult<()> {
-        self.transactions.fetch_add(1, Ordering::Relaxed);
-        let mut keys = tx.message.static_account_keys().to_vec();
-        for lookup in tx.message.address_table_lookups().unwrap_or_default() {
-            let Some(table) = self.account(&lookup.account_key).await? else { continue };
-            let table =
-                crate::lookup_table::addresses(&table.data).map_err(|e| ChainError::Permanent(e.to_string()))?;
-            let picked = lookup.writable_indexes.iter().chain(&lookup.readonly_indexes);
-            keys.extend(picked.filter_map(|i| table.get(*i as usize).copied()));
+    fn run(&self, tx: &VersionedTransaction, commit: bool) -> ChainResult<TxOutcome> {
+        let signature = *tx.signatures.first().ok_or_else(|| ChainError::Permanent("unsigned transaction".into()))?;
+        if commit {
+            self.transactions.set(self.transactions.get() + 1);
+            if self.statuses.borrow().contains_key(&signature) {
+                let e = Executed {
+                    result: Err(TransactionError::AlreadyProcessed),
+                    logs: vec![],
+                    compute_units: 0,
+                    return_data: None,
+                };
+                return Ok(outcome(signature, e));
+            }
         }
-        self.index.lock().unwrap().extend(keys.into_iter().map(|k| (k, None)));
-        Ok(())
+        let e = self.svm.borrow_mut().execute_transaction(tx, commit);
+        if commit {
+            self.statuses.borrow_mut().insert(signature, e.result.clone());
+        }
+        Ok(outcome(signature, e))
     }
 }
 
 impl Chain for Embedded {
     fn describe(&self) -> String {
-        "embedded runtime (solana-program-test 4.2.2, SBF binary)".into()
+        "embedded runtime (mollusk-svm 0.15.1 on agave 4.2.2, SBF binary)".into()
     }
 
     async fn account(&self, address: &Pubkey) -> ChainResult<Option<Account>> {
-        self.banks.clone().get_account(*address).await.map_err(io)
+        Ok(self.svm.borrow().account(address))
     }
 
     async fn accounts(&self, addresses: &[Pubkey]) -> ChainResult<Vec<Option<Account>>> {
-        let mut out = Vec::with_capacity(addresses.len());
-        for a in addresses {
-            out.push(self.account(a).await?);
-        }
-        Ok(out)
+        let svm = self.svm.borrow();
+        Ok(addresses.iter().map(|a| svm.account(a)).collect())
     }
 
     async fn program_accounts(&self, program: &Pubkey, filters: &[Filter]) -> ChainResult<Vec<(Pubkey, Account)>> {
-        // Only accounts written since they were last read, or owned by `program` then, can be
-        // owned by it now (an owner changes only through a transaction naming the account).
-        let candidates: Vec<Pubkey> = self
-            .index
-            .lock()
-            .unwrap()
-            .iter()
-            .filter(|(_, owner)| owner.is_none_or(|o| o == *program))
-            .map(|(k, _)| *k)
-            .collect();
-        let mut out = vec![];
-        let fetched = self.accounts(&candidates).await?;
-        let mut index = self.index.lock().unwrap();
-        for (k, a) in candidates.iter().zip(fetched) {
-            let Some(a) = a else { continue };
-            index.insert(*k, Some(a.owner));
-            if a.owner == *program && filters.iter().all(|f| f.matches(&a.data)) {
-                out.push((*k, a));
-            }
-        }
-        Ok(out)
+        let mut all = self.svm.borrow().accounts_owned_by(program);
+        all.retain(|(_, a)| filters.iter().all(|f| f.matches(&a.data)));
+        Ok(all)
     }
 
+    /// New with every slot, as a bank's: the slot's bytes under a fixed tag.
     async fn latest_blockhash(&self) -> ChainResult<Hash> {
-        self.banks.clone().get_latest_blockhash().await.map_err(io)
+        let slot = self.svm.borrow().clock().slot;
+        let mut bytes = [0u8; 32];
+        bytes[..16].copy_from_slice(b"embedded-runtime");
+        bytes[24..].copy_from_slice(&slot.to_le_bytes());
+        Ok(Hash::new_from_array(bytes))
     }
 
     async fn send(&self, tx: &VersionedTransaction) -> ChainResult<TxOutcome> {
-        self.remember(tx).await?;
-        let r = self.banks.clone().process_transaction_with_metadata(tx.clone()).await.map_err(io)?;
-        let (logs, compute_units) = match r.metadata {
-            Some(m) => (m.log_messages, Some(m.compute_units_consumed)),
-            None => (vec![], None),
-        };
-        Ok(TxOutcome { signature: tx.signatures[0], result: r.result, logs, compute_units })
+        self.run(tx, true)
     }
 
     async fn simulate(&self, tx: &VersionedTransaction) -> ChainResult<TxOutcome> {
-        let r = self.banks.clone().simulate_transaction(tx.clone()).await.map_err(io)?;
-        let result = r.result.unwrap_or_else(|| Err(TransactionError::AccountNotFound));
-        let (logs, compute_units) = match r.simulation_details {
-            Some(d) => (d.logs, Some(d.units_consumed)),
-            None => (vec![], None),
-        };
-        Ok(TxOutcome { signature: tx.signatures[0], result, logs, compute_units })
+        self.run(tx, false)
     }
 
     async fn next_slot(&self) -> ChainResult<()> {
@@ -193,23 +157,21 @@ impl Chain for Embedded {
         self.advance_to(now).await.map_err(|e| ChainError::Permanent(e.to_string()))
     }
 
-    /// The bank charges no priority fees: none were paid.
+    /// No priority fees are charged here: none were paid.
     async fn recent_prioritization_fees(&self, _accounts: &[Pubkey]) -> ChainResult<Vec<u64>> {
         Ok(vec![])
     }
 
     async fn signature_status(&self, signature: &Signature) -> ChainResult<Option<Result<(), TransactionError>>> {
-        let s = self.banks.clone().get_transaction_status(*signature).await.map_err(io)?;
-        Ok(s.map(|s| s.err.map_or(Ok(()), Err)))
+        Ok(self.statuses.borrow().get(signature).cloned())
     }
 
     async fn unix_time(&self) -> ChainResult<i64> {
-        let clock: Clock = self.banks.clone().get_sysvar().await.map_err(io)?;
-        Ok(clock.unix_timestamp)
+        Ok(self.svm.borrow().clock().unix_timestamp)
     }
 
     async fn rent_exempt_minimum(&self, len: usize) -> ChainResult<u64> {
-        Ok(self.banks.clone().get_rent().await.map_err(io)?.minimum_balance(len))
+        Ok(self.svm.borrow().rent_exempt(len))
     }
 
     async fn airdrop(&self, to: &Pubkey, lamports: u64) -> ChainResult<()> {

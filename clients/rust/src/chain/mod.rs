@@ -1,5 +1,5 @@
-//! One interface to a chain running the program, with two backends: [`embedded::Embedded`] (the
-//! bank of solana-program-test running the SBF binary in this process) and [`rpc::Rpc`]
+//! One interface to a chain running the program, with two backends: [`embedded::Embedded`] (an
+//! in-process runtime, [`crate::svm`], running the SBF binary) and [`rpc::Rpc`]
 //! (JSON-RPC: a local network, devnet, mainnet). Everything above it — migrate, crank, liquidator,
 //! inspector, simulation — is written once against [`Chain`].
 use std::time::Duration;
