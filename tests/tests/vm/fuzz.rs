@@ -22,6 +22,16 @@ use risk_engine::{book_health, Fx, FxExt};
 /// xorshift64*: small, seeded, no dependency.
 struct Rng(u64);
 impl Rng {
+    /// The stream of one step of one seed: splitmix64 of the pair (nearby seeds give unrelated
+    /// streams).
+    fn for_step(seed: u64, step: usize) -> Rng {
+        let mut z = seed
+            .wrapping_mul(0x9e37_79b9_7f4a_7c15)
+            .wrapping_add((step as u64 + 1).wrapping_mul(0xd1b5_4a32_d192_ed03));
+        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+        Rng((z ^ (z >> 31)) | 1)
+    }
     fn next(&mut self) -> u64 {
         self.0 ^= self.0 >> 12;
         self.0 ^= self.0 << 25;
@@ -223,6 +233,10 @@ fn the_fast_harness_runs_the_same_fuzzer() {
     let only = std::env::var("FUZZ_ONLY").ok().map(|s| s.split(',').filter_map(|x| x.trim().parse().ok()).collect());
     let plan = Plan { steps: env("FAST_FUZZ_STEPS", 20_000), seed: env("FUZZ_SEED", 7), only, canary: None };
     if let Err(failure) = replay(&plan) {
+        if failure.step >= plan.steps {
+            // Not a step's invariant (the run as a whole): nothing to shrink.
+            panic!("fuzz: seed {} failed: {}", plan.seed, failure.message);
+        }
         let shrunk = shrink(&plan, &failure, std::time::Duration::from_secs(env("FUZZ_SHRINK_SECS", 600)));
         panic!("{}", shrunk.describe(&plan, &failure));
     }
@@ -233,7 +247,7 @@ fn the_fast_harness_runs_the_same_fuzzer() {
 /// the price and liquidate it, and that sequence alone fails the same way.
 #[test]
 fn a_failing_run_shrinks_to_a_short_reproducer() {
-    let plan = Plan { steps: 5_000, seed: env("FUZZ_SEED", 7), only: None, canary: Some("liquidate") };
+    let plan = Plan { steps: 5_000, seed: 7, only: None, canary: Some("liquidate") };
     let failure = replay(&plan).expect_err("the canary fires within 5,000 steps");
     let shrunk = shrink(&plan, &failure, std::time::Duration::from_secs(env("FUZZ_SHRINK_SECS", 600)));
     println!("{}", shrunk.describe(&plan, &failure));
@@ -414,6 +428,11 @@ async fn run(mut w: World, plan: &Plan, harness: &str) {
     let mut stale_cranks = 0usize;
     let (mut ok, mut rejected, mut liquidations, mut bankruptcies) = (0usize, 0usize, 0usize, 0usize);
     let mut crank_ok = 0usize;
+    // Why actions were refused (kind and error): what keeps a long run from reaching the limits.
+    let mut refusals: std::collections::BTreeMap<String, usize> = Default::default();
+    let mut top_ups = 0usize;
+    let mut top_up: Option<(usize, u64)> = None;
+    let no_liquidity = u32::from(portfolio_margin::error::ErrorCode::InsufficientLiquidity);
 
     for step in 0..steps {
         if plan.only.as_ref().is_some_and(|only| !only.contains(&step)) {
@@ -422,6 +441,13 @@ async fn run(mut w: World, plan: &Plan, harness: &str) {
         // Each step draws from its own stream: any subset of the steps replays (the shrinker).
         let mut rng =
             Rng((seed ^ (step as u64 + 1).wrapping_mul(0xd1b5_4a32_d192_ed03)).wrapping_mul(0x9e37_79b9_7f4a_7c15) | 1);
+        if let Some((a, more)) = top_up.take() {
+            w.mint_to(&m.assets[a], lender.tokens[a], more).await;
+            supply[a] += more as u128;
+            // (Refused beyond the deposit cap: the tokens then stay in the lender's wallet.)
+            let _ = w.send(&[m.deposit_ix(&lender, a, more)], &[&lender.key]).await;
+            top_ups += 1;
+        }
         let t = &traders[rng.below(3) as usize];
         let asset = rng.below(3) as usize;
         let decimals = SPECS[asset].decimals as i32;
@@ -481,6 +507,12 @@ async fn run(mut w: World, plan: &Plan, harness: &str) {
                 let h = with_asset(held(&mut w, t).await, asset);
                 let out = w.send(&[m.borrow_ix(t, asset, native.max(1), &h)], &[&t.key]).await;
                 let landed = out.result.is_ok();
+                // Books grow beside the pools: when the pool cannot lend what the book could
+                // carry, the lender deposits more (minted), so lever-ups keep reaching the limit.
+                // (Done before the next step: this step's refusal must change nothing.)
+                if out.custom_error() == Some(no_liquidity) {
+                    top_up = Some((asset, native.max(1).saturating_mul(4).min(u64::MAX / 1_000)));
+                }
                 if landed || last.is_none() {
                     last = Some(out);
                 }
@@ -693,6 +725,7 @@ async fn run(mut w: World, plan: &Plan, harness: &str) {
             }
         } else {
             rejected += 1;
+            *refusals.entry(format!("{kind} {:?}", out.custom_error())).or_default() += 1;
             if kind == "liquidate" && std::env::var("FUZZ_DEBUG").is_ok() {
                 eprintln!("step {step}: liquidation rejected: {:?}", out.custom_error());
             }
@@ -710,13 +743,21 @@ async fn run(mut w: World, plan: &Plan, harness: &str) {
         }
     }
     let secs = started.elapsed().as_secs_f64();
+    if plan.only.is_some() && std::env::var("FUZZ_ONLY").is_err() {
+        return; // a shrinker's replay: no summary
+    }
     println!(
         "fuzz ({harness}): seed {seed}: {ok} succeeded, {rejected} rejected, {liquidations} liquidations, \
          {bankruptcies} bankruptcies resolved, {crank_ok} covariance samples ({stale_cranks} with a stopped feed)"
     );
     println!(
-        "fuzz ({harness}): {param_updates} parameter updates, {refunds} re-fundings, {crash_days} crash-regime price moves"
+        "fuzz ({harness}): {param_updates} parameter updates, {refunds} re-fundings, {top_ups} pool top-ups, \
+         {crash_days} crash-regime price moves"
     );
+    let mut top: Vec<(&String, &usize)> = refusals.iter().collect();
+    top.sort_by(|a, b| b.1.cmp(a.1));
+    let top: Vec<String> = top.iter().take(6).map(|(k, n)| format!("{k} ×{n}")).collect();
+    println!("fuzz ({harness}): most refused: {}", top.join(", "));
     println!("fuzz: {steps} steps, 0 violations, {:.0} steps/s", steps as f64 / secs);
     if plan.only.is_none() {
         assert!(ok > steps / 10, "too few actions succeeded to mean anything ({ok})");
