@@ -132,7 +132,21 @@ impl Pool {
     fn grown_borrow_index(&self, dt: i64, curve: &InterestCurve) -> RiskResult<(Fx, Fx)> {
         let rate = curve.borrow_rate(self.utilization()?)?;
         let growth = rate.mul_ceil(fx_from_int(dt as i128)?)?.div_ceil(fx_from_int(SECONDS_PER_YEAR)?)?;
-        Ok((rate, self.borrow_index.add_checked(self.borrow_index.mul_ceil(growth)?)?))
+        let grown = self.borrow_index.add_checked(self.borrow_index.mul_ceil(growth)?)?;
+        Ok((rate, self.capped_borrow_index(grown)?))
+    }
+
+    /// `grown`, or less where the pool's debt would pass [`MAX_BOOKED_DEBT`] native units: a debt
+    /// larger than any token account can hold is never repaid, so interest stops compounding it
+    /// there and the pool's arithmetic stays within I80F48 for ever. (The invariant fuzzer found a
+    /// pool compounding at the maximum rate for decades overflow `shares × index`; every
+    /// instruction accruing it would then have failed.) Never below the current index.
+    fn capped_borrow_index(&self, grown: Fx) -> RiskResult<Fx> {
+        let cap = fx_from_int(MAX_BOOKED_DEBT as i128)?;
+        if self.borrow_shares.mul_ceil(grown).is_ok_and(|debt| debt <= cap) {
+            return Ok(grown);
+        }
+        Ok(cap.div_floor(self.borrow_shares)?.min(grown).max(self.borrow_index))
     }
 
     /// The borrow index [`Pool::accrue`] would set at `now`, without changing the pool: what a debt
@@ -238,9 +252,36 @@ impl Pool {
     }
 }
 
+/// The most a pool's debt compounds to, in native units: u64::MAX, what a token account can hold.
+pub const MAX_BOOKED_DEBT: u64 = u64::MAX;
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Regression (found by the invariant fuzzer): a pool whose debt compounds at the maximum rate
+    /// for a century, accrued daily, never fails to accrue; its debt stops at u64::MAX native units
+    /// and its indices never fall; the in-memory valuation equals accruing first.
+    #[test]
+    fn a_century_at_the_maximum_rate_keeps_accruing() {
+        let mut p = Pool::new(0);
+        p.deposit_shares = p.deposit_shares_for(10_000_000_000_000_000).unwrap();
+        p.borrow_shares = p.borrow_shares_for(10_000_000_000_000_000).unwrap(); // U = 1: 100%/yr
+        let (mut borrow_index, mut deposit_index) = (p.borrow_index, p.deposit_index);
+        let day = 86_400i64;
+        for d in 1..=36_525i64 {
+            let expected = p.borrow_index_at(d * day, &curve()).unwrap();
+            p.accrue(d * day, &curve(), fx(0.1)).unwrap_or_else(|e| panic!("day {d}: {e:?}"));
+            assert_eq!(p.borrow_index, expected, "day {d}: valuation ≠ accrual");
+            assert!(p.borrow_index >= borrow_index && p.deposit_index >= deposit_index, "day {d}: an index fell");
+            (borrow_index, deposit_index) = (p.borrow_index, p.deposit_index);
+        }
+        let debt = p.total_borrows().unwrap();
+        assert!(debt <= fx(u64::MAX as f64) + Fx::ONE, "debt {debt}");
+        assert!(debt >= fx(u64::MAX as f64 * 0.999), "the cap binds after a century: {debt}");
+        // Repaying still works at the cap.
+        assert!(p.repay_shares_for(1_000_000).unwrap() > Fx::ZERO);
+    }
 
     fn fx(v: f64) -> Fx {
         Fx::from_num(v)

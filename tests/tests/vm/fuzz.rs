@@ -554,8 +554,9 @@ async fn run(mut w: World, plan: &Plan, harness: &str) {
                     }
                 }
             }
-            // Ten minutes to half a day: a 100,000-step run spans about nine years, within what
-            // the pools' indices hold at the maximum rate (see the note on accrual overflow).
+            // Ten minutes to half a day: a 100,000-step run spans about nine years. (Longer spans
+            // once overflowed a pool compounding at the maximum rate for decades; debt now stops
+            // compounding at u64::MAX native units: risk_engine::interest's century test.)
             w.advance_time(600 + rng.below(43_200) as i64).await;
             for (i, a) in m.assets.clone().iter().enumerate() {
                 w.set_price(a, st.prices[i]).await;
