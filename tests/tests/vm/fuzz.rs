@@ -212,6 +212,13 @@ fn with_asset(mut h: Vec<usize>, asset: usize) -> Vec<usize> {
     h
 }
 
+/// At most `want` new tokens of asset `a`, keeping its whole supply within u64::MAX / 8 (SPL Token
+/// refuses a mint past u64::MAX: the harness's re-fundings, not the program, would fail).
+fn mintable(supply: &[u128], a: usize, want: u64) -> u64 {
+    let room = (u64::MAX / 8) as u128 - supply[a].min((u64::MAX / 8) as u128);
+    (want as u128).min(room) as u64
+}
+
 fn env<T: std::str::FromStr>(name: &str, default: T) -> T {
     std::env::var(name).ok().and_then(|s| s.parse().ok()).unwrap_or(default)
 }
@@ -439,9 +446,8 @@ async fn run(mut w: World, plan: &Plan, harness: &str) {
             continue;
         }
         // Each step draws from its own stream: any subset of the steps replays (the shrinker).
-        let mut rng =
-            Rng((seed ^ (step as u64 + 1).wrapping_mul(0xd1b5_4a32_d192_ed03)).wrapping_mul(0x9e37_79b9_7f4a_7c15) | 1);
-        if let Some((a, more)) = top_up.take() {
+        let mut rng = Rng::for_step(seed, step);
+        if let Some((a, more)) = top_up.take().map(|(a, more)| (a, mintable(&supply, a, more))).filter(|t| t.1 > 0) {
             w.mint_to(&m.assets[a], lender.tokens[a], more).await;
             supply[a] += more as u128;
             // (Refused beyond the deposit cap: the tokens then stay in the lender's wallet.)
@@ -456,8 +462,8 @@ async fn run(mut w: World, plan: &Plan, harness: &str) {
             ((10f64.powi(decimals) * 10f64.powf(rng.unit() * 4.0 - 2.0)) / SPECS[asset].price * 100.0) as u64 + 1;
         let action = rng.below(100);
         // Traders short of the asset are re-funded by the admin (counted as minted).
-        if w.token_balance(t.tokens[asset]).await < amount {
-            let grant = amount.saturating_mul(10).min(u64::MAX / 1_000);
+        let grant = mintable(&supply, asset, amount.saturating_mul(10));
+        if w.token_balance(t.tokens[asset]).await < amount && grant > 0 {
             w.mint_to(&m.assets[asset], t.tokens[asset], grant).await;
             supply[asset] += grant as u128;
             refunds += 1;
@@ -627,8 +633,8 @@ async fn run(mut w: World, plan: &Plan, harness: &str) {
                 }
                 if let Ok(v) = verdict {
                     // The liquidator is re-funded too (it is paid in deposits, not tokens).
-                    if w.token_balance(liquidator.tokens[l]).await < v.repay as u64 {
-                        let grant = (v.repay as u64).saturating_mul(2).min(u64::MAX / 1_000);
+                    let grant = mintable(&supply, l, (v.repay as u64).saturating_mul(2));
+                    if w.token_balance(liquidator.tokens[l]).await < v.repay as u64 && grant > 0 {
                         w.mint_to(&m.assets[l], liquidator.tokens[l], grant).await;
                         supply[l] += grant as u128;
                         refunds += 1;
