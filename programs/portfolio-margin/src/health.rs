@@ -48,8 +48,11 @@ pub fn account_health<'info>(
     remaining: &'info [AccountInfo<'info>],
     now: i64,
 ) -> Result<BookHealth> {
+    crate::probe!("start");
     let loaded = load_holdings(group_key, group, account, remaining, now, Pricing::Strict)?;
-    holdings_health(group, model, &loaded.holdings)
+    let h = holdings_health(group, model, &loaded.holdings);
+    crate::probe!("margin");
+    h
 }
 
 /// Equity and margin of plain holdings under the group's parameters and the on-chain covariance.
@@ -91,9 +94,15 @@ pub fn load_holdings<'info>(
             msg!("health account {} is not the asset of position {}", asset_info.key, slot);
             return err!(ErrorCode::WrongAssetAccount);
         }
+        crate::probe!("asset");
         let oracle = &remaining[2 * slot + 1];
-        match read_price(oracle, &asset.oracle, &asset.feed_id, now, &group.params)? {
-            Ok(price) => out.holdings.push(holding(&asset, pos, &price, now).map_err(math)?),
+        let price = read_price(oracle, &asset.oracle, &asset.feed_id, now, &group.params)?;
+        crate::probe!("oracle");
+        match price {
+            Ok(price) => {
+                out.holdings.push(holding(&asset, pos, &price, now).map_err(math)?);
+                crate::probe!("valuation");
+            }
             Err(why) => {
                 let debt = asset.live_shares(pos) < Fx::ZERO;
                 if pricing == Pricing::Strict || debt {

@@ -12,6 +12,7 @@ pub mod instructions;
 pub mod interest;
 pub mod layout;
 pub mod oracle;
+pub mod probe;
 pub mod state;
 pub mod token;
 

@@ -16,7 +16,11 @@ fn main() -> Result<()> {
     wasm_bindgen_cli_support::Bindgen::new()
         .input_path(&input)
         .web(true)?
+        // The CLI's defaults for `--target web`: declarations, and `init()` without arguments
+        // fetching `<name>_bg.wasm` next to the module (new URL(..., import.meta.url)), which the
+        // app's loader relies on.
         .typescript(true)
+        .omit_default_module_path(false)
         .generate(&out_dir)
         .with_context(|| format!("wasm-bindgen {} -> {}", input.display(), out_dir.display()))
 }

@@ -67,6 +67,7 @@ pub fn finish_add_risk<'info>(
         account_health(&group_key, &group, &model, &acc, ctx.remaining_accounts, now)?
     };
     require_initial_health(&health)?;
+    crate::probe!("check");
     let a = &ctx.accounts;
     transfer_signed_by_asset(
         &a.token_program,
@@ -78,6 +79,7 @@ pub fn finish_add_risk<'info>(
         asset_bump,
         amount,
     )?;
+    crate::probe!("transfer");
     emit!(BalanceChanged {
         margin_account: a.margin_account.key(),
         owner: a.owner.key(),

@@ -9,6 +9,8 @@ use crate::interest::accrue;
 /// priced from fresh oracles of every position (remaining accounts). Withdrawing the position's
 /// whole value (its shares' value rounded down) burns every share and frees the slot.
 pub fn handle_withdraw<'info>(ctx: Context<'info, AddRisk<'info>>, amount: u64) -> Result<()> {
+    crate::probe!("handler");
+    crate::probe!("calibrate"); // two marks in a row: the cost of one mark
     if amount == 0 {
         return err!(ErrorCode::ZeroAmount);
     }
