@@ -300,15 +300,9 @@ impl Failure {
 /// Runs `plan` on a fresh fast harness; a violation (any panic) comes back as a [`Failure`].
 fn replay(plan: &Plan) -> Result<(), Failure> {
     let rt = tokio::runtime::Builder::new_current_thread().build().unwrap();
-    let quiet = std::env::var("FUZZ_VERBOSE").is_err();
-    let hook = quiet.then(std::panic::take_hook);
-    if quiet {
-        std::panic::set_hook(Box::new(|_| {}));
-    }
+    // The panic hook stays as it is (it is process-wide and other tests run beside this one): each
+    // failing replay's message is printed, captured by the test harness unless --nocapture.
     let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| rt.block_on(run(World::fast(), plan, "fast"))));
-    if let Some(h) = hook {
-        std::panic::set_hook(h);
-    }
     r.map_err(|e| {
         let message = e
             .downcast_ref::<String>()
