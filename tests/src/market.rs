@@ -577,6 +577,21 @@ impl Market {
     pub fn resolve_bankruptcy_ix(&self, account: &Trader, asset: usize) -> Instruction {
         pix::resolve_bankruptcy(self.group, account.margin_account, &self.assets[asset].keys(), &[])
     }
+
+    /// `collect_protocol_fees` of an asset (permissionless): its fees to its insurance vault.
+    pub fn collect_fees_ix(&self, asset: usize) -> Instruction {
+        let a = &self.assets[asset];
+        pix::ix(
+            portfolio_margin::accounts::CollectProtocolFees {
+                asset: a.asset,
+                vault: a.vault,
+                insurance_vault: a.insurance_vault,
+                mint: a.mint,
+                token_program: a.token_program,
+            },
+            portfolio_margin::instruction::CollectProtocolFees {},
+        )
+    }
 }
 
 /// Asset indices `t` holds, in position order (the health accounts a withdraw or borrow needs).

@@ -432,6 +432,7 @@ async fn run(mut w: World, plan: &Plan, harness: &str) {
     // Why actions were refused (kind and error): what keeps a long run from reaching the limits.
     let mut refusals: std::collections::BTreeMap<String, usize> = Default::default();
     let mut top_ups = 0usize;
+    let mut collects = 0usize;
     let mut top_up: Option<(usize, u64)> = None;
     let no_liquidity = u32::from(portfolio_margin::error::ErrorCode::InsufficientLiquidity);
 
@@ -646,6 +647,10 @@ async fn run(mut w: World, plan: &Plan, harness: &str) {
                 Some(out) => ("liquidate", out),
                 None => continue,
             }
+        } else if action < 97 {
+            // Anyone moves an asset's protocol fees to its insurance vault (refused when nothing
+            // whole has accrued: then nothing changes).
+            ("collect_protocol_fees", w.send(&[m.collect_fees_ix(asset)], &[]).await)
         } else {
             // Resolve any trader whose deposits are gone but debts remain (else a random attempt).
             let mut target = (t, asset);
@@ -668,6 +673,7 @@ async fn run(mut w: World, plan: &Plan, harness: &str) {
                     let ih = initial_health(&mut w, &m, t, &st.prices).await;
                     assert!(ih >= Fx::ZERO, "step {step}: {kind} left initial health {ih}");
                 }
+                "collect_protocol_fees" => collects += 1,
                 "liquidate" => {
                     liquidations += 1;
                     let e = &out.events::<Liquidated>()[0];
@@ -753,7 +759,7 @@ async fn run(mut w: World, plan: &Plan, harness: &str) {
     );
     println!(
         "fuzz ({harness}): {param_updates} parameter updates, {refunds} re-fundings, {top_ups} pool top-ups, \
-         {crash_days} crash-regime price moves"
+         {crash_days} crash-regime price moves, {collects} fee collections"
     );
     let mut top: Vec<(&String, &usize)> = refusals.iter().collect();
     top.sort_by(|a, b| b.1.cmp(a.1));

@@ -257,16 +257,7 @@ async fn interest_accrues_to_depositors_and_protocol() {
     // Anyone moves the protocol's share to the insurance vault: whole units only.
     let fees = a.protocol_fees.get();
     let a1 = m.assets[1];
-    let collect = ix(
-        portfolio_margin::accounts::CollectProtocolFees {
-            asset: a1.asset,
-            vault: a1.vault,
-            insurance_vault: a1.insurance_vault,
-            mint: a1.mint,
-            token_program: a1.token_program,
-        },
-        portfolio_margin::instruction::CollectProtocolFees {},
-    );
+    let collect = m.collect_fees_ix(1);
     w.send(&[collect.clone()], &[]).await.ok();
     let moved = w.token_balance(a1.insurance_vault).await;
     assert!(moved > 3_000 && Fx::from_num(moved) <= fees + Fx::ONE, "moved {moved} of {fees}");
