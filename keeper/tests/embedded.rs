@@ -1,5 +1,5 @@
-//! Each on-chain subcommand against the embedded runtime (the program's SBF binary in
-//! solana-program-test's bank): migrate is idempotent, the crank samples on schedule and skips when
+//! Each on-chain subcommand against the embedded runtime (the program's SBF binary in the client's
+//! in-process SVM): the runtime refuses forged signatures and replays; migrate is idempotent, the crank samples on schedule and skips when
 //! early, the liquidator liquidates exactly once through injected RPC faults, and the inspector
 //! passes a sound state and catches a corrupted one.
 use std::cell::Cell;
@@ -34,6 +34,30 @@ async fn setup() -> (Embedded, Keypair, GroupState) {
     let state = GroupState::fetch(&chain, &run.group).await.unwrap();
     publish_prices(&chain, &state, &PX, 0.0005, T0).await.unwrap();
     (chain, admin, state)
+}
+
+/// The embedded runtime is not a bank but refuses what a bank refuses: a transaction whose
+/// signature does not verify, and the same signed transaction a second time; neither moves a
+/// lamport.
+#[tokio::test]
+async fn the_embedded_runtime_refuses_a_forged_signature_and_a_replay() {
+    use portfolio_margin_client::Signer;
+    use solana_transaction_error::TransactionError;
+    let chain = Embedded::start(&default_program_dir()).await.unwrap();
+    let payer = chain.payer().insecure_clone();
+    let to = Pubkey::new_unique();
+    let ix = anchor_lang::solana_program::system_instruction::transfer(&payer.pubkey(), &to, 1_000_000);
+    let hash = chain.latest_blockhash().await.unwrap();
+    let tx = solana_transaction::Transaction::new_signed_with_payer(&[ix], Some(&payer.pubkey()), &[&payer], hash);
+    let mut forged = tx.clone();
+    forged.signatures[0] = solana_signature::Signature::from([7u8; 64]);
+    let out = chain.send(&forged.into()).await.unwrap();
+    assert_eq!(out.result, Err(TransactionError::SignatureFailure));
+    assert_eq!(chain.account(&to).await.unwrap(), None, "a forged transaction moved lamports");
+    chain.send(&tx.clone().into()).await.unwrap().check("the transfer").unwrap();
+    let out = chain.send(&tx.into()).await.unwrap();
+    assert_eq!(out.result, Err(TransactionError::AlreadyProcessed));
+    assert_eq!(chain.account(&to).await.unwrap().unwrap().lamports, 1_000_000, "the replay moved lamports");
 }
 
 #[tokio::test]

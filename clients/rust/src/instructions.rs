@@ -36,6 +36,20 @@ impl AssetKeys {
             oracle: a.oracle,
         }
     }
+
+    /// Asset `index` with fresh unique addresses (SPL Token): for sizing transactions and table
+    /// layouts, where only the number of distinct accounts matters.
+    pub fn synthetic(index: u16) -> Self {
+        AssetKeys {
+            index,
+            asset: Pubkey::new_unique(),
+            mint: Pubkey::new_unique(),
+            vault: Pubkey::new_unique(),
+            insurance_vault: Pubkey::new_unique(),
+            token_program: anchor_spl::token::ID,
+            oracle: Pubkey::new_unique(),
+        }
+    }
 }
 
 /// An instruction of the program.

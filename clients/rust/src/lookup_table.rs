@@ -117,17 +117,7 @@ mod tests {
 
     #[test]
     fn the_layout_fills_table_zero_then_table_one_and_refuses_a_third() {
-        let keys: Vec<AssetKeys> = (0..64u16)
-            .map(|i| AssetKeys {
-                index: i,
-                asset: Pubkey::new_unique(),
-                mint: Pubkey::new_unique(),
-                vault: Pubkey::new_unique(),
-                insurance_vault: Pubkey::new_unique(),
-                token_program: anchor_spl::token::ID,
-                oracle: Pubkey::new_unique(),
-            })
-            .collect();
+        let keys: Vec<AssetKeys> = (0..64u16).map(AssetKeys::synthetic).collect();
         let all = group_addresses(&Pubkey::new_unique(), &Pubkey::new_unique(), &keys);
         assert_eq!(all.len(), 5 + 64 * 5);
         let tables = table_contents(&all).unwrap();

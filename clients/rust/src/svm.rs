@@ -22,7 +22,7 @@ use std::rc::Rc;
 use anchor_lang::prelude::{AccountMeta, Clock, Pubkey};
 use anchor_lang::solana_program::instruction::Instruction;
 use mollusk_svm::{Mollusk, MolluskContext};
-use solana_account::Account;
+use solana_account::{Account, AccountSharedData, ReadableAccount};
 use solana_address_lookup_table_interface::state::AddressLookupTable;
 use solana_message::VersionedMessage;
 use solana_svm_log_collector::LogCollector;
@@ -65,8 +65,8 @@ impl Svm {
         let mut store = HashMap::new();
         for (address, account) in &programs {
             let account = Account::from(account.clone());
-            if let Some((program, elf)) = program_elf(address, &account, &programs) {
-                mollusk.add_program_with_loader_and_elf(&program, &account.owner, elf);
+            if let Some(elf) = program_elf(address, &account, &programs) {
+                mollusk.add_program_with_loader_and_elf(address, &account.owner, elf);
             }
             store.insert(*address, account);
         }
@@ -221,22 +221,16 @@ impl Svm {
 }
 
 /// The ELF a program account runs: in its program-data account (upgradeable loader) or in itself.
-fn program_elf<'a>(
-    address: &Pubkey,
-    account: &Account,
-    all: &'a [(Pubkey, solana_account::AccountSharedData)],
-) -> Option<(Pubkey, &'a [u8])> {
-    use solana_account::ReadableAccount;
+fn program_elf<'a>(address: &Pubkey, account: &'a Account, all: &'a [(Pubkey, AccountSharedData)]) -> Option<&'a [u8]> {
+    use anchor_lang::solana_program::bpf_loader_upgradeable as v3;
     if !account.executable {
         return None;
     }
-    let (_, this) = all.iter().find(|(k, _)| k == address)?;
-    if account.owner != anchor_lang::solana_program::bpf_loader_upgradeable::ID {
-        return Some((*address, this.data()));
+    if account.owner != v3::ID {
+        return Some(&account.data);
     }
-    let data_address =
-        Pubkey::find_program_address(&[address.as_ref()], &anchor_lang::solana_program::bpf_loader_upgradeable::ID).0;
+    let data_address = Pubkey::find_program_address(&[address.as_ref()], &v3::ID).0;
     let (_, data) = all.iter().find(|(k, _)| *k == data_address)?;
     // UpgradeableLoaderState::ProgramData's metadata: 4 + 8 + 1 + 32 bytes.
-    Some((*address, data.data().get(45..)?))
+    data.data().get(45..)
 }

@@ -8,21 +8,9 @@ use portfolio_margin_client::instructions::{self as pix, AddRiskKeys, AssetKeys,
 use portfolio_margin_client::lookup_table::{group_addresses, AddressLookupTableAccount};
 use portfolio_margin_client::{Keypair, Pubkey, Signer};
 
-fn asset(i: u16) -> AssetKeys {
-    AssetKeys {
-        index: i,
-        asset: Pubkey::new_unique(),
-        mint: Pubkey::new_unique(),
-        vault: Pubkey::new_unique(),
-        insurance_vault: Pubkey::new_unique(),
-        token_program: anchor_spl::token::ID,
-        oracle: Pubkey::new_unique(),
-    }
-}
-
 fn main() {
     let (group, risk_model) = (Pubkey::new_unique(), Pubkey::new_unique());
-    let assets: Vec<AssetKeys> = (0..17).map(asset).collect();
+    let assets: Vec<AssetKeys> = (0..17).map(AssetKeys::synthetic).collect();
     let table = AddressLookupTableAccount {
         key: Pubkey::new_unique(),
         addresses: group_addresses(&group, &risk_model, &assets),
