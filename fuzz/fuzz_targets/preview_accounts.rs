@@ -85,6 +85,7 @@ fuzz_target!(|x: Input| {
         assets.push(a);
         oracles.push(Some(oracle(a.feed_id, (i as i64 + 1) * 10_000_000_000, now - x.age as i64 % 120)));
     }
+    model.refresh_kernel(0..n).unwrap();
     let mut account: MarginAccount = bytemuck::Zeroable::zeroed();
     for i in 0..n {
         let s = x.shares[i];

@@ -78,7 +78,9 @@ fn fixture() -> Fixture {
     for (i, v) in vols.iter().enumerate() {
         model.covariance[tri_index(i, i)].set(Fx::from_num(v * v));
         model.volatility[i].set(Fx::from_num(*v));
+        model.vol_scale[i].set(Fx::ONE);
     }
+    model.refresh_kernel(0..2).unwrap();
     let assets = (0..2)
         .map(|i| {
             let mut a: Asset = bytemuck::Zeroable::zeroed();

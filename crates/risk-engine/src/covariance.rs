@@ -5,6 +5,7 @@
 //! Units: variance and covariance of simple returns per sample interval (dimensionless).
 use crate::error::{RiskError, RiskResult};
 use crate::fixed_point::{Fx, FxExt, MathResult, WrappedI80F48};
+use crate::kernel::KernelAsset;
 
 /// Number of stored entries for an `n`-asset matrix: `n(n+1)/2`.
 pub const fn tri_len(n: usize) -> usize {
@@ -15,7 +16,9 @@ pub const fn tri_len(n: usize) -> usize {
 #[inline]
 pub const fn tri_index(i: usize, j: usize) -> usize {
     let (lo, hi) = if i <= j { (i, j) } else { (j, i) };
-    hi * (hi + 1) / 2 + lo
+    // Wrapping: an index below 2^32 cannot wrap, and a wrapped one would fail the slice's bounds
+    // check. (A checked multiply is a software routine on SBF, and this runs per matrix entry.)
+    (hi.wrapping_mul(hi.wrapping_add(1)) >> 1).wrapping_add(lo)
 }
 
 /// Largest matrix whose LDLᵀ positive-semidefiniteness check runs at registration (O(n³/6) checked
@@ -78,6 +81,20 @@ pub trait CovarianceSource {
     /// margined on their volatility alone): the margin's de-peg term charges holders for it.
     fn depeg_gap(&self, _i: usize) -> Fx {
         Fx::ZERO
+    }
+    /// Asset i in the margin kernel's form ([`crate::kernel`]), from `vol(i)` and `vol_scale(i)`.
+    /// The risk model account stores it (the crank refreshes it with the matrix).
+    fn kernel_asset(&self, i: usize) -> MathResult<KernelAsset> {
+        crate::kernel::asset(self.vol(i)?, self.vol_scale(i))
+    }
+    /// `C̃_ij` of the margin kernel, `a_i`, `a_j` the assets' kernel exponents.
+    fn kernel_entry(&self, i: usize, j: usize, a_i: i8, a_j: i8) -> MathResult<i32> {
+        crate::kernel::entry(self.cov(i, j), a_i, a_j)
+    }
+    /// The stored `C̃` of every asset, packed like the matrix ([`tri_index`]), when the source keeps
+    /// it (the risk model account); `None` makes the margin compute the held entries.
+    fn kernel_entries(&self) -> Option<&[i32]> {
+        None
     }
 }
 

@@ -138,16 +138,32 @@ impl FxExt for Fx {
 }
 
 /// `a·b / 2⁴⁸` on raw bits, rounded toward −∞ (or +∞ when `ceil`); `None` if it does not fit.
-#[inline]
+#[inline(always)]
 fn mul_bits(a: i128, b: i128, ceil: bool) -> Option<i128> {
     // Fast path: both operands fit in 64 bits (|value| < 32768), so the full product fits in i128.
     // This is the common case for returns, covariances and rates, and the cheap one on SBF.
+    //
+    // Products whose bounds are proven use wrapping operations: with `overflow-checks` on, a checked
+    // 128-bit multiply is a software routine on SBF several times the cost of the multiply itself.
     if let (Ok(a64), Ok(b64)) = (i64::try_from(a), i64::try_from(b)) {
-        let p = (a64 as i128) * (b64 as i128);
+        // |a|, |b| ≤ 2^63: |a·b| ≤ 2^126.
+        let p = (a64 as i128).wrapping_mul(b64 as i128);
         return Some(shift_round(p, ceil));
     }
+    mul_bits_wide(a, b, ceil)
+}
+
+/// [`mul_bits`] beyond 64-bit operands, out of line so the fast path stays small enough to inline.
+#[inline(never)]
+fn mul_bits_wide(a: i128, b: i128, ceil: bool) -> Option<i128> {
     let negative = (a < 0) != (b < 0);
-    let (hi, lo) = mul_u128_wide(a.unsigned_abs(), b.unsigned_abs());
+    let (na, nb) = (a.unsigned_abs(), b.unsigned_abs());
+    if na.leading_zeros() + nb.leading_zeros() >= 129 {
+        // |a|·|b| < 2^(256 − 129) = 2^127: one 128-bit multiply.
+        let p = na.wrapping_mul(nb) as i128;
+        return Some(shift_round(if negative { -p } else { p }, ceil));
+    }
+    let (hi, lo) = mul_u128_wide(na, nb);
     // (hi, lo) >> 48, with the dropped bits deciding the rounding of the magnitude.
     let dropped = lo & ((1u128 << FRAC_BITS) - 1);
     if hi >> FRAC_BITS != 0 {
@@ -188,13 +204,15 @@ fn mul_u128_wide(a: u128, b: u128) -> (u128, u128) {
     const MASK: u128 = u64::MAX as u128;
     let (a1, a0) = (a >> 64, a & MASK);
     let (b1, b0) = (b >> 64, b & MASK);
-    let p00 = a0 * b0;
-    let p01 = a0 * b1;
-    let p10 = a1 * b0;
-    let p11 = a1 * b1;
-    let mid = (p00 >> 64) + (p01 & MASK) + (p10 & MASK);
+    // Each partial product of 64-bit halves is < 2^128, `mid` < 3·2^64, and `hi` < 2^128 because
+    // the whole product is < 2^256: no step can wrap.
+    let p00 = a0.wrapping_mul(b0);
+    let p01 = a0.wrapping_mul(b1);
+    let p10 = a1.wrapping_mul(b0);
+    let p11 = a1.wrapping_mul(b1);
+    let mid = (p00 >> 64).wrapping_add(p01 & MASK).wrapping_add(p10 & MASK);
     let lo = (p00 & MASK) | (mid << 64);
-    let hi = p11 + (p01 >> 64) + (p10 >> 64) + (mid >> 64);
+    let hi = p11.wrapping_add(p01 >> 64).wrapping_add(p10 >> 64).wrapping_add(mid >> 64);
     (hi, lo)
 }
 
@@ -216,7 +234,7 @@ fn div_bits(a: i128, b: i128, ceil: bool) -> Option<i128> {
         return signed_from_magnitude(q, negative);
     }
     let mut q = na / nb;
-    let mut r = na - q * nb;
+    let mut r = na - q.wrapping_mul(nb); // q·nb ≤ na
     if q >> (127 - FRAC_BITS) != 0 {
         return None; // the result does not fit
     }
@@ -238,7 +256,7 @@ fn div_bits(a: i128, b: i128, ceil: bool) -> Option<i128> {
         }
         r <<= k;
         let d = r / nb;
-        r -= d * nb;
+        r -= d.wrapping_mul(nb); // d·nb ≤ r
         q = (q << k) | d;
         remaining -= k;
     }
@@ -260,7 +278,7 @@ pub fn div_rem_small(n: u128, d: u32) -> (u128, u32) {
         let digit = ((n >> shift) as u64) & 0xffff_ffff;
         let cur = (r << 32) | digit;
         let qd = cur / d;
-        r = cur - qd * d;
+        r = cur - qd.wrapping_mul(d); // qd·d ≤ cur
         q |= (qd as u128) << shift;
     }
     (q, r as u32)
@@ -302,7 +320,7 @@ fn sqrt_bits(a: i128, ceil: bool) -> Option<i128> {
     let scale = (FRAC_BITS - s) / 2;
     let mut root = r << scale;
     if ceil {
-        let exact = r * r == n && scale == 0;
+        let exact = r.wrapping_mul(r) == n && scale == 0; // r = ⌊√n⌋: r² ≤ n
         if !exact {
             root += 1u128 << scale;
         }

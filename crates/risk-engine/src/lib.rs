@@ -9,6 +9,7 @@
 //! - [`ewma`]: returns from prices and the RiskMetrics EWMA update.
 //! - [`valuation`]: oracle prices, confidence-biased exposures, token ↔ USD conversions.
 //! - [`margin`]: VaR, correlation-stress, joint-move, hedge-floor and floor terms; risk contributions.
+//! - [`kernel`]: the covariance in per-asset power-of-two scales, read with 64-bit multiplies.
 //! - [`procyclicality`]: the slow variance memory and the volatility scale it floors margins with.
 //! - [`health`]: equity and health of a book of token holdings.
 //! - [`interest`]: lending pools, the kinked rate curve, accrual.
@@ -23,6 +24,7 @@ pub mod ewma;
 pub mod fixed_point;
 pub mod health;
 pub mod interest;
+pub mod kernel;
 pub mod liquidation;
 pub mod margin;
 pub mod perp;

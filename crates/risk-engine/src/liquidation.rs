@@ -253,8 +253,10 @@ pub fn plan_liquidation<C: CovarianceSource>(
         return Err(RiskError::InvalidLiquidation(DOES_NOT_IMPROVE));
     }
 
-    // Peak of the concave health curve on [0, x_max]: bisection on the sign of a forward difference.
-    let step = core::cmp::max(1, x_max >> 20);
+    // Peak of the concave health curve on [0, x_max]: bisection on the sign of a forward difference
+    // taken at the judge's resolution (2⁻²⁰ of the whole side): the margin kernel's rounding pads
+    // (~1e-8 of the book's stress) make health concave only above that scale.
+    let step = first;
     let (mut lo, mut hi) = (0i128, x_max);
     while hi - lo > step {
         let mid = lo + (hi - lo) / 2;

@@ -29,9 +29,10 @@
 //! see `quadratic_parts`), and every later multiply and square root rounds up.
 use alloc::vec::Vec;
 
-use crate::covariance::CovarianceSource;
+use crate::covariance::{tri_index, tri_len, CovarianceSource};
 use crate::error::{RiskError, RiskResult};
-use crate::fixed_point::{Fx, FxExt, FRAC_BITS};
+use crate::fixed_point::{Fx, FxExt};
+use crate::kernel;
 
 /// The daily defaults' hedge floor u × 10⁶ (README: calibration, walk-forward).
 pub const DAILY_HEDGE_FLOOR_E6: i128 = 400_000;
@@ -186,18 +187,30 @@ impl MarginBreakdown {
 }
 
 #[track_caller]
-fn overflow() -> crate::fixed_point::MathError {
-    crate::fixed_point::MathError { op: crate::fixed_point::MathOp::Mul, location: core::panic::Location::caller() }
+fn overflow() -> RiskError {
+    RiskError::Math(crate::fixed_point::MathError {
+        op: crate::fixed_point::MathOp::Mul,
+        location: core::panic::Location::caller(),
+    })
 }
 
 /// Checks that each asset index is inside the matrix and appears once.
 fn check_positions<C: CovarianceSource>(cov: &C, positions: &[PositionRisk]) -> RiskResult<()> {
     let dim = cov.dim();
+    let mut seen = 0u128;
     for (n, p) in positions.iter().enumerate() {
         if p.asset >= dim {
             return Err(RiskError::AssetOutOfRange { asset: p.asset, dim });
         }
-        if positions[..n].iter().any(|q| q.asset == p.asset) {
+        let duplicate = if p.asset < 128 {
+            let bit = 1u128 << p.asset;
+            let again = seen & bit != 0;
+            seen |= bit;
+            again
+        } else {
+            positions[..n].iter().any(|q| q.asset == p.asset)
+        };
+        if duplicate {
             return Err(RiskError::DuplicatePosition { asset: p.asset });
         }
     }
@@ -220,17 +233,40 @@ struct QuadraticParts {
     floor: Fx,
 }
 
+/// One held position in the kernel's units.
+struct KernelPosition {
+    asset: usize,
+    exponent: i8,
+    vol: u32,
+    scale_exact: bool,
+    /// `w_bits · d̃` (= `w·d·2^74` up to the rounding of `d̃`).
+    product: i128,
+    /// `|w_bits|`.
+    abs_bits: i128,
+}
+
+/// The quadratic forms in the margin kernel ([`crate::kernel`]): 64-bit multiply-adds over the
+/// held entries of `C̃`, then one pad per form that bounds every rounding, so each piece is an upper
+/// bound of the same piece in exact arithmetic on the stored `Σ`, `σ` and `d`.
+///
+/// With `y_i = w_i·d_i·2^{74 − a_i − t}` (exact) and `x̃_i = ⌊w_bits·d̃_i·2^{−(a_i+t)}⌋`:
+/// `|y_i − x̃_i| ≤ η_i`: 1 (the floor) when `d̃` is exact, else `1 + ⌈|w_bits|·2^{−(a_i+t)}⌉`
+/// (`d̃ − d·2^26 ∈ [0, 1)`);
+/// `X = Σ|x̃_i| ∈ (2^28, 2^30 + k]` by the choice of `t`; `E = Σ η_i`; `B = X + E ≥ Σ|y_i|`.
+/// - `2^29·yᵀCy ≤ x̃ᵀC̃x̃ + B² + C_max·E·(B + X)` (`C̃ = ⌊2^29·C⌋` is off by < 1; each
+///   `|y_iy_j − x̃_ix̃_j|` sums to ≤ `E·(B + X)`), the same bound for the diagonal;
+/// - `|Σ y_i·s_i·2^31| ≤ |Σ x̃_i·s̃_i| + B + E·s_max` (`s̃ = ⌈s·2^31⌉`);
+/// - `Σ |y_i|·s_i·2^31 ≤ Σ (|x̃_i| + η_i)·s̃_i`.
+/// Back to USD: `wᵀDΣDw` in raw bits is `2^{2t−129}` times the first, `Σ w_i d_i σ_i` is
+/// `2^{t−57}` times the others, each shifted rounding up.
 fn quadratic_parts<C: CovarianceSource>(cov: &C, positions: &[PositionRisk]) -> RiskResult<QuadraticParts> {
     check_positions(cov, positions)?;
     let k = positions.len();
     let mut gross = Fx::ZERO;
     let mut floor = Fx::ZERO;
-    // The exposures the quadratic forms see: w·d, each the exact floor of the product (so the one
-    // truncation below is the only rounding of w'), and Σ|w·d| rounded up for the shift.
-    let mut scaled: Vec<Fx> = Vec::with_capacity(k);
-    let mut scaled_gross = Fx::ZERO;
-    let mut undiversified = Fx::ZERO;
     let mut depeg_loss = Fx::ZERO;
+    let mut held: Vec<KernelPosition> = Vec::with_capacity(k);
+    let mut top = i32::MIN;
     for p in positions {
         let gap = cov.depeg_gap(p.asset);
         if gap > Fx::ZERO && p.exposure > Fx::ZERO {
@@ -239,60 +275,113 @@ fn quadratic_parts<C: CovarianceSource>(cov: &C, positions: &[PositionRisk]) -> 
         let abs = p.exposure.abs();
         gross = gross.add_checked(abs)?;
         floor = floor.add_checked(abs.mul_ceil(p.floor_rate)?)?;
-        let d = cov.vol_scale(p.asset);
-        // One multiply: ⌊w·d⌋ for the forms; |⌊w·d⌋| + 1 ULP ≥ |w·d| bounds the sums from above.
-        let (w_scaled, abs_scaled) = if d == Fx::ONE {
-            (p.exposure, abs)
-        } else {
-            let w = p.exposure.mul_floor(d)?;
-            (w, w.abs().add_checked(Fx::from_bits(1))?)
-        };
-        scaled_gross = scaled_gross.add_checked(abs_scaled)?;
-        undiversified = undiversified.add_checked(abs_scaled.mul_ceil(cov.vol(p.asset)?)?)?;
-        scaled.push(w_scaled);
-    }
-    // Work on w' = w / 2^e with |w'| summing below 1, so every product takes the cheap 64-bit path
-    // whatever the book's size; the quadratic forms scale back by 2^2e (exact shifts).
-    let e = (128 - scaled_gross.to_bits().leading_zeros()).saturating_sub(FRAC_BITS);
-    let mut diagonal = Fx::ZERO;
-    let mut off_diagonal = Fx::ZERO;
-    let mut joint = Fx::ZERO;
-    let mut max_var = Fx::ZERO;
-    for (a, pa) in positions.iter().enumerate() {
-        let wa = Fx::from_bits(scaled[a].to_bits() >> e);
-        let var = cov.cov(pa.asset, pa.asset);
-        max_var = max_var.max(var);
-        joint = joint.add_checked(wa.mul_floor(cov.vol(pa.asset)?)?)?;
-        diagonal = diagonal.add_checked(wa.mul_floor(var.mul_floor(wa)?)?)?;
-        let mut row = Fx::ZERO;
-        for (pb, sb) in positions[a + 1..].iter().zip(&scaled[a + 1..]) {
-            let wb = Fx::from_bits(sb.to_bits() >> e);
-            row = row.add_checked(cov.cov(pa.asset, pb.asset).mul_floor(wb)?)?;
+        let ka = cov.kernel_asset(p.asset)?;
+        // |w_bits| < 2^95 (w < 2^47 USD) and d̃ < 2^32: the product is below 2^127.
+        let bits = p.exposure.to_bits();
+        if kernel::bit_len(bits.unsigned_abs()) > 95 {
+            return Err(overflow());
         }
-        off_diagonal = off_diagonal.add_checked(wa.mul_floor(row)?.mul_int(2)?)?;
+        let product = bits.wrapping_mul(ka.scale as i128);
+        top = top.max(kernel::bit_len(product.unsigned_abs()) - ka.exponent as i32);
+        held.push(KernelPosition {
+            asset: p.asset,
+            exponent: ka.exponent,
+            vol: ka.vol,
+            scale_exact: ka.scale_exact,
+            product,
+            abs_bits: abs.to_bits(),
+        });
     }
-    // Pads in scaled units (ULPs), with G' < 1 and M = max held variance (|Σ_ij| ≤ M):
-    // rounding of the products, 2k(G'+k) for V and (G'+k) for the diagonal and for Σw'σ; and the
-    // truncation w' = ⌊w/2^e⌋ (each off by < 1 ULP): ≤ 2Mk + 1 for V, 2M + 1 for the diagonal,
-    // k(M+1) for Σw'σ (σ ≤ M + 1).
-    let m = crate::fixed_point::ceil_to_int(max_var).max(1) as usize;
-    let kk = k + 1;
-    let pad_v = Fx::from_bits((2 * k * kk + 2 * m * k + 1) as i128);
-    let pad_d = Fx::from_bits((kk + 2 * m + 1) as i128);
-    let pad_j = Fx::from_bits((kk + k * (m + 1)) as i128);
-    let variance = unscale(diagonal.add_checked(off_diagonal)?.add_checked(pad_v)?.max(Fx::ZERO), 2 * e)?;
-    let diagonal = unscale(diagonal.add_checked(pad_d)?.max(Fx::ZERO), 2 * e)?;
-    let joint_sigma = unscale(joint.abs().add_checked(pad_j)?, e)?;
-    Ok(QuadraticParts { variance, diagonal, joint_sigma, undiversified, depeg_loss, gross, floor })
-}
-
-/// `x · 2^shift` (exact), or an overflow error.
-fn unscale(x: Fx, shift: u32) -> RiskResult<Fx> {
-    let bits = x.to_bits();
-    if shift > 0 && (shift >= 127 || bits.unsigned_abs().leading_zeros() <= shift) {
-        return Err(RiskError::Math(overflow()));
+    // By asset index, so the held entries of the packed upper triangle are (earlier, later).
+    for n in 1..held.len() {
+        let mut m = n;
+        while m > 0 && held[m - 1].asset > held[m].asset {
+            held.swap(m - 1, m);
+            m -= 1;
+        }
     }
-    Ok(Fx::from_bits(bits << shift))
+    // The common shift t: Σ|x̃_i| close below 2^30, from the sum of the magnitudes at a coarse
+    // shift t0 (each below 2^56, so the sum cannot overflow); the floors add less than k.
+    // So X ≤ 2^30 + k, a row Σ_j C̃_ij·x̃_j stays below 2^62 and x̃_i·s̃_i below 2^63.
+    let t0 = top.saturating_sub(56).max(-200);
+    let mut coarse = k as i128;
+    for h in &held {
+        coarse += kernel::shift_floor(h.product.abs(), -(h.exponent as i32 + t0)).ok_or_else(overflow)?;
+    }
+    let t = t0 + (kernel::bit_len(coarse as u128) - 30).max(0);
+    let mut x: Vec<i64> = Vec::with_capacity(k);
+    let (mut big_x, mut big_e, mut s_max) = (0i128, 0i128, 0i128);
+    let (mut joint, mut undiversified) = (0i128, 0i128);
+    for h in &held {
+        let shift = -(h.exponent as i32 + t);
+        let xi = kernel::shift_floor(h.product, shift).ok_or_else(overflow)?;
+        let eta = if h.scale_exact { 1 } else { 1 + kernel::shift_ceil(h.abs_bits, shift).ok_or_else(overflow)? };
+        // |x̃_i| ≤ 2^30 + 1 by the choice of t; checked here so the products below are proven.
+        let xi = i32::try_from(xi).map_err(|_| overflow())? as i64;
+        let eta = i32::try_from(eta).map_err(|_| overflow())? as i128;
+        let vol = h.vol as i64;
+        big_x += xi.unsigned_abs() as i128;
+        big_e += eta;
+        s_max = s_max.max(vol as i128);
+        // |x̃|·s̃ < 2^31·2^32 = 2^63; (|x̃| + η)·s̃ < 2^32·2^32.
+        joint += xi.wrapping_mul(vol) as i128;
+        undiversified += (xi.unsigned_abs() as i128 + eta).wrapping_mul(vol as i128);
+        x.push(xi);
+    }
+    if big_x > (1 << 30) + k as i128 {
+        return Err(overflow());
+    }
+    // x̃ᵀC̃x̃ and its diagonal over the held entries of the packed C̃ (the stored one, or the held
+    // block computed here): position b's column starts at cols[b], position a < b sits at keys[a]
+    // in it (positions sorted by asset, so a < b is the upper triangle). One native 64-bit
+    // multiply-add per entry. Bounds: |C̃| ≤ 2^31 and Σ|x̃| ≤ 2^30 + k, so every partial column
+    // (and C̃_bb·x̃_b) is below 2^62 and x̃_b·(C̃_bb·x̃_b + 2·column) below 2^31·2^64: no operation
+    // below can wrap.
+    let block: Vec<i32>;
+    let (entries, cols, keys): (&[i32], Vec<usize>, Vec<usize>) = match cov.kernel_entries() {
+        Some(stored) => {
+            (stored, held.iter().map(|h| tri_index(0, h.asset)).collect(), held.iter().map(|h| h.asset).collect())
+        }
+        None => {
+            let mut local = Vec::with_capacity(tri_len(k));
+            for (b, hb) in held.iter().enumerate() {
+                for ha in &held[..=b] {
+                    local.push(cov.kernel_entry(ha.asset, hb.asset, ha.exponent, hb.exponent)?);
+                }
+            }
+            block = local;
+            (&block[..], (0..k).map(|b| tri_index(0, b)).collect(), (0..k).collect())
+        }
+    };
+    let (mut quad, mut diag, mut c_max) = (0i128, 0i128, 0i64);
+    for b in 0..k {
+        let column = &entries[cols[b]..];
+        let mut sum = 0i64;
+        for (&key, &xa) in keys[..b].iter().zip(&x[..b]) {
+            let c = column[key] as i64;
+            c_max = c_max.max(c.abs());
+            sum = sum.wrapping_add(c.wrapping_mul(xa));
+        }
+        let c_bb = column[keys[b]] as i64;
+        c_max = c_max.max(c_bb.abs());
+        let xb = x[b] as i128;
+        let d = c_bb.wrapping_mul(x[b]) as i128;
+        diag = diag.wrapping_add(d.wrapping_mul(xb));
+        quad = quad.wrapping_add(xb.wrapping_mul(d.wrapping_add(2 * sum as i128)));
+    }
+    let big_b = big_x + big_e;
+    let pad = big_b * big_b + c_max as i128 * big_e * (big_b + big_x);
+    let sigma_pad = big_b + big_e * s_max;
+    let up = |v: i128, shift: i32| kernel::shift_ceil(v, shift).map(Fx::from_bits).ok_or_else(overflow);
+    Ok(QuadraticParts {
+        variance: up((quad + pad).max(0), 2 * t - 129)?,
+        diagonal: up((diag + pad).max(0), 2 * t - 129)?,
+        joint_sigma: up(joint.abs() + sigma_pad, t - 57)?,
+        undiversified: up(undiversified, t - 57)?,
+        depeg_loss,
+        gross,
+        floor,
+    })
 }
 
 /// Maintenance and initial margin of a book, with every term.
@@ -412,6 +501,10 @@ mod tests {
     fn f(v: Fx) -> f64 {
         v.to_num()
     }
+    /// Within 1e-7 relative (the kernel pads each form by ~1e-8 of the undiversified variance).
+    fn close(got: f64, want: f64) -> bool {
+        (got - want).abs() <= 1e-7 * want.abs().max(1.0)
+    }
     fn pos(asset: usize, w: f64) -> PositionRisk {
         PositionRisk { asset, exposure: fx(w), floor_rate: fx(0.01) }
     }
@@ -437,13 +530,13 @@ mod tests {
         // w = 1000 in asset 0: σ_h = 0.1·√4 = 0.2 → VaR = 2·0.2·1000 = 400; with one asset every
         // correlation term equals VaR (m = 1), joint move = 1·0.2·1000 = 200, floor = 10.
         let b = margin(&two_assets(), &[pos(0, 1000.0)], &params()).unwrap();
-        assert!((f(b.var) - 400.0).abs() < 1e-6);
-        assert!((f(b.correlation_spike) - 400.0).abs() < 1e-6);
-        assert!((f(b.correlation_breakdown) - 400.0).abs() < 1e-6);
-        assert!((f(b.joint_move) - 200.0).abs() < 1e-6);
-        assert!((f(b.floor) - 10.0).abs() < 1e-6);
-        assert!((f(b.maintenance) - 400.0).abs() < 1e-6);
-        assert!((f(b.initial) - 600.0).abs() < 1e-6);
+        assert!(close(f(b.var), 400.0));
+        assert!(close(f(b.correlation_spike), 400.0));
+        assert!(close(f(b.correlation_breakdown), 400.0));
+        assert!(close(f(b.joint_move), 200.0));
+        assert!(close(f(b.floor), 10.0));
+        assert!(close(f(b.maintenance), 400.0));
+        assert!(close(f(b.initial), 600.0));
         // With one asset the three variance terms coincide; rounding pads decide which one "binds".
         assert!(matches!(b.binding, MarginTerm::Var | MarginTerm::CorrelationSpike | MarginTerm::CorrelationBreakdown));
         assert!(b.var >= fx(400.0), "rounded up");
@@ -455,12 +548,12 @@ mod tests {
         // VaR = 2·2·100 = 400. S = 1000·0.1 − 500·0.2 = 0 → spike V = 0.5·10000 → 2·2·70.71 = 282.8.
         // Breakdown V = 0.5·10000 + 0.5·(10000+10000) = 15000 → 4·122.47 = 489.9. Joint = 0.
         let b = margin(&two_assets(), &[pos(0, 1000.0), pos(1, -500.0)], &params()).unwrap();
-        assert!((f(b.var) - 400.0).abs() < 1e-6);
-        assert!((f(b.correlation_spike) - 4.0 * 5000f64.sqrt()).abs() < 1e-6);
-        assert!((f(b.correlation_breakdown) - 4.0 * 15000f64.sqrt()).abs() < 1e-6);
-        assert!(f(b.joint_move) < 1e-6);
+        assert!(close(f(b.var), 400.0));
+        assert!(close(f(b.correlation_spike), 4.0 * 5000f64.sqrt()));
+        assert!(close(f(b.correlation_breakdown), 4.0 * 15000f64.sqrt()));
+        assert!(f(b.joint_move) < 1e-5);
         assert_eq!(b.binding, MarginTerm::CorrelationBreakdown);
-        assert!((f(b.variance) - 10_000.0).abs() < 1e-6);
+        assert!(close(f(b.variance), 10_000.0));
     }
 
     #[test]
@@ -505,7 +598,7 @@ mod tests {
         let c = risk_contributions(&m, &book, &params()).unwrap();
         let b = margin(&m, &book, &params()).unwrap();
         let total: f64 = c.iter().map(|&x| f(x)).sum();
-        assert!((total - f(b.var)).abs() < 1e-6);
+        assert!(close(total, f(b.var)));
         // (Σw)_1 = 0.01·1000 − 0.04·200 = 2 > 0 while w_1 < 0: the short hedges.
         assert!(c[1] < Fx::ZERO);
     }

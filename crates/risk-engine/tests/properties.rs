@@ -52,6 +52,15 @@ fn params() -> MarginParams {
     MarginParams::daily_defaults()
 }
 
+/// How far above the exact margin the 64-bit kernel may land: 1e-9 relative, plus 1e-7 of the
+/// book's standalone stress `z·√s·m·Σ|w_i|·d_i·σ_i` (the kernel's pads are ~1e-8 of it; see
+/// `risk_engine::margin`), plus 1e-6 USD.
+fn kernel_tolerance(cov: &[Vec<f64>], book: &[(usize, f64, f64)], p: &MarginParams, d: &[f64], want: f64) -> f64 {
+    let stress: f64 = book.iter().map(|&(i, w, _)| w.abs() * d.get(i).copied().unwrap_or(1.0) * cov[i][i].sqrt()).sum();
+    let scale = f(p.z) * f(p.horizon_scale).sqrt() * f(p.stress_vol_multiplier);
+    1e-9 * want.max(1.0) + 1e-7 * scale * stress + 1e-6
+}
+
 proptest! {
     #![proptest_config(ProptestConfig { cases: 64, ..ProptestConfig::default() })]
 
@@ -85,7 +94,7 @@ proptest! {
         m.check_psd(fx(1e-10)).unwrap();
     }
 
-    /// The fixed-point margin is an upper bound of the f64 margin and within 1e-9 relative of it.
+    /// The fixed-point margin is an upper bound of the f64 margin and within the kernel's tolerance.
     #[test]
     fn margin_matches_f64_and_rounds_up(
         returns in returns_strategy(5, 120),
@@ -101,11 +110,12 @@ proptest! {
         let got = f(margin(&m, &positions, &params()).unwrap().maintenance);
         let want = reference_margin(&d, &refbook, &params());
         prop_assert!(got >= want - 1e-9 * want.max(1.0), "fixed {got} below reference {want}");
-        prop_assert!(got - want <= 1e-9 * want.max(1.0) + 1e-6, "fixed {got} too far above {want}");
+        let tolerance = kernel_tolerance(&d, &refbook, &params(), &[], want);
+        prop_assert!(got - want <= tolerance, "fixed {got} too far above {want} (tolerance {tolerance}): {:?}", 0);
     }
 
     /// With volatility scales, a hedge floor and de-peg gaps, the fixed-point margin is still an upper bound
-    /// of the f64 margin on `DΣD` and within 1e-9 relative of it.
+    /// of the f64 margin on `DΣD` and within the kernel's tolerance.
     #[test]
     fn scaled_margin_matches_f64_and_rounds_up(
         returns in returns_strategy(5, 120),
@@ -116,7 +126,8 @@ proptest! {
     ) {
         let (m, _) = ewma_matrix(5, &returns, 0.94);
         let d = dense(&m);
-        let scales_fx: Vec<Fx> = scales.iter().map(|&x| fx(x)).collect();
+        // On the kernel's grid, as the crank stores them (`procyclicality::vol_scale`).
+        let scales_fx: Vec<Fx> = scales.iter().map(|&x| risk_engine::kernel::round_scale_up(fx(x))).collect();
         // The reference uses the stored (fixed-point) scales exactly.
         let scales_f: Vec<f64> = scales_fx.iter().map(|&x| f(x)).collect();
         let gaps_fx: Vec<Fx> = gaps.iter().map(|&x| fx(x)).collect();
@@ -132,7 +143,8 @@ proptest! {
         let got = f(margin(&cov, &positions, &p).unwrap().maintenance);
         let want = reference_margin_full(&d, &refbook, &p, &scales_f, &gaps_f);
         prop_assert!(got >= want - 1e-9 * want.max(1.0), "fixed {got} below reference {want}");
-        prop_assert!(got - want <= 1e-9 * want.max(1.0) + 1e-6, "fixed {got} too far above {want}");
+        let tolerance = kernel_tolerance(&d, &refbook, &p, &scales_f, want);
+        prop_assert!(got - want <= tolerance, "fixed {got} too far above {want} (tolerance {tolerance}): {:?}", margin(&cov, &positions, &p).map(|b| (b.binding, f(b.var), f(b.correlation_spike), f(b.correlation_breakdown), f(b.joint_move), f(b.hedge_floor), f(b.depeg), f(b.variance))));
     }
 
     /// Scaling every exposure up never lowers margin; scaling the covariance up never lowers it.

@@ -32,7 +32,9 @@ fn main() {
             model.covariance[tri_index(i, j)].set(Fx::from_num(rho * vol[i] * vol[j]));
         }
         model.volatility[j].set(Fx::from_num(vol[j]));
+        model.vol_scale[j].set(Fx::ONE);
     }
+    model.refresh_kernel(0..ASSETS).unwrap();
     let assets: Vec<Asset> = (0..ASSETS)
         .map(|i| {
             let mut a = Asset::zeroed();

@@ -106,7 +106,8 @@ async fn the_slow_memory_keeps_margins_up_after_a_crash_calms_down() {
     );
     // κ_f·√((0.7·0.0009 + 0.3·0.16) / (0.94·0.0009 + 0.06·0.16)) = 1.2 × 2.16 ≈ 2.59.
     assert!(scale_after_crash > Fx::from_num(2.5), "the short memory reacts to the crash: {scale_after_crash}");
-    assert!(d > 1.2 && (d - expect.max(1.0)).abs() < 1e-9, "the calm days lift the crashed asset's scale to {d}");
+    // d is rounded up to the margin kernel's 2⁻²⁶ grid.
+    assert!(d > 1.2 && (d - expect.max(1.0)).abs() < 2e-8, "the calm days lift the crashed asset's scale to {d}");
 }
 
 #[tokio::test]

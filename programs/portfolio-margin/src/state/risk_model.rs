@@ -4,6 +4,7 @@
 use anchor_lang::prelude::*;
 use risk_engine::covariance::{tri_len, CovarianceSource};
 use risk_engine::fixed_point::MathResult;
+use risk_engine::kernel::KernelAsset;
 use risk_engine::{Fx, WrappedI80F48};
 
 use super::group::MAX_ASSETS;
@@ -50,10 +51,76 @@ pub struct RiskModel {
     pub oracles: [Pubkey; MAX_ASSETS],
     /// Covariance of simple returns per sample interval, packed upper triangle.
     pub covariance: [WrappedI80F48; COV_LEN],
+    /// The margin kernel (`risk_engine::kernel`): `Σ`, `σ` and `d` in per-asset power-of-two
+    /// scales, read by every health check with 64-bit multiplies; recomputed from the fields above
+    /// by the crank and at registration (`refresh_kernel`). Per asset: the exponent `a_i`, …
+    pub kernel_exponent: [i8; MAX_ASSETS],
+    /// … whether `d̃_i` is exact (1), …
+    pub kernel_exact: [u8; MAX_ASSETS],
+    /// Assets whose kernel is computed (health checks see no asset beyond).
+    pub kernel_dim: u16,
+    pub _kernel_padding: [u8; 6],
+    /// … `s̃_i = ⌈σ_i·2^{a_i}·2^31⌉`, …
+    pub kernel_vol: [u32; MAX_ASSETS],
+    /// … `d̃_i = ⌈d_i·2^26⌉`; and `C̃_ij = ⌊Σ_ij·2^{a_i+a_j+29}⌋`, packed like `covariance`.
+    pub kernel_scale: [u32; MAX_ASSETS],
+    pub kernel_cov: [i32; COV_LEN],
 }
 
 impl RiskModel {
     pub const SPACE: usize = 8 + core::mem::size_of::<RiskModel>();
+
+    /// Recomputes the margin kernel of `columns` (every entry of those columns and their assets)
+    /// from the stored `Σ`, `σ` and `d`, and covers assets up to the last column.
+    pub fn refresh_kernel(&mut self, columns: core::ops::Range<usize>) -> MathResult<()> {
+        let end = columns.end;
+        let RiskModel {
+            asset_count,
+            covariance,
+            volatility,
+            vol_scale,
+            kernel_exponent,
+            kernel_vol,
+            kernel_scale,
+            kernel_exact,
+            kernel_cov,
+            ..
+        } = self;
+        let stored = Stored { n: *asset_count as usize, covariance, volatility, vol_scale };
+        let out = risk_engine::kernel::KernelStore {
+            exponent: kernel_exponent,
+            vol: kernel_vol,
+            scale: kernel_scale,
+            exact: kernel_exact,
+            cov: kernel_cov,
+        };
+        risk_engine::kernel::refresh(&stored, columns, out)?;
+        self.kernel_dim = self.kernel_dim.max(end as u16);
+        Ok(())
+    }
+}
+
+/// The stored `Σ`, `σ` and `d`, borrowed beside the kernel fields they are converted into.
+struct Stored<'a> {
+    n: usize,
+    covariance: &'a [WrappedI80F48],
+    volatility: &'a [WrappedI80F48],
+    vol_scale: &'a [WrappedI80F48],
+}
+
+impl CovarianceSource for Stored<'_> {
+    fn dim(&self) -> usize {
+        self.n
+    }
+    fn cov(&self, i: usize, j: usize) -> Fx {
+        self.covariance[risk_engine::tri_index(i, j)].get()
+    }
+    fn vol(&self, i: usize) -> MathResult<Fx> {
+        Ok(self.volatility[i].get())
+    }
+    fn vol_scale(&self, i: usize) -> Fx {
+        self.vol_scale[i].get()
+    }
 }
 
 /// The risk model as the engine's covariance source (volatilities precomputed at the crank).
@@ -63,7 +130,7 @@ pub struct ModelView<'a> {
 
 impl CovarianceSource for ModelView<'_> {
     fn dim(&self) -> usize {
-        self.model.asset_count as usize
+        self.model.asset_count.min(self.model.kernel_dim) as usize
     }
     #[inline]
     fn cov(&self, i: usize, j: usize) -> Fx {
@@ -80,5 +147,23 @@ impl CovarianceSource for ModelView<'_> {
     #[inline]
     fn depeg_gap(&self, i: usize) -> Fx {
         self.model.depeg_gap[i].get()
+    }
+    #[inline]
+    fn kernel_asset(&self, i: usize) -> MathResult<KernelAsset> {
+        let m = self.model;
+        Ok(KernelAsset {
+            exponent: m.kernel_exponent[i],
+            vol: m.kernel_vol[i],
+            scale: m.kernel_scale[i],
+            scale_exact: m.kernel_exact[i] != 0,
+        })
+    }
+    #[inline]
+    fn kernel_entry(&self, i: usize, j: usize, _a_i: i8, _a_j: i8) -> MathResult<i32> {
+        Ok(self.model.kernel_cov[risk_engine::tri_index(i, j)])
+    }
+    #[inline]
+    fn kernel_entries(&self) -> Option<&[i32]> {
+        Some(&self.model.kernel_cov[..risk_engine::tri_len(self.dim())])
     }
 }

@@ -171,6 +171,7 @@ pub fn handle_register_asset(ctx: Context<RegisterAsset>, args: RegisterAssetArg
     model.short_variance[index].set(short);
     model.depeg_gap[index].set(e6(args.depeg_gap_e6)?);
     model.vol_scale[index].set(scale);
+    model.refresh_kernel(index..index + 1).map_err(math)?;
     model.feed_ids[index] = args.feed_id;
     model.oracles[index] = args.oracle;
     model.asset_count = (index + 1) as u16;

@@ -117,6 +117,7 @@ fn apply_sample(model: &mut RiskModel, n: usize, lambda: Fx, vol_floor: &VolFloo
             scales: &mut vol_scale[..n],
         };
         procyclicality::apply_sample(&fast, &returns, missing, memories, vol_floor).map_err(math)?;
+        model.refresh_kernel(0..n).map_err(math)?;
         model.sample_count += 1;
     }
     for i in 0..n {

@@ -1,0 +1,210 @@
+//! The margin kernel: the covariance in the form the health check reads with one 64-bit multiply
+//! per entry.
+//!
+//! Every margin term but the floor is a function of the scaled exposures `w_i·d_i` and the matrix
+//! `Σ` (see [`crate::margin`]). The kernel keeps `Σ` in per-asset power-of-two scales: asset `i`
+//! gets an exponent `a_i` with `σ_i·2^{a_i} ∈ [½, 1)` (σ the stored, rounded-up volatility), and
+//! the matrix becomes `C_ij = Σ_ij·2^{a_i+a_j}`, correlation-like (`|C_ij| < 1` when Σ is PSD),
+//! stored as `C̃_ij = ⌊C_ij·2^29⌋` in an `i32` — an exact shift of the stored `Σ_ij`, so the crank
+//! converts an entry with a shift, no multiply. The health check shifts each exposure the other
+//! way (`x_i = w_i·d_i·2^{−a_i}`, a common power of two chosen so `Σ|x̃_i| < 2^32`), and a row
+//! `Σ_j C̃_ij·x̃_j` is k native 64-bit multiply-adds that cannot overflow (`|C̃| < 2^31`,
+//! `Σ|x̃| < 2^32`).
+//!
+//! Per asset it also keeps `s̃_i = ⌈σ_i·2^{a_i}·2^31⌉` (the joint-move and hedge-floor terms) and
+//! `d̃_i = ⌈d_i·2^26⌉` (`d ≤ 32` fits a `u32`; exact for the `d` the crank stores, which
+//! [`crate::procyclicality::vol_scale`] rounds up to that grid).
+//!
+//! Every rounding (the floor of `C̃`, of `x̃`, the ceiling of `s̃`) is bounded and padded in
+//! [`crate::margin`], so the kernel's terms are upper bounds of the same terms in exact arithmetic
+//! on the stored `Σ`, `σ` and `d`. The precision is relative to the book: about 2⁻²⁵ of
+//! `(Σ|w_i·d_i|·σ_i)²` in the variance.
+use crate::fixed_point::{Fx, MathError, MathOp, MathResult, FRAC_BITS};
+
+/// Fraction bits of `C̃` (`|C| < 4` fits an `i32`).
+pub const COV_BITS: u32 = 29;
+/// Fraction bits of `s̃`.
+pub const VOL_BITS: u32 = 31;
+/// Fraction bits of `d̃` (and the grid the crank rounds `d` up to).
+pub const SCALE_BITS: u32 = 26;
+/// The bits of an [`Fx`] below the kernel's `d` grid (2⁻²⁶).
+const SCALE_GRID: i128 = (1 << (FRAC_BITS - SCALE_BITS)) - 1;
+
+/// `d` rounded up to the kernel's 2⁻²⁶ grid: the crank stores this, so `d̃` is exact and the
+/// margin needs no pad for it.
+pub fn round_scale_up(d: Fx) -> Fx {
+    Fx::from_bits(d.to_bits().saturating_add(SCALE_GRID) & !SCALE_GRID)
+}
+
+/// Largest exponent: assets with σ below 2⁻²⁰ per sample keep a smaller `C_ii`, so the rounding
+/// slack of a near-singular pair stays far inside the `i32` range.
+pub const MAX_EXPONENT: i32 = 20;
+/// Smallest exponent (σ up to 2⁸⁰; any stored value).
+pub const MIN_EXPONENT: i32 = -80;
+
+/// One asset's kernel data.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub struct KernelAsset {
+    /// `a_i`.
+    pub exponent: i8,
+    /// `s̃_i = ⌈σ_i·2^{a_i}·2^31⌉`.
+    pub vol: u32,
+    /// `d̃_i = ⌈d_i·2^26⌉`.
+    pub scale: u32,
+    /// Whether `d̃_i = d_i·2^26` exactly (the crank stores `d` on that grid).
+    pub scale_exact: bool,
+}
+
+#[track_caller]
+fn convert() -> MathError {
+    MathError { op: MathOp::Convert, location: core::panic::Location::caller() }
+}
+
+/// Number of significant bits of `|v|`.
+#[inline]
+pub fn bit_len(v: u128) -> i32 {
+    (128 - v.leading_zeros()) as i32
+}
+
+/// `⌊v·2^shift⌋` (shift of either sign), or `None` on overflow.
+#[inline]
+pub fn shift_floor(v: i128, shift: i32) -> Option<i128> {
+    if shift >= 0 {
+        if shift >= 127 || (v != 0 && v.unsigned_abs().leading_zeros() <= shift as u32) {
+            return None;
+        }
+        Some(v << shift)
+    } else if shift <= -127 {
+        Some(if v < 0 { -1 } else { 0 })
+    } else {
+        Some(v >> (-shift))
+    }
+}
+
+/// `⌈v·2^shift⌉` (shift of either sign), or `None` on overflow.
+#[inline]
+pub fn shift_ceil(v: i128, shift: i32) -> Option<i128> {
+    if shift >= 0 {
+        return shift_floor(v, shift);
+    }
+    if shift <= -127 {
+        return Some(if v > 0 { 1 } else { 0 });
+    }
+    let q = v >> (-shift);
+    Some(if v & ((1i128 << (-shift)) - 1) != 0 { q + 1 } else { q })
+}
+
+/// The kernel data of an asset from its stored volatility (≥ √Σ_ii, > 0 after registration) and
+/// volatility scale `d ≥ 1`.
+pub fn asset(vol: Fx, scale: Fx) -> MathResult<KernelAsset> {
+    let bits = vol.to_bits();
+    if bits < 0 {
+        return Err(convert());
+    }
+    let exponent = (FRAC_BITS as i32 - bit_len(bits as u128)).clamp(MIN_EXPONENT, MAX_EXPONENT);
+    // s̃ = ⌈σ_bits · 2^{a + 31 − 48}⌉ ∈ [2^30, 2^31] unless a was clamped.
+    let vol = shift_ceil(bits, exponent + VOL_BITS as i32 - FRAC_BITS as i32).ok_or_else(convert)?;
+    let d = scale.to_bits();
+    let scaled = shift_ceil(d, SCALE_BITS as i32 - FRAC_BITS as i32).ok_or_else(convert)?;
+    Ok(KernelAsset {
+        exponent: exponent as i8,
+        vol: u32::try_from(vol).map_err(|_| convert())?,
+        scale: u32::try_from(scaled).map_err(|_| convert())?,
+        scale_exact: d & SCALE_GRID == 0,
+    })
+}
+
+/// `C̃_ij = ⌊Σ_ij·2^{a_i + a_j + 29}⌋`. Out of the `i32` range only for a matrix far from PSD
+/// (`|Σ_ij| ≥ 4·σ_i·σ_j`), which the EWMA and the registration checks never store.
+#[inline]
+pub fn entry(cov: Fx, a_i: i8, a_j: i8) -> MathResult<i32> {
+    let shift = a_i as i32 + a_j as i32 + COV_BITS as i32 - FRAC_BITS as i32;
+    let v = shift_floor(cov.to_bits(), shift).ok_or_else(convert)?;
+    i32::try_from(v).map_err(|_| convert())
+}
+
+/// The kernel's stored arrays (the risk model account's fields, or a copy of them).
+pub struct KernelStore<'a> {
+    pub exponent: &'a mut [i8],
+    pub vol: &'a mut [u32],
+    pub scale: &'a mut [u32],
+    /// 1 when `scale` is exact.
+    pub exact: &'a mut [u8],
+    /// `C̃`, packed upper triangle (`crate::tri_index`).
+    pub cov: &'a mut [i32],
+}
+
+/// Recomputes the kernel of the assets in `columns` and of every entry `(i, j)`, `i ≤ j`, of those
+/// columns from `src`'s `Σ`, `σ` and `d` (the crank: every column; a registration: the new one).
+pub fn refresh<C: crate::covariance::CovarianceSource>(
+    src: &C,
+    columns: core::ops::Range<usize>,
+    out: KernelStore<'_>,
+) -> MathResult<()> {
+    let end = columns.end;
+    if end > out.exponent.len().min(out.vol.len()).min(out.scale.len()).min(out.exact.len())
+        || crate::covariance::tri_len(end) > out.cov.len()
+    {
+        return Err(convert());
+    }
+    for j in columns.clone() {
+        let k = asset(src.vol(j)?, src.vol_scale(j))?;
+        out.exponent[j] = k.exponent;
+        out.vol[j] = k.vol;
+        out.scale[j] = k.scale;
+        out.exact[j] = k.scale_exact as u8;
+    }
+    for j in columns {
+        let column = crate::covariance::tri_index(0, j);
+        let a_j = out.exponent[j];
+        for i in 0..=j {
+            out.cov[column + i] = entry(src.cov(i, j), out.exponent[i], a_j)?;
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn fx(v: f64) -> Fx {
+        Fx::from_num(v)
+    }
+
+    #[test]
+    fn an_asset_is_scaled_into_half_to_one() {
+        for sigma in [1e-6, 0.0123, 0.05, 0.5, 1.0, 3.7, 200.0] {
+            let k = asset(fx(sigma), Fx::ONE).unwrap();
+            let s = sigma * 2f64.powi(k.exponent as i32);
+            assert!((0.5..1.0).contains(&s), "σ {sigma}: scaled {s}");
+            let v = k.vol as f64 / 2f64.powi(31);
+            assert!(v >= s && v - s < 1e-9, "s̃ rounds up: {v} vs {s}");
+            assert_eq!(k.scale, 1 << SCALE_BITS);
+            assert!(k.scale_exact);
+        }
+        let tiny = asset(Fx::from_bits(1), Fx::ONE).unwrap();
+        assert_eq!(tiny.exponent as i32, MAX_EXPONENT, "clamped");
+    }
+
+    #[test]
+    fn entries_are_exact_shifts_rounded_down() {
+        let (a, b) = (asset(fx(0.05), Fx::ONE).unwrap(), asset(fx(0.2), Fx::ONE).unwrap());
+        let c = entry(fx(0.5 * 0.05 * 0.2), a.exponent, b.exponent).unwrap();
+        let exact = 0.005 * 2f64.powi(a.exponent as i32 + b.exponent as i32 + COV_BITS as i32);
+        assert!(c as f64 <= exact && exact - (c as f64) < 1.0);
+        let n = entry(fx(-0.005), a.exponent, b.exponent).unwrap();
+        assert!(n as f64 <= -exact && -exact - (n as f64) < 1.0);
+        assert!(entry(fx(1.0), a.exponent, b.exponent).is_err(), "|C| ≥ 4 does not fit");
+    }
+
+    #[test]
+    fn scales_round_up_to_the_grid() {
+        assert_eq!(round_scale_up(Fx::ONE), Fx::ONE);
+        let d = round_scale_up(fx(1.3));
+        assert!(d >= fx(1.3) && d - fx(1.3) < fx(1.0 / 67_108_864.0));
+        let k = asset(fx(0.1), d).unwrap();
+        assert!(k.scale_exact && k.scale as i128 == d.to_bits() >> (FRAC_BITS - SCALE_BITS));
+        assert!(!asset(fx(0.1), fx(1.3)).unwrap().scale_exact);
+    }
+}
