@@ -312,7 +312,36 @@ fn covariance_problems(model: &RiskModel, n: usize) -> (bool, String) {
         Ok(()) => {}
         Err(e) => return (false, format!("{e}")),
     }
-    (true, format!("{n}×{n}: symmetric (packed), diagonal > 0, |cov_ij| ≤ σ_iσ_j, PSD (LDLᵀ), volatilities = √diag, scales in [1, 32]"))
+    if let Some(problem) = kernel_problem(model, n) {
+        return (false, problem);
+    }
+    (true, format!("{n}×{n}: symmetric (packed), diagonal > 0, |cov_ij| ≤ σ_iσ_j, PSD (LDLᵀ), volatilities = √diag, scales in [1, 32], margin kernel = its recomputation from Σ"))
+}
+
+/// The stored margin kernel (what every health check reads) must equal the engine's recomputation
+/// from the stored Σ, σ and d (`RiskModel::refresh_kernel` on a copy).
+fn kernel_problem(model: &RiskModel, n: usize) -> Option<String> {
+    if (model.kernel_dim as usize) < n {
+        return Some(format!("the margin kernel covers {} of {n} assets", model.kernel_dim));
+    }
+    let mut fresh = Box::new(*model);
+    if let Err(e) = fresh.refresh_kernel(0..n) {
+        return Some(format!("the margin kernel cannot be recomputed: {e}"));
+    }
+    for i in 0..n {
+        let same = fresh.kernel_exponent[i] == model.kernel_exponent[i]
+            && fresh.kernel_vol[i] == model.kernel_vol[i]
+            && fresh.kernel_scale[i] == model.kernel_scale[i]
+            && fresh.kernel_exact[i] == model.kernel_exact[i];
+        if !same {
+            return Some(format!("the margin kernel of asset {i} differs from its recomputation from Σ"));
+        }
+    }
+    let len = risk_engine::tri_len(n);
+    if let Some(k) = (0..len).find(|&k| fresh.kernel_cov[k] != model.kernel_cov[k]) {
+        return Some(format!("margin kernel entry {k} is {} but Σ gives {}", model.kernel_cov[k], fresh.kernel_cov[k]));
+    }
+    None
 }
 
 pub fn correlation(model: &RiskModel, n: usize) -> Vec<Vec<f64>> {

@@ -11,7 +11,7 @@ use keeper::liquidator::Action;
 use keeper::metrics::Metrics;
 use keeper::migrate::{self, Config};
 use keeper::simulate::publish_prices;
-use portfolio_margin::state::MarginAccount;
+use portfolio_margin::state::{MarginAccount, RiskModel};
 use portfolio_margin_client::chain::embedded::{default_program_dir, Embedded};
 use portfolio_margin_client::chain::{send_ixs, Chain, ChainError, ChainResult, Filter, TxOutcome};
 use portfolio_margin_client::state::{load, GroupState};
@@ -280,12 +280,37 @@ async fn inspect_passes_a_sound_state_and_catches_corruption() {
     let slot = acc.find(0).unwrap();
     let doubled = acc.positions[slot].shares.get() * risk_engine::Fx::from_num(2);
     acc.positions[slot].shares.set(doubled);
-    raw.data[8..8 + std::mem::size_of::<MarginAccount>()].copy_from_slice(bytemuck::bytes_of(&acc));
-    chain.set_account(&account, raw);
+    chain.set_account(&account, chain_account_with(&raw, &acc));
     let report = keeper::inspect::inspect(&chain, &state.address).await.unwrap();
     assert!(!report.ok());
     let failed: Vec<&str> = report.checks.iter().filter(|c| !c.ok).map(|c| c.name.as_str()).collect();
     assert_eq!(failed, vec!["asset 0 shares add up"], "{}", report.render());
+    chain.set_account(
+        &account,
+        chain_account_with(&raw, &{
+            let mut a = acc;
+            a.positions[slot].shares.set(doubled / risk_engine::Fx::from_num(2));
+            a
+        }),
+    );
+
+    // Corrupt the margin kernel (what every health check reads): one entry lowered.
+    let model_address = state.group.risk_model;
+    let mut raw = chain.account(&model_address).await.unwrap().unwrap();
+    let mut model: Box<RiskModel> = Box::new(load(&raw.data).unwrap());
+    model.kernel_cov[1] -= 1;
+    raw.data[8..8 + std::mem::size_of::<RiskModel>()].copy_from_slice(bytemuck::bytes_of(&*model));
+    chain.set_account(&model_address, raw);
+    let report = keeper::inspect::inspect(&chain, &state.address).await.unwrap();
+    let failed: Vec<&str> = report.checks.iter().filter(|c| !c.ok).map(|c| c.name.as_str()).collect();
+    assert_eq!(failed.len(), 1, "{}", report.render());
+    assert!(report.render().contains("margin kernel entry 1"), "{}", report.render());
+}
+
+fn chain_account_with(raw: &Account, acc: &MarginAccount) -> Account {
+    let mut raw = raw.clone();
+    raw.data[8..8 + std::mem::size_of::<MarginAccount>()].copy_from_slice(bytemuck::bytes_of(acc));
+    raw
 }
 
 #[tokio::test]
