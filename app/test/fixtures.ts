@@ -115,6 +115,15 @@ function model(n: number, variances: string[], covs: Record<string, string>, sam
     feedIds: Array.from({ length: 64 }, (_, i) => (i < n ? feed(i) : ZERO32)),
     oracles: Array.from({ length: 64 }, (_, i) => (i < n ? key(`O${i}`) : ('11111111111111111111111111111111' as Address))),
     covariance,
+    // The margin kernel is the program's (`RiskModel::refresh_kernel`): tests that price books go
+    // through the WebAssembly engine, which reads the raw account bytes, not this object.
+    kernelExponent: Array.from({ length: 64 }, () => 0),
+    kernelExact: new Uint8Array(64),
+    kernelDim: 0,
+    kernelPadding: new Uint8Array(6),
+    kernelVol: Array.from({ length: 64 }, () => 0),
+    kernelScale: Array.from({ length: 64 }, () => 0),
+    kernelCov: Array.from({ length: 2080 }, () => 0),
   };
 }
 

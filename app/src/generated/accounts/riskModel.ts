@@ -21,12 +21,18 @@ import {
   getArrayEncoder,
   getBytesDecoder,
   getBytesEncoder,
+  getI32Decoder,
+  getI32Encoder,
   getI64Decoder,
   getI64Encoder,
+  getI8Decoder,
+  getI8Encoder,
   getStructDecoder,
   getStructEncoder,
   getU16Decoder,
   getU16Encoder,
+  getU32Decoder,
+  getU32Encoder,
   getU64Decoder,
   getU64Encoder,
   transformEncoder,
@@ -102,6 +108,22 @@ export type RiskModel = {
   oracles: Array<Address>;
   /** Covariance of simple returns per sample interval, packed upper triangle. */
   covariance: Array<WrappedI80F48>;
+  /**
+   * The margin kernel (`risk_engine::kernel`): `Σ`, `σ` and `d` in per-asset power-of-two
+   * scales, read by every health check with 64-bit multiplies; recomputed from the fields above
+   * by the crank and at registration (`refresh_kernel`). Per asset: the exponent `a_i`, …
+   */
+  kernelExponent: Array<number>;
+  /** … whether `d̃_i` is exact (1), … */
+  kernelExact: ReadonlyUint8Array;
+  /** Assets whose kernel is computed (health checks see no asset beyond). */
+  kernelDim: number;
+  kernelPadding: ReadonlyUint8Array;
+  /** … `s̃_i = ⌈σ_i·2^{a_i}·2^31⌉`, … */
+  kernelVol: Array<number>;
+  /** … `d̃_i = ⌈d_i·2^26⌉`; and `C̃_ij = ⌊Σ_ij·2^{a_i+a_j+29}⌋`, packed like `covariance`. */
+  kernelScale: Array<number>;
+  kernelCov: Array<number>;
 };
 
 export type RiskModelArgs = {
@@ -148,6 +170,22 @@ export type RiskModelArgs = {
   oracles: Array<Address>;
   /** Covariance of simple returns per sample interval, packed upper triangle. */
   covariance: Array<WrappedI80F48Args>;
+  /**
+   * The margin kernel (`risk_engine::kernel`): `Σ`, `σ` and `d` in per-asset power-of-two
+   * scales, read by every health check with 64-bit multiplies; recomputed from the fields above
+   * by the crank and at registration (`refresh_kernel`). Per asset: the exponent `a_i`, …
+   */
+  kernelExponent: Array<number>;
+  /** … whether `d̃_i` is exact (1), … */
+  kernelExact: ReadonlyUint8Array;
+  /** Assets whose kernel is computed (health checks see no asset beyond). */
+  kernelDim: number;
+  kernelPadding: ReadonlyUint8Array;
+  /** … `s̃_i = ⌈σ_i·2^{a_i}·2^31⌉`, … */
+  kernelVol: Array<number>;
+  /** … `d̃_i = ⌈d_i·2^26⌉`; and `C̃_ij = ⌊Σ_ij·2^{a_i+a_j+29}⌋`, packed like `covariance`. */
+  kernelScale: Array<number>;
+  kernelCov: Array<number>;
 };
 
 /** Gets the encoder for {@link RiskModelArgs} account data. */
@@ -188,6 +226,13 @@ export function getRiskModelEncoder(): FixedSizeEncoder<RiskModelArgs> {
         "covariance",
         getArrayEncoder(getWrappedI80F48Encoder(), { size: 2080 }),
       ],
+      ["kernelExponent", getArrayEncoder(getI8Encoder(), { size: 64 })],
+      ["kernelExact", fixEncoderSize(getBytesEncoder(), 64)],
+      ["kernelDim", getU16Encoder()],
+      ["kernelPadding", fixEncoderSize(getBytesEncoder(), 6)],
+      ["kernelVol", getArrayEncoder(getU32Encoder(), { size: 64 })],
+      ["kernelScale", getArrayEncoder(getU32Encoder(), { size: 64 })],
+      ["kernelCov", getArrayEncoder(getI32Encoder(), { size: 2080 })],
     ]),
     (value) => ({ ...value, discriminator: RISK_MODEL_DISCRIMINATOR }),
   );
@@ -218,6 +263,13 @@ export function getRiskModelDecoder(): FixedSizeDecoder<RiskModel> {
     ],
     ["oracles", getArrayDecoder(getAddressDecoder(), { size: 64 })],
     ["covariance", getArrayDecoder(getWrappedI80F48Decoder(), { size: 2080 })],
+    ["kernelExponent", getArrayDecoder(getI8Decoder(), { size: 64 })],
+    ["kernelExact", fixDecoderSize(getBytesDecoder(), 64)],
+    ["kernelDim", getU16Decoder()],
+    ["kernelPadding", fixDecoderSize(getBytesDecoder(), 6)],
+    ["kernelVol", getArrayDecoder(getU32Decoder(), { size: 64 })],
+    ["kernelScale", getArrayDecoder(getU32Decoder(), { size: 64 })],
+    ["kernelCov", getArrayDecoder(getI32Decoder(), { size: 2080 })],
   ]);
 }
 
@@ -280,5 +332,5 @@ export async function fetchAllMaybeRiskModel(
 }
 
 export function getRiskModelSize(): number {
-  return 44632;
+  return 53600;
 }
