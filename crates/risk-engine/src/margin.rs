@@ -394,7 +394,8 @@ pub fn margin<C: CovarianceSource>(
         return Ok(MarginBreakdown::zero());
     }
     let q = quadratic_parts(cov, positions)?;
-    let sqrt_s = params.horizon_scale.sqrt_ceil()?;
+    // √1 = 1 exactly (the daily defaults): a 128-bit square root saved per health check.
+    let sqrt_s = if params.horizon_scale == Fx::ONE { Fx::ONE } else { params.horizon_scale.sqrt_ceil()? };
     let z_sqrt_s = params.z.mul_ceil(sqrt_s)?;
     let m2 = params.stress_vol_multiplier.mul_ceil(params.stress_vol_multiplier)?;
 
