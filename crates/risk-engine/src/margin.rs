@@ -20,13 +20,14 @@
 //! Both stress matrices are convex mixes of PSD matrices, so the stress variances are ≥ 0 whenever Σ
 //! is PSD; only the k(k+1)/2 entries of held assets are read.
 //!
-//! Scaling: the quadratic forms are computed on `w' = w / 2^e` with `Σ|w'| < 1` (an exact shift), so
-//! every product stays in the cheap 64-bit multiply whatever the book's size, then scaled back.
+//! Kernel: the quadratic forms read Σ in the margin kernel's form ([`crate::kernel`]: per-asset
+//! power-of-two scales, `i32` entries) with exposures shifted into integers below 2^31, so every
+//! held entry is one native 64-bit multiply-add whatever the book's size.
 //!
-//! Rounding: every computed term is an upper bound of the same term in exact arithmetic on the same
-//! stored Σ. Products round toward −∞ while summing and `w'` is truncated, so each quadratic form
-//! gets a proven pad in scaled ULPs (`2k(k+1) + 2Mk + 1` for V, with M the largest held variance;
-//! see `quadratic_parts`), and every later multiply and square root rounds up.
+//! Rounding: every computed term is an upper bound of the same term in exact arithmetic on the
+//! stored Σ, σ and d. Each quadratic form gets one proven pad for the floors of the kernel's
+//! entries and exposures (see `quadratic_parts`), and every later multiply and square root rounds
+//! up. The pads are ~1e-8 of the book's standalone stress (property tests: ≤ 1e-7).
 use alloc::vec::Vec;
 
 use crate::covariance::{tri_index, tri_len, CovarianceSource};
@@ -306,7 +307,7 @@ fn quadratic_parts<C: CovarianceSource>(cov: &C, positions: &[PositionRisk]) -> 
     let t0 = top.saturating_sub(56).max(-200);
     let mut coarse = k as i128;
     for h in &held {
-        coarse += kernel::shift_floor(h.product.abs(), -(h.exponent as i32 + t0)).ok_or_else(overflow)?;
+        coarse += kernel::shift_floor(h.product.abs(), -(h.exponent as i32 + t0)).ok_or_else(|| overflow())?;
     }
     let t = t0 + (kernel::bit_len(coarse as u128) - 30).max(0);
     let mut x: Vec<i64> = Vec::with_capacity(k);
@@ -314,8 +315,9 @@ fn quadratic_parts<C: CovarianceSource>(cov: &C, positions: &[PositionRisk]) -> 
     let (mut joint, mut undiversified) = (0i128, 0i128);
     for h in &held {
         let shift = -(h.exponent as i32 + t);
-        let xi = kernel::shift_floor(h.product, shift).ok_or_else(overflow)?;
-        let eta = if h.scale_exact { 1 } else { 1 + kernel::shift_ceil(h.abs_bits, shift).ok_or_else(overflow)? };
+        let xi = kernel::shift_floor(h.product, shift).ok_or_else(|| overflow())?;
+        let eta =
+            if h.scale_exact { 1 } else { 1 + kernel::shift_ceil(h.abs_bits, shift).ok_or_else(|| overflow())? };
         // |x̃_i| ≤ 2^30 + 1 by the choice of t; checked here so the products below are proven.
         let xi = i32::try_from(xi).map_err(|_| overflow())? as i64;
         let eta = i32::try_from(eta).map_err(|_| overflow())? as i128;
@@ -372,7 +374,7 @@ fn quadratic_parts<C: CovarianceSource>(cov: &C, positions: &[PositionRisk]) -> 
     let big_b = big_x + big_e;
     let pad = big_b * big_b + c_max as i128 * big_e * (big_b + big_x);
     let sigma_pad = big_b + big_e * s_max;
-    let up = |v: i128, shift: i32| kernel::shift_ceil(v, shift).map(Fx::from_bits).ok_or_else(overflow);
+    let up = |v: i128, shift: i32| kernel::shift_ceil(v, shift).map(Fx::from_bits).ok_or_else(|| overflow());
     Ok(QuadraticParts {
         variance: up((quad + pad).max(0), 2 * t - 129)?,
         diagonal: up((diag + pad).max(0), 2 * t - 129)?,
@@ -575,6 +577,15 @@ mod tests {
         let m = two_assets();
         assert_eq!(margin(&m, &[pos(2, 1.0)], &params()), Err(RiskError::AssetOutOfRange { asset: 2, dim: 2 }));
         assert_eq!(margin(&m, &[pos(1, 1.0), pos(1, 2.0)], &params()), Err(RiskError::DuplicatePosition { asset: 1 }));
+    }
+
+    #[test]
+    fn an_exposure_beyond_the_kernels_range_is_an_error_not_a_wrong_margin() {
+        // The variance's I80F48 range (wᵀΣw < 2^79 USD², as before the kernel) binds first here;
+        // the kernel's own bound is 2^47 USD per position (w_bits·d̃ in 127 bits).
+        let fine = margin(&two_assets(), &[pos(0, 1.0e11)], &params()).unwrap();
+        assert!(fine.var > Fx::ZERO);
+        assert!(matches!(margin(&two_assets(), &[pos(0, 2.0e14)], &params()), Err(RiskError::Math(_))));
     }
 
     #[test]

@@ -159,10 +159,6 @@ impl CovarianceSource for ModelView<'_> {
         })
     }
     #[inline]
-    fn kernel_entry(&self, i: usize, j: usize, _a_i: i8, _a_j: i8) -> MathResult<i32> {
-        Ok(self.model.kernel_cov[risk_engine::tri_index(i, j)])
-    }
-    #[inline]
     fn kernel_entries(&self) -> Option<&[i32]> {
         Some(&self.model.kernel_cov[..risk_engine::tri_len(self.dim())])
     }
