@@ -10,8 +10,9 @@
 use crate::covariance::CovarianceSource;
 use crate::error::{RiskError, RiskResult};
 use crate::fixed_point::{Fx, FxExt};
-use crate::health::{book_health, BookHealth, Holding};
+use crate::health::{BookHealth, Holding};
 use crate::margin::MarginParams;
+use crate::perp::{book_health_with_perps, PerpHolding};
 use crate::valuation::{token_value, usd_to_native_floor};
 
 /// Where a liquidation stops.
@@ -142,6 +143,7 @@ pub const MAX_BOOK: usize = 64;
 struct Evaluator<'a, C> {
     cov: &'a C,
     holdings: &'a [Holding],
+    perps: &'a [PerpHolding],
     liability: usize,
     collateral: usize,
     margin: &'a MarginParams,
@@ -156,7 +158,7 @@ impl<C: CovarianceSource> Evaluator<'_, C> {
         let flows = self.flows(x)?;
         let mut after = alloc::vec::Vec::with_capacity(self.holdings.len());
         apply_flows(self.holdings, self.liability, self.collateral, &flows, &mut after)?;
-        book_health(self.cov, &after, self.liq.conf_k, self.margin)
+        book_health_with_perps(self.cov, &after, self.perps, self.liq.conf_k, self.margin)
     }
     fn target_at(&self, x: i128) -> RiskResult<Fx> {
         target_health(&self.health_at(x)?, self.liq.target)
@@ -199,10 +201,25 @@ pub fn health_after<C: CovarianceSource>(
     margin: &MarginParams,
     liq: &LiquidationParams,
 ) -> RiskResult<BookHealth> {
+    health_after_with_perps(cov, holdings, &[], liability, collateral, repay, margin, liq)
+}
+
+/// [`health_after`] of a book that also holds perp positions (unchanged by the step).
+#[allow(clippy::too_many_arguments)]
+pub fn health_after_with_perps<C: CovarianceSource>(
+    cov: &C,
+    holdings: &[Holding],
+    perps: &[PerpHolding],
+    liability: usize,
+    collateral: usize,
+    repay: i128,
+    margin: &MarginParams,
+    liq: &LiquidationParams,
+) -> RiskResult<BookHealth> {
     let flows = flows_for(holdings, liability, collateral, repay, liq)?;
     let mut after = alloc::vec::Vec::with_capacity(holdings.len());
     apply_flows(holdings, liability, collateral, &flows, &mut after)?;
-    book_health(cov, &after, liq.conf_k, margin)
+    book_health_with_perps(cov, &after, perps, liq.conf_k, margin)
 }
 
 /// Sizes a liquidation of `holdings[liability]` (amount < 0) against `holdings[collateral]`
@@ -212,6 +229,21 @@ pub fn health_after<C: CovarianceSource>(
 pub fn plan_liquidation<C: CovarianceSource>(
     cov: &C,
     holdings: &[Holding],
+    liability: usize,
+    collateral: usize,
+    max_repay: i128,
+    margin: &MarginParams,
+    liq: &LiquidationParams,
+) -> RiskResult<LiquidationPlan> {
+    plan_liquidation_with_perps(cov, holdings, &[], liability, collateral, max_repay, margin, liq)
+}
+
+/// [`plan_liquidation`] of a book that also holds perp positions (unchanged by the step).
+#[allow(clippy::too_many_arguments)]
+pub fn plan_liquidation_with_perps<C: CovarianceSource>(
+    cov: &C,
+    holdings: &[Holding],
+    perps: &[PerpHolding],
     liability: usize,
     collateral: usize,
     max_repay: i128,
@@ -234,7 +266,7 @@ pub fn plan_liquidation<C: CovarianceSource>(
     if max_repay <= 0 {
         return Err(RiskError::InvalidLiquidation("max repay must be > 0"));
     }
-    let ev = Evaluator { cov, holdings, liability, collateral, margin, liq };
+    let ev = Evaluator { cov, holdings, perps, liability, collateral, margin, liq };
     let before = ev.health_at(0)?;
     let maintenance_before = before.maintenance_health()?;
     if maintenance_before >= Fx::ZERO {
@@ -383,13 +415,28 @@ pub fn judge_liquidation<C: CovarianceSource>(
     margin: &MarginParams,
     liq: &LiquidationParams,
 ) -> RiskResult<Result<Verdict, Refusal>> {
+    judge_liquidation_with_perps(cov, holdings, &[], liability, collateral, max_repay, margin, liq)
+}
+
+/// [`judge_liquidation`] of a book that also holds perp positions (unchanged by the step).
+#[allow(clippy::too_many_arguments)]
+pub fn judge_liquidation_with_perps<C: CovarianceSource>(
+    cov: &C,
+    holdings: &[Holding],
+    perps: &[PerpHolding],
+    liability: usize,
+    collateral: usize,
+    max_repay: i128,
+    margin: &MarginParams,
+    liq: &LiquidationParams,
+) -> RiskResult<Result<Verdict, Refusal>> {
     if liability >= holdings.len() || collateral >= holdings.len() || liability == collateral {
         return Err(RiskError::InvalidLiquidation("liability and collateral must be two different holdings"));
     }
     if holdings[liability].amount >= 0 || holdings[collateral].amount <= 0 {
         return Err(RiskError::InvalidLiquidation("the liability must be borrowed and the collateral deposited"));
     }
-    let before = book_health(cov, holdings, liq.conf_k, margin)?;
+    let before = book_health_with_perps(cov, holdings, perps, liq.conf_k, margin)?;
     if before.maintenance_health()? >= Fx::ZERO {
         return Ok(Err(Refusal::NotLiquidatable));
     }
@@ -401,13 +448,14 @@ pub fn judge_liquidation<C: CovarianceSource>(
         return Ok(Err(Refusal::NothingToRepay));
     }
     let target_before = target_health(&before, liq.target)?;
-    let after = health_after(cov, holdings, liability, collateral, repay, margin, liq)?;
+    let after = health_after_with_perps(cov, holdings, perps, liability, collateral, repay, margin, liq)?;
     let target_after = target_health(&after, liq.target)?;
     let acceptance = if target_after > target_before {
         if target_after >= Fx::ZERO {
             let slack = over_liquidation_slack(repay);
             if repay > slack {
-                let less = health_after(cov, holdings, liability, collateral, repay - slack, margin, liq)?;
+                let less =
+                    health_after_with_perps(cov, holdings, perps, liability, collateral, repay - slack, margin, liq)?;
                 if target_health(&less, liq.target)? >= Fx::ZERO {
                     return Ok(Err(Refusal::OverLiquidation));
                 }
@@ -425,7 +473,8 @@ pub fn judge_liquidation<C: CovarianceSource>(
         }
         // Concavity: if the first step (the planner's resolution) does not raise health, no repay
         // does; `plan_liquidation` runs the same test, so the two never disagree.
-        let first = health_after(cov, holdings, liability, collateral, first_step(whole_side), margin, liq)?;
+        let first =
+            health_after_with_perps(cov, holdings, perps, liability, collateral, first_step(whole_side), margin, liq)?;
         if target_health(&first, liq.target)? > target_before {
             return Ok(Err(Refusal::CloseOutWhileImprovable));
         }
@@ -514,14 +563,22 @@ mod tests {
     fn liquidation_stops_exactly_at_initial_health() {
         // $10,000 of collateral against $9,000 of debt: MM ≈ 2.33·1.2·0.05·10000 ≈ 1398 > equity 1000.
         let (cov, holdings, mp, lp) = setup();
-        let before = book_health(&cov, &holdings, Fx::ONE, &mp).unwrap();
+        let before = crate::health::book_health(&cov, &holdings, Fx::ONE, &mp).unwrap();
         assert!(before.maintenance_health().unwrap() < Fx::ZERO);
         let plan = plan_liquidation(&cov, &holdings, 1, 0, i128::MAX, &mp, &lp).unwrap();
         assert!(plan.target_reached);
         assert!(plan.health_after >= Fx::ZERO);
         assert!(plan.health_after > plan.health_before);
         // One native unit less would not have reached the target: no over-liquidation.
-        let ev = Evaluator { cov: &cov, holdings: &holdings, liability: 1, collateral: 0, margin: &mp, liq: &lp };
+        let ev = Evaluator {
+            cov: &cov,
+            holdings: &holdings,
+            perps: &[],
+            liability: 1,
+            collateral: 0,
+            margin: &mp,
+            liq: &lp,
+        };
         assert!(ev.target_at(plan.flows.repay - 1).unwrap() < Fx::ZERO);
         // Collateral out = repaid value × 1.05 at $100 per token, rounded down.
         let value = plan.flows.repay as f64 / 1e6;

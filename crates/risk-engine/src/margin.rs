@@ -157,15 +157,19 @@ pub struct MarginBreakdown {
     pub hedge_floor: Fx,
     pub depeg: Fx,
     pub floor: Fx,
-    /// max of the seven terms.
+    /// max of the seven terms (+ the perp add-on).
     pub maintenance: Fx,
-    /// `initial_multiplier × maintenance`.
+    /// `initial_multiplier × maintenance` (+ the perp profit haircut).
     pub initial: Fx,
     pub binding: MarginTerm,
     /// `Σ |w_i|`, USD.
     pub gross_exposure: Fx,
     /// Upper bound of `wᵀΣw` per sample interval (USD², not horizon-scaled), clamped ≥ 0.
     pub variance: Fx,
+    /// Perps: the margin netting cannot remove (`perp::perp_add_on`), inside `maintenance`.
+    pub perp_add_on: Fx,
+    /// Perps: `Σ (maintenance − initial weight) × profit`, inside `initial` only.
+    pub perp_profit_haircut: Fx,
 }
 
 impl MarginBreakdown {
@@ -183,6 +187,8 @@ impl MarginBreakdown {
             binding: MarginTerm::Floor,
             gross_exposure: Fx::ZERO,
             variance: Fx::ZERO,
+            perp_add_on: Fx::ZERO,
+            perp_profit_haircut: Fx::ZERO,
         }
     }
 }
@@ -456,6 +462,8 @@ pub fn margin<C: CovarianceSource>(
         binding,
         gross_exposure: q.gross,
         variance: q.variance,
+        perp_add_on: Fx::ZERO,
+        perp_profit_haircut: Fx::ZERO,
     })
 }
 

@@ -19,10 +19,11 @@
 //! positive rate raises the long index and lowers the short one by `rate·P·dt`.
 use alloc::vec::Vec;
 
+use crate::covariance::CovarianceSource;
 use crate::error::{RiskError, RiskResult};
 use crate::fixed_point::{fx_ratio, pow10, Fx, FxExt};
-use crate::health::Holding;
-use crate::margin::PositionRisk;
+use crate::health::{book_health, positions_of, BookHealth, Holding};
+use crate::margin::{margin, MarginParams, PositionRisk};
 use crate::valuation::{biased_price, native_to_tokens_floor};
 
 /// A perp market's parameters (dimensionless fractions unless stated).
@@ -284,7 +285,8 @@ pub fn weighted_pnl(pnl: Fx, weight: Fx) -> RiskResult<Fx> {
     }
 }
 
-/// One perp position as the margin model sees it.
+/// One perp position as the margin model sees it: its delta (netted with spot on the covariance)
+/// and its PnL (counted in equity at its weight).
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct PerpHolding {
     /// The underlying asset's index in the covariance matrix.
@@ -294,18 +296,83 @@ pub struct PerpHolding {
     pub decimals: u8,
     pub price: Fx,
     pub conf: Fx,
+    /// PnL at the confidence-biased price of its side (a long at `P − k·conf`, a short at
+    /// `P + k·conf`), funding owed included, rounded down, USD.
+    pub pnl: Fx,
+    /// Share of a profit counted for initial health (already scaled by [`profit_scale`]).
+    pub initial_weight: Fx,
+    /// Share of a profit counted in equity (maintenance), ≥ `initial_weight`.
+    pub maintenance_weight: Fx,
+    /// The asset's spot floor rate: the floor term of a delta with no spot holding beside it.
+    pub floor_rate: Fx,
+    /// Margin per USD of |notional| that netting cannot remove ([`PerpParams::add_on_rate`]).
+    pub add_on_rate: Fx,
+}
+
+/// What a perp position's health needs besides the position itself.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct PerpPricing<'a> {
+    pub asset: usize,
+    pub decimals: u8,
+    pub price: Fx,
+    pub conf: Fx,
+    pub conf_k: Fx,
+    pub funding: &'a Funding,
+    pub params: &'a PerpParams,
+    /// The asset's spot floor rate.
+    pub floor_rate: Fx,
+    /// The liquidation horizon, seconds (funding stress).
+    pub horizon_seconds: u32,
+    /// [`profit_scale`] of the market.
+    pub profit_scale: Fx,
+}
+
+impl PerpHolding {
+    /// The position as health sees it: PnL at the biased price of its side, weights scaled by what
+    /// the vault can pay. The one conversion of the program, the keeper and the preview.
+    pub fn of(pos: &PerpPosition, m: &PerpPricing) -> RiskResult<Self> {
+        let biased = biased_price(m.price, m.conf, m.conf_k, pos.base >= 0)?;
+        Ok(Self {
+            asset: m.asset,
+            base: pos.base,
+            decimals: m.decimals,
+            price: m.price,
+            conf: m.conf,
+            pnl: pos.pnl(m.decimals, biased, m.funding)?,
+            initial_weight: m.params.upnl_initial_weight.mul_floor(m.profit_scale)?,
+            maintenance_weight: m.params.upnl_maintenance_weight.mul_floor(m.profit_scale)?,
+            floor_rate: m.floor_rate,
+            add_on_rate: m.params.add_on_rate(m.horizon_seconds)?,
+        })
+    }
+}
+
+impl PerpParams {
+    /// Margin per USD of |notional| that netting cannot remove, rounded up: the floor rate (basis
+    /// and liquidation risk of a hedge) plus funding stress, `funding_cap × horizon`.
+    pub fn add_on_rate(&self, horizon_seconds: u32) -> RiskResult<Fx> {
+        Ok(self.floor_rate.add_checked(self.funding_cap.mul_int(horizon_seconds as i128)?)?)
+    }
+}
+
+/// The share of traders' unrealized profit that counts, so profit is never counted beyond what the
+/// vault could pay (Drift's `unrealized_pnl_max_imbalance`): 1 when `vault_value` covers
+/// `traders_profit`, else `vault_value / traders_profit` rounded down (0 when the vault is empty).
+pub fn profit_scale(vault_value: Fx, traders_profit: Fx) -> RiskResult<Fx> {
+    if traders_profit <= vault_value {
+        return Ok(Fx::ONE);
+    }
+    if vault_value <= Fx::ZERO {
+        return Ok(Fx::ZERO);
+    }
+    Ok(vault_value.div_floor(traders_profit)?.min(Fx::ONE))
 }
 
 /// One [`PositionRisk`] per asset with the spot amount and the perp base added before pricing:
 /// `w_i = P̃_i·(spot_i + perp_i)`, with `P̃` the confidence-biased price for the net side. A cash-and-
 /// carry book (long spot, short the same perp size) has `w = 0` exactly. Each asset's floor rate is
-/// its spot holding's (a perp on an asset held nowhere in spot takes `perp_floor_rate`).
-pub fn net_positions(
-    holdings: &[Holding],
-    perps: &[PerpHolding],
-    conf_k: Fx,
-    perp_floor_rate: Fx,
-) -> RiskResult<Vec<PositionRisk>> {
+/// its spot holding's (the perp's, which is the same asset's, when no spot is held).
+pub fn net_positions(holdings: &[Holding], perps: &[PerpHolding], conf_k: Fx) -> RiskResult<Vec<PositionRisk>> {
     let mut out: Vec<PositionRisk> = Vec::with_capacity(holdings.len() + perps.len());
     let mut seen: Vec<usize> = Vec::with_capacity(holdings.len() + perps.len());
     let err = RiskError::InvalidParameter { name: "amount", reason: "overflows" };
@@ -345,24 +412,61 @@ pub fn net_positions(
             out.push(PositionRisk {
                 asset: p.asset,
                 exposure: native_to_tokens_floor(p.base, p.decimals)?.mul_floor(price)?,
-                floor_rate: perp_floor_rate,
+                floor_rate: p.floor_rate,
             });
         }
     }
     Ok(out)
 }
 
-/// The margin netting cannot remove, USD, rounded up: `floor_rate·Σ|perp notional|` (basis and
-/// liquidation risk of the hedge) plus funding stress `funding_cap·horizon·Σ|perp notional|`.
-pub fn perp_add_on(perps: &[PerpHolding], floor_rate: Fx, funding_cap: Fx, horizon_seconds: i64) -> RiskResult<Fx> {
-    let mut gross = Fx::ZERO;
+/// The margin netting cannot remove, USD, rounded up: `Σ |notional_j| × add_on_rate_j`.
+pub fn perp_add_on(perps: &[PerpHolding]) -> RiskResult<Fx> {
+    let mut total = Fx::ZERO;
     for p in perps {
         let abs = p.base.checked_abs().ok_or(RiskError::InvalidParameter { name: "base", reason: "overflows" })?;
-        gross = gross.add_checked(per_token_amount(abs, p.decimals, p.price, true)?)?;
+        let notional = per_token_amount(abs, p.decimals, p.price, true)?;
+        total = total.add_checked(notional.mul_ceil(p.add_on_rate)?)?;
     }
-    let funding = funding_cap.mul_ceil(Fx::from_num(horizon_seconds.max(0)))?;
-    Ok(gross.mul_ceil(floor_rate.add_checked(funding)?)?)
+    Ok(total)
 }
+
+/// Equity and margin of a book of spot holdings and perp positions: the deltas net on the
+/// covariance (every term of [`margin`] runs on the netted `w`), the perp add-on is added to the
+/// maintenance margin, PnL counts in equity with losses in full and profits at the maintenance
+/// weight, and the initial margin adds back the gap to the initial weight, so
+/// `initial health = spot + Σ(loss + initial_weight·profit) − initial_multiplier·maintenance`.
+/// Without perps this is [`book_health`] exactly.
+pub fn book_health_with_perps<C: CovarianceSource>(
+    cov: &C,
+    holdings: &[Holding],
+    perps: &[PerpHolding],
+    conf_k: Fx,
+    params: &MarginParams,
+) -> RiskResult<BookHealth> {
+    if perps.is_empty() {
+        return book_health(cov, holdings, conf_k, params);
+    }
+    let mut equity = Fx::ZERO;
+    for p in positions_of(holdings, conf_k)? {
+        equity = equity.add_checked(p.exposure)?;
+    }
+    let mut haircut = Fx::ZERO;
+    for p in perps {
+        equity = equity.add_checked(weighted_pnl(p.pnl, p.maintenance_weight)?)?;
+        if p.pnl > Fx::ZERO {
+            let gap = p.maintenance_weight.sub_checked(p.initial_weight)?.max(Fx::ZERO);
+            haircut = haircut.add_checked(p.pnl.mul_ceil(gap)?)?;
+        }
+    }
+    let mut m = margin(cov, &net_positions(holdings, perps, conf_k)?, params)?;
+    m.perp_add_on = perp_add_on(perps)?;
+    m.perp_profit_haircut = haircut;
+    m.maintenance = m.maintenance.add_checked(m.perp_add_on)?;
+    m.initial = params.initial_multiplier.mul_ceil(m.maintenance)?.add_checked(haircut)?;
+    Ok(BookHealth { equity, margin: m })
+}
+
+pub mod liquidation;
 
 #[cfg(test)]
 mod tests;

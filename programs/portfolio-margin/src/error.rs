@@ -99,6 +99,18 @@ pub enum ErrorCode {
     LookupTableInvalid,
     #[msg("A group records at most two lookup tables (index 0 or 1)")]
     LookupTableIndex,
+    #[msg("The group already lists the maximum number of perp markets")]
+    TooManyPerpMarkets,
+    #[msg("A perp market passed belongs to another group, or is not the market of this instruction")]
+    WrongPerpMarket,
+    #[msg("Pass one perp-market account and its oracle for every perp market of the group, in market order")]
+    PerpMarketsMismatch,
+    #[msg("The perp vault could not pay the stressed loss of its net positions after this")]
+    PerpVaultUtilization,
+    #[msg("The perp vault owes traders more than it holds: deposits are refused until it is solvent")]
+    PerpVaultInsolvent,
+    #[msg("The amount is too small: it would mint or pay zero")]
+    AmountTooSmall,
 }
 
 /// Any failure of the engine's checked arithmetic, as the program's error; the engine's message

@@ -175,3 +175,40 @@ pub struct BankruptcyResolved {
     pub deposit_index_before_bits: i128,
     pub deposit_index_after_bits: i128,
 }
+
+#[event]
+pub struct PerpVaultCreated {
+    pub group: Pubkey,
+    pub perp_vault: Pubkey,
+    pub quote_asset: Pubkey,
+    pub share_mint: Pubkey,
+    pub max_utilization_e6: u32,
+}
+
+#[event]
+pub struct PerpMarketCreated {
+    pub group: Pubkey,
+    pub perp_market: Pubkey,
+    pub asset: Pubkey,
+    pub market_index: u16,
+    pub params: crate::state::PerpParamsArgs,
+}
+
+#[event]
+pub struct PerpMarketUpdated {
+    pub group: Pubkey,
+    pub perp_market: Pubkey,
+    pub params: crate::state::PerpParamsArgs,
+}
+
+#[event]
+pub struct PerpLiquidityChanged {
+    pub perp_vault: Pubkey,
+    pub owner: Pubkey,
+    /// true: a deposit (tokens in, shares minted); false: a withdrawal.
+    pub deposit: bool,
+    pub tokens: u64,
+    pub shares: u64,
+    /// The vault's value the shares were priced at, native quote units.
+    pub vault_value_native: i64,
+}

@@ -12,12 +12,13 @@ pub mod instructions;
 pub mod interest;
 pub mod layout;
 pub mod oracle;
+pub mod perp;
 pub mod probe;
 pub mod state;
 pub mod token;
 
 use instructions::*;
-use state::RiskParamsArgs;
+use state::{PerpParamsArgs, RiskParamsArgs};
 
 pub use risk_engine;
 
@@ -123,6 +124,31 @@ pub mod portfolio_margin {
     /// Anyone: moves the protocol's share of interest from an asset's vault to its insurance vault.
     pub fn collect_protocol_fees(ctx: Context<CollectProtocolFees>) -> Result<()> {
         instructions::keeper::collect_protocol_fees::handle_collect_protocol_fees(ctx)
+    }
+
+    /// Admin: creates the group's perp liquidity vault in a registered quote asset.
+    pub fn create_perp_vault(ctx: Context<CreatePerpVault>, max_utilization_e6: u32) -> Result<()> {
+        instructions::perp::create_perp_vault::handle_create_perp_vault(ctx, max_utilization_e6)
+    }
+
+    /// Admin: lists the perp market of a registered asset.
+    pub fn create_perp_market(ctx: Context<CreatePerpMarket>, params: PerpParamsArgs) -> Result<()> {
+        instructions::perp::create_perp_market::handle_create_perp_market(ctx, params)
+    }
+
+    /// Risk authority: replaces a perp market's parameters (funding accrued first).
+    pub fn update_perp_market(ctx: Context<UpdatePerpMarket>, params: PerpParamsArgs) -> Result<()> {
+        instructions::perp::update_perp_market::handle_update_perp_market(ctx, params)
+    }
+
+    /// LP: deposits quote tokens into the perp vault for shares.
+    pub fn deposit_perp_liquidity(ctx: Context<PerpLiquidity>, amount: u64) -> Result<()> {
+        instructions::perp::liquidity::handle_deposit_perp_liquidity(ctx, amount)
+    }
+
+    /// LP: burns shares for quote tokens, within the vault's stress budget.
+    pub fn withdraw_perp_liquidity(ctx: Context<PerpLiquidity>, shares: u64) -> Result<()> {
+        instructions::perp::liquidity::handle_withdraw_perp_liquidity(ctx, shares)
     }
 
     /// Read-only: returns this build's account layouts (sizes, alignments, offsets) as return data.

@@ -46,8 +46,8 @@ impl Unusable {
 /// mean the caller passed the wrong account; `Ok(Err(_))` means the asset's own oracle is unusable
 /// now. Only the registered account is accepted, so nobody can choose an older or partially
 /// verified update of the same feed: when that account is unusable, the feed really is.
-pub fn read_price<'info>(
-    info: &'info AccountInfo<'info>,
+pub fn read_price(
+    info: &AccountInfo<'_>,
     oracle: &Pubkey,
     feed_id: &[u8; 32],
     now: i64,
@@ -137,8 +137,8 @@ impl PriceFields {
 }
 
 /// Like [`read_price`], but an unusable price is an error naming why.
-pub fn require_price<'info>(
-    info: &'info AccountInfo<'info>,
+pub fn require_price(
+    info: &AccountInfo<'_>,
     oracle: &Pubkey,
     feed_id: &[u8; 32],
     now: i64,

@@ -1,6 +1,6 @@
 use super::*;
 use crate::covariance::OwnedMatrix;
-use crate::margin::{margin, MarginParams};
+use crate::margin::MarginParams;
 
 fn fx(v: f64) -> Fx {
     Fx::from_num(v)
@@ -209,49 +209,144 @@ fn every_cash_flow_is_booked_exactly_and_traders_and_the_vault_sum_to_zero() {
     }
 }
 
-#[test]
-fn a_cash_and_carry_book_nets_to_its_floor() {
+/// A BTC perp holding of `base` at `price` with no PnL, on the test market's parameters.
+fn perp_at(base: i128, price: Fx) -> PerpHolding {
+    let pp = params();
+    PerpHolding {
+        asset: 0,
+        base,
+        decimals: BTC_DECIMALS,
+        price,
+        conf: fx(10.0),
+        pnl: Fx::ZERO,
+        initial_weight: pp.upnl_initial_weight,
+        maintenance_weight: pp.upnl_maintenance_weight,
+        floor_rate: fx(0.02),
+        add_on_rate: pp.add_on_rate(86_400).unwrap(),
+    }
+}
+
+fn btc_eth_usdc() -> OwnedMatrix {
     // BTC and ETH, daily vols 4% and 5%, correlation 0.8; USDC-like third asset.
     let (v0, v1) = (0.04f64 * 0.04, 0.05f64 * 0.05);
     let c = 0.8 * 0.04 * 0.05;
-    let cov = OwnedMatrix::from_dense(3, &[fx(v0), fx(c), fx(0.0), fx(c), fx(v1), fx(0.0), fx(0.0), fx(0.0), fx(1e-8)])
-        .unwrap();
+    OwnedMatrix::from_dense(3, &[fx(v0), fx(c), fx(0.0), fx(c), fx(v1), fx(0.0), fx(0.0), fx(0.0), fx(1e-8)]).unwrap()
+}
+
+#[test]
+fn a_cash_and_carry_book_nets_to_its_floor() {
+    let cov = btc_eth_usdc();
     let mp = MarginParams::daily_defaults();
     let price = fx(50_000.0);
     let spot = Holding { asset: 0, amount: 10 * ONE_BTC, decimals: 8, price, conf: fx(10.0), floor_rate: fx(0.02) };
-    let short = PerpHolding { asset: 0, base: -10 * ONE_BTC, decimals: 8, price, conf: fx(10.0) };
-    let pp = params();
+    let short = perp_at(-10 * ONE_BTC, price);
     // Together: the BTC delta nets to zero exactly; only the add-on remains.
-    let together = net_positions(&[spot], &[short], Fx::ONE, pp.floor_rate).unwrap();
+    let together = net_positions(&[spot], &[short], Fx::ONE).unwrap();
     assert!(together.is_empty(), "{together:?}");
-    let add_on = perp_add_on(&[short], pp.floor_rate, pp.funding_cap, 86_400).unwrap();
-    let hedged = margin(&cov, &together, &mp).unwrap().maintenance.add_checked(add_on).unwrap();
+    let hedged = book_health_with_perps(&cov, &[spot], &[short], Fx::ONE, &mp).unwrap().margin;
+    assert_eq!(hedged.maintenance, perp_add_on(&[short]).unwrap());
+    assert_eq!(hedged.variance, Fx::ZERO);
     // Apart: the spot book and the perp book each pay their full margin.
-    let spot_alone =
-        margin(&cov, &net_positions(&[spot], &[], Fx::ONE, pp.floor_rate).unwrap(), &mp).unwrap().maintenance;
-    let perp_alone = margin(&cov, &net_positions(&[], &[short], Fx::ONE, pp.floor_rate).unwrap(), &mp)
-        .unwrap()
-        .maintenance
-        .add_checked(add_on)
-        .unwrap();
+    let spot_alone = book_health_with_perps(&cov, &[spot], &[], Fx::ONE, &mp).unwrap().margin.maintenance;
+    let perp_alone = book_health_with_perps(&cov, &[], &[short], Fx::ONE, &mp).unwrap().margin.maintenance;
     let apart = spot_alone.add_checked(perp_alone).unwrap();
-    let ratio = hedged.to_num::<f64>() / apart.to_num::<f64>();
+    let ratio = hedged.maintenance.to_num::<f64>() / apart.to_num::<f64>();
     // Printed for the README and the issue note.
     extern crate std;
     std::println!(
         "cash and carry, 10 BTC: hedged ${:.2} vs apart ${:.2} ({:.1}%)",
-        hedged.to_num::<f64>(),
+        hedged.maintenance.to_num::<f64>(),
         apart.to_num::<f64>(),
         ratio * 100.0
     );
-    assert!(ratio <= 0.10, "hedged ${hedged} vs apart ${apart}: {ratio:.3}");
+    assert!(ratio <= 0.10, "hedged ${} vs apart ${apart}: {ratio:.3}", hedged.maintenance);
     // A half hedge leaves half the delta, priced on the long side's biased price.
-    let half = PerpHolding { base: -5 * ONE_BTC, ..short };
-    let n = net_positions(&[spot], &[half], Fx::ONE, pp.floor_rate).unwrap();
+    let half = perp_at(-5 * ONE_BTC, price);
+    let n = net_positions(&[spot], &[half], Fx::ONE).unwrap();
     assert_eq!(n.len(), 1);
     assert_eq!(n[0].exposure, fx(5.0).mul_floor(fx(49_990.0)).unwrap());
     // Two perps on one asset are one position too many.
-    assert!(net_positions(&[spot], &[half, half], Fx::ONE, pp.floor_rate).is_err());
+    assert!(net_positions(&[spot], &[half, half], Fx::ONE).is_err());
+    assert!(book_health_with_perps(&cov, &[spot], &[half, half], Fx::ONE, &mp).is_err());
+}
+
+#[test]
+fn without_perps_the_health_is_the_spot_health_bit_for_bit() {
+    let cov = btc_eth_usdc();
+    let mp = MarginParams::daily_defaults();
+    let spot = [
+        Holding {
+            asset: 0,
+            amount: 3 * ONE_BTC,
+            decimals: 8,
+            price: fx(50_000.0),
+            conf: fx(10.0),
+            floor_rate: fx(0.02),
+        },
+        Holding { asset: 2, amount: -40_000_000_000, decimals: 6, price: fx(1.0), conf: fx(0.0), floor_rate: fx(0.01) },
+    ];
+    assert_eq!(
+        book_health_with_perps(&cov, &spot, &[], Fx::ONE, &mp).unwrap(),
+        book_health(&cov, &spot, Fx::ONE, &mp).unwrap()
+    );
+    // A perp position of zero size adds nothing but its (zero) add-on.
+    let flat = perp_at(0, fx(50_000.0));
+    let h = book_health_with_perps(&cov, &spot, &[flat], Fx::ONE, &mp).unwrap();
+    let s = book_health(&cov, &spot, Fx::ONE, &mp).unwrap();
+    assert_eq!((h.equity, h.margin.maintenance, h.margin.initial), (s.equity, s.margin.maintenance, s.margin.initial));
+}
+
+#[test]
+fn a_perp_profit_counts_at_its_weight_in_each_health_and_a_loss_in_full() {
+    let cov = btc_eth_usdc();
+    let mp = MarginParams::daily_defaults();
+    let usdc =
+        Holding { asset: 2, amount: 10_000_000_000, decimals: 6, price: fx(1.0), conf: fx(0.0), floor_rate: fx(0.01) };
+    let base = book_health_with_perps(&cov, &[usdc], &[perp_at(ONE_BTC, fx(50_000.0))], Fx::ONE, &mp).unwrap();
+    let win = PerpHolding { pnl: fx(1_000.0), ..perp_at(ONE_BTC, fx(50_000.0)) };
+    let h = book_health_with_perps(&cov, &[usdc], &[win], Fx::ONE, &mp).unwrap();
+    // Maintenance: 80% of the profit; initial: 50%.
+    let mh = h.maintenance_health().unwrap().sub_checked(base.maintenance_health().unwrap()).unwrap();
+    let ih = h.initial_health().unwrap().sub_checked(base.initial_health().unwrap()).unwrap();
+    assert_eq!(mh, win.maintenance_weight.mul_floor(fx(1_000.0)).unwrap());
+    assert!((ih.to_num::<f64>() - 500.0).abs() < 1e-9, "{ih}");
+    assert!(ih <= win.initial_weight.mul_floor(fx(1_000.0)).unwrap(), "rounded the protocol's way");
+    let haircut = h.margin.perp_profit_haircut.to_num::<f64>();
+    assert!((haircut - 300.0).abs() < 1e-9, "{haircut}");
+    let loss = PerpHolding { pnl: fx(-1_000.0), ..win };
+    let h = book_health_with_perps(&cov, &[usdc], &[loss], Fx::ONE, &mp).unwrap();
+    assert_eq!(h.maintenance_health().unwrap().sub_checked(base.maintenance_health().unwrap()).unwrap(), fx(-1_000.0));
+    assert_eq!(h.margin.perp_profit_haircut, Fx::ZERO);
+}
+
+#[test]
+fn profit_counts_only_as_far_as_the_vault_could_pay_it() {
+    assert_eq!(profit_scale(fx(100.0), fx(50.0)).unwrap(), Fx::ONE);
+    assert_eq!(profit_scale(fx(100.0), fx(100.0)).unwrap(), Fx::ONE);
+    assert_eq!(profit_scale(fx(100.0), fx(400.0)).unwrap(), fx(0.25));
+    assert_eq!(profit_scale(fx(-5.0), fx(400.0)).unwrap(), Fx::ZERO);
+    assert_eq!(profit_scale(Fx::ZERO, Fx::ZERO).unwrap(), Fx::ONE);
+    // The weights a position gets are scaled and stay ordered.
+    let pp = params();
+    let funding = Funding::default();
+    let pos = PerpPosition { base: ONE_BTC, quote: fx(40_000.0), funding_index: Fx::ZERO };
+    let m = PerpPricing {
+        asset: 0,
+        decimals: BTC_DECIMALS,
+        price: fx(50_000.0),
+        conf: fx(10.0),
+        conf_k: Fx::ONE,
+        funding: &funding,
+        params: &pp,
+        floor_rate: fx(0.02),
+        horizon_seconds: 86_400,
+        profit_scale: fx(0.25),
+    };
+    let h = PerpHolding::of(&pos, &m).unwrap();
+    assert_eq!(h.pnl, fx(9_990.0), "a long is valued at P − k·conf");
+    assert_eq!((h.initial_weight, h.maintenance_weight), (fx(0.125), fx(0.2)));
+    let short = PerpPosition { base: -ONE_BTC, quote: fx(-60_000.0), funding_index: Fx::ZERO };
+    assert_eq!(PerpHolding::of(&short, &m).unwrap().pnl, fx(9_990.0), "a short is valued at P + k·conf");
 }
 
 #[test]
@@ -259,4 +354,88 @@ fn profits_count_at_their_weight_losses_in_full() {
     assert_eq!(weighted_pnl(fx(-100.0), fx(0.5)).unwrap(), fx(-100.0));
     assert_eq!(weighted_pnl(fx(100.0), fx(0.5)).unwrap(), fx(50.0));
     assert_eq!(weighted_pnl(Fx::ZERO, fx(0.5)).unwrap(), Fx::ZERO);
+}
+
+mod liquidating {
+    use super::*;
+    use crate::liquidation::{Acceptance, LiquidationParams, LiquidationTarget, Refusal};
+    use crate::perp::liquidation::PerpBook;
+
+    fn liq() -> LiquidationParams {
+        LiquidationParams {
+            liquidator_fee: fx(0.025),
+            insurance_fee: fx(0.025),
+            target: LiquidationTarget::Initial,
+            conf_k: Fx::ONE,
+        }
+    }
+
+    /// A short of 10 BTC opened at $50,000 with `usdc` dollars of collateral.
+    fn short_book(usdc: i128) -> (Holding, PerpPosition, Funding) {
+        let funding = Funding::default();
+        let mut pos = PerpPosition::default();
+        pos.trade(-10 * ONE_BTC, BTC_DECIMALS, fx(50_000.0), &funding).unwrap();
+        let h = Holding {
+            asset: 2,
+            amount: usdc * 1_000_000,
+            decimals: 6,
+            price: Fx::ONE,
+            conf: Fx::ZERO,
+            floor_rate: fx(0.01),
+        };
+        (h, pos, funding)
+    }
+
+    #[test]
+    fn a_losing_short_is_closed_just_enough_and_no_further() {
+        let cov = btc_eth_usdc();
+        let mp = MarginParams::daily_defaults();
+        let lp = liq();
+        let pp = params();
+        let (usdc, pos, funding) = short_book(100_000);
+        let pricing = PerpPricing {
+            asset: 0,
+            decimals: BTC_DECIMALS,
+            price: fx(55_000.0),
+            conf: fx(10.0),
+            conf_k: Fx::ONE,
+            funding: &funding,
+            params: &pp,
+            floor_rate: fx(0.02),
+            horizon_seconds: 86_400,
+            profit_scale: Fx::ONE,
+        };
+        let perps = [PerpHolding::of(&pos, &pricing).unwrap()];
+        let holdings = [usdc];
+        let book = PerpBook {
+            cov: &cov,
+            holdings: &holdings,
+            perps: &perps,
+            target: 0,
+            position: pos,
+            pricing,
+            margin: &mp,
+            liq: &lp,
+            fee: pp.liquidation_fee,
+        };
+        let before = book.health_at(0).unwrap();
+        assert!(before.maintenance_health().unwrap() < Fx::ZERO, "{before:?}");
+        let v = book.plan().unwrap();
+        assert_eq!(v.acceptance, Acceptance::Improves);
+        assert!(v.target_after >= Fx::ZERO && v.target_after > v.target_before);
+        assert!(v.close.delta > 0 && v.close.delta < 10 * ONE_BTC, "a partial close: {}", v.close.delta);
+        assert!(v.close.fill > fx(55_000.0), "bought back above the oracle: {}", v.close.fill);
+        assert!(v.close.fee > Fx::ZERO);
+        // Twice as much is over-liquidation; the planned amount again is accepted.
+        assert_eq!(book.judge(2 * v.close.delta).unwrap().unwrap_err(), Refusal::OverLiquidation);
+        assert_eq!(book.judge(v.close.delta).unwrap().unwrap().close, v.close);
+        // A healthy book is refused outright.
+        let (rich, ..) = short_book(10_000_000);
+        let rich_holdings = [rich];
+        let healthy = PerpBook { holdings: &rich_holdings, ..book };
+        assert_eq!(healthy.judge(ONE_BTC).unwrap().unwrap_err(), Refusal::NotLiquidatable);
+        // The liquidator's reward is its share of the fee.
+        let r = crate::perp::liquidation::liquidator_reward(v.close.fee, &lp).unwrap();
+        assert!(r <= v.close.fee.mul_floor(fx(0.5)).unwrap() && r > Fx::ZERO);
+    }
 }

@@ -1,9 +1,46 @@
-//! A trader's margin account: up to 16 positions, each signed shares of one asset's pool.
+//! A trader's margin account: up to 16 spot positions, each signed shares of one asset's pool, and
+//! up to 16 perp positions.
 use anchor_lang::prelude::*;
+use risk_engine::perp::PerpPosition;
 use risk_engine::{Fx, WrappedI80F48};
 
-/// Most positions one account can hold.
+/// Most spot positions one account can hold.
 pub const MAX_POSITIONS: usize = 16;
+/// Most perp positions one account can hold.
+pub const MAX_PERP_POSITIONS: usize = 16;
+
+/// One perp position: `risk_engine::perp::PerpPosition` in storage.
+#[zero_copy]
+#[derive(Debug, Default)]
+pub struct PerpSlot {
+    /// Signed native base units (long > 0), i128 little-endian.
+    pub base_le: [u8; 16],
+    /// Cash booked, USD (see `PerpPosition::quote`).
+    pub quote: WrappedI80F48,
+    /// Its side's funding index when last touched.
+    pub funding_index: WrappedI80F48,
+    /// The market's index among the group's perp markets.
+    pub market_index: u16,
+    /// 1 if the slot is in use.
+    pub active: u8,
+    pub _padding: [u8; 5],
+}
+
+impl PerpSlot {
+    pub fn position(&self) -> PerpPosition {
+        PerpPosition {
+            base: i128::from_le_bytes(self.base_le),
+            quote: self.quote.get(),
+            funding_index: self.funding_index.get(),
+        }
+    }
+
+    pub fn set(&mut self, p: &PerpPosition) {
+        self.base_le = p.base.to_le_bytes();
+        self.quote.set(p.quote);
+        self.funding_index.set(p.funding_index);
+    }
+}
 
 #[zero_copy]
 #[derive(Debug, Default)]
@@ -38,6 +75,7 @@ pub struct MarginAccount {
     pub _padding: [u8; 6],
     /// Room for fields added by upgrades, zeroed.
     pub _reserved: [u8; 64],
+    pub perps: [PerpSlot; MAX_PERP_POSITIONS],
 }
 
 impl MarginAccount {
@@ -88,5 +126,35 @@ impl MarginAccount {
 
     pub fn active_count(&self) -> usize {
         self.active().count()
+    }
+
+    /// The perp slot of market `market_index`, if any.
+    pub fn find_perp(&self, market_index: u16) -> Option<usize> {
+        self.perps.iter().position(|p| p.active == 1 && p.market_index == market_index)
+    }
+
+    /// The perp slot of `market_index`, opening a free one if needed (`None` when all are used).
+    pub fn find_or_open_perp(&mut self, market_index: u16) -> Option<usize> {
+        if let Some(i) = self.find_perp(market_index) {
+            return Some(i);
+        }
+        let i = self.perps.iter().position(|p| p.active == 0)?;
+        self.perps[i] = PerpSlot { market_index, active: 1, ..Default::default() };
+        Some(i)
+    }
+
+    /// Frees perp slots with no base and nothing booked.
+    pub fn close_empty_perps(&mut self) {
+        for p in self.perps.iter_mut() {
+            let pos = p.position();
+            if p.active == 1 && pos.base == 0 && pos.quote == Fx::ZERO {
+                *p = PerpSlot::default();
+            }
+        }
+    }
+
+    /// Active perp positions in slot order.
+    pub fn active_perps(&self) -> impl Iterator<Item = &PerpSlot> {
+        self.perps.iter().filter(|p| p.active == 1)
     }
 }

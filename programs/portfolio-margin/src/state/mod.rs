@@ -4,13 +4,17 @@ pub mod bookkeeping;
 pub mod group;
 pub mod margin_account;
 pub mod params;
+pub mod perp_market;
+pub mod perp_vault;
 pub mod risk_model;
 pub mod seeds;
 
 pub use asset::Asset;
 pub use group::{Group, MAX_ASSETS, MAX_LOOKUP_TABLES};
-pub use margin_account::{MarginAccount, Position, MAX_POSITIONS};
+pub use margin_account::{MarginAccount, PerpSlot, Position, MAX_PERP_POSITIONS, MAX_POSITIONS};
 pub use params::{RiskParams, RiskParamsArgs};
+pub use perp_market::{PerpMarket, PerpParamsArgs, StoredPerpParams};
+pub use perp_vault::{PerpVault, MAX_PERP_MARKETS};
 pub use risk_model::{ModelView, RiskModel, COV_LEN};
 
 /// Why account data is not a `T`.

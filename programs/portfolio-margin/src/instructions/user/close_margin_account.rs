@@ -14,7 +14,7 @@ pub struct CloseMarginAccount<'info> {
 
 pub fn handle_close_margin_account(ctx: Context<CloseMarginAccount>) -> Result<()> {
     let acc = ctx.accounts.margin_account.load()?;
-    if acc.active_count() != 0 {
+    if acc.active_count() != 0 || acc.active_perps().next().is_some() {
         return err!(ErrorCode::AccountNotEmpty);
     }
     emit!(MarginAccountClosed {
