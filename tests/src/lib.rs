@@ -18,7 +18,9 @@ pub use portfolio_margin;
 
 pub mod fast;
 pub mod market;
+pub mod perp;
 pub use market::*;
+pub use perp::*;
 use portfolio_margin::state::RiskParamsArgs;
 
 /// Where scripts/build-sbf writes the program.

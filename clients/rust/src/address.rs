@@ -51,3 +51,23 @@ fn token_account_seed(mint: &Pubkey) -> String {
     let b58 = mint.to_string();
     format!("pm-{}", &b58[..24])
 }
+
+/// The perp market of asset `asset_index` in `group`.
+pub fn perp_market(group: &Pubkey, asset_index: u16) -> Pubkey {
+    pda(&[seeds::PERP_MARKET, group.as_ref(), &asset_index.to_le_bytes()])
+}
+
+/// The group's perp liquidity vault.
+pub fn perp_vault(group: &Pubkey) -> Pubkey {
+    pda(&[seeds::PERP_VAULT, group.as_ref()])
+}
+
+/// The perp vault's quote-token account.
+pub fn perp_vault_tokens(group: &Pubkey) -> Pubkey {
+    pda(&[seeds::PERP_VAULT_TOKENS, group.as_ref()])
+}
+
+/// The mint of the perp vault's LP shares.
+pub fn perp_lp_mint(group: &Pubkey) -> Pubkey {
+    pda(&[seeds::PERP_LP_MINT, group.as_ref()])
+}

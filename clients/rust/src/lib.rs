@@ -6,6 +6,7 @@ pub mod chain;
 pub mod defaults;
 pub mod instructions;
 pub mod lookup_table;
+pub mod perp;
 pub mod pyth;
 pub mod state;
 pub mod svm;

@@ -298,7 +298,7 @@ pub fn account_health(market: &Market, books: &Books, now: i64) -> Result<Health
         let price = market.price(asset, now)?;
         holdings.push(holding(asset, pos, &price, now).map_err(math)?);
     }
-    let book = holdings_health(&market.group, &market.model, &holdings).map_err(Refusal::anchor)?;
+    let book = holdings_health(&market.group, &market.model, &holdings, &[]).map_err(Refusal::anchor)?;
     Ok(Health { book, holdings })
 }
 

@@ -111,6 +111,16 @@ pub enum ErrorCode {
     PerpVaultInsolvent,
     #[msg("The amount is too small: it would mint or pay zero")]
     AmountTooSmall,
+    #[msg("The fill price is beyond the limit price")]
+    LimitPriceExceeded,
+    #[msg("The trade would take the market's open interest beyond its cap")]
+    OpenInterestCap,
+    #[msg("The position's notional would exceed the market's maximum")]
+    PositionTooLarge,
+    #[msg("The account has no perp position in this market")]
+    NoPerpPosition,
+    #[msg("The perp vault does not belong to this group or is not the one passed")]
+    WrongPerpVault,
 }
 
 /// Any failure of the engine's checked arithmetic, as the program's error; the engine's message

@@ -212,3 +212,43 @@ pub struct PerpLiquidityChanged {
     /// The vault's value the shares were priced at, native quote units.
     pub vault_value_native: i64,
 }
+
+#[event]
+pub struct PerpTraded {
+    pub margin_account: Pubkey,
+    pub owner: Pubkey,
+    pub perp_market: Pubkey,
+    pub base_delta: i64,
+    pub fill_price_bits: i128,
+    pub base_after: i64,
+    pub quote_after_bits: i128,
+    pub equity_bits: i128,
+    pub initial_margin_bits: i128,
+}
+
+#[event]
+pub struct PerpSettled {
+    pub margin_account: Pubkey,
+    pub perp_market: Pubkey,
+    pub market_index: u16,
+    /// USD booked into the position's quote (+ paid to the trader, − taken).
+    pub settled_bits: i128,
+    /// Native quote tokens moved: > 0 vault → lending pool, < 0 lending pool → vault.
+    pub tokens: i64,
+}
+
+#[event]
+pub struct PerpLiquidated {
+    pub account: Pubkey,
+    pub liquidator: Pubkey,
+    pub perp_market: Pubkey,
+    pub base_delta: i64,
+    pub fill_price_bits: i128,
+    pub fee_bits: i128,
+    /// Native quote tokens paid to the liquidator from the vault.
+    pub reward: u64,
+    pub close_out: bool,
+    pub maintenance_health_before_bits: i128,
+    pub maintenance_health_after_bits: i128,
+    pub initial_health_after_bits: i128,
+}

@@ -1,18 +1,24 @@
 //! Turns a margin account and the accounts passed beside it into the risk engine's plain data, then
 //! asks the engine for health (the "account retriever": no math here).
 //!
-//! Remaining accounts: for each open position, in slot order, the asset account then its oracle.
+//! Remaining accounts: for each open spot position, in slot order, the asset account then its
+//! oracle; then for each open perp position, in slot order, the perp market then its oracle; then,
+//! when the account holds perps, the perp vault and its token account (what the vault could pay
+//! bounds how much unrealized profit counts).
 //!
 //! One read path for every caller (the program, the keeper's scan, the WebAssembly preview, the
 //! tests): [`holding`] turns an asset, a position and a price into the engine's `Holding`, every
 //! debt with its interest accrued to `now` in memory, so no debt is valued at a stale index.
 use anchor_lang::prelude::*;
-use risk_engine::health::{book_health, BookHealth, Holding};
-use risk_engine::{Fx, RiskResult};
+use risk_engine::health::{BookHealth, Holding};
+use risk_engine::perp::{book_health_with_perps, profit_scale, Funding, PerpHolding, PerpParams, PerpPricing};
+use risk_engine::valuation::native_to_tokens_floor;
+use risk_engine::{Fx, FxExt, RiskResult};
 
 use crate::error::{math, ErrorCode};
-use crate::oracle::{read_price, OraclePrice};
-use crate::state::{Asset, Group, MarginAccount, ModelView, Position, RiskModel};
+use crate::oracle::{read_price, require_price, OraclePrice};
+use crate::perp::read_market;
+use crate::state::{Asset, Group, MarginAccount, ModelView, PerpMarket, PerpSlot, PerpVault, Position, RiskModel};
 
 /// How a health check treats a position whose oracle is unusable.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -50,21 +56,54 @@ pub fn account_health<'info>(
 ) -> Result<BookHealth> {
     crate::probe!("start");
     let loaded = load_holdings(group_key, group, account, remaining, now, Pricing::Strict)?;
-    let h = holdings_health(group, model, &loaded.holdings);
+    let h = holdings_health(group, model, &loaded.holdings, &loaded.perps);
     crate::probe!("margin");
     h
 }
 
-/// Equity and margin of plain holdings under the group's parameters and the on-chain covariance.
-pub fn holdings_health(group: &Group, model: &RiskModel, holdings: &[Holding]) -> Result<BookHealth> {
+/// Equity and margin of plain holdings and perp positions under the group's parameters and the
+/// on-chain covariance.
+pub fn holdings_health(group: &Group, model: &RiskModel, holdings: &[Holding], perps: &[PerpHolding]) -> Result<BookHealth> {
     let params = group.params.margin_params()?;
-    book_health(&ModelView { model }, holdings, group.params.conf_k.get(), &params).map_err(math)
+    book_health_with_perps(&ModelView { model }, holdings, perps, group.params.conf_k.get(), &params).map_err(math)
+}
+
+/// A perp position's market as its health check read it.
+#[derive(Clone, Copy)]
+pub struct LoadedPerp {
+    pub market: PerpMarket,
+    pub price: OraclePrice,
+    /// Accrued to now, in memory.
+    pub funding: Funding,
+    pub params: PerpParams,
+    pub profit_scale: Fx,
+}
+
+impl LoadedPerp {
+    /// The engine's view of this market for a position's health.
+    pub fn pricing<'a>(&'a self, group: &Group) -> PerpPricing<'a> {
+        PerpPricing {
+            asset: self.market.asset_index as usize,
+            decimals: self.market.decimals,
+            price: self.price.price,
+            conf: self.price.conf,
+            conf_k: group.params.conf_k.get(),
+            funding: &self.funding,
+            params: &self.params,
+            floor_rate: self.market.spot_floor_rate.get(),
+            horizon_seconds: group.params.horizon_seconds,
+            profit_scale: self.profit_scale,
+        }
+    }
 }
 
 /// The holdings of an account and the assets left out of them.
 pub struct Loaded {
     /// In slot order, without the left-out positions.
     pub holdings: Vec<Holding>,
+    /// Perp positions in slot order, and their markets.
+    pub perps: Vec<PerpHolding>,
+    pub perp_markets: Vec<LoadedPerp>,
     /// Bit i: the account holds a deposit of asset i whose oracle is unusable (left out; only in
     /// [`Pricing::Liquidation`]).
     pub unpriced: u64,
@@ -81,11 +120,19 @@ pub fn load_holdings<'info>(
     pricing: Pricing,
 ) -> Result<Loaded> {
     let positions: Vec<_> = account.active().copied().collect();
-    if remaining.len() != 2 * positions.len() {
-        msg!("expected {} health accounts, got {}", 2 * positions.len(), remaining.len());
+    let perp_slots: Vec<PerpSlot> = account.active_perps().copied().collect();
+    let spot_accounts = 2 * positions.len();
+    let need = spot_accounts + if perp_slots.is_empty() { 0 } else { 2 * perp_slots.len() + 2 };
+    if remaining.len() != need {
+        msg!("expected {} health accounts, got {}", need, remaining.len());
         return err!(ErrorCode::HealthAccountsMismatch);
     }
-    let mut out = Loaded { holdings: Vec::with_capacity(positions.len()), unpriced: 0 };
+    let mut out = Loaded {
+        holdings: Vec::with_capacity(positions.len()),
+        perps: Vec::with_capacity(perp_slots.len()),
+        perp_markets: Vec::with_capacity(perp_slots.len()),
+        unpriced: 0,
+    };
     for (slot, pos) in positions.iter().enumerate() {
         let asset_info = &remaining[2 * slot];
         let loader = AccountLoader::<Asset>::try_from(asset_info)?;
@@ -117,7 +164,66 @@ pub fn load_holdings<'info>(
             }
         }
     }
+    if !perp_slots.is_empty() {
+        load_perps(group_key, group, &perp_slots, &remaining[spot_accounts..], now, &mut out)?;
+    }
     Ok(out)
+}
+
+/// The perp vault at `info` (owner, type and group checked) and the amount of its token account.
+#[inline(never)]
+pub fn read_vault(group_key: &Pubkey, info: &AccountInfo<'_>, tokens: &AccountInfo<'_>) -> Result<(PerpVault, u64)> {
+    if info.owner != &crate::ID {
+        return err!(ErrorCode::WrongPerpVault);
+    }
+    let vault = crate::state::decode::<PerpVault>(&info.try_borrow_data()?).map_err(|_| error!(ErrorCode::WrongPerpVault))?;
+    if vault.group != *group_key || *tokens.key != vault.tokens || *tokens.owner != vault.token_program {
+        msg!("perp vault {} / token account {} are not this group's", info.key, tokens.key);
+        return err!(ErrorCode::WrongPerpVault);
+    }
+    let data = tokens.try_borrow_data()?;
+    let amount = data.get(64..72).ok_or(error!(ErrorCode::WrongPerpVault))?;
+    Ok((vault, u64::from_le_bytes(amount.try_into().unwrap_or([0; 8]))))
+}
+
+#[inline(never)]
+/// Every perp position's market (priced: a perp position must have a usable price in every
+/// health check, like a debt), from `(market, oracle)` per slot then the vault and its tokens.
+fn load_perps(
+    group_key: &Pubkey,
+    group: &Group,
+    slots: &[PerpSlot],
+    accounts: &[AccountInfo<'_>],
+    now: i64,
+    out: &mut Loaded,
+) -> Result<()> {
+    let n = slots.len();
+    let (vault, tokens) = read_vault(group_key, &accounts[2 * n], &accounts[2 * n + 1])?;
+    let whole = native_to_tokens_floor(tokens as i128, vault.quote_decimals).map_err(math)?;
+    // Each market may count traders' profit up to its share of the vault's tokens.
+    let share = whole.div_floor(Fx::from_num(vault.market_count.max(1))).map_err(math)?;
+    for (j, slot) in slots.iter().enumerate() {
+        let info = &accounts[2 * j];
+        let market = read_market(group_key, info)?;
+        if market.market_index != slot.market_index {
+            msg!("health account {} is not the market of perp position {}", info.key, j);
+            return err!(ErrorCode::WrongPerpMarket);
+        }
+        let price = require_price(&accounts[2 * j + 1], &market.oracle, &market.feed_id, now, &group.params)?;
+        let funding = market.funding_at(price.price, now)?;
+        let profit = market.traders_pnl(price.price, &funding)?.max(Fx::ZERO);
+        let params = market.params.engine();
+        out.perp_markets.push(LoadedPerp {
+            market,
+            price,
+            funding,
+            params,
+            profit_scale: profit_scale(share, profit).map_err(math)?,
+        });
+        let lp = out.perp_markets.last().ok_or_else(|| math("perp market"))?;
+        out.perps.push(PerpHolding::of(&slot.position(), &lp.pricing(group)).map_err(math)?);
+    }
+    Ok(())
 }
 
 /// Requires `equity − initial margin ≥ 0` and logs the figures.

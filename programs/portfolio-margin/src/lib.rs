@@ -151,6 +151,21 @@ pub mod portfolio_margin {
         instructions::perp::liquidity::handle_withdraw_perp_liquidity(ctx, shares)
     }
 
+    /// Trader: buys or sells a perp against the vault, no worse than the limit price.
+    pub fn trade_perp<'info>(ctx: Context<'info, TradePerp<'info>>, base_delta: i64, limit_price_e6: u64) -> Result<()> {
+        instructions::perp::trade_perp::handle_trade_perp(ctx, base_delta, limit_price_e6)
+    }
+
+    /// Anyone: settles an account's PnL in one perp market into its quote-asset position.
+    pub fn settle_perp_pnl(ctx: Context<SettlePerpPnl>) -> Result<()> {
+        instructions::perp::settle_perp_pnl::handle_settle_perp_pnl(ctx)
+    }
+
+    /// Anyone: closes part of a perp position of an account below maintenance margin.
+    pub fn liquidate_perp<'info>(ctx: Context<'info, LiquidatePerp<'info>>, max_base: u64) -> Result<()> {
+        instructions::perp::liquidate_perp::handle_liquidate_perp(ctx, max_base)
+    }
+
     /// Read-only: returns this build's account layouts (sizes, alignments, offsets) as return data.
     pub fn account_layouts(ctx: Context<AccountLayouts>) -> Result<()> {
         instructions::view::account_layouts::handle_account_layouts(ctx)

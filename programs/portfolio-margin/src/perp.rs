@@ -57,6 +57,7 @@ impl PricedMarket {
 }
 
 /// A perp market account of `group_key` (owner, discriminator, group checked).
+#[inline(never)]
 pub fn read_market(group_key: &Pubkey, info: &AccountInfo<'_>) -> Result<PerpMarket> {
     if info.owner != &crate::ID {
         msg!("perp market {} is not owned by this program", info.key);

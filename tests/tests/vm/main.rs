@@ -7,5 +7,6 @@ mod group;
 mod layout;
 mod lending;
 mod liquidation;
+mod perps;
 mod preview;
 mod review;

@@ -19,16 +19,7 @@ impl MarginAccount {
         if pool.total_deposits().map_err(math)? > Fx::from_num(asset.deposit_cap) {
             return err!(ErrorCode::DepositCapExceeded);
         }
-        let slot =
-            self.find_or_open_deposit(asset.index, asset.deposit_epoch).ok_or(error!(ErrorCode::TooManyPositions))?;
-        let shares = self.positions[slot].shares.get();
-        if shares < Fx::ZERO {
-            return err!(ErrorCode::DepositIntoDebt);
-        }
-        let after = shares.add_checked(minted).map_err(math)?;
-        self.positions[slot].shares.set(after);
-        asset.set_pool(&pool);
-        Ok(after)
+        self.deposit_uncapped(asset, amount)
     }
 
     /// Withdraws `amount` native units of a deposit, the vault holding `vault_amount`: shares
@@ -71,6 +62,14 @@ impl MarginAccount {
         if pool.total_borrows().map_err(math)? > Fx::from_num(asset.borrow_cap) {
             return err!(ErrorCode::BorrowCapExceeded);
         }
+        self.borrow_uncapped(asset, amount)
+    }
+
+    /// A borrow without the cap or the liquidity check (the callers check what applies).
+    fn borrow_uncapped(&mut self, asset: &mut Asset, amount: u64) -> Result<Fx> {
+        let mut pool = asset.pool();
+        let owed = pool.borrow_shares_for(amount).map_err(math)?;
+        pool.borrow_shares = pool.borrow_shares.add_checked(owed).map_err(math)?;
         let slot = self.find_or_open(asset.index).ok_or(error!(ErrorCode::TooManyPositions))?;
         let shares = asset.live_shares(&self.positions[slot]);
         if shares > Fx::ZERO {
@@ -146,5 +145,68 @@ impl MarginAccount {
         pool.protocol_fees = pool.protocol_fees.add_checked(to_insurance).map_err(math)?;
         asset.set_pool(&pool);
         Ok(credited)
+    }
+
+    /// Credits `amount` native units of the quote asset from perp settlement: repays the account's
+    /// debt in it first, the rest becomes a deposit. Returns the position's shares after.
+    pub fn credit_settlement(&mut self, asset: &mut Asset, amount: u64) -> Result<Fx> {
+        let mut left = amount;
+        if let Some(slot) = self.find(asset.index) {
+            let shares = self.positions[slot].shares.get();
+            if shares < Fx::ZERO {
+                let pool = asset.pool();
+                let debt = ceil_to_int(pool.borrow_value(shares.neg_checked().map_err(math)?).map_err(math)?);
+                let repay = (left as i128).min(debt) as u64;
+                self.repay(asset, repay)?;
+                left -= repay;
+            }
+        }
+        if left > 0 {
+            self.deposit_uncapped(asset, left)
+        } else {
+            Ok(self.find(asset.index).map(|i| self.positions[i].shares.get()).unwrap_or(Fx::ZERO))
+        }
+    }
+
+    /// Debits `amount` native units of the quote asset for perp settlement, the vault holding
+    /// `vault_amount`: from the deposit first, the rest borrowed (a settlement is never refused by
+    /// the caps: the loss is already the account's). Returns the position's shares after.
+    pub fn debit_settlement(&mut self, asset: &mut Asset, amount: u64, vault_amount: u64) -> Result<Fx> {
+        if amount > asset.available_liquidity(vault_amount) {
+            return err!(ErrorCode::InsufficientLiquidity);
+        }
+        let mut left = amount;
+        if let Some(slot) = self.find(asset.index) {
+            let shares = asset.live_shares(&self.positions[slot]);
+            if shares > Fx::ZERO {
+                let value = floor_to_int(asset.pool().deposit_value(shares).map_err(math)?);
+                let take = (left as i128).min(value) as u64;
+                if take > 0 {
+                    self.withdraw(asset, take, vault_amount)?;
+                    left -= take;
+                }
+            }
+        }
+        if left == 0 {
+            return Ok(self.find(asset.index).map(|i| self.positions[i].shares.get()).unwrap_or(Fx::ZERO));
+        }
+        self.borrow_uncapped(asset, left)
+    }
+
+    /// A deposit without the deposit cap (settlement credits: the profit is already the account's).
+    fn deposit_uncapped(&mut self, asset: &mut Asset, amount: u64) -> Result<Fx> {
+        let mut pool = asset.pool();
+        let minted = pool.deposit_shares_for(amount).map_err(math)?;
+        pool.deposit_shares = pool.deposit_shares.add_checked(minted).map_err(math)?;
+        let slot =
+            self.find_or_open_deposit(asset.index, asset.deposit_epoch).ok_or(error!(ErrorCode::TooManyPositions))?;
+        let shares = self.positions[slot].shares.get();
+        if shares < Fx::ZERO {
+            return err!(ErrorCode::DepositIntoDebt);
+        }
+        let after = shares.add_checked(minted).map_err(math)?;
+        self.positions[slot].shares.set(after);
+        asset.set_pool(&pool);
+        Ok(after)
     }
 }

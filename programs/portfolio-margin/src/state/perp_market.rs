@@ -4,7 +4,8 @@
 //! interest, funding indices, the traders' aggregate entry) is what the vault's value is read from.
 use anchor_lang::prelude::*;
 use risk_engine::fixed_point::fx_ratio;
-use risk_engine::perp::{Funding, PerpParams};
+use risk_engine::perp::{Funding, PerpParams, PerpPosition};
+use risk_engine::valuation::native_to_tokens_floor;
 use risk_engine::{Fx, FxExt, RiskError, WrappedI80F48};
 
 use super::params::E6;
@@ -43,6 +44,30 @@ pub struct PerpParamsArgs {
     /// The move the vault's net position is stressed with × 10⁶, in (0, 1]: a risk-increasing trade
     /// needs `|net notional| × stress_move ≤ max_utilization × vault tokens / markets`.
     pub stress_move_e6: u32,
+}
+
+impl PerpParamsArgs {
+    /// Sensible defaults for a major asset with open-interest caps of `oi_cap` native units a
+    /// side: 5 bp half-spread, 1% impact at full depth, funding up to ~0.43% a day (5·10⁻⁸/s; the
+    /// skew coefficient twice that), profits counted at 50% (initial) and 80% (maintenance), a
+    /// 0.5% floor per notional, a 1% liquidation fee, $1M per settlement, a 30% stress move.
+    pub fn defaults(oi_cap: u64) -> Self {
+        Self {
+            base_spread_e6: 500,
+            impact_fee_scale_e6: 10_000,
+            funding_skew_k_e12: 100_000,
+            funding_cap_e12: 50_000,
+            long_oi_cap: oi_cap,
+            short_oi_cap: oi_cap,
+            max_position_notional_usd: 50_000_000,
+            upnl_initial_weight_e6: 500_000,
+            upnl_maintenance_weight_e6: 800_000,
+            floor_rate_e6: 5_000,
+            liquidation_fee_e6: 10_000,
+            settle_limit_usd: 1_000_000,
+            stress_move_e6: 300_000,
+        }
+    }
 }
 
 /// The stored parameters (fixed point).
@@ -139,6 +164,8 @@ pub struct PerpMarket {
     /// units / 10^decimals: the funding they owe is `oi × index − basis`.
     pub long_funding_basis: WrappedI80F48,
     pub short_funding_basis: WrappedI80F48,
+    /// The spot asset's floor rate (the floor term of a perp delta with no spot beside it).
+    pub spot_floor_rate: WrappedI80F48,
     /// Open interest, native base units.
     pub long_oi: u64,
     pub short_oi: u64,
@@ -181,8 +208,8 @@ impl PerpMarket {
         Ok(f)
     }
 
-    /// Traders' aggregate PnL in this market at `price` with funding `f`, USD, rounded up (the
-    /// vault's liability is never understated): `(L − S)·P − net_quote − funding owed`.
+    /// Traders' aggregate PnL in this market at `price` with funding `f`, USD:
+    /// `(L − S)·P − net_quote − funding owed`, the sum of the positions' PnL up to their roundings.
     pub fn traders_pnl(&self, price: Fx, f: &Funding) -> Result<Fx> {
         let d = self.decimals;
         let net = (self.long_oi as i128).checked_sub(self.short_oi as i128).ok_or_else(|| math("oi"))?;
@@ -194,13 +221,34 @@ impl PerpMarket {
         let owed_short =
             tokens(self.short_oi)?.mul_floor(f.short_index).map_err(math)?.sub_checked(self.short_funding_basis.get());
         let owed = owed_long.map_err(math)?.add_checked(owed_short.map_err(math)?).map_err(math)?;
-        let ulp = Fx::from_bits(1);
-        value
-            .sub_checked(self.net_quote.get())
-            .map_err(math)?
-            .sub_checked(owed)
-            .map_err(math)?
-            .add_checked(ulp)
-            .map_err(math)
+        value.sub_checked(self.net_quote.get()).map_err(math)?.sub_checked(owed).map_err(math)
+    }
+
+    /// Adds (`sign` = 1) or removes (−1) one position's share of the aggregates: open interest of
+    /// its side, `net_quote`, its side's funding basis.
+    fn aggregate(&mut self, p: &PerpPosition, sign: i128) -> Result<()> {
+        let abs = p.base.checked_abs().ok_or_else(|| math("base overflows"))?;
+        let abs64 = u64::try_from(abs).map_err(|_| error!(ErrorCode::OpenInterestCap))?;
+        let basis = native_to_tokens_floor(abs, self.decimals).map_err(math)?.mul_floor(p.funding_index).map_err(math)?;
+        let signed = |v: Fx| if sign > 0 { Ok(v) } else { v.neg_checked().map_err(math) };
+        let add = |oi: u64| -> Result<u64> {
+            if sign > 0 { oi.checked_add(abs64) } else { oi.checked_sub(abs64) }.ok_or_else(|| math("open interest"))
+        };
+        if p.base > 0 {
+            self.long_oi = add(self.long_oi)?;
+            self.long_funding_basis.set(self.long_funding_basis.get().add_checked(signed(basis)?).map_err(math)?);
+        } else if p.base < 0 {
+            self.short_oi = add(self.short_oi)?;
+            self.short_funding_basis.set(self.short_funding_basis.get().add_checked(signed(basis)?).map_err(math)?);
+        }
+        self.net_quote.set(self.net_quote.get().add_checked(signed(p.quote)?).map_err(math)?);
+        Ok(())
+    }
+
+    /// Replaces a position's share of the aggregates: `old` out, `new` in. Every change of a
+    /// position goes through here, so the aggregates are always the sum of the positions.
+    pub fn replace_position(&mut self, old: &PerpPosition, new: &PerpPosition) -> Result<()> {
+        self.aggregate(old, -1)?;
+        self.aggregate(new, 1)
     }
 }

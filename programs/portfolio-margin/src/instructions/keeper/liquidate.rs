@@ -1,6 +1,6 @@
 use anchor_lang::prelude::*;
 use anchor_spl::token_interface::{Mint, TokenAccount, TokenInterface};
-use risk_engine::liquidation::{judge_liquidation, Acceptance, Refusal};
+use risk_engine::liquidation::{judge_liquidation_with_perps, Acceptance, Refusal};
 
 use crate::error::{math, ErrorCode};
 use crate::events::Liquidated;
@@ -49,7 +49,7 @@ pub struct Liquidate<'info> {
     pub collateral_asset: AccountLoader<'info, Asset>,
 }
 
-fn refusal(r: Refusal) -> Error {
+pub(crate) fn refusal(r: Refusal) -> Error {
     msg!("liquidation refused: {}", r.reason());
     match r {
         Refusal::NotLiquidatable => error!(ErrorCode::NotLiquidatable),
@@ -101,9 +101,18 @@ pub fn handle_liquidate<'info>(ctx: Context<'info, Liquidate<'info>>, max_repay:
     };
     let margin = group.params.margin_params()?;
     let liq = group.params.liquidation_params();
-    let v = judge_liquidation(&ModelView { model: &model }, holdings, l, c, max_repay as i128, &margin, &liq)
-        .map_err(math)?
-        .map_err(refusal)?;
+    let v = judge_liquidation_with_perps(
+        &ModelView { model: &model },
+        holdings,
+        &loaded.perps,
+        l,
+        c,
+        max_repay as i128,
+        &margin,
+        &liq,
+    )
+    .map_err(math)?
+    .map_err(refusal)?;
     let (price_l, price_c) = (holdings[l].price, holdings[c].price);
     drop(model);
     drop(group);

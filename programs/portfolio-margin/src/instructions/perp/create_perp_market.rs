@@ -41,6 +41,7 @@ pub fn handle_create_perp_market(ctx: Context<CreatePerpMarket>, args: PerpParam
     m.oracle = asset.oracle;
     m.feed_id = asset.feed_id;
     m.params = params;
+    m.spot_floor_rate = asset.floor_rate;
     m.last_funding = Clock::get()?.unix_timestamp;
     m.asset_index = asset.index;
     m.market_index = vault.market_count;
