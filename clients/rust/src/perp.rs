@@ -87,14 +87,26 @@ pub fn create_perp_market(admin: &Pubkey, v: &PerpVaultKeys, asset: &AssetKeys, 
     )
 }
 
-pub fn update_perp_market(risk_authority: &Pubkey, group: Pubkey, m: &PerpMarketKeys, params: PerpParamsArgs) -> Instruction {
+pub fn update_perp_market(
+    risk_authority: &Pubkey,
+    group: Pubkey,
+    m: &PerpMarketKeys,
+    params: PerpParamsArgs,
+) -> Instruction {
     ix(
         acc::UpdatePerpMarket { risk_authority: *risk_authority, group, perp_market: m.perp_market, oracle: m.oracle },
         data::UpdatePerpMarket { params },
     )
 }
 
-fn liquidity(owner: &Pubkey, v: &PerpVaultKeys, tokens: Pubkey, shares: Pubkey, markets: &[PerpMarketKeys], args: impl anchor_lang::InstructionData) -> Instruction {
+fn liquidity(
+    owner: &Pubkey,
+    v: &PerpVaultKeys,
+    tokens: Pubkey,
+    shares: Pubkey,
+    markets: &[PerpMarketKeys],
+    args: impl anchor_lang::InstructionData,
+) -> Instruction {
     let mut i = ix(
         acc::PerpLiquidity {
             owner: *owner,
@@ -117,12 +129,26 @@ fn liquidity(owner: &Pubkey, v: &PerpVaultKeys, tokens: Pubkey, shares: Pubkey, 
 }
 
 /// `markets`: every perp market of the group, in market order.
-pub fn deposit_perp_liquidity(owner: &Pubkey, v: &PerpVaultKeys, tokens: Pubkey, shares: Pubkey, markets: &[PerpMarketKeys], amount: u64) -> Instruction {
+pub fn deposit_perp_liquidity(
+    owner: &Pubkey,
+    v: &PerpVaultKeys,
+    tokens: Pubkey,
+    shares: Pubkey,
+    markets: &[PerpMarketKeys],
+    amount: u64,
+) -> Instruction {
     liquidity(owner, v, tokens, shares, markets, data::DepositPerpLiquidity { amount })
 }
 
 /// `markets`: every perp market of the group, in market order.
-pub fn withdraw_perp_liquidity(owner: &Pubkey, v: &PerpVaultKeys, tokens: Pubkey, shares: Pubkey, markets: &[PerpMarketKeys], amount: u64) -> Instruction {
+pub fn withdraw_perp_liquidity(
+    owner: &Pubkey,
+    v: &PerpVaultKeys,
+    tokens: Pubkey,
+    shares: Pubkey,
+    markets: &[PerpMarketKeys],
+    amount: u64,
+) -> Instruction {
     liquidity(owner, v, tokens, shares, markets, data::WithdrawPerpLiquidity { shares: amount })
 }
 

@@ -63,7 +63,12 @@ pub fn account_health<'info>(
 
 /// Equity and margin of plain holdings and perp positions under the group's parameters and the
 /// on-chain covariance.
-pub fn holdings_health(group: &Group, model: &RiskModel, holdings: &[Holding], perps: &[PerpHolding]) -> Result<BookHealth> {
+pub fn holdings_health(
+    group: &Group,
+    model: &RiskModel,
+    holdings: &[Holding],
+    perps: &[PerpHolding],
+) -> Result<BookHealth> {
     let params = group.params.margin_params()?;
     book_health_with_perps(&ModelView { model }, holdings, perps, group.params.conf_k.get(), &params).map_err(math)
 }
@@ -176,7 +181,8 @@ pub fn read_vault(group_key: &Pubkey, info: &AccountInfo<'_>, tokens: &AccountIn
     if info.owner != &crate::ID {
         return err!(ErrorCode::WrongPerpVault);
     }
-    let vault = crate::state::decode::<PerpVault>(&info.try_borrow_data()?).map_err(|_| error!(ErrorCode::WrongPerpVault))?;
+    let vault =
+        crate::state::decode::<PerpVault>(&info.try_borrow_data()?).map_err(|_| error!(ErrorCode::WrongPerpVault))?;
     if vault.group != *group_key || *tokens.key != vault.tokens || *tokens.owner != vault.token_program {
         msg!("perp vault {} / token account {} are not this group's", info.key, tokens.key);
         return err!(ErrorCode::WrongPerpVault);

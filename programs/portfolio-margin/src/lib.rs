@@ -152,7 +152,11 @@ pub mod portfolio_margin {
     }
 
     /// Trader: buys or sells a perp against the vault, no worse than the limit price.
-    pub fn trade_perp<'info>(ctx: Context<'info, TradePerp<'info>>, base_delta: i64, limit_price_e6: u64) -> Result<()> {
+    pub fn trade_perp<'info>(
+        ctx: Context<'info, TradePerp<'info>>,
+        base_delta: i64,
+        limit_price_e6: u64,
+    ) -> Result<()> {
         instructions::perp::trade_perp::handle_trade_perp(ctx, base_delta, limit_price_e6)
     }
 

@@ -7,6 +7,7 @@ mod group;
 mod layout;
 mod lending;
 mod liquidation;
+mod perp_adversarial;
 mod perps;
 mod preview;
 mod review;

@@ -9,4 +9,6 @@
 export * from "./asset";
 export * from "./group";
 export * from "./marginAccount";
+export * from "./perpMarket";
+export * from "./perpVault";
 export * from "./riskModel";

@@ -39,8 +39,12 @@ import {
   type ReadonlyUint8Array,
 } from "@solana/kit";
 import {
+  getPerpSlotDecoder,
+  getPerpSlotEncoder,
   getPositionDecoder,
   getPositionEncoder,
+  type PerpSlot,
+  type PerpSlotArgs,
   type Position,
   type PositionArgs,
 } from "../types";
@@ -66,6 +70,7 @@ export type MarginAccount = {
   padding: ReadonlyUint8Array;
   /** Room for fields added by upgrades, zeroed. */
   reserved: ReadonlyUint8Array;
+  perps: Array<PerpSlot>;
 };
 
 export type MarginAccountArgs = {
@@ -78,6 +83,7 @@ export type MarginAccountArgs = {
   padding: ReadonlyUint8Array;
   /** Room for fields added by upgrades, zeroed. */
   reserved: ReadonlyUint8Array;
+  perps: Array<PerpSlotArgs>;
 };
 
 /** Gets the encoder for {@link MarginAccountArgs} account data. */
@@ -92,6 +98,7 @@ export function getMarginAccountEncoder(): FixedSizeEncoder<MarginAccountArgs> {
       ["bump", getU8Encoder()],
       ["padding", fixEncoderSize(getBytesEncoder(), 6)],
       ["reserved", fixEncoderSize(getBytesEncoder(), 64)],
+      ["perps", getArrayEncoder(getPerpSlotEncoder(), { size: 16 })],
     ]),
     (value) => ({ ...value, discriminator: MARGIN_ACCOUNT_DISCRIMINATOR }),
   );
@@ -108,6 +115,7 @@ export function getMarginAccountDecoder(): FixedSizeDecoder<MarginAccount> {
     ["bump", getU8Decoder()],
     ["padding", fixDecoderSize(getBytesDecoder(), 6)],
     ["reserved", fixDecoderSize(getBytesDecoder(), 64)],
+    ["perps", getArrayDecoder(getPerpSlotDecoder(), { size: 16 })],
   ]);
 }
 
@@ -177,5 +185,5 @@ export async function fetchAllMaybeMarginAccount(
 }
 
 export function getMarginAccountSize(): number {
-  return 528;
+  return 1424;
 }

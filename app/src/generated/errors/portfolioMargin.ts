@@ -108,9 +108,32 @@ export const PORTFOLIO_MARGIN_ERROR__LIQUIDATION_SAME_ASSET = 0x179c; // 6044
 export const PORTFOLIO_MARGIN_ERROR__LOOKUP_TABLE_INVALID = 0x179d; // 6045
 /** LookupTableIndex: A group records at most two lookup tables (index 0 or 1) */
 export const PORTFOLIO_MARGIN_ERROR__LOOKUP_TABLE_INDEX = 0x179e; // 6046
+/** TooManyPerpMarkets: The group already lists the maximum number of perp markets */
+export const PORTFOLIO_MARGIN_ERROR__TOO_MANY_PERP_MARKETS = 0x179f; // 6047
+/** WrongPerpMarket: A perp market passed belongs to another group, or is not the market of this instruction */
+export const PORTFOLIO_MARGIN_ERROR__WRONG_PERP_MARKET = 0x17a0; // 6048
+/** PerpMarketsMismatch: Pass one perp-market account and its oracle for every perp market of the group, in market order */
+export const PORTFOLIO_MARGIN_ERROR__PERP_MARKETS_MISMATCH = 0x17a1; // 6049
+/** PerpVaultUtilization: The perp vault could not pay the stressed loss of its net positions after this */
+export const PORTFOLIO_MARGIN_ERROR__PERP_VAULT_UTILIZATION = 0x17a2; // 6050
+/** PerpVaultInsolvent: The perp vault owes traders more than it holds: deposits are refused until it is solvent */
+export const PORTFOLIO_MARGIN_ERROR__PERP_VAULT_INSOLVENT = 0x17a3; // 6051
+/** AmountTooSmall: The amount is too small: it would mint or pay zero */
+export const PORTFOLIO_MARGIN_ERROR__AMOUNT_TOO_SMALL = 0x17a4; // 6052
+/** LimitPriceExceeded: The fill price is beyond the limit price */
+export const PORTFOLIO_MARGIN_ERROR__LIMIT_PRICE_EXCEEDED = 0x17a5; // 6053
+/** OpenInterestCap: The trade would take the market's open interest beyond its cap */
+export const PORTFOLIO_MARGIN_ERROR__OPEN_INTEREST_CAP = 0x17a6; // 6054
+/** PositionTooLarge: The position's notional would exceed the market's maximum */
+export const PORTFOLIO_MARGIN_ERROR__POSITION_TOO_LARGE = 0x17a7; // 6055
+/** NoPerpPosition: The account has no perp position in this market */
+export const PORTFOLIO_MARGIN_ERROR__NO_PERP_POSITION = 0x17a8; // 6056
+/** WrongPerpVault: The perp vault does not belong to this group or is not the one passed */
+export const PORTFOLIO_MARGIN_ERROR__WRONG_PERP_VAULT = 0x17a9; // 6057
 
 export type PortfolioMarginError =
   | typeof PORTFOLIO_MARGIN_ERROR__ACCOUNT_NOT_EMPTY
+  | typeof PORTFOLIO_MARGIN_ERROR__AMOUNT_TOO_SMALL
   | typeof PORTFOLIO_MARGIN_ERROR__BORROW_AGAINST_OWN_DEPOSIT
   | typeof PORTFOLIO_MARGIN_ERROR__BORROW_CAP_EXCEEDED
   | typeof PORTFOLIO_MARGIN_ERROR__CLOSE_OUT_OF_SOLVENT_BOOK
@@ -128,6 +151,7 @@ export type PortfolioMarginError =
   | typeof PORTFOLIO_MARGIN_ERROR__INSUFFICIENT_LIQUIDITY
   | typeof PORTFOLIO_MARGIN_ERROR__INVALID_RISK_PARAMETER
   | typeof PORTFOLIO_MARGIN_ERROR__LIABILITY_UNPRICED
+  | typeof PORTFOLIO_MARGIN_ERROR__LIMIT_PRICE_EXCEEDED
   | typeof PORTFOLIO_MARGIN_ERROR__LIQUIDATION_DOES_NOT_IMPROVE
   | typeof PORTFOLIO_MARGIN_ERROR__LIQUIDATION_SAME_ASSET
   | typeof PORTFOLIO_MARGIN_ERROR__LOOKUP_TABLE_INDEX
@@ -135,14 +159,20 @@ export type PortfolioMarginError =
   | typeof PORTFOLIO_MARGIN_ERROR__MATH_OVERFLOW
   | typeof PORTFOLIO_MARGIN_ERROR__NO_DEBT
   | typeof PORTFOLIO_MARGIN_ERROR__NON_POSITIVE_VARIANCE
+  | typeof PORTFOLIO_MARGIN_ERROR__NO_PERP_POSITION
   | typeof PORTFOLIO_MARGIN_ERROR__NOT_BANKRUPT
   | typeof PORTFOLIO_MARGIN_ERROR__NOT_LIQUIDATABLE
+  | typeof PORTFOLIO_MARGIN_ERROR__OPEN_INTEREST_CAP
   | typeof PORTFOLIO_MARGIN_ERROR__ORACLE_CONFIDENCE_TOO_WIDE
   | typeof PORTFOLIO_MARGIN_ERROR__ORACLE_FEED_MISMATCH
   | typeof PORTFOLIO_MARGIN_ERROR__ORACLE_NOT_FULLY_VERIFIED
   | typeof PORTFOLIO_MARGIN_ERROR__ORACLE_PRICE_NOT_POSITIVE
   | typeof PORTFOLIO_MARGIN_ERROR__ORACLE_STALE
   | typeof PORTFOLIO_MARGIN_ERROR__OVER_LIQUIDATION
+  | typeof PORTFOLIO_MARGIN_ERROR__PERP_MARKETS_MISMATCH
+  | typeof PORTFOLIO_MARGIN_ERROR__PERP_VAULT_INSOLVENT
+  | typeof PORTFOLIO_MARGIN_ERROR__PERP_VAULT_UTILIZATION
+  | typeof PORTFOLIO_MARGIN_ERROR__POSITION_TOO_LARGE
   | typeof PORTFOLIO_MARGIN_ERROR__REPAY_EXCEEDS_DEBT
   | typeof PORTFOLIO_MARGIN_ERROR__RISK_MODEL_ALREADY_SET
   | typeof PORTFOLIO_MARGIN_ERROR__SAMPLE_INTERVAL_LOCKED
@@ -150,11 +180,14 @@ export type PortfolioMarginError =
   | typeof PORTFOLIO_MARGIN_ERROR__SELF_LIQUIDATION
   | typeof PORTFOLIO_MARGIN_ERROR__TOO_MANY_ASSETS
   | typeof PORTFOLIO_MARGIN_ERROR__TOO_MANY_DECIMALS
+  | typeof PORTFOLIO_MARGIN_ERROR__TOO_MANY_PERP_MARKETS
   | typeof PORTFOLIO_MARGIN_ERROR__TOO_MANY_POSITIONS
   | typeof PORTFOLIO_MARGIN_ERROR__UNSUPPORTED_MINT_EXTENSIONS
   | typeof PORTFOLIO_MARGIN_ERROR__WRONG_ASSET_ACCOUNT
   | typeof PORTFOLIO_MARGIN_ERROR__WRONG_LIQUIDATOR_ACCOUNT
   | typeof PORTFOLIO_MARGIN_ERROR__WRONG_ORACLE_ACCOUNT
+  | typeof PORTFOLIO_MARGIN_ERROR__WRONG_PERP_MARKET
+  | typeof PORTFOLIO_MARGIN_ERROR__WRONG_PERP_VAULT
   | typeof PORTFOLIO_MARGIN_ERROR__WRONG_RISK_MODEL
   | typeof PORTFOLIO_MARGIN_ERROR__ZERO_AMOUNT;
 
@@ -163,6 +196,7 @@ let portfolioMarginErrorMessages:
 if (process.env["NODE_ENV"] !== "production") {
   portfolioMarginErrorMessages = {
     [PORTFOLIO_MARGIN_ERROR__ACCOUNT_NOT_EMPTY]: `The account still has open positions; close them first`,
+    [PORTFOLIO_MARGIN_ERROR__AMOUNT_TOO_SMALL]: `The amount is too small: it would mint or pay zero`,
     [PORTFOLIO_MARGIN_ERROR__BORROW_AGAINST_OWN_DEPOSIT]: `The account holds a deposit of this asset: withdraw it before borrowing the same asset`,
     [PORTFOLIO_MARGIN_ERROR__BORROW_CAP_EXCEEDED]: `The borrow would exceed the asset's borrow cap`,
     [PORTFOLIO_MARGIN_ERROR__CLOSE_OUT_OF_SOLVENT_BOOK]: `A close-out (taking a whole position without improving health) needs an insolvent book: this one has positive equity`,
@@ -180,6 +214,7 @@ if (process.env["NODE_ENV"] !== "production") {
     [PORTFOLIO_MARGIN_ERROR__INSUFFICIENT_LIQUIDITY]: `The vault does not hold enough unborrowed tokens for this`,
     [PORTFOLIO_MARGIN_ERROR__INVALID_RISK_PARAMETER]: `A risk parameter is outside its allowed range; the log names the parameter and the range`,
     [PORTFOLIO_MARGIN_ERROR__LIABILITY_UNPRICED]: `The liability's oracle is unusable: a debt must be priced to be liquidated`,
+    [PORTFOLIO_MARGIN_ERROR__LIMIT_PRICE_EXCEEDED]: `The fill price is beyond the limit price`,
     [PORTFOLIO_MARGIN_ERROR__LIQUIDATION_DOES_NOT_IMPROVE]: `This repayment would not improve the account's health; choose another liability or collateral`,
     [PORTFOLIO_MARGIN_ERROR__LIQUIDATION_SAME_ASSET]: `The liability and the collateral of a liquidation must be two different assets`,
     [PORTFOLIO_MARGIN_ERROR__LOOKUP_TABLE_INDEX]: `A group records at most two lookup tables (index 0 or 1)`,
@@ -187,14 +222,20 @@ if (process.env["NODE_ENV"] !== "production") {
     [PORTFOLIO_MARGIN_ERROR__MATH_OVERFLOW]: `Fixed-point arithmetic overflowed; the amounts or prices involved are too large`,
     [PORTFOLIO_MARGIN_ERROR__NO_DEBT]: `The account has no debt in this asset`,
     [PORTFOLIO_MARGIN_ERROR__NON_POSITIVE_VARIANCE]: `The new asset's variance must be greater than zero`,
+    [PORTFOLIO_MARGIN_ERROR__NO_PERP_POSITION]: `The account has no perp position in this market`,
     [PORTFOLIO_MARGIN_ERROR__NOT_BANKRUPT]: `The account still holds deposits: liquidate them before resolving bankruptcy`,
     [PORTFOLIO_MARGIN_ERROR__NOT_LIQUIDATABLE]: `The account is above its maintenance margin and cannot be liquidated`,
+    [PORTFOLIO_MARGIN_ERROR__OPEN_INTEREST_CAP]: `The trade would take the market's open interest beyond its cap`,
     [PORTFOLIO_MARGIN_ERROR__ORACLE_CONFIDENCE_TOO_WIDE]: `The oracle's confidence interval is too wide relative to its price; wait for a tighter price`,
     [PORTFOLIO_MARGIN_ERROR__ORACLE_FEED_MISMATCH]: `The oracle account carries a different price feed than the asset's; pass the asset's own oracle`,
     [PORTFOLIO_MARGIN_ERROR__ORACLE_NOT_FULLY_VERIFIED]: `The oracle price is only partially verified; post a fully verified price update`,
     [PORTFOLIO_MARGIN_ERROR__ORACLE_PRICE_NOT_POSITIVE]: `The oracle price is zero or negative`,
     [PORTFOLIO_MARGIN_ERROR__ORACLE_STALE]: `The oracle price is older than the group's maximum age; post a fresh price update`,
     [PORTFOLIO_MARGIN_ERROR__OVER_LIQUIDATION]: `A smaller repayment already restores initial health; size it with the risk engine`,
+    [PORTFOLIO_MARGIN_ERROR__PERP_MARKETS_MISMATCH]: `Pass one perp-market account and its oracle for every perp market of the group, in market order`,
+    [PORTFOLIO_MARGIN_ERROR__PERP_VAULT_INSOLVENT]: `The perp vault owes traders more than it holds: deposits are refused until it is solvent`,
+    [PORTFOLIO_MARGIN_ERROR__PERP_VAULT_UTILIZATION]: `The perp vault could not pay the stressed loss of its net positions after this`,
+    [PORTFOLIO_MARGIN_ERROR__POSITION_TOO_LARGE]: `The position's notional would exceed the market's maximum`,
     [PORTFOLIO_MARGIN_ERROR__REPAY_EXCEEDS_DEBT]: `The amount is larger than the account's debt in this asset`,
     [PORTFOLIO_MARGIN_ERROR__RISK_MODEL_ALREADY_SET]: `The group already has a risk model`,
     [PORTFOLIO_MARGIN_ERROR__SAMPLE_INTERVAL_LOCKED]: `The sample interval cannot change once assets are registered: the stored covariance is per sample interval`,
@@ -202,11 +243,14 @@ if (process.env["NODE_ENV"] !== "production") {
     [PORTFOLIO_MARGIN_ERROR__SELF_LIQUIDATION]: `An account cannot be liquidated by its own owner`,
     [PORTFOLIO_MARGIN_ERROR__TOO_MANY_ASSETS]: `The group already has the maximum number of assets`,
     [PORTFOLIO_MARGIN_ERROR__TOO_MANY_DECIMALS]: `The mint has too many decimals (at most 18)`,
+    [PORTFOLIO_MARGIN_ERROR__TOO_MANY_PERP_MARKETS]: `The group already lists the maximum number of perp markets`,
     [PORTFOLIO_MARGIN_ERROR__TOO_MANY_POSITIONS]: `The account already uses all of its position slots`,
     [PORTFOLIO_MARGIN_ERROR__UNSUPPORTED_MINT_EXTENSIONS]: `Token-2022 mints with extensions (transfer fees, hooks, delegates…) are not supported yet`,
     [PORTFOLIO_MARGIN_ERROR__WRONG_ASSET_ACCOUNT]: `An asset account passed for the health check belongs to another group or position`,
     [PORTFOLIO_MARGIN_ERROR__WRONG_LIQUIDATOR_ACCOUNT]: `The liquidator's margin account must be its own, in this group, and differ from the liquidated account`,
     [PORTFOLIO_MARGIN_ERROR__WRONG_ORACLE_ACCOUNT]: `The oracle account is not the asset's registered price-feed account`,
+    [PORTFOLIO_MARGIN_ERROR__WRONG_PERP_MARKET]: `A perp market passed belongs to another group, or is not the market of this instruction`,
+    [PORTFOLIO_MARGIN_ERROR__WRONG_PERP_VAULT]: `The perp vault does not belong to this group or is not the one passed`,
     [PORTFOLIO_MARGIN_ERROR__WRONG_RISK_MODEL]: `The risk model account does not belong to this group`,
     [PORTFOLIO_MARGIN_ERROR__ZERO_AMOUNT]: `Amount must be greater than zero`,
   };

@@ -36,6 +36,8 @@ import {
   getAssetCodec,
   getGroupCodec,
   getMarginAccountCodec,
+  getPerpMarketCodec,
+  getPerpVaultCodec,
   getRiskModelCodec,
   type Asset,
   type AssetArgs,
@@ -43,6 +45,10 @@ import {
   type GroupArgs,
   type MarginAccount,
   type MarginAccountArgs,
+  type PerpMarket,
+  type PerpMarketArgs,
+  type PerpVault,
+  type PerpVaultArgs,
   type RiskModel,
   type RiskModelArgs,
 } from "../accounts";
@@ -54,15 +60,23 @@ import {
   getCrankRiskModelInstruction,
   getCreateGroupInstruction,
   getCreateMarginAccountInstruction,
+  getCreatePerpMarketInstruction,
+  getCreatePerpVaultInstruction,
   getCreateRiskModelInstruction,
   getDepositInstruction,
+  getDepositPerpLiquidityInstruction,
   getLiquidateInstruction,
+  getLiquidatePerpInstruction,
   getRegisterAssetInstruction,
   getRepayInstruction,
   getResolveBankruptcyInstruction,
   getSetLookupTableInstruction,
+  getSettlePerpPnlInstruction,
+  getTradePerpInstruction,
+  getUpdatePerpMarketInstruction,
   getUpdateRiskParamsInstruction,
   getWithdrawInstruction,
+  getWithdrawPerpLiquidityInstruction,
   parseAccountLayoutsInstruction,
   parseBorrowInstruction,
   parseCloseMarginAccountInstruction,
@@ -70,15 +84,23 @@ import {
   parseCrankRiskModelInstruction,
   parseCreateGroupInstruction,
   parseCreateMarginAccountInstruction,
+  parseCreatePerpMarketInstruction,
+  parseCreatePerpVaultInstruction,
   parseCreateRiskModelInstruction,
   parseDepositInstruction,
+  parseDepositPerpLiquidityInstruction,
   parseLiquidateInstruction,
+  parseLiquidatePerpInstruction,
   parseRegisterAssetInstruction,
   parseRepayInstruction,
   parseResolveBankruptcyInstruction,
   parseSetLookupTableInstruction,
+  parseSettlePerpPnlInstruction,
+  parseTradePerpInstruction,
+  parseUpdatePerpMarketInstruction,
   parseUpdateRiskParamsInstruction,
   parseWithdrawInstruction,
+  parseWithdrawPerpLiquidityInstruction,
   type AccountLayoutsInput,
   type BorrowInput,
   type CloseMarginAccountInput,
@@ -86,9 +108,13 @@ import {
   type CrankRiskModelInput,
   type CreateGroupInput,
   type CreateMarginAccountInput,
+  type CreatePerpMarketInput,
+  type CreatePerpVaultInput,
   type CreateRiskModelInput,
   type DepositInput,
+  type DepositPerpLiquidityInput,
   type LiquidateInput,
+  type LiquidatePerpInput,
   type ParsedAccountLayoutsInstruction,
   type ParsedBorrowInstruction,
   type ParsedCloseMarginAccountInstruction,
@@ -96,21 +122,33 @@ import {
   type ParsedCrankRiskModelInstruction,
   type ParsedCreateGroupInstruction,
   type ParsedCreateMarginAccountInstruction,
+  type ParsedCreatePerpMarketInstruction,
+  type ParsedCreatePerpVaultInstruction,
   type ParsedCreateRiskModelInstruction,
   type ParsedDepositInstruction,
+  type ParsedDepositPerpLiquidityInstruction,
   type ParsedLiquidateInstruction,
+  type ParsedLiquidatePerpInstruction,
   type ParsedRegisterAssetInstruction,
   type ParsedRepayInstruction,
   type ParsedResolveBankruptcyInstruction,
   type ParsedSetLookupTableInstruction,
+  type ParsedSettlePerpPnlInstruction,
+  type ParsedTradePerpInstruction,
+  type ParsedUpdatePerpMarketInstruction,
   type ParsedUpdateRiskParamsInstruction,
   type ParsedWithdrawInstruction,
+  type ParsedWithdrawPerpLiquidityInstruction,
   type RegisterAssetInput,
   type RepayInput,
   type ResolveBankruptcyInput,
   type SetLookupTableInput,
+  type SettlePerpPnlInput,
+  type TradePerpInput,
+  type UpdatePerpMarketInput,
   type UpdateRiskParamsInput,
   type WithdrawInput,
+  type WithdrawPerpLiquidityInput,
 } from "../instructions";
 
 export const PORTFOLIO_MARGIN_PROGRAM_ADDRESS =
@@ -120,6 +158,8 @@ export enum PortfolioMarginAccount {
   Asset,
   Group,
   MarginAccount,
+  PerpMarket,
+  PerpVault,
   RiskModel,
 }
 
@@ -164,6 +204,28 @@ export function identifyPortfolioMarginAccount(
     containsBytes(
       data,
       fixEncoderSize(getBytesEncoder(), 8).encode(
+        new Uint8Array([10, 223, 12, 44, 107, 245, 55, 247]),
+      ),
+      0,
+    )
+  ) {
+    return PortfolioMarginAccount.PerpMarket;
+  }
+  if (
+    containsBytes(
+      data,
+      fixEncoderSize(getBytesEncoder(), 8).encode(
+        new Uint8Array([219, 202, 54, 57, 116, 12, 68, 176]),
+      ),
+      0,
+    )
+  ) {
+    return PortfolioMarginAccount.PerpVault;
+  }
+  if (
+    containsBytes(
+      data,
+      fixEncoderSize(getBytesEncoder(), 8).encode(
         new Uint8Array([72, 76, 108, 40, 223, 44, 80, 244]),
       ),
       0,
@@ -193,6 +255,14 @@ export enum PortfolioMarginInstruction {
   Liquidate,
   ResolveBankruptcy,
   CollectProtocolFees,
+  CreatePerpVault,
+  CreatePerpMarket,
+  UpdatePerpMarket,
+  DepositPerpLiquidity,
+  WithdrawPerpLiquidity,
+  TradePerp,
+  SettlePerpPnl,
+  LiquidatePerp,
   AccountLayouts,
 }
 
@@ -369,6 +439,94 @@ export function identifyPortfolioMarginInstruction(
     containsBytes(
       data,
       fixEncoderSize(getBytesEncoder(), 8).encode(
+        new Uint8Array([206, 199, 234, 181, 67, 208, 23, 96]),
+      ),
+      0,
+    )
+  ) {
+    return PortfolioMarginInstruction.CreatePerpVault;
+  }
+  if (
+    containsBytes(
+      data,
+      fixEncoderSize(getBytesEncoder(), 8).encode(
+        new Uint8Array([118, 193, 59, 45, 180, 189, 98, 148]),
+      ),
+      0,
+    )
+  ) {
+    return PortfolioMarginInstruction.CreatePerpMarket;
+  }
+  if (
+    containsBytes(
+      data,
+      fixEncoderSize(getBytesEncoder(), 8).encode(
+        new Uint8Array([112, 242, 158, 8, 244, 168, 66, 105]),
+      ),
+      0,
+    )
+  ) {
+    return PortfolioMarginInstruction.UpdatePerpMarket;
+  }
+  if (
+    containsBytes(
+      data,
+      fixEncoderSize(getBytesEncoder(), 8).encode(
+        new Uint8Array([98, 149, 224, 61, 217, 87, 158, 220]),
+      ),
+      0,
+    )
+  ) {
+    return PortfolioMarginInstruction.DepositPerpLiquidity;
+  }
+  if (
+    containsBytes(
+      data,
+      fixEncoderSize(getBytesEncoder(), 8).encode(
+        new Uint8Array([22, 75, 250, 144, 46, 8, 247, 205]),
+      ),
+      0,
+    )
+  ) {
+    return PortfolioMarginInstruction.WithdrawPerpLiquidity;
+  }
+  if (
+    containsBytes(
+      data,
+      fixEncoderSize(getBytesEncoder(), 8).encode(
+        new Uint8Array([162, 190, 45, 85, 163, 186, 4, 131]),
+      ),
+      0,
+    )
+  ) {
+    return PortfolioMarginInstruction.TradePerp;
+  }
+  if (
+    containsBytes(
+      data,
+      fixEncoderSize(getBytesEncoder(), 8).encode(
+        new Uint8Array([73, 152, 169, 94, 117, 5, 37, 75]),
+      ),
+      0,
+    )
+  ) {
+    return PortfolioMarginInstruction.SettlePerpPnl;
+  }
+  if (
+    containsBytes(
+      data,
+      fixEncoderSize(getBytesEncoder(), 8).encode(
+        new Uint8Array([75, 35, 119, 247, 191, 18, 139, 2]),
+      ),
+      0,
+    )
+  ) {
+    return PortfolioMarginInstruction.LiquidatePerp;
+  }
+  if (
+    containsBytes(
+      data,
+      fixEncoderSize(getBytesEncoder(), 8).encode(
         new Uint8Array([213, 105, 192, 70, 37, 182, 7, 19]),
       ),
       0,
@@ -430,6 +588,30 @@ export type ParsedPortfolioMarginInstruction<
   | ({
       instructionType: PortfolioMarginInstruction.CollectProtocolFees;
     } & ParsedCollectProtocolFeesInstruction<TProgram>)
+  | ({
+      instructionType: PortfolioMarginInstruction.CreatePerpVault;
+    } & ParsedCreatePerpVaultInstruction<TProgram>)
+  | ({
+      instructionType: PortfolioMarginInstruction.CreatePerpMarket;
+    } & ParsedCreatePerpMarketInstruction<TProgram>)
+  | ({
+      instructionType: PortfolioMarginInstruction.UpdatePerpMarket;
+    } & ParsedUpdatePerpMarketInstruction<TProgram>)
+  | ({
+      instructionType: PortfolioMarginInstruction.DepositPerpLiquidity;
+    } & ParsedDepositPerpLiquidityInstruction<TProgram>)
+  | ({
+      instructionType: PortfolioMarginInstruction.WithdrawPerpLiquidity;
+    } & ParsedWithdrawPerpLiquidityInstruction<TProgram>)
+  | ({
+      instructionType: PortfolioMarginInstruction.TradePerp;
+    } & ParsedTradePerpInstruction<TProgram>)
+  | ({
+      instructionType: PortfolioMarginInstruction.SettlePerpPnl;
+    } & ParsedSettlePerpPnlInstruction<TProgram>)
+  | ({
+      instructionType: PortfolioMarginInstruction.LiquidatePerp;
+    } & ParsedLiquidatePerpInstruction<TProgram>)
   | ({
       instructionType: PortfolioMarginInstruction.AccountLayouts;
     } & ParsedAccountLayoutsInstruction<TProgram>);
@@ -544,6 +726,62 @@ export function parsePortfolioMarginInstruction<TProgram extends string>(
         ...parseCollectProtocolFeesInstruction(instruction),
       };
     }
+    case PortfolioMarginInstruction.CreatePerpVault: {
+      assertIsInstructionWithAccounts(instruction);
+      return {
+        instructionType: PortfolioMarginInstruction.CreatePerpVault,
+        ...parseCreatePerpVaultInstruction(instruction),
+      };
+    }
+    case PortfolioMarginInstruction.CreatePerpMarket: {
+      assertIsInstructionWithAccounts(instruction);
+      return {
+        instructionType: PortfolioMarginInstruction.CreatePerpMarket,
+        ...parseCreatePerpMarketInstruction(instruction),
+      };
+    }
+    case PortfolioMarginInstruction.UpdatePerpMarket: {
+      assertIsInstructionWithAccounts(instruction);
+      return {
+        instructionType: PortfolioMarginInstruction.UpdatePerpMarket,
+        ...parseUpdatePerpMarketInstruction(instruction),
+      };
+    }
+    case PortfolioMarginInstruction.DepositPerpLiquidity: {
+      assertIsInstructionWithAccounts(instruction);
+      return {
+        instructionType: PortfolioMarginInstruction.DepositPerpLiquidity,
+        ...parseDepositPerpLiquidityInstruction(instruction),
+      };
+    }
+    case PortfolioMarginInstruction.WithdrawPerpLiquidity: {
+      assertIsInstructionWithAccounts(instruction);
+      return {
+        instructionType: PortfolioMarginInstruction.WithdrawPerpLiquidity,
+        ...parseWithdrawPerpLiquidityInstruction(instruction),
+      };
+    }
+    case PortfolioMarginInstruction.TradePerp: {
+      assertIsInstructionWithAccounts(instruction);
+      return {
+        instructionType: PortfolioMarginInstruction.TradePerp,
+        ...parseTradePerpInstruction(instruction),
+      };
+    }
+    case PortfolioMarginInstruction.SettlePerpPnl: {
+      assertIsInstructionWithAccounts(instruction);
+      return {
+        instructionType: PortfolioMarginInstruction.SettlePerpPnl,
+        ...parseSettlePerpPnlInstruction(instruction),
+      };
+    }
+    case PortfolioMarginInstruction.LiquidatePerp: {
+      assertIsInstructionWithAccounts(instruction);
+      return {
+        instructionType: PortfolioMarginInstruction.LiquidatePerp,
+        ...parseLiquidatePerpInstruction(instruction),
+      };
+    }
     case PortfolioMarginInstruction.AccountLayouts: {
       return {
         instructionType: PortfolioMarginInstruction.AccountLayouts,
@@ -573,6 +811,10 @@ export type PortfolioMarginPluginAccounts = {
     SelfFetchFunctions<GroupArgs, Group>;
   marginAccount: ReturnType<typeof getMarginAccountCodec> &
     SelfFetchFunctions<MarginAccountArgs, MarginAccount>;
+  perpMarket: ReturnType<typeof getPerpMarketCodec> &
+    SelfFetchFunctions<PerpMarketArgs, PerpMarket>;
+  perpVault: ReturnType<typeof getPerpVaultCodec> &
+    SelfFetchFunctions<PerpVaultArgs, PerpVault>;
   riskModel: ReturnType<typeof getRiskModelCodec> &
     SelfFetchFunctions<RiskModelArgs, RiskModel>;
 };
@@ -632,6 +874,37 @@ export type PortfolioMarginPluginInstructions = {
     input: CollectProtocolFeesInput,
   ) => ReturnType<typeof getCollectProtocolFeesInstruction> &
     SelfPlanAndSendFunctions;
+  createPerpVault: (
+    input: CreatePerpVaultInput,
+  ) => ReturnType<typeof getCreatePerpVaultInstruction> &
+    SelfPlanAndSendFunctions;
+  createPerpMarket: (
+    input: CreatePerpMarketInput,
+  ) => ReturnType<typeof getCreatePerpMarketInstruction> &
+    SelfPlanAndSendFunctions;
+  updatePerpMarket: (
+    input: UpdatePerpMarketInput,
+  ) => ReturnType<typeof getUpdatePerpMarketInstruction> &
+    SelfPlanAndSendFunctions;
+  depositPerpLiquidity: (
+    input: DepositPerpLiquidityInput,
+  ) => ReturnType<typeof getDepositPerpLiquidityInstruction> &
+    SelfPlanAndSendFunctions;
+  withdrawPerpLiquidity: (
+    input: WithdrawPerpLiquidityInput,
+  ) => ReturnType<typeof getWithdrawPerpLiquidityInstruction> &
+    SelfPlanAndSendFunctions;
+  tradePerp: (
+    input: TradePerpInput,
+  ) => ReturnType<typeof getTradePerpInstruction> & SelfPlanAndSendFunctions;
+  settlePerpPnl: (
+    input: SettlePerpPnlInput,
+  ) => ReturnType<typeof getSettlePerpPnlInstruction> &
+    SelfPlanAndSendFunctions;
+  liquidatePerp: (
+    input: LiquidatePerpInput,
+  ) => ReturnType<typeof getLiquidatePerpInstruction> &
+    SelfPlanAndSendFunctions;
   accountLayouts: (
     input: AccountLayoutsInput,
   ) => ReturnType<typeof getAccountLayoutsInstruction> &
@@ -656,6 +929,8 @@ export function portfolioMarginProgram() {
           asset: addSelfFetchFunctions(client, getAssetCodec()),
           group: addSelfFetchFunctions(client, getGroupCodec()),
           marginAccount: addSelfFetchFunctions(client, getMarginAccountCodec()),
+          perpMarket: addSelfFetchFunctions(client, getPerpMarketCodec()),
+          perpVault: addSelfFetchFunctions(client, getPerpVaultCodec()),
           riskModel: addSelfFetchFunctions(client, getRiskModelCodec()),
         },
         instructions: {
@@ -718,6 +993,43 @@ export function portfolioMarginProgram() {
             addSelfPlanAndSendFunctions(
               client,
               getCollectProtocolFeesInstruction(input),
+            ),
+          createPerpVault: (input) =>
+            addSelfPlanAndSendFunctions(
+              client,
+              getCreatePerpVaultInstruction(input),
+            ),
+          createPerpMarket: (input) =>
+            addSelfPlanAndSendFunctions(
+              client,
+              getCreatePerpMarketInstruction(input),
+            ),
+          updatePerpMarket: (input) =>
+            addSelfPlanAndSendFunctions(
+              client,
+              getUpdatePerpMarketInstruction(input),
+            ),
+          depositPerpLiquidity: (input) =>
+            addSelfPlanAndSendFunctions(
+              client,
+              getDepositPerpLiquidityInstruction(input),
+            ),
+          withdrawPerpLiquidity: (input) =>
+            addSelfPlanAndSendFunctions(
+              client,
+              getWithdrawPerpLiquidityInstruction(input),
+            ),
+          tradePerp: (input) =>
+            addSelfPlanAndSendFunctions(client, getTradePerpInstruction(input)),
+          settlePerpPnl: (input) =>
+            addSelfPlanAndSendFunctions(
+              client,
+              getSettlePerpPnlInstruction(input),
+            ),
+          liquidatePerp: (input) =>
+            addSelfPlanAndSendFunctions(
+              client,
+              getLiquidatePerpInstruction(input),
             ),
           accountLayouts: (input) =>
             addSelfPlanAndSendFunctions(

@@ -7,8 +7,11 @@
  */
 
 export * from "./balanceAction";
+export * from "./perpParamsArgs";
+export * from "./perpSlot";
 export * from "./position";
 export * from "./registerAssetArgs";
 export * from "./riskParams";
 export * from "./riskParamsInput";
+export * from "./storedPerpParams";
 export * from "./wrappedI80F48";

@@ -229,7 +229,8 @@ impl PerpMarket {
     fn aggregate(&mut self, p: &PerpPosition, sign: i128) -> Result<()> {
         let abs = p.base.checked_abs().ok_or_else(|| math("base overflows"))?;
         let abs64 = u64::try_from(abs).map_err(|_| error!(ErrorCode::OpenInterestCap))?;
-        let basis = native_to_tokens_floor(abs, self.decimals).map_err(math)?.mul_floor(p.funding_index).map_err(math)?;
+        let basis =
+            native_to_tokens_floor(abs, self.decimals).map_err(math)?.mul_floor(p.funding_index).map_err(math)?;
         let signed = |v: Fx| if sign > 0 { Ok(v) } else { v.neg_checked().map_err(math) };
         let add = |oi: u64| -> Result<u64> {
             if sign > 0 { oi.checked_add(abs64) } else { oi.checked_sub(abs64) }.ok_or_else(|| math("open interest"))

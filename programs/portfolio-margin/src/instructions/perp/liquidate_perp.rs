@@ -96,7 +96,8 @@ pub fn handle_liquidate_perp<'info>(ctx: Context<'info, LiquidatePerp<'info>>, m
     let decimals = ctx.accounts.mint.decimals;
     let reward = liquidator_reward(v.close.fee, &liq).map_err(math)?;
     let scale = Fx::from_num(pow10(decimals as u32).map_err(math)?);
-    let reward_native = floor_to_int(reward.mul_floor(scale).map_err(math)?).clamp(0, ctx.accounts.tokens.amount as i128);
+    let reward_native =
+        floor_to_int(reward.mul_floor(scale).map_err(math)?).clamp(0, ctx.accounts.tokens.amount as i128);
     drop(model);
     {
         let mut m = ctx.accounts.perp_market.load_mut()?;

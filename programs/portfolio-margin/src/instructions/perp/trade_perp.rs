@@ -132,7 +132,13 @@ pub fn adds_risk(old: i128, new: i128) -> bool {
 /// Open-interest caps and the maximum notional, for a trade that adds risk.
 fn check_limits(m: &PerpMarket, params: &risk_engine::perp::PerpParams, price: Fx, base: i128) -> Result<()> {
     if m.long_oi as i128 > params.long_oi_cap || m.short_oi as i128 > params.short_oi_cap {
-        msg!("open interest long {} short {} vs caps {} / {}", m.long_oi, m.short_oi, params.long_oi_cap, params.short_oi_cap);
+        msg!(
+            "open interest long {} short {} vs caps {} / {}",
+            m.long_oi,
+            m.short_oi,
+            params.long_oi_cap,
+            params.short_oi_cap
+        );
         return err!(ErrorCode::OpenInterestCap);
     }
     let notional = risk_engine::valuation::native_to_tokens_floor(base.abs(), m.decimals)
