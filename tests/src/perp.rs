@@ -142,3 +142,50 @@ impl Perps {
         ix
     }
 }
+
+/// The oracle price the test oracles publish for `px` (confidence 0.1%), as the program reads it.
+pub fn oracle_price(px: f64, now: i64) -> portfolio_margin::oracle::OraclePrice {
+    use risk_engine::valuation::price_from_oracle;
+    let scale = 10f64.powi(-crate::market::PRICE_EXPONENT);
+    portfolio_margin::oracle::OraclePrice {
+        price: price_from_oracle((px * scale).round() as i64, crate::market::PRICE_EXPONENT, false).unwrap(),
+        conf: price_from_oracle((px * 0.001 * scale).round() as i64, crate::market::PRICE_EXPONENT, true).unwrap(),
+        publish_time: now,
+    }
+}
+
+impl Perps {
+    /// Market indices of `t`'s perp positions, in slot order (its perp health accounts).
+    pub async fn held(&self, w: &mut World, t: &Trader) -> Vec<usize> {
+        let acc: portfolio_margin::state::MarginAccount = w.zero_copy(t.margin_account).await;
+        acc.active_perps().map(|s| s.market_index as usize).collect()
+    }
+
+    /// `t`'s perp positions as the program's health check builds them (`health::perp_entry`) at
+    /// `prices` (per asset), with their markets.
+    pub async fn book(
+        &self,
+        w: &mut World,
+        m: &Market,
+        t: &Trader,
+        prices: &[f64],
+    ) -> (Vec<risk_engine::perp::PerpHolding>, Vec<portfolio_margin::health::LoadedPerp>) {
+        use portfolio_margin::state::{Group, MarginAccount, PerpMarket, PerpVault};
+        let now = w.clock().await.unix_timestamp;
+        let acc: MarginAccount = w.zero_copy(t.margin_account).await;
+        let group: Group = w.zero_copy(m.group).await;
+        let vault: PerpVault = w.zero_copy(self.vault.perp_vault).await;
+        let tokens = w.token_balance(self.vault.tokens).await;
+        let share = portfolio_margin::health::vault_share(&vault, tokens).unwrap();
+        let (mut holdings, mut markets) = (vec![], vec![]);
+        for slot in acc.active_perps() {
+            let (keys, asset) = self.markets[slot.market_index as usize];
+            let market: PerpMarket = w.zero_copy(keys.perp_market).await;
+            let price = oracle_price(prices[asset], now);
+            let (lp, h) = portfolio_margin::health::perp_entry(&group, market, slot, price, share, now).unwrap();
+            holdings.push(h);
+            markets.push(lp);
+        }
+        (holdings, markets)
+    }
+}

@@ -503,7 +503,22 @@ pub fn plan_or_close_out<C: CovarianceSource>(
     margin: &MarginParams,
     liq: &LiquidationParams,
 ) -> RiskResult<Verdict> {
-    let repay = match plan_liquidation(cov, holdings, liability, collateral, budget, margin, liq) {
+    plan_or_close_out_with_perps(cov, holdings, &[], liability, collateral, budget, margin, liq)
+}
+
+/// [`plan_or_close_out`] of a book that also holds perp positions (unchanged by the step).
+#[allow(clippy::too_many_arguments)]
+pub fn plan_or_close_out_with_perps<C: CovarianceSource>(
+    cov: &C,
+    holdings: &[Holding],
+    perps: &[PerpHolding],
+    liability: usize,
+    collateral: usize,
+    budget: i128,
+    margin: &MarginParams,
+    liq: &LiquidationParams,
+) -> RiskResult<Verdict> {
+    let repay = match plan_liquidation_with_perps(cov, holdings, perps, liability, collateral, budget, margin, liq) {
         Ok(plan) => plan.flows.repay,
         Err(RiskError::InvalidLiquidation(_)) => {
             let debt = -holdings[liability].amount;
@@ -514,7 +529,7 @@ pub fn plan_or_close_out<C: CovarianceSource>(
     if repay > budget {
         return Err(RiskError::InvalidLiquidation("the close-out needs more than the budget"));
     }
-    judge_liquidation(cov, holdings, liability, collateral, repay, margin, liq)?
+    judge_liquidation_with_perps(cov, holdings, perps, liability, collateral, repay, margin, liq)?
         .map_err(|r| RiskError::InvalidLiquidation(r.reason()))
 }
 

@@ -121,6 +121,8 @@ pub enum ErrorCode {
     NoPerpPosition,
     #[msg("The perp vault does not belong to this group or is not the one passed")]
     WrongPerpVault,
+    #[msg("The account still has perp positions: liquidate and settle them before resolving bankruptcy")]
+    PerpPositionsOpen,
 }
 
 /// Any failure of the engine's checked arithmetic, as the program's error; the engine's message

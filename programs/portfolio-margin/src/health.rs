@@ -192,6 +192,37 @@ pub fn read_vault(group_key: &Pubkey, info: &AccountInfo<'_>, tokens: &AccountIn
     Ok((vault, u64::from_le_bytes(amount.try_into().unwrap_or([0; 8]))))
 }
 
+/// Each market's share of the vault's tokens (whole quote tokens): how much of its traders'
+/// unrealized profit may count in health.
+pub fn vault_share(vault: &PerpVault, token_amount: u64) -> Result<Fx> {
+    let whole = native_to_tokens_floor(token_amount as i128, vault.quote_decimals).map_err(math)?;
+    whole.div_floor(Fx::from_num(vault.market_count.max(1))).map_err(math)
+}
+
+/// A perp position's market as its health check sees it (funding accrued to `now` in memory,
+/// profit scaled to the market's `share` of the vault), and the position as the engine's holding.
+/// The one conversion of the program, the keeper and the tests.
+pub fn perp_entry(
+    group: &Group,
+    market: PerpMarket,
+    slot: &PerpSlot,
+    price: OraclePrice,
+    share: Fx,
+    now: i64,
+) -> Result<(LoadedPerp, PerpHolding)> {
+    let funding = market.funding_at(price.price, now)?;
+    let profit = market.traders_pnl(price.price, &funding)?.max(Fx::ZERO);
+    let lp = LoadedPerp {
+        market,
+        price,
+        funding,
+        params: market.params.engine(),
+        profit_scale: profit_scale(share, profit).map_err(math)?,
+    };
+    let holding = PerpHolding::of(&slot.position(), &lp.pricing(group)).map_err(math)?;
+    Ok((lp, holding))
+}
+
 #[inline(never)]
 /// Every perp position's market (priced: a perp position must have a usable price in every
 /// health check, like a debt), from `(market, oracle)` per slot then the vault and its tokens.
@@ -205,9 +236,7 @@ fn load_perps(
 ) -> Result<()> {
     let n = slots.len();
     let (vault, tokens) = read_vault(group_key, &accounts[2 * n], &accounts[2 * n + 1])?;
-    let whole = native_to_tokens_floor(tokens as i128, vault.quote_decimals).map_err(math)?;
-    // Each market may count traders' profit up to its share of the vault's tokens.
-    let share = whole.div_floor(Fx::from_num(vault.market_count.max(1))).map_err(math)?;
+    let share = vault_share(&vault, tokens)?;
     for (j, slot) in slots.iter().enumerate() {
         let info = &accounts[2 * j];
         let market = read_market(group_key, info)?;
@@ -216,18 +245,9 @@ fn load_perps(
             return err!(ErrorCode::WrongPerpMarket);
         }
         let price = require_price(&accounts[2 * j + 1], &market.oracle, &market.feed_id, now, &group.params)?;
-        let funding = market.funding_at(price.price, now)?;
-        let profit = market.traders_pnl(price.price, &funding)?.max(Fx::ZERO);
-        let params = market.params.engine();
-        out.perp_markets.push(LoadedPerp {
-            market,
-            price,
-            funding,
-            params,
-            profit_scale: profit_scale(share, profit).map_err(math)?,
-        });
-        let lp = out.perp_markets.last().ok_or_else(|| math("perp market"))?;
-        out.perps.push(PerpHolding::of(&slot.position(), &lp.pricing(group)).map_err(math)?);
+        let (lp, holding) = perp_entry(group, market, slot, price, share, now)?;
+        out.perp_markets.push(lp);
+        out.perps.push(holding);
     }
     Ok(())
 }

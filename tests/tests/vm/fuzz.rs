@@ -10,14 +10,20 @@
 //! - a crank while an asset's registered oracle is unusable never lowers that asset's variance;
 //! - an owner's own action never leaves its account owing an asset that cannot be priced (which
 //!   would block its liquidation);
-//! - a rejected action changes nothing.
+//! - a rejected action changes nothing;
+//! - perps: every market's aggregates (open interest, Σ quote, funding bases) are the sum of the
+//!   positions in it, to the last bit; the perp vault's tokens move only by LP deposits and
+//!   withdrawals, settlements and liquidation rewards, each as its event states (traders' realized
+//!   PnL and the vault's sum to zero in native units); a risk-increasing trade leaves its account at
+//!   initial health ≥ 0.
 //!
 //! It runs on solana-program-test's bank (`FUZZ_STEPS`, default 600) and on the fast harness
 //! (mollusk-svm running the same .so, `FAST_FUZZ_STEPS`, default 20,000); `FUZZ_SEED` (default 7).
-use portfolio_margin::events::Liquidated;
-use portfolio_margin::state::{Asset, Group, MarginAccount, ModelView, RiskModel};
+use portfolio_margin::events::{Liquidated, PerpLiquidated, PerpLiquidityChanged, PerpSettled, PerpTraded};
+use portfolio_margin::state::{Asset, Group, MarginAccount, ModelView, PerpMarket, RiskModel};
 use portfolio_margin_tests::*;
-use risk_engine::{book_health, Fx, FxExt};
+use risk_engine::perp::book_health_with_perps;
+use risk_engine::{Fx, FxExt};
 
 /// xorshift64*: small, seeded, no dependency.
 struct Rng(u64);
@@ -114,9 +120,10 @@ async fn owes_unpriced(w: &mut World, t: &Trader, stale: Option<usize>) -> bool 
     owes
 }
 
-async fn snapshot(w: &mut World, m: &Market, traders: &[Trader]) -> Vec<Vec<u8>> {
+async fn snapshot(w: &mut World, m: &Market, p: &Perps, traders: &[Trader]) -> Vec<Vec<u8>> {
     // The group and the risk model too: a refused parameter update must leave them as they were.
-    let mut keys = vec![m.group, m.risk_model];
+    let mut keys = vec![m.group, m.risk_model, p.vault.perp_vault, p.vault.tokens, p.vault.share_mint];
+    keys.extend(p.markets.iter().map(|(k, _)| k.perp_market));
     for a in &m.assets {
         keys.extend([a.asset, a.vault, a.insurance_vault]);
     }
@@ -132,10 +139,13 @@ async fn snapshot(w: &mut World, m: &Market, traders: &[Trader]) -> Vec<Vec<u8>>
 }
 
 /// Tokens of each asset held by its vault, its insurance vault and every wallet of the run.
-async fn tokens_held(w: &mut World, m: &Market, wallets: &[Vec<anchor_lang::prelude::Pubkey>]) -> Vec<u128> {
+async fn tokens_held(w: &mut World, m: &Market, p: &Perps, wallets: &[Vec<anchor_lang::prelude::Pubkey>]) -> Vec<u128> {
     let mut out = vec![];
     for (i, a) in m.assets.iter().enumerate() {
         let mut total = w.token_balance(a.vault).await as u128 + w.token_balance(a.insurance_vault).await as u128;
+        if i == p.quote {
+            total += w.token_balance(p.vault.tokens).await as u128;
+        }
         for tokens in wallets {
             total += w.token_balance(tokens[i]).await as u128;
         }
@@ -184,18 +194,52 @@ async fn check_vaults(w: &mut World, m: &Market, step: usize) {
     }
 }
 
-async fn initial_health(w: &mut World, m: &Market, t: &Trader, prices: &[f64]) -> Fx {
+async fn initial_health(w: &mut World, m: &Market, p: &Perps, t: &Trader, prices: &[f64]) -> Fx {
     let h = account_holdings(w, m, t, prices).await;
+    let (perps, _) = p.book(w, m, t, prices).await;
     let group: Group = w.zero_copy(m.group).await;
     let model: RiskModel = w.zero_copy(m.risk_model).await;
-    let bh = book_health(
+    let bh = book_health_with_perps(
         &ModelView { model: &model },
         &h,
+        &perps,
         group.params.conf_k.get(),
         &group.params.margin_params().unwrap(),
     )
     .unwrap();
     bh.initial_health().unwrap()
+}
+
+/// Every market's aggregates equal the sum of the positions in it, to the last bit.
+async fn check_perp_books(w: &mut World, p: &Perps, accounts: &[anchor_lang::prelude::Pubkey], step: usize) {
+    let mut sums = vec![(0u64, 0u64, Fx::ZERO, Fx::ZERO, Fx::ZERO); p.markets.len()];
+    for address in accounts {
+        let acc: MarginAccount = w.zero_copy(*address).await;
+        for slot in acc.active_perps() {
+            let i = slot.market_index as usize;
+            let market: PerpMarket = w.zero_copy(p.markets[i].0.perp_market).await;
+            let pos = slot.position();
+            let basis = risk_engine::valuation::native_to_tokens_floor(pos.base.abs(), market.decimals)
+                .unwrap()
+                .mul_floor(pos.funding_index)
+                .unwrap();
+            let s = &mut sums[i];
+            if pos.base > 0 {
+                s.0 += pos.base as u64;
+                s.3 += basis;
+            } else if pos.base < 0 {
+                s.1 += (-pos.base) as u64;
+                s.4 += basis;
+            }
+            s.2 += pos.quote;
+        }
+    }
+    for (i, (keys, _)) in p.markets.iter().enumerate() {
+        let mk: PerpMarket = w.zero_copy(keys.perp_market).await;
+        let books =
+            (mk.long_oi, mk.short_oi, mk.net_quote.get(), mk.long_funding_basis.get(), mk.short_funding_basis.get());
+        assert_eq!(sums[i], books, "step {step}: perp market {i}'s aggregates are not the sum of its positions");
+    }
 }
 
 /// Indices of the assets `t` holds, in position order (the health accounts to pass).
@@ -406,6 +450,13 @@ async fn run(mut w: World, plan: &Plan, harness: &str) {
     }
     let liquidator = m.trader(&mut w, &[1_000_000_000_000, 100_000_000_000, 10_000_000_000_000]).await;
     w.send(&[m.crank_ix(0, &m.oracles())], &[]).await.ok();
+    // Perps on the first two assets against a vault in the stablecoin, with one LP.
+    let p = Perps::new(&mut w, &m, 2, &[0, 1], u64::MAX / 8).await;
+    let lp = p.lp(&mut w, &m, 10_000_000_000_000).await;
+    w.send(&[p.deposit_lp_ix(&lp, 5_000_000_000_000)], &[&lp.trader.key]).await.ok();
+    // What the perp vault must hold, from the events of every successful perp action.
+    let mut vault_expected = w.token_balance(p.vault.tokens).await as i128;
+    let (mut perp_trades, mut settlements, mut perp_liquidations, mut lp_moves) = (0usize, 0usize, 0usize, 0usize);
     let mut st = State { prices: SPECS.iter().map(|s| s.price).collect(), stale: None, crash: false };
     let history = Returns::load();
     if history.is_none() {
@@ -416,9 +467,10 @@ async fn run(mut w: World, plan: &Plan, harness: &str) {
     let wallets: Vec<Vec<anchor_lang::prelude::Pubkey>> = std::iter::once(&lender)
         .chain(traders.iter())
         .chain(std::iter::once(&liquidator))
+        .chain(std::iter::once(&lp.trader))
         .map(|t| t.tokens.clone())
         .collect();
-    let mut supply = tokens_held(&mut w, &m, &wallets).await;
+    let mut supply = tokens_held(&mut w, &m, &p, &wallets).await;
     let accounts: Vec<anchor_lang::prelude::Pubkey> = std::iter::once(&lender)
         .chain(traders.iter())
         .chain(std::iter::once(&liquidator))
@@ -467,10 +519,86 @@ async fn run(mut w: World, plan: &Plan, harness: &str) {
             .iter()
             .map(|x| Trader { key: x.key.insecure_clone(), margin_account: x.margin_account, tokens: x.tokens.clone() })
             .collect();
-        let before = snapshot(&mut w, &m, &all).await;
+        let before = snapshot(&mut w, &m, &p, &all).await;
         let owed_unpriced_before = owes_unpriced(&mut w, t, st.stale).await;
         let mut variance_before = None;
-        let (kind, out) = if action < 3 {
+        let perp_draw = rng.below(100);
+        let (kind, out) = if perp_draw < 15 {
+            let market = rng.below(2) as usize;
+            let a = p.markets[market].1;
+            let sub = rng.below(100);
+            if sub < 55 {
+                // A trade of $10 to $100k either way, no limit.
+                let notional = 10f64.powf(1.0 + rng.unit() * 4.0);
+                let base = ((notional / st.prices[a] * 10f64.powi(SPECS[a].decimals as i32)) as i64).saturating_add(1);
+                let delta = if rng.below(2) == 0 { base } else { -base };
+                let limit = if delta > 0 { u64::MAX } else { 0 };
+                let h = held(&mut w, t).await;
+                let ph = with_asset(p.held(&mut w, t).await, market);
+                ("trade_perp", w.send(&[p.trade_ix(&m, t, market, delta, limit, &h, &ph)], &[&t.key]).await)
+            } else if sub < 75 {
+                ("settle_perp_pnl", w.send(&[p.settle_ix(t, market)], &[]).await)
+            } else if sub < 92 {
+                // Liquidate a perp position of whichever trader the engine finds liquidatable.
+                let mut done = None;
+                for x in &traders {
+                    let (perps, markets) = p.book(&mut w, &m, x, &st.prices).await;
+                    let acc: MarginAccount = w.zero_copy(x.margin_account).await;
+                    if perps.is_empty() {
+                        continue;
+                    }
+                    // A perp or a debt on a stopped feed cannot be priced: the program refuses.
+                    if let Some(s) = st.stale {
+                        let perp_stale = markets.iter().any(|lp| lp.market.asset_index as usize == s);
+                        let debt_stale = acc.active().any(|q| q.asset_index as usize == s && q.shares.get() < Fx::ZERO);
+                        if perp_stale || debt_stale {
+                            continue;
+                        }
+                    }
+                    let mut holdings = account_holdings(&mut w, &m, x, &st.prices).await;
+                    holdings.retain(|q| !(Some(q.asset) == st.stale && q.amount > 0));
+                    let group: Group = w.zero_copy(m.group).await;
+                    let model: RiskModel = w.zero_copy(m.risk_model).await;
+                    let (mp, lq) = (group.params.margin_params().unwrap(), group.params.liquidation_params());
+                    let slots: Vec<_> = acc.active_perps().copied().collect();
+                    for (j, slot) in slots.iter().enumerate() {
+                        let book = risk_engine::perp::liquidation::PerpBook {
+                            cov: &ModelView { model: &model },
+                            holdings: &holdings,
+                            perps: &perps,
+                            target: j,
+                            position: slot.position(),
+                            pricing: markets[j].pricing(&group),
+                            margin: &mp,
+                            liq: &lq,
+                            fee: markets[j].params.liquidation_fee,
+                        };
+                        if let Ok(v) = book.plan() {
+                            let h = held(&mut w, x).await;
+                            let ph = p.held(&mut w, x).await;
+                            let q = v.close.delta.unsigned_abs() as u64;
+                            let ix = p.liquidate_ix(&m, &liquidator, x, slot.market_index as usize, q, &h, &ph);
+                            done = Some(w.send(&[compute_limit_ix(1_400_000), ix], &[&liquidator.key]).await);
+                            break;
+                        }
+                    }
+                    if done.is_some() {
+                        break;
+                    }
+                }
+                match done {
+                    Some(out) => ("liquidate_perp", out),
+                    None => continue,
+                }
+            } else if sub < 96 {
+                let shares = w.token_balance(lp.shares).await;
+                let amount = (shares as f64 * rng.unit() * 0.5) as u64;
+                ("perp_liquidity", w.send(&[p.withdraw_lp_ix(&lp, amount)], &[&lp.trader.key]).await)
+            } else {
+                let amount = (w.token_balance(lp.trader.tokens[2]).await as f64 * rng.unit() * 0.5) as u64;
+                ("perp_liquidity", w.send(&[p.deposit_lp_ix(&lp, amount)], &[&lp.trader.key]).await)
+            }
+        } else if action < 3 {
             // The risk authority changes the margin parameters mid-run (sometimes to nonsense,
             // which must be refused with nothing changed).
             let mut p = default_params();
@@ -488,10 +616,12 @@ async fn run(mut w: World, plan: &Plan, harness: &str) {
             ("deposit", w.send(&[m.deposit_ix(t, asset, amount)], &[&t.key]).await)
         } else if action < 35 {
             let h = held(&mut w, t).await;
-            ("withdraw", w.send(&[m.withdraw_ix(t, asset, amount, &h)], &[&t.key]).await)
+            let ph = p.held(&mut w, t).await;
+            ("withdraw", w.send(&[p.with_perp_health(m.withdraw_ix(t, asset, amount, &h), &ph)], &[&t.key]).await)
         } else if action < 55 {
             let h = with_asset(held(&mut w, t).await, asset);
-            ("borrow", w.send(&[m.borrow_ix(t, asset, amount, &h)], &[&t.key]).await)
+            let ph = p.held(&mut w, t).await;
+            ("borrow", w.send(&[p.with_perp_health(m.borrow_ix(t, asset, amount, &h), &ph)], &[&t.key]).await)
         } else if action < 60 {
             ("repay", w.send(&[m.repay_ix(t, asset, amount)], &[&t.key]).await)
         } else if action < 72 {
@@ -500,13 +630,15 @@ async fn run(mut w: World, plan: &Plan, harness: &str) {
             // (or the refusal, which changed nothing).
             let mut last: Option<Outcome> = None;
             for _ in 0..4 {
-                let ih = initial_health(&mut w, &m, t, &st.prices).await.to_num::<f64>();
+                let ih = initial_health(&mut w, &m, &p, t, &st.prices).await.to_num::<f64>();
                 if ih <= 1.0 {
                     break;
                 }
                 let native = (0.5 * ih / st.prices[asset] * 10f64.powi(decimals)) as u64;
                 let h = with_asset(held(&mut w, t).await, asset);
-                let out = w.send(&[m.borrow_ix(t, asset, native.max(1), &h)], &[&t.key]).await;
+                let ph = p.held(&mut w, t).await;
+                let ix = p.with_perp_health(m.borrow_ix(t, asset, native.max(1), &h), &ph);
+                let out = w.send(&[ix], &[&t.key]).await;
                 let landed = out.result.is_ok();
                 // Books grow beside the pools: when the pool cannot lend what the book could
                 // carry, the lender deposits more (minted), so lever-ups keep reaching the limit.
@@ -614,9 +746,11 @@ async fn run(mut w: World, plan: &Plan, harness: &str) {
                 let Some(ci) = holdings.iter().position(|q| q.asset == c && q.amount > 0) else { continue };
                 // The engine's verdict, as the keeper computes it: a partial step that improves
                 // health, or the close-out of an insolvent book no step improves.
-                let verdict = risk_engine::liquidation::plan_or_close_out(
+                let (perps, _) = p.book(&mut w, &m, x, &st.prices).await;
+                let verdict = risk_engine::liquidation::plan_or_close_out_with_perps(
                     &ModelView { model: &model },
                     &holdings,
+                    &perps,
                     li,
                     ci,
                     i128::MAX,
@@ -634,7 +768,8 @@ async fn run(mut w: World, plan: &Plan, harness: &str) {
                         supply[l] += grant as u128;
                         refunds += 1;
                     }
-                    let ix = m.liquidate_ix(&liquidator, x, l, c, v.repay as u64, &h);
+                    let ph = p.held(&mut w, x).await;
+                    let ix = p.with_perp_health(m.liquidate_ix(&liquidator, x, l, c, v.repay as u64, &h), &ph);
                     let out = w.send(&[compute_limit_ix(1_400_000), ix], &[&liquidator.key]).await;
                     if let Some(e) = out.events::<Liquidated>().first() {
                         assert!(!e.close_out || v.before.equity < Fx::ZERO, "step {step}: close-out of a solvent book");
@@ -669,8 +804,20 @@ async fn run(mut w: World, plan: &Plan, harness: &str) {
                 panic!("step {step}: canary: a {kind} succeeded");
             }
             match kind {
+                "trade_perp" => {
+                    perp_trades += 1;
+                    let e = &out.events::<PerpTraded>()[0];
+                    let old = e.base_after as i128 - e.base_delta as i128;
+                    if portfolio_margin::instructions::adds_risk(old, e.base_after as i128) {
+                        let ih = initial_health(&mut w, &m, &p, t, &st.prices).await;
+                        assert!(ih >= Fx::ZERO, "step {step}: a risk-increasing trade left initial health {ih}");
+                    }
+                }
+                "settle_perp_pnl" => settlements += 1,
+                "liquidate_perp" => perp_liquidations += 1,
+                "perp_liquidity" => lp_moves += 1,
                 "withdraw" | "borrow" => {
-                    let ih = initial_health(&mut w, &m, t, &st.prices).await;
+                    let ih = initial_health(&mut w, &m, &p, t, &st.prices).await;
                     assert!(ih >= Fx::ZERO, "step {step}: {kind} left initial health {ih}");
                 }
                 "collect_protocol_fees" => collects += 1,
@@ -737,12 +884,33 @@ async fn run(mut w: World, plan: &Plan, harness: &str) {
                 eprintln!("step {step}: liquidation rejected: {:?}", out.custom_error());
             }
             if kind != "crank" {
-                assert_eq!(snapshot(&mut w, &m, &all).await, before, "step {step}: rejected {kind} changed state");
+                assert_eq!(snapshot(&mut w, &m, &p, &all).await, before, "step {step}: rejected {kind} changed state");
             }
         }
         check_vaults(&mut w, &m, step).await;
         check_shares(&mut w, &m, &accounts, step).await;
-        assert_eq!(tokens_held(&mut w, &m, &wallets).await, supply, "step {step}: {kind} created or destroyed tokens");
+        assert_eq!(
+            tokens_held(&mut w, &m, &p, &wallets).await,
+            supply,
+            "step {step}: {kind} created or destroyed tokens"
+        );
+        check_perp_books(&mut w, &p, &accounts, step).await;
+        if out.result.is_ok() {
+            for e in out.events::<PerpLiquidityChanged>() {
+                vault_expected += if e.deposit { e.tokens as i128 } else { -(e.tokens as i128) };
+            }
+            for e in out.events::<PerpSettled>() {
+                vault_expected -= e.tokens as i128;
+            }
+            for e in out.events::<PerpLiquidated>() {
+                vault_expected -= e.reward as i128;
+            }
+        }
+        assert_eq!(
+            w.token_balance(p.vault.tokens).await as i128,
+            vault_expected,
+            "step {step}: {kind}: the perp vault's tokens moved other than its events state"
+        );
         for (i, a) in m.assets.iter().enumerate() {
             let now = w.zero_copy::<Asset>(a.asset).await.pool().borrow_index;
             assert!(now >= borrow_index[i], "step {step}: asset {i}'s borrow index fell ({} → {now})", borrow_index[i]);
@@ -765,6 +933,10 @@ async fn run(mut w: World, plan: &Plan, harness: &str) {
     top.sort_by(|a, b| b.1.cmp(a.1));
     let top: Vec<String> = top.iter().take(6).map(|(k, n)| format!("{k} ×{n}")).collect();
     println!("fuzz ({harness}): most refused: {}", top.join(", "));
+    println!(
+        "fuzz ({harness}): perps: {perp_trades} trades, {settlements} settlements, {perp_liquidations} perp \
+         liquidations, {lp_moves} LP deposits/withdrawals"
+    );
     println!("fuzz: {steps} steps, 0 violations, {:.0} steps/s", steps as f64 / secs);
     if plan.only.is_none() {
         assert!(ok > steps / 10, "too few actions succeeded to mean anything ({ok})");

@@ -74,6 +74,11 @@ pub fn handle_resolve_bankruptcy<'info>(ctx: Context<'info, ResolveBankruptcy<'i
         if acc.active().any(|p| p.shares.get() > Fx::ZERO) {
             return err!(ErrorCode::NotBankrupt);
         }
+        // Open perp positions carry PnL (a loss adds to the debt, a profit may cover it): they
+        // are liquidated and settled before a debt is socialised.
+        if acc.active_perps().next().is_some() {
+            return err!(ErrorCode::PerpPositionsOpen);
+        }
         let mut asset = ctx.accounts.asset.load_mut()?;
         accrue(&mut asset, asset_key, now)?;
         let slot = acc.find(asset.index).ok_or(error!(ErrorCode::NoDebt))?;
