@@ -178,13 +178,78 @@ async fn main() {
         .await,
     );
 
+    // Perps: a vault in the stablecoin and markets on assets 0..3; a trader with 5 spot positions
+    // (4 small deposits, $80k of the stablecoin) and 3 perps of 8,000 tokens (~$264k): 8 positions.
+    for (i, a) in m.assets.clone().iter().enumerate() {
+        w.set_price(a, normal[i]).await;
+    }
+    let p = Perps::new(&mut w, &m, 31, &[0, 1, 2], u64::MAX / 8).await;
+    let lp = p.lp(&mut w, &m, 1_000_000_000_000).await;
+    w.send(&[p.deposit_lp_ix(&lp, 1_000_000_000_000)], &[&lp.trader.key]).await.ok();
+    let mut amounts = vec![10_000_000_000_000u64; 31];
+    amounts.push(1_000_000_000_000);
+    let pt = m.trader(&mut w, &amounts).await;
+    for i in [4, 5, 6, 7] {
+        w.send(&[m.deposit_ix(&pt, i, 100_000_000_000)], &[&pt.key]).await.ok();
+    }
+    w.send(&[m.deposit_ix(&pt, 31, 80_000_000_000)], &[&pt.key]).await.ok();
+    let spot = [4, 5, 6, 7, 31];
+    let size = 8_000_000_000_000i64;
+    w.send(&[p.trade_ix(&m, &pt, 0, size, u64::MAX, &spot, &[0])], &[&pt.key]).await.ok();
+    w.send(&[p.trade_ix(&m, &pt, 1, size, u64::MAX, &spot, &[0, 1])], &[&pt.key]).await.ok();
+    t.row(
+        "trade_perp, 8 positions (opens the 3rd perp)",
+        w.send(&[p.trade_ix(&m, &pt, 2, size, u64::MAX, &spot, &[0, 1, 2])], &[&pt.key]).await,
+    );
+    t.row(
+        "trade_perp, 8 positions (adds to a perp)",
+        w.send(&[p.trade_ix(&m, &pt, 2, 1_000_000_000, u64::MAX, &spot, &[0, 1, 2])], &[&pt.key]).await,
+    );
+    w.set_price(&m.assets[0], normal[0] * 1.01).await;
+    t.row("settle_perp_pnl (a profit into the stablecoin deposit)", w.send(&[p.settle_ix(&pt, 0)], &[]).await);
+    // The perps' assets fall 30%: the book is below maintenance; the liquidator closes the
+    // engine's amount of the first perp against the vault.
+    let mut perp_crash = normal.clone();
+    for (i, price) in perp_crash.iter_mut().enumerate().take(3) {
+        *price = normal[i] * 0.7;
+        w.set_price(&m.assets[i], *price).await;
+    }
+    let holdings = account_holdings(&mut w, &m, &pt, &perp_crash).await;
+    let (perps, markets) = p.book(&mut w, &m, &pt, &perp_crash).await;
+    let group: portfolio_margin::state::Group = w.zero_copy(m.group).await;
+    let model: portfolio_margin::state::RiskModel = w.zero_copy(m.risk_model).await;
+    let acc: portfolio_margin::state::MarginAccount = w.zero_copy(pt.margin_account).await;
+    let (mp, lq) = (group.params.margin_params().unwrap(), group.params.liquidation_params());
+    let book = risk_engine::perp::liquidation::PerpBook {
+        cov: &portfolio_margin::state::ModelView { model: &model },
+        holdings: &holdings,
+        perps: &perps,
+        target: 0,
+        position: acc.perps[0].position(),
+        pricing: markets[0].pricing(&group),
+        margin: &mp,
+        liq: &lq,
+        fee: markets[0].params.liquidation_fee,
+    };
+    let close = book.plan().expect("the crashed perp book is liquidatable").close.delta.unsigned_abs() as u64;
+    t.row(
+        "liquidate_perp, 8 positions",
+        w.send(
+            &[compute_limit_ix(1_400_000), p.liquidate_ix(&m, &liquidator, &pt, 0, close, &spot, &[0, 1, 2])],
+            &[&liquidator.key],
+        )
+        .await,
+    );
+
     use portfolio_margin::state::{Asset, Group, MarginAccount, RiskModel};
     println!("| account | bytes (with discriminator) |");
     println!("| --- | --: |");
     for (name, size) in [
         ("Group", Group::SPACE),
         ("Asset", Asset::SPACE),
-        ("MarginAccount (16 positions)", MarginAccount::SPACE),
+        ("MarginAccount (16 spot + 16 perp positions)", MarginAccount::SPACE),
+        ("PerpMarket", portfolio_margin::state::PerpMarket::SPACE),
+        ("PerpVault", portfolio_margin::state::PerpVault::SPACE),
         ("RiskModel (64 assets)", RiskModel::SPACE),
     ] {
         println!("| {name} | {size} |");
