@@ -373,6 +373,9 @@ async fn liquidate_loop<C: Chain>(chain: &C, key: Keypair, group: Pubkey, a: &Li
                         Action::Bankruptcy { account, debt, insurance_paid, .. } => {
                             println!("  resolved bankruptcy of {account}: debt {debt}, insurance paid {insurance_paid}")
                         }
+                        Action::PerpLiquidated { account, base_delta, reward, shortfall_usd, .. } => println!(
+                            "  liquidated perp of {account}: closed {base_delta} (reward {reward}, shortfall ${shortfall_usd:.2})"
+                        ),
                         Action::Failed { account, error } => println!("  FAILED on {account}: {error}"),
                     }
                 }

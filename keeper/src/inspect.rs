@@ -228,6 +228,9 @@ pub async fn inspect<C: Chain>(chain: &C, group: &Pubkey) -> Result<Report> {
             deposit_epoch: acc.deposit_epoch,
         });
     }
+    if let Some(p) = &state.perps {
+        perp_checks(&mut checks, p, &accounts);
+    }
     let (cov_ok, cov_detail) = covariance_problems(&state.model, n);
     check(&mut checks, "covariance", cov_ok, cov_detail);
     let correlation = correlation(&state.model, n);
@@ -243,6 +246,65 @@ pub async fn inspect<C: Chain>(chain: &C, group: &Pubkey) -> Result<Report> {
         correlation,
         checks,
     })
+}
+
+/// Perps: every market's aggregates (open interest per side, Σ of the positions' quote, funding
+/// bases) equal the sum of the positions in it, to the last bit: the vault's books are the
+/// traders' books with the opposite sign.
+fn perp_checks(
+    checks: &mut Vec<Check>,
+    p: &portfolio_margin_client::state::PerpState,
+    accounts: &[(Pubkey, MarginAccount)],
+) {
+    use risk_engine::FxExt;
+    let mut sums = vec![(0u128, 0u128, Fx::ZERO, Fx::ZERO, Fx::ZERO); p.markets.len()];
+    let mut unknown = 0;
+    for (_, acc) in accounts {
+        for slot in acc.active_perps() {
+            let Some((_, market)) = p.markets.get(slot.market_index as usize) else {
+                unknown += 1;
+                continue;
+            };
+            let pos = slot.position();
+            let basis = risk_engine::valuation::native_to_tokens_floor(pos.base.abs(), market.decimals)
+                .and_then(|t| Ok(t.mul_floor(pos.funding_index)?))
+                .unwrap_or(Fx::MAX);
+            let s = &mut sums[slot.market_index as usize];
+            if pos.base > 0 {
+                s.0 += pos.base as u128;
+                s.3 = s.3.saturating_add(basis);
+            } else if pos.base < 0 {
+                s.1 += pos.base.unsigned_abs();
+                s.4 = s.4.saturating_add(basis);
+            }
+            s.2 = s.2.saturating_add(pos.quote);
+        }
+    }
+    for (i, (_, m)) in p.markets.iter().enumerate() {
+        let s = sums[i];
+        let books = (
+            m.long_oi as u128,
+            m.short_oi as u128,
+            m.net_quote.get(),
+            m.long_funding_basis.get(),
+            m.short_funding_basis.get(),
+        );
+        check(
+            checks,
+            format!("perp market {i} books add up"),
+            s == books && unknown == 0,
+            format!(
+                "positions: long {} short {} quote {} ({unknown} in unknown markets); market: long {} short {} quote {}",
+                s.0, s.1, s.2, m.long_oi, m.short_oi, m.net_quote.get()
+            ),
+        );
+    }
+    check(
+        checks,
+        "perp vault",
+        p.vault.market_count as usize == p.markets.len(),
+        format!("{} markets listed, {} found; {} quote tokens held", p.vault.market_count, p.markets.len(), p.tokens),
+    );
 }
 
 /// Why an account's stored state is inconsistent, if it is.

@@ -14,7 +14,7 @@ use std::time::{Duration, Instant};
 
 use anchor_lang::prelude::Pubkey;
 use anyhow::{Context, Result};
-use portfolio_margin::events::{BankruptcyResolved, Liquidated};
+use portfolio_margin::events::{BankruptcyResolved, Liquidated, PerpLiquidated};
 use portfolio_margin::health::Pricing;
 use portfolio_margin::state::{Asset, MarginAccount};
 use portfolio_margin_client::address::{self, seeded_token_account};
@@ -40,6 +40,16 @@ pub enum Action {
         /// Native units of collateral to the liquidator and to the insurance fund.
         to_liquidator: u64,
         to_insurance: u64,
+        shortfall_usd: f64,
+        compute_units: Option<u64>,
+    },
+    PerpLiquidated {
+        account: Pubkey,
+        perp_market: Pubkey,
+        /// The signed trade that closed part of the position.
+        base_delta: i64,
+        /// Native quote units paid to the liquidator from the vault.
+        reward: u64,
         shortfall_usd: f64,
         compute_units: Option<u64>,
     },
@@ -118,7 +128,7 @@ impl Liquidator {
         let prices = view::read_oracles(state, &oracles, now);
         let accounts = margin_accounts(chain, &state.address).await?;
         let assets: Vec<Asset> = state.assets.iter().map(|a| a.account).collect();
-        let scan = view::scan(&assets, &state.group, &state.model, &prices, &accounts, now)?;
+        let scan = view::scan(&assets, &state.group, &state.model, state.perps.as_ref(), &prices, &accounts, now)?;
         metrics.accounts_scanned.fetch_add(accounts.len() as u64, Relaxed);
         metrics.accounts_liquidatable.store(scan.liquidatable.len() as u64, Relaxed);
         let worst = scan.liquidatable.first().map_or(0.0, |s| -s.maintenance_health.to_num::<f64>());
@@ -183,6 +193,15 @@ impl Liquidator {
         let assets: Vec<Asset> = state.assets.iter().map(|a| a.account).collect();
         let holdings0 = view::holdings(&assets, prices, account, now, Pricing::Liquidation)
             .map_err(|i| anyhow::anyhow!("asset {i} owed but unpriced"))?;
+        let (perps, perp_markets) = view::perp_book(&state.group, state.perps.as_ref(), prices, account, now)
+            .map_err(|i| anyhow::anyhow!("perp on asset {i} unpriced"))?;
+        if !perps.is_empty() {
+            match self.liquidate_perp(chain, state, &holdings0, &perps, &perp_markets, address, account).await {
+                Ok(Some(out)) => return self.record_perp(out, address, shortfall, metrics, round),
+                Ok(None) => {}
+                Err(e) => tracing::debug!(account = %address, "no perp liquidation: {e:#}"),
+            }
+        }
         let value = |h: &risk_engine::Holding| Fx::from_num(h.amount).saturating_mul(h.price).abs();
         let mut debts: Vec<usize> = (0..holdings0.len()).filter(|&i| holdings0[i].amount < 0).collect();
         let mut deposits: Vec<usize> = (0..holdings0.len()).filter(|&i| holdings0[i].amount > 0).collect();
@@ -213,7 +232,9 @@ impl Liquidator {
                 }
                 let holdings = view::holdings(&touched, prices, account, now, Pricing::Liquidation)
                     .map_err(|i| anyhow::anyhow!("asset {i} owed but unpriced"))?;
-                match risk_engine::liquidation::plan_or_close_out(&cov, &holdings, l, c, budget, &margin, &liq) {
+                match risk_engine::liquidation::plan_or_close_out_with_perps(
+                    &cov, &holdings, &perps, l, c, budget, &margin, &liq,
+                ) {
                     Ok(v) => {
                         chosen = Some((li, ci, v.flows));
                         break 'pairs;
@@ -227,7 +248,7 @@ impl Liquidator {
         let my_l = self.token_account(&la.account);
         let repay = u64::try_from(plan.repay).context("repay out of range")?;
         let health = state.health_keys(account);
-        let ix = pix::liquidate(
+        let mut ix = pix::liquidate(
             LiquidateKeys {
                 liquidator: self.keypair.pubkey(),
                 group: state.address,
@@ -241,6 +262,7 @@ impl Liquidator {
             },
             repay,
         );
+        state.push_perp_health(&mut ix, account);
         let opts = state.send_options(&self.opts).with_fallback_limit(600_000);
         let out = self.send_guarded(chain, address, &[ix], &opts).await?;
         let event = out.events::<Liquidated>().into_iter().next();
@@ -267,6 +289,90 @@ impl Liquidator {
             }
             (Err(e), _) => anyhow::bail!("{}", out.error_text().unwrap_or_else(|| e.to_string())),
         }
+    }
+
+    /// Closes part of the account's largest perp position the engine's plan can liquidate
+    /// (`PerpBook::plan`, the program's own rule), against the vault; `None` when no perp position
+    /// of the account is liquidatable on its own.
+    #[allow(clippy::too_many_arguments)]
+    async fn liquidate_perp<C: Chain>(
+        &mut self,
+        chain: &C,
+        state: &GroupState,
+        holdings: &[risk_engine::Holding],
+        perps: &[risk_engine::perp::PerpHolding],
+        markets: &[portfolio_margin::health::LoadedPerp],
+        address: Pubkey,
+        account: &MarginAccount,
+    ) -> Result<Option<TxOutcome>> {
+        let Some(p) = &state.perps else { return Ok(None) };
+        let margin = state.group.params.margin_params().map_err(|e| anyhow::anyhow!("{e}"))?;
+        let liq = state.group.params.liquidation_params();
+        let cov = portfolio_margin::state::ModelView { model: &state.model };
+        let slots: Vec<_> = account.active_perps().copied().collect();
+        let notional = |j: usize| (Fx::from_num(perps[j].base).saturating_mul(perps[j].price)).abs();
+        let mut order: Vec<usize> = (0..slots.len()).collect();
+        order.sort_by_key(|&j| std::cmp::Reverse(notional(j)));
+        for j in order {
+            let book = risk_engine::perp::liquidation::PerpBook {
+                cov: &cov,
+                holdings,
+                perps,
+                target: j,
+                position: slots[j].position(),
+                pricing: markets[j].pricing(&state.group),
+                margin: &margin,
+                liq: &liq,
+                fee: markets[j].params.liquidation_fee,
+            };
+            let Ok(v) = book.plan() else { continue };
+            let market = p.markets[slots[j].market_index as usize].0;
+            let spot = state.health_keys(account);
+            let perp_keys = state.perp_health_keys(account);
+            let reward_to = self.token_account(&state.assets[p.keys.quote.index as usize].account);
+            let ix = portfolio_margin_client::perp::liquidate_perp(
+                portfolio_margin_client::perp::TradeKeys {
+                    owner: self.keypair.pubkey(),
+                    risk_model: state.group.risk_model,
+                    account: address,
+                    vault: &p.keys,
+                    spot: &spot,
+                    perps: &perp_keys,
+                },
+                &market,
+                reward_to,
+                v.close.delta.unsigned_abs() as u64,
+            );
+            let opts = state.send_options(&self.opts).with_fallback_limit(600_000);
+            return Ok(Some(self.send_guarded(chain, address, &[ix], &opts).await?));
+        }
+        Ok(None)
+    }
+
+    fn record_perp(
+        &self,
+        out: TxOutcome,
+        address: Pubkey,
+        shortfall: f64,
+        metrics: &Metrics,
+        round: &mut Round,
+    ) -> Result<()> {
+        if let Err(e) = &out.result {
+            anyhow::bail!("liquidate_perp: {}", out.error_text().unwrap_or_else(|| e.to_string()));
+        }
+        metrics.liquidations.fetch_add(1, Relaxed);
+        if let Some(e) = out.events::<PerpLiquidated>().into_iter().next() {
+            tracing::debug!(account = %address, base = e.base_delta, shortfall, "perp liquidated");
+            round.actions.push(Action::PerpLiquidated {
+                account: address,
+                perp_market: e.perp_market,
+                base_delta: e.base_delta,
+                reward: e.reward,
+                shortfall_usd: shortfall,
+                compute_units: out.compute_units,
+            });
+        }
+        Ok(())
     }
 
     async fn resolve<C: Chain>(

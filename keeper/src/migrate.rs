@@ -29,6 +29,30 @@ pub struct Config {
     pub params: ParamsConfig,
     pub bootstrap: Bootstrap,
     pub assets: Vec<AssetConfig>,
+    /// The perp vault and markets (absent: none).
+    #[serde(default)]
+    pub perps: Option<PerpsConfig>,
+}
+
+/// The group's perp vault (in a quote asset) and one market per listed asset, with
+/// `PerpParamsArgs::defaults` at each market's open-interest cap.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PerpsConfig {
+    /// Symbol of the quote asset (perp PnL settles in it).
+    pub quote: String,
+    /// Share of the vault's tokens the markets' stressed net positions may use × 10⁶.
+    pub max_utilization_e6: u32,
+    /// In market order (market i is the i-th listed).
+    pub markets: Vec<PerpMarketConfig>,
+}
+
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PerpMarketConfig {
+    pub symbol: String,
+    /// Open-interest cap per side, whole tokens.
+    pub oi_cap_tokens: u64,
 }
 
 /// The group's risk parameters, as `create_group` takes them.
@@ -337,6 +361,59 @@ pub async fn migrate<C: Chain>(chain: &C, admin: &Keypair, config: &Config, opts
         }
     }
     let state = portfolio_margin_client::state::GroupState::fetch(chain, &group).await?;
+    if let Some(p) = &config.perps {
+        run.changes.extend(ensure_perps(chain, admin, config, p, &state, opts).await?);
+    }
+    let state = portfolio_margin_client::state::GroupState::fetch(chain, &group).await?;
     run.changes.extend(crate::lookup_tables::ensure(chain, admin, &state, opts).await?);
     Ok(run)
+}
+
+/// Creates the perp vault and the configured markets that do not exist yet (in market order).
+async fn ensure_perps<C: Chain>(
+    chain: &C,
+    admin: &Keypair,
+    config: &Config,
+    p: &PerpsConfig,
+    state: &portfolio_margin_client::state::GroupState,
+    opts: &SendOptions,
+) -> Result<Vec<String>> {
+    use portfolio_margin::state::PerpParamsArgs;
+    use portfolio_margin_client::perp as pp;
+    let me = admin.pubkey();
+    let index_of = |symbol: &str| {
+        config
+            .assets
+            .iter()
+            .position(|a| a.symbol == symbol)
+            .with_context(|| format!("perp asset {symbol} is not registered"))
+    };
+    let quote = &state.assets[index_of(&p.quote)?];
+    let vault = pp::PerpVaultKeys::new(state.address, quote.keys);
+    let mut changes = vec![];
+    if chain.account(&vault.perp_vault).await?.is_none() {
+        let out =
+            send_ixs(chain, admin, &[], &[pp::create_perp_vault(&me, &vault, p.max_utilization_e6)], opts).await?;
+        out.check("create_perp_vault")?;
+        changes.push(format!("created the perp vault {} in {}", vault.perp_vault, p.quote));
+    }
+    for (i, m) in p.markets.iter().enumerate() {
+        let asset = &state.assets[index_of(&m.symbol)?];
+        let address = address::perp_market(&state.address, asset.keys.index);
+        match chain.account(&address).await? {
+            Some(a) => {
+                let market: portfolio_margin::state::PerpMarket = load(&a.data)?;
+                if market.market_index as usize != i {
+                    bail!("the {} perp is market {}; the config lists it as market {i}", m.symbol, market.market_index);
+                }
+            }
+            None => {
+                let cap = m.oi_cap_tokens.saturating_mul(10u64.saturating_pow(asset.account.decimals as u32));
+                let ix = pp::create_perp_market(&me, &vault, &asset.keys, PerpParamsArgs::defaults(cap));
+                send_ixs(chain, admin, &[], &[ix], opts).await?.check(&format!("create_perp_market {}", m.symbol))?;
+                changes.push(format!("created the {} perp market ({i})", m.symbol));
+            }
+        }
+    }
+    Ok(changes)
 }

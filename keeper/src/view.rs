@@ -5,11 +5,12 @@
 //! enforce.
 use anchor_lang::prelude::{AccountInfo, Pubkey};
 use anyhow::Result;
-use portfolio_margin::health::Pricing;
+use portfolio_margin::health::{perp_entry, vault_share, LoadedPerp, Pricing};
 use portfolio_margin::oracle::{read_price, OraclePrice};
 use portfolio_margin::state::{Asset, Group, MarginAccount, ModelView, RiskModel};
-use portfolio_margin_client::state::GroupState;
-use risk_engine::health::{book_health, BookHealth, Holding};
+use portfolio_margin_client::state::{GroupState, PerpState};
+use risk_engine::health::{BookHealth, Holding};
+use risk_engine::perp::{book_health_with_perps, PerpHolding};
 use risk_engine::Fx;
 use solana_account::Account;
 
@@ -90,8 +91,43 @@ pub fn bankrupt(assets: &[Asset], account: &MarginAccount, holdings: &[Holding])
 
 /// Health of plain holdings under the group's parameters and the on-chain covariance.
 pub fn health(group: &Group, model: &RiskModel, holdings: &[Holding]) -> Result<BookHealth> {
+    health_with_perps(group, model, holdings, &[])
+}
+
+/// Health of holdings and perp positions under the group's parameters and the covariance.
+pub fn health_with_perps(
+    group: &Group,
+    model: &RiskModel,
+    holdings: &[Holding],
+    perps: &[PerpHolding],
+) -> Result<BookHealth> {
     let params = group.params.margin_params().map_err(|e| anyhow::anyhow!("{e}"))?;
-    book_health(&ModelView { model }, holdings, group.params.conf_k.get(), &params).map_err(|e| anyhow::anyhow!("{e}"))
+    book_health_with_perps(&ModelView { model }, holdings, perps, group.params.conf_k.get(), &params)
+        .map_err(|e| anyhow::anyhow!("{e}"))
+}
+
+/// The account's perp positions as the program's health check builds them
+/// (`health::perp_entry`: funding accrued to `now`, profit scaled to the vault), each priced from
+/// its asset's oracle read; `Err(asset)` when one is unusable (a perp position must be priced).
+pub fn perp_book(
+    group: &Group,
+    perps: Option<&PerpState>,
+    prices: &[PriceRead],
+    account: &MarginAccount,
+    now: i64,
+) -> Result<(Vec<PerpHolding>, Vec<LoadedPerp>), u16> {
+    let (mut holdings, mut markets) = (vec![], vec![]);
+    let Some(p) = perps else { return Ok((holdings, markets)) };
+    let share = vault_share(&p.vault, p.tokens).map_err(|_| u16::MAX)?;
+    for slot in account.active_perps() {
+        let Some((_, market)) = p.markets.get(slot.market_index as usize) else { return Err(u16::MAX) };
+        let asset = market.asset_index;
+        let Some(Ok(price)) = prices.get(asset as usize) else { return Err(asset) };
+        let (lp, h) = perp_entry(group, *market, slot, *price, share, now).map_err(|_| asset)?;
+        holdings.push(h);
+        markets.push(lp);
+    }
+    Ok((holdings, markets))
 }
 
 /// One account's health as the scan saw it.
@@ -120,10 +156,12 @@ pub struct Scan {
 }
 
 /// Health of every account; liquidatable ones sorted by shortfall (largest first).
+#[allow(clippy::too_many_arguments)]
 pub fn scan(
     assets: &[Asset],
     group: &Group,
     model: &RiskModel,
+    perps: Option<&PerpState>,
     prices: &[PriceRead],
     accounts: &[(Pubkey, MarginAccount)],
     now: i64,
@@ -146,11 +184,18 @@ pub fn scan(
             out.unpriced.push((*address, i));
             continue;
         }
-        let h = book_health(&cov, &buf, group.params.conf_k.get(), &params)
+        let (book, _) = match perp_book(group, perps, prices, account, now) {
+            Ok(b) => b,
+            Err(i) => {
+                out.unpriced.push((*address, i));
+                continue;
+            }
+        };
+        let h = book_health_with_perps(&cov, &buf, &book, group.params.conf_k.get(), &params)
             .map_err(|e| anyhow::anyhow!("account {address}: {e}"))?;
         let mh = h.maintenance_health().map_err(|e| anyhow::anyhow!("{e}"))?;
-        // Only debt can be liquidated: an account of deposits alone is never liquidatable.
-        if mh >= Fx::ZERO || !buf.iter().any(|h| h.amount < 0) {
+        // Only debt and perp positions can be liquidated: deposits alone never are.
+        if mh >= Fx::ZERO || !(buf.iter().any(|h| h.amount < 0) || !book.is_empty()) {
             out.healthy += 1;
             continue;
         }
@@ -162,7 +207,7 @@ pub fn scan(
             initial_margin: h.margin.initial,
             maintenance_health: mh,
             binding: h.margin.binding.name(),
-            bankrupt: bankrupt(assets, account, &buf),
+            bankrupt: book.is_empty() && bankrupt(assets, account, &buf),
         });
     }
     out.liquidatable.sort_by_key(|s| s.maintenance_health);

@@ -275,7 +275,7 @@ async fn inspect_passes_a_sound_state_and_catches_corruption() {
     assert!(report.checks.len() >= 12);
 
     // Corrupt the account: double its BTC deposit shares (tokens the vault never received).
-    let mut raw = chain.account(&account).await.unwrap().unwrap();
+    let raw = chain.account(&account).await.unwrap().unwrap();
     let mut acc: MarginAccount = load(&raw.data).unwrap();
     let slot = acc.find(0).unwrap();
     let doubled = acc.positions[slot].shares.get() * risk_engine::Fx::from_num(2);
@@ -450,4 +450,101 @@ fn metrics_are_served_in_prometheus_text_format() {
     for name in ["samples_taken_total", "oracle_failures_total", "accounts_scanned_total", "transaction_errors_total"] {
         assert!(body.contains(&format!("keeper_{name} 0")), "{name}");
     }
+}
+
+/// Perps through the keeper: `migrate` creates the vault and markets from the config; an LP funds
+/// the vault; a naked BTC short near its limit loses 40% of its notional's worth of margin when BTC
+/// rises, and one liquidator round closes part of it against the vault (the program's own rule,
+/// sized by the engine).
+#[tokio::test]
+async fn the_liquidator_closes_a_losing_perp_against_the_vault() {
+    use portfolio_margin_client::perp::{self as pp, TradeKeys};
+    use portfolio_margin_client::{address, token, Signer};
+    let (chain, admin, state) = setup().await;
+    let p = state.perps.clone().expect("the config lists perps");
+    assert_eq!(p.markets.len(), 2);
+    let usdc = &state.assets[2];
+    let markets: Vec<_> = p.markets.iter().map(|m| m.0).collect();
+    let mint = |to: Pubkey, amount: u64| {
+        token::mint_to(&usdc.keys.token_program, &usdc.keys.mint, &to, &admin.pubkey(), amount)
+    };
+    // The LP: 5M USDC for shares.
+    let (lp, _, lp_tokens) =
+        keeper::simulate::traders::enroll(&chain, &admin, &state, migrate::derive_keypair(&[b"lp"]), &opts())
+            .await
+            .unwrap();
+    let rent = chain.rent_exempt_minimum(token::ACCOUNT_LEN).await.unwrap();
+    let me = lp.pubkey();
+    let share_ixs = token::create_seeded_account(&me, &me, &p.keys.share_mint, &usdc.keys.token_program, rent);
+    let shares = address::seeded_token_account(&me, &p.keys.share_mint, &usdc.keys.token_program).0;
+    send_ixs(&chain, &admin, &[&lp], &share_ixs, &opts()).await.unwrap().check("share account").unwrap();
+    send_ixs(&chain, &admin, &[], &[mint(lp_tokens[2], 5_000_000_000_000)], &opts())
+        .await
+        .unwrap()
+        .check("mint")
+        .unwrap();
+    let ix = pp::deposit_perp_liquidity(&me, &p.keys, lp_tokens[2], shares, &markets, 5_000_000_000_000);
+    send_ixs(&chain, &admin, &[&lp], &[ix], &opts()).await.unwrap().check("deposit_perp_liquidity").unwrap();
+
+    // The trader: $100k of USDC, the largest BTC short of 40, 30, 20 or 10 BTC it may open.
+    let (trader, account, tokens) =
+        keeper::simulate::traders::enroll(&chain, &admin, &state, migrate::derive_keypair(&[b"perp trader"]), &opts())
+            .await
+            .unwrap();
+    send_ixs(&chain, &admin, &[], &[mint(tokens[2], 100_000_000_000)], &opts()).await.unwrap().check("mint").unwrap();
+    let ix = portfolio_margin_client::instructions::deposit(
+        &trader.pubkey(),
+        state.address,
+        account,
+        &usdc.keys,
+        tokens[2],
+        100_000_000_000,
+    );
+    send_ixs(&chain, &admin, &[&trader], &[ix], &opts()).await.unwrap().check("deposit").unwrap();
+    let mut opened = 0;
+    for btc in [40i64, 30, 20, 10] {
+        let keys = TradeKeys {
+            owner: trader.pubkey(),
+            risk_model: state.group.risk_model,
+            account,
+            vault: &p.keys,
+            spot: &[usdc.keys],
+            perps: &markets[..1],
+        };
+        let ix = pp::trade_perp(keys, &markets[0], -btc * 100_000_000, 0);
+        if send_ixs(&chain, &admin, &[&trader], &[ix], &opts()).await.unwrap().result.is_ok() {
+            opened = btc;
+            break;
+        }
+    }
+    assert!(opened > 0, "no short could be opened");
+    let mut liq = liquidator(&chain, &admin, &state).await;
+    let m = Metrics::default();
+    let state = GroupState::fetch(&chain, &state.address).await.unwrap();
+    let r = liq.round(&chain, &state, &m).await.unwrap();
+    assert_eq!(r.liquidatable, 0, "healthy at the opening price");
+
+    // BTC +40%.
+    chain.advance_to(T0 + 60).await.unwrap();
+    publish_prices(&chain, &state, &[PX[0] * 1.4, PX[1], 1.0], 0.0005, T0 + 60).await.unwrap();
+    let state = GroupState::fetch(&chain, &state.address).await.unwrap();
+    let r = liq.round(&chain, &state, &m).await.unwrap();
+    assert_eq!(r.liquidatable, 1, "{:?}", r.actions);
+    let closed = r
+        .actions
+        .iter()
+        .find_map(|a| match a {
+            Action::PerpLiquidated { account: a, base_delta, reward, .. } if *a == account => {
+                Some((*base_delta, *reward))
+            }
+            _ => None,
+        })
+        .unwrap_or_else(|| panic!("no perp liquidation: {:?}", r.actions));
+    assert!(closed.0 > 0 && closed.0 <= opened * 100_000_000, "a partial buy-back: {closed:?}");
+    assert!(closed.1 > 0, "the liquidator is paid from the vault");
+    println!(
+        "keeper: {opened} BTC short, BTC +40%: closed {} BTC, reward {} USDC",
+        closed.0 as f64 / 1e8,
+        closed.1 as f64 / 1e6
+    );
 }

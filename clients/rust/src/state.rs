@@ -2,7 +2,7 @@
 use anchor_lang::prelude::Pubkey;
 use anchor_lang::Discriminator;
 use anyhow::{bail, Context, Result};
-use portfolio_margin::state::{Asset, Group, MarginAccount, RiskModel};
+use portfolio_margin::state::{Asset, Group, MarginAccount, PerpMarket, PerpVault, RiskModel};
 use solana_account::Account;
 
 use crate::chain::{Chain, Filter};
@@ -31,6 +31,16 @@ pub struct AssetState {
     pub account: Asset,
 }
 
+/// The group's perp vault and markets (by market index), read together.
+#[derive(Clone)]
+pub struct PerpState {
+    pub keys: crate::perp::PerpVaultKeys,
+    pub vault: PerpVault,
+    /// The vault's quote tokens when read.
+    pub tokens: u64,
+    pub markets: Vec<(crate::perp::PerpMarketKeys, PerpMarket)>,
+}
+
 /// The group, its risk model and its assets (by index), read together.
 #[derive(Clone)]
 pub struct GroupState {
@@ -40,6 +50,8 @@ pub struct GroupState {
     pub assets: Vec<AssetState>,
     /// The group's address lookup tables as they are now (`Group::lookup_tables`).
     pub lookup_tables: Vec<crate::lookup_table::AddressLookupTableAccount>,
+    /// The perp vault and markets, when the group has a vault.
+    pub perps: Option<PerpState>,
 }
 
 impl GroupState {
@@ -65,12 +77,62 @@ impl GroupState {
             }
         }
         let lookup_tables = crate::lookup_table::fetch(chain, &g.lookup_tables).await?;
-        Ok(GroupState { address: *group, group: g, model, assets, lookup_tables })
+        let perps = Self::fetch_perps(chain, group, &assets).await?;
+        Ok(GroupState { address: *group, group: g, model, assets, lookup_tables, perps })
     }
 
-    /// The keys of the assets an account holds, in position order (its health accounts).
+    async fn fetch_perps<C: Chain>(chain: &C, group: &Pubkey, assets: &[AssetState]) -> Result<Option<PerpState>> {
+        let address = crate::address::perp_vault(group);
+        let Some(v) = chain.account(&address).await? else { return Ok(None) };
+        let vault: PerpVault = load(&v.data).context("perp vault")?;
+        let quote =
+            assets.iter().find(|a| a.keys.asset == vault.quote_asset).context("the perp vault's quote asset")?;
+        let keys = crate::perp::PerpVaultKeys::new(*group, quote.keys);
+        let tokens = match chain.account(&keys.tokens).await? {
+            Some(a) => token_amount(&a)?,
+            None => 0,
+        };
+        let mut markets: Vec<(crate::perp::PerpMarketKeys, PerpMarket)> = chain
+            .program_accounts(&portfolio_margin::ID, &filters_for::<PerpMarket>(PerpMarket::SPACE, group))
+            .await?
+            .into_iter()
+            .map(|(k, a)| {
+                let m: PerpMarket = load(&a.data)?;
+                let keys =
+                    crate::perp::PerpMarketKeys { market_index: m.market_index, perp_market: k, oracle: m.oracle };
+                Ok((keys, m))
+            })
+            .collect::<Result<_>>()?;
+        markets.sort_by_key(|(k, _)| k.market_index);
+        for (i, (k, _)) in markets.iter().enumerate() {
+            if k.market_index as usize != i {
+                bail!("perp market {i} missing from group {group}");
+            }
+        }
+        Ok(Some(PerpState { keys, vault, tokens, markets }))
+    }
+
+    /// The keys of the assets an account holds, in position order (its spot health accounts).
     pub fn health_keys(&self, account: &MarginAccount) -> Vec<AssetKeys> {
         account.active().map(|p| self.assets[p.asset_index as usize].keys).collect()
+    }
+
+    /// The perp markets an account holds, in slot order (its perp health accounts).
+    pub fn perp_health_keys(&self, account: &MarginAccount) -> Vec<crate::perp::PerpMarketKeys> {
+        let Some(p) = &self.perps else { return vec![] };
+        account.active_perps().filter_map(|s| p.markets.get(s.market_index as usize).map(|m| m.0)).collect()
+    }
+
+    /// Appends an account's perp health accounts (markets, then the vault and its tokens) to an
+    /// instruction that already carries its spot health accounts.
+    pub fn push_perp_health(
+        &self,
+        ix: &mut anchor_lang::solana_program::instruction::Instruction,
+        account: &MarginAccount,
+    ) {
+        if let Some(p) = &self.perps {
+            crate::perp::push_health(ix, &[], &self.perp_health_keys(account), &p.keys);
+        }
     }
 
     /// `opts` sending through this group's lookup tables.

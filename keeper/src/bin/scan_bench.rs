@@ -75,9 +75,9 @@ fn main() {
         .collect();
 
     // Warm up, then time the scan on this thread (one core).
-    scan(&assets, &group, &model, &prices, &accounts[..n.min(1000)], 0).unwrap();
+    scan(&assets, &group, &model, None, &prices, &accounts[..n.min(1000)], 0).unwrap();
     let t = Instant::now();
-    let result = scan(&assets, &group, &model, &prices, &accounts, 0).unwrap();
+    let result = scan(&assets, &group, &model, None, &prices, &accounts, 0).unwrap();
     let secs = t.elapsed().as_secs_f64();
     println!(
         "health scan: {n} accounts × {ASSETS} positions in {secs:.3} s on one core = {:.0} accounts/s ({:.2} µs/account); {} healthy, {} liquidatable",

@@ -206,6 +206,10 @@ pub async fn run(args: SimArgs) -> Result<SimResult> {
                     let ai = state.assets.iter().position(|x| x.keys.asset == *asset).unwrap_or(0);
                     rec.bad_debt_usd += *debt as f64 / 10f64.powi(state.assets[ai].account.decimals as i32) * px[ai];
                 }
+                Action::PerpLiquidated { compute_units, .. } => {
+                    rec.liquidations += 1;
+                    liquidate_cu.extend(compute_units);
+                }
                 Action::Failed { .. } => {}
             }
         }

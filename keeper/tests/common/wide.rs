@@ -62,6 +62,8 @@ pub fn config(dir: &Path) -> Config {
         .map(|i| AssetConfig { symbol: names[i].clone(), feed_id: feed(i), decimals: 6, ..template.clone() })
         .chain([AssetConfig { feed_id: feed(USDC), ..usdc }])
         .collect();
+    // Spot only: the 16-position book and its lookup table.
+    c.perps = None;
     c
 }
 
