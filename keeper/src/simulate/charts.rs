@@ -516,6 +516,8 @@ mod tests {
                     bad_debt_usd: if stressed && i % 2 == 0 { 25_000.0 } else { 0.0 },
                     liquidatable_after: 0,
                     strategy_breaches: Default::default(),
+                    perp_vault_usd: 0.0,
+                    perp_open_interest_usd: 0.0,
                 }
             })
             .collect()

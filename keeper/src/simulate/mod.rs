@@ -11,6 +11,7 @@
 //! 5. records margin, realised losses (and a static-weight counterfactual), liquidations and bad
 //!    debt per day, and reports per stress window, with charts.
 pub mod charts;
+pub mod perps;
 pub mod record;
 pub mod report;
 pub mod traders;
@@ -80,6 +81,9 @@ pub struct SimResult {
     pub horizon_rows: usize,
 }
 
+/// What the LP puts into the perp vault at the start, USD.
+pub const PERP_VAULT_USD: f64 = 20_000_000.0;
+
 /// A book held overnight: amounts and yesterday's margins.
 struct Book {
     strategy: &'static str,
@@ -137,6 +141,36 @@ pub async fn run(args: SimArgs) -> Result<SimResult> {
             opened: false,
         });
     }
+    // The LP funds the vault on the first day, once the markets' oracles carry prices.
+    let mut pending_lp = None;
+    // Perp traders (when the group lists perps): half as many again, from their own stream so the
+    // spot population is the same with or without perps; and one LP funding the vault.
+    let perp_assets: Vec<usize> =
+        state.perps.iter().flat_map(|p| p.markets.iter().map(|(_, m)| m.asset_index as usize)).collect();
+    if !perp_assets.is_empty() {
+        let mut prng = ChaCha8Rng::seed_from_u64(args.seed ^ 0x7065_7270);
+        for (i, (strategy, capital, appetite)) in
+            perps::population(&mut prng, args.traders / 2, &perp_assets).into_iter().enumerate()
+        {
+            let key =
+                migrate::derive_keypair(&[b"sim perp trader", &args.seed.to_le_bytes(), &(i as u64).to_le_bytes()]);
+            let (key, account, tokens) = traders::enroll(&chain, &admin, &state, key, &opts).await?;
+            let entry = rand::Rng::gen_range(&mut prng, 1..30);
+            people.push(Participant {
+                key,
+                account,
+                tokens,
+                strategy,
+                capital_usd: capital,
+                appetite,
+                next_action_day: entry,
+                opened: false,
+            });
+        }
+        let lp = migrate::derive_keypair(&[b"sim perp lp", &args.seed.to_le_bytes()]);
+        let (lp, _, lp_tokens) = traders::enroll(&chain, &admin, &state, lp, &opts).await?;
+        pending_lp = Some((lp, lp_tokens));
+    }
     let liquidator_key = migrate::derive_keypair(&[b"sim liquidator", &args.seed.to_le_bytes()]);
     chain.airdrop(&liquidator_key.pubkey(), 10_000_000_000).await?;
     let mut liquidator = Liquidator::new(liquidator_key, opts.clone());
@@ -165,6 +199,10 @@ pub async fn run(args: SimArgs) -> Result<SimResult> {
         let now = parse_epoch(&table.timestamps[d]).context("timestamp")?;
         chain.advance_to(now).await?;
         publish_prices(&chain, &state, px, args.conf_ratio, now).await?;
+        if let Some((lp, lp_tokens)) = pending_lp.take() {
+            perps::fund_vault(&chain, &admin, &state, &lp, &lp_tokens, PERP_VAULT_USD, &opts).await?;
+            state = GroupState::fetch(&chain, &migration.group).await?;
+        }
         let mut rec = DayRecord { date: date.clone(), prices: px.clone(), ..Default::default() };
 
         // P&L over the horizon of the books taken `horizon_rows` rows ago, against their margins.
@@ -229,9 +267,12 @@ pub async fn run(args: SimArgs) -> Result<SimResult> {
                 traders::open(&chain, &admin, &state, p, quote, px, &opts).await?;
                 p.opened = true;
             }
-            if let Some(why) =
+            let refused = if p.strategy.is_perp() {
+                perps::relever(&chain, &admin, &state, &assets, &prices, p, px, &opts, now).await?
+            } else {
                 traders::relever(&chain, &admin, &state, &assets, &prices, p, quote, px, &opts, now).await?
-            {
+            };
+            if let Some(why) = refused {
                 let key = why.split(" (").next().unwrap_or(&why).to_string();
                 *refusals.entry(key).or_default() += 1;
             }
@@ -245,18 +286,35 @@ pub async fn run(args: SimArgs) -> Result<SimResult> {
         let accounts = margin_accounts(&chain, &migration.group).await?;
         for (address, acc) in &accounts {
             let Ok(h) = view::holdings(&assets, &prices, acc, now, Pricing::Strict) else { continue };
-            if !h.iter().any(|x| x.amount < 0) {
+            let Ok((perp_book, _)) = view::perp_book(&state.group, state.perps.as_ref(), &prices, acc, now) else {
+                continue;
+            };
+            if !h.iter().any(|x| x.amount < 0) && perp_book.is_empty() {
                 continue;
             }
-            let bh = view::health(&state.group, &state.model, &h)?;
-            let amounts: Vec<(usize, f64)> =
+            let bh = view::health_with_perps(&state.group, &state.model, &h, &perp_book)?;
+            let spot: Vec<(usize, f64)> =
                 h.iter().map(|x| (x.asset, x.amount as f64 / 10f64.powi(x.decimals as i32))).collect();
-            let gross: f64 = amounts.iter().map(|(a, amt)| (amt * px[*a]).abs()).sum();
-            let static_margin: f64 = amounts
+            let perp_legs: Vec<(usize, f64)> =
+                perp_book.iter().map(|x| (x.asset, x.base as f64 / 10f64.powi(x.decimals as i32))).collect();
+            // The book's price exposure per asset (spot and perp legs add: their P&L over the
+            // horizon is amount × Δprice either way; funding is left out).
+            let mut amounts = spot.clone();
+            for (a, b) in &perp_legs {
+                match amounts.iter_mut().find(|(x, _)| x == a) {
+                    Some(e) => e.1 += b,
+                    None => amounts.push((*a, *b)),
+                }
+            }
+            let gross: f64 = spot.iter().chain(&perp_legs).map(|(a, amt)| (amt * px[*a]).abs()).sum();
+            // The per-leg counterfactual: static weights on every spot leg, a peer's perp margin
+            // ratio on every perp leg, hedges not netted.
+            let static_margin: f64 = spot
                 .iter()
                 .map(|(a, amt)| {
                     (amt * px[*a]).abs() * if is_stable[*a] { args.static_rates.1 } else { args.static_rates.0 }
                 })
+                .chain(perp_legs.iter().map(|(a, b)| (b * px[*a]).abs() * perps::STATIC_PERP_RATE))
                 .sum();
             let model_margin = bh.margin.maintenance.to_num::<f64>();
             rec.model_margin_usd += model_margin;
@@ -270,6 +328,17 @@ pub async fn run(args: SimArgs) -> Result<SimResult> {
         }
         past_books.push_back(std::mem::take(&mut books));
         rec.correlation = crate::inspect::correlation(&state.model, n);
+        if let Some(p) = &state.perps {
+            rec.perp_vault_usd =
+                p.tokens as f64 / 10f64.powi(state.assets[p.keys.quote.index as usize].account.decimals as i32);
+            rec.perp_open_interest_usd = p
+                .markets
+                .iter()
+                .map(|(_, m)| {
+                    (m.long_oi + m.short_oi) as f64 / 10f64.powi(m.decimals as i32) * px[m.asset_index as usize]
+                })
+                .sum();
+        }
         days.push(rec);
         pb.inc(1);
         if d % 30 == 0 {

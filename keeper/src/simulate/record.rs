@@ -27,6 +27,10 @@ pub struct DayRecord {
     pub bad_debt_usd: f64,
     /// Accounts below maintenance after today's liquidations.
     pub liquidatable_after: u32,
+    /// The perp vault's quote tokens tonight, USD (0 without perps).
+    pub perp_vault_usd: f64,
+    /// Open interest of every perp market, long + short, USD.
+    pub perp_open_interest_usd: f64,
 }
 
 /// A named stress window, inclusive dates.

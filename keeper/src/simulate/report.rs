@@ -228,8 +228,21 @@ pub fn render(r: &SimResult) -> String {
         }
     };
     let _ = writeln!(s, "compute units: crank {} | liquidate {}", cu(&r.crank_cu), cu(&r.liquidate_cu));
+    if let (Some(first), Some(last)) = (r.days.first(), r.days.last()) {
+        if last.perp_vault_usd > 0.0 {
+            let peak = r.days.iter().map(|d| d.perp_open_interest_usd).fold(0.0, f64::max);
+            let _ = writeln!(
+                s,
+                "perp vault: ${:.0} at the start, ${:.0} at the end (settled PnL, funding and fees); open interest peak ${:.0}, end ${:.0}",
+                super::PERP_VAULT_USD.max(first.perp_vault_usd),
+                last.perp_vault_usd,
+                peak,
+                last.perp_open_interest_usd
+            );
+        }
+    }
     let refused: u64 = r.refusals.values().sum();
-    let _ = writeln!(s, "borrows the program refused: {refused}");
+    let _ = writeln!(s, "borrows and perp trades the program refused: {refused}");
     for (why, n) in &r.refusals {
         let _ = writeln!(s, "  {n:>6}  {why}");
     }

@@ -27,9 +27,20 @@ pub enum Strategy {
     Hedged { long: usize, short: usize },
     /// Deposits a basket, borrows the quote.
     Diversified { basket: Vec<usize> },
+    /// Deposits `asset`, shorts the same amount of its perp (market `market`): delta-neutral.
+    CashAndCarry { market: usize, asset: usize },
+    /// Deposits the quote, holds a perp position in `asset`'s market.
+    PerpDirectional { market: usize, asset: usize, long: bool },
+    /// Deposits `long` spot, shorts the perp of another asset for the same value.
+    PerpVsSpot { long: usize, market: usize, asset: usize },
 }
 
 impl Strategy {
+    /// Whether the strategy trades perps.
+    pub fn is_perp(&self) -> bool {
+        matches!(self, Strategy::CashAndCarry { .. } | Strategy::PerpDirectional { .. } | Strategy::PerpVsSpot { .. })
+    }
+
     pub fn label(&self) -> &'static str {
         match self {
             Strategy::Lender => "lender",
@@ -37,6 +48,9 @@ impl Strategy {
             Strategy::Short { .. } => "leveraged short",
             Strategy::Hedged { .. } => "hedged pair",
             Strategy::Diversified { .. } => "diversified",
+            Strategy::CashAndCarry { .. } => "cash and carry (perp)",
+            Strategy::PerpDirectional { .. } => "directional perp",
+            Strategy::PerpVsSpot { .. } => "perp vs spot",
         }
     }
 
@@ -48,6 +62,9 @@ impl Strategy {
             Strategy::Short { asset } => (vec![quote], Some(*asset)),
             Strategy::Hedged { long, short } => (vec![*long], Some(*short)),
             Strategy::Diversified { basket } => (basket.clone(), Some(quote)),
+            Strategy::CashAndCarry { asset, .. } => (vec![*asset], None),
+            Strategy::PerpDirectional { .. } => (vec![quote], None),
+            Strategy::PerpVsSpot { long, .. } => (vec![*long], None),
         }
     }
 }
