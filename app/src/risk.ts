@@ -18,6 +18,10 @@ export type RiskRequest = {
   oracles: (string | null)[];
   vaults: (string | null)[];
   margin_account: string | null;
+  /** The perp vault, its token account and every perp market (market order), when the group has them. */
+  perp_vault?: string;
+  perp_vault_tokens?: string;
+  perp_markets?: string[];
   now: number;
   action: RiskAction | null;
 };
@@ -131,6 +135,14 @@ export function riskRequest(state: GroupState, account: MarginAccountView | null
     oracles: state.assets.map((a) => (a.oracle.raw && a.oracle.raw.owner === PYTH_RECEIVER ? toBase64(a.oracle.raw.data) : null)),
     vaults: state.assets.map((a) => (a.vault.raw ? toBase64(a.vault.raw.data) : null)),
     margin_account: account ? toBase64(account.raw.data) : null,
+    // An account holding perps is valued with them (the engine refuses a preview without them).
+    ...(state.perps
+      ? {
+          perp_vault: toBase64(state.perps.vaultRaw.data),
+          perp_vault_tokens: toBase64(state.perps.tokensRaw.data),
+          perp_markets: state.perps.markets.map((m) => toBase64(m.raw.data)),
+        }
+      : {}),
     now: Number(state.now),
     action,
   };

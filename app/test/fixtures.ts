@@ -79,6 +79,14 @@ export function account(owner: string, positions: [number, bigint][], index = 0)
     bump: 255,
     padding: new Uint8Array(6),
     reserved: new Uint8Array(64),
+    perps: Array.from({ length: 16 }, () => ({
+      baseLe: new Uint8Array(16),
+      quote: wrap(0n),
+      fundingIndex: wrap(0n),
+      marketIndex: 0,
+      active: 0,
+      padding: new Uint8Array(5),
+    })),
   };
   return { address: key(`A${owner}${index}`), account: acc, raw: raw(key(`A${owner}${index}`), 'GcBf6SJFvsFyrWsacm5UtohYNbqYkBDW3aU4eBHQGjwX' as Address) };
 }

@@ -24,4 +24,23 @@ describe('risk engine requests', () => {
     expect(req.oracles[1]).toBeNull();
     expect(req.action).toBeNull();
   });
+
+  it('carry the perp vault, its tokens and every perp market when the group has perps', () => {
+    const { state, accounts } = fixture();
+    expect(riskRequest(state, accounts[0]!).perp_vault).toBeUndefined();
+    const raw = (b: number) => ({ ...state.groupRaw, data: Uint8Array.of(b) });
+    state.perps = {
+      vault: {} as never,
+      vaultRaw: raw(1),
+      tokensRaw: raw(2),
+      markets: [
+        { address: state.address, account: {} as never, raw: raw(3) },
+        { address: state.address, account: {} as never, raw: raw(4) },
+      ],
+    };
+    const req = riskRequest(state, accounts[0]!);
+    expect(req.perp_vault).toBe('AQ==');
+    expect(req.perp_vault_tokens).toBe('Ag==');
+    expect(req.perp_markets).toEqual(['Aw==', 'BA==']);
+  });
 });

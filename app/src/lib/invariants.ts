@@ -1,6 +1,6 @@
 // The invariant checks of `keeper inspect` (keeper/src/inspect.rs), over the same decoded state.
 import type { Address } from '@solana/kit';
-import { bits, fromInt, sqrtCeil, toDecimalString, toNumber } from './fixed';
+import { bits, bitsFromBytes, fromInt, mulFloor, sqrtCeil, toDecimalString, toNumber } from './fixed';
 import { hex } from './feeds';
 import { totalBorrows, totalDeposits } from './rates';
 import type { AssetView, GroupState, MarginAccountView } from './state';
@@ -8,7 +8,7 @@ import { triIndex } from './volatility';
 
 export type Check = { name: string; ok: boolean; detail: string };
 
-type State = Pick<GroupState, 'address' | 'group' | 'model' | 'assets'>;
+type State = Pick<GroupState, 'address' | 'group' | 'model' | 'assets' | 'perps'>;
 
 const int = (b: bigint) => toDecimalString(b, 0);
 const shares = (b: bigint) => toDecimalString(b, 6);
@@ -143,7 +143,67 @@ export function runChecks(state: State, accounts: MarginAccountView[]): Check[] 
       detail: `accounts hold ${shares(dep)} deposit / ${shares(bor)} borrow shares; pool books ${shares(pool.depositShares)} / ${shares(pool.borrowShares)} (compared exactly)`,
     });
   }
+  if (state.perps) checks.push(...perpChecks(state.perps, accounts));
   checks.push(covarianceCheck(model, n));
+  return checks;
+}
+
+/** `|native| / 10^decimals` as I80F48 bits, rounded down (the engine's `native_to_tokens_floor`). */
+function tokensFloorBits(native: bigint, decimals: number): bigint {
+  return (native << 48n) / 10n ** BigInt(decimals);
+}
+
+/**
+ * Perps: every market's books (open interest per side, Σ of the positions' quote, the funding
+ * bases) equal the sum of the positions in it, exactly; the vault lists every market.
+ */
+export function perpChecks(perps: NonNullable<GroupState['perps']>, accounts: MarginAccountView[]): Check[] {
+  const zero = () => ({ long: 0n, short: 0n, quote: 0n, longBasis: 0n, shortBasis: 0n });
+  const sums = perps.markets.map(zero);
+  let unknown = 0;
+  for (const m of accounts) {
+    for (const slot of m.account.perps) {
+      if (slot.active !== 1) continue;
+      const market = perps.markets[slot.marketIndex];
+      if (!market) {
+        unknown++;
+        continue;
+      }
+      const base = bitsFromBytes(slot.baseLe);
+      const abs = base < 0n ? -base : base;
+      const basis = mulFloor(tokensFloorBits(abs, market.account.decimals), bits(slot.fundingIndex));
+      const e = sums[slot.marketIndex]!;
+      if (base > 0n) {
+        e.long += base;
+        e.longBasis += basis;
+      } else if (base < 0n) {
+        e.short += abs;
+        e.shortBasis += basis;
+      }
+      e.quote += bits(slot.quote);
+    }
+  }
+  const checks: Check[] = perps.markets.map(({ account: mk }, i) => {
+    const e = sums[i]!;
+    const ok =
+      unknown === 0 &&
+      e.long === mk.longOi &&
+      e.short === mk.shortOi &&
+      e.quote === bits(mk.netQuote) &&
+      e.longBasis === bits(mk.longFundingBasis) &&
+      e.shortBasis === bits(mk.shortFundingBasis);
+    return {
+      name: `perp market ${i} books add up`,
+      ok,
+      detail: `positions: long ${e.long} short ${e.short} quote ${toDecimalString(e.quote, 6)} (${unknown} in unknown markets); market: long ${mk.longOi} short ${mk.shortOi} quote ${toDecimalString(bits(mk.netQuote), 6)}`,
+    };
+  });
+  const tokens = perps.tokensRaw.data.length >= 72 ? new DataView(perps.tokensRaw.data.buffer, perps.tokensRaw.data.byteOffset + 64, 8).getBigUint64(0, true) : 0n;
+  checks.push({
+    name: 'perp vault',
+    ok: perps.vault.marketCount === perps.markets.length,
+    detail: `${perps.vault.marketCount} markets listed, ${perps.markets.length} found; ${tokens} quote tokens held`,
+  });
   return checks;
 }
 

@@ -50,3 +50,13 @@ export async function pythPriceFeedAddress(feedId: Uint8Array | ReadonlyArray<nu
   });
   return address;
 }
+
+/** The group's perp liquidity vault. */
+export function perpVaultAddress(group: Address): Promise<Address> {
+  return pda([text('perp_vault'), new Uint8Array(enc.encode(group))]);
+}
+
+/** The perp vault's quote-token account. */
+export function perpVaultTokensAddress(group: Address): Promise<Address> {
+  return pda([text('perp_vault_tokens'), new Uint8Array(enc.encode(group))]);
+}

@@ -7,16 +7,22 @@ import {
   ASSET_DISCRIMINATOR,
   GROUP_DISCRIMINATOR,
   MARGIN_ACCOUNT_DISCRIMINATOR,
+  PERP_MARKET_DISCRIMINATOR,
   PORTFOLIO_MARGIN_PROGRAM_ADDRESS,
   getAssetDecoder,
   getGroupDecoder,
   getMarginAccountDecoder,
+  getPerpMarketDecoder,
+  getPerpVaultDecoder,
   getRiskModelDecoder,
   type Asset,
   type Group,
   type MarginAccount,
+  type PerpMarket,
+  type PerpVault,
   type RiskModel,
 } from '../generated';
+import { perpVaultAddress, perpVaultTokensAddress } from './pda';
 import { symbolFor } from './feeds';
 import { decodePriceUpdate, type PriceUpdateV2 } from './pyth';
 import { fetchRaw, programAccounts, type RawAccount, type SolanaRpc } from './rpc';
@@ -36,6 +42,14 @@ export type AssetView = {
   insurance: TokenAccountView;
 };
 
+/** The group's perp vault, its token account and its markets (by market index). */
+export type PerpsView = {
+  vault: PerpVault;
+  vaultRaw: RawAccount;
+  tokensRaw: RawAccount;
+  markets: { address: Address; account: PerpMarket; raw: RawAccount }[];
+};
+
 export type GroupState = {
   address: Address;
   group: Group;
@@ -43,6 +57,8 @@ export type GroupState = {
   model: RiskModel;
   modelRaw: RawAccount;
   assets: AssetView[];
+  /** Perpetual futures, when the group has a perp vault. */
+  perps?: PerpsView | null;
   /** Chain clock (unix seconds) and slot at the read. */
   now: bigint;
   slot: bigint;
@@ -72,6 +88,9 @@ export async function listGroups(rpc: SolanaRpc): Promise<{ address: Address; gr
 }
 
 export async function loadGroupState(rpc: SolanaRpc, group: Address): Promise<GroupState> {
+  // The perp accounts are read beside the rest (the clock must stay close to what the previews use).
+  const perps = loadPerps(rpc, group);
+  perps.catch(() => undefined); // awaited below; an early throw here must not leave it unhandled
   const [groupRaw] = await fetchRaw(rpc, [group]);
   if (!groupRaw || groupRaw.owner !== PORTFOLIO_MARGIN_PROGRAM_ADDRESS) throw new Error(`group ${group} does not exist on this cluster`);
   const g = getGroupDecoder().decode(groupRaw.data);
@@ -109,10 +128,25 @@ export async function loadGroupState(rpc: SolanaRpc, group: Address): Promise<Gr
     model: getRiskModelDecoder().decode(modelRaw.data),
     modelRaw,
     assets,
+    perps: await perps,
     now: clock.unixTimestamp,
     slot: clock.slot,
     fetchedAt: Date.now(),
   };
+}
+
+/** The group's perp vault and markets (null without a vault). */
+export async function loadPerps(rpc: SolanaRpc, group: Address): Promise<PerpsView | null> {
+  const [vaultRaw, tokensRaw] = await fetchRaw(rpc, [await perpVaultAddress(group), await perpVaultTokensAddress(group)]);
+  if (!vaultRaw || !tokensRaw || vaultRaw.owner !== PORTFOLIO_MARGIN_PROGRAM_ADDRESS) return null;
+  const found = await programAccounts(rpc, PORTFOLIO_MARGIN_PROGRAM_ADDRESS, [
+    { offset: 0, bytes: new Uint8Array(PERP_MARKET_DISCRIMINATOR) },
+    { offset: 8, bytes: new Uint8Array(addr.encode(group)) },
+  ]);
+  const markets = found
+    .map((raw) => ({ address: raw.address, raw, account: getPerpMarketDecoder().decode(raw.data) }))
+    .sort((a, b) => a.account.marketIndex - b.account.marketIndex);
+  return { vault: getPerpVaultDecoder().decode(vaultRaw.data), vaultRaw, tokensRaw, markets };
 }
 
 /** Every margin account of `group`. */

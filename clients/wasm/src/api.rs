@@ -32,6 +32,14 @@ pub struct Request {
     /// Margin account data, base64; null for a new, empty account.
     #[serde(default)]
     pub margin_account: Option<String>,
+    /// With perp positions: the group's perp vault, its token account and every perp market (market
+    /// order), base64.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub perp_vault: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub perp_vault_tokens: Option<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub perp_markets: Vec<String>,
     /// Unix seconds the program's clock will read (oracle age, interest accrual).
     #[serde(default)]
     pub now: Option<i64>,
@@ -81,6 +89,9 @@ impl Request {
             oracles: oracles.iter().map(|o| o.as_deref().map(b64)).collect(),
             vaults: vaults.iter().map(|o| o.as_deref().map(b64)).collect(),
             margin_account: margin_account.map(b64),
+            perp_vault: None,
+            perp_vault_tokens: None,
+            perp_markets: vec![],
             now: Some(now),
             action: action.map(|(kind, asset, amount)| ActionRequest {
                 kind: match kind {
@@ -117,7 +128,23 @@ impl Request {
         let oracles = opt(&self.oracles, "oracles")?;
         let vaults = opt(&self.vaults, "vaults")?;
         let account = self.margin_account.as_deref().map(|s| dec(s, "margin_account")).transpose()?;
-        books::load(&group, &model, &assets, &oracles, &vaults, account.as_deref())
+        let (mut market, books) = books::load(&group, &model, &assets, &oracles, &vaults, account.as_deref())?;
+        if let (Some(v), Some(t)) = (&self.perp_vault, &self.perp_vault_tokens) {
+            let markets = self
+                .perp_markets
+                .iter()
+                .enumerate()
+                .map(|(i, m)| dec(m, &format!("perp_markets[{i}]")))
+                .collect::<Result<Vec<_>, _>>()?;
+            let group_key = books.account.group;
+            market.perps = Some(books::PerpBooks::load(
+                &group_key,
+                &dec(v, "perp_vault")?,
+                &dec(t, "perp_vault_tokens")?,
+                &markets,
+            )?);
+        }
+        Ok((market, books))
     }
 
     pub fn now(&self) -> Result<i64, Refusal> {
@@ -319,6 +346,51 @@ fn asset_json(market: &Market, a: &Asset, now: Option<i64>) -> Result<Value, Ref
     }))
 }
 
+/// The perp vault and markets for display: open interest against its caps, the funding rate the
+/// skew sets now (the engine's `funding_rate`, per day), the funding indices, the spread.
+fn perps_json(p: &books::PerpBooks, books: &Books) -> Result<Value, Refusal> {
+    let math = |_| Refusal::program(portfolio_margin::error::ErrorCode::MathOverflow);
+    let mut markets = vec![];
+    for m in &p.markets {
+        let params = m.params.engine();
+        let rate = risk_engine::perp::funding_rate(
+            m.long_oi as i128,
+            m.short_oi as i128,
+            params.funding_skew_k,
+            params.funding_cap,
+        )
+        .map_err(math)?;
+        let tokens = |v: u64| v as f64 / 10f64.powi(m.decimals as i32);
+        markets.push(json!({
+            "market_index": m.market_index,
+            "asset_index": m.asset_index,
+            "symbol_asset": books.assets.get(m.asset_index as usize).map(|a| a.mint.to_string()),
+            "long_oi": tokens(m.long_oi),
+            "short_oi": tokens(m.short_oi),
+            "long_oi_cap": tokens(m.params.long_oi_cap),
+            "short_oi_cap": tokens(m.params.short_oi_cap),
+            "funding_rate_per_day": f(rate) * 86_400.0,
+            "funding_cap_per_day": f(params.funding_cap) * 86_400.0,
+            "long_funding_index": f(m.long_funding_index.get()),
+            "short_funding_index": f(m.short_funding_index.get()),
+            "last_funding": m.last_funding,
+            "base_spread": f(params.base_spread),
+            "max_position_notional": f(params.max_position_notional),
+            "upnl_initial_weight": f(params.upnl_initial_weight),
+            "upnl_maintenance_weight": f(params.upnl_maintenance_weight),
+            "liquidation_fee": f(params.liquidation_fee),
+            "net_quote": f(m.net_quote.get()),
+        }));
+    }
+    let dec = p.vault.quote_decimals as i32;
+    Ok(json!({
+        "vault_tokens": p.tokens as f64 / 10f64.powi(dec),
+        "max_utilization": f(p.vault.max_utilization.get()),
+        "market_count": p.vault.market_count,
+        "markets": markets,
+    }))
+}
+
 fn decode_inner(req: &Request) -> Result<Value, Refusal> {
     let (market, books) = req.load()?;
     let p = &market.group.params;
@@ -359,9 +431,14 @@ fn decode_inner(req: &Request) -> Result<Value, Refusal> {
     } else {
         Value::Null
     };
+    let perps = match &market.perps {
+        Some(p) => perps_json(p, &books)?,
+        None => Value::Null,
+    };
     Ok(json!({
         "ok": true,
         "error": Value::Null,
+        "perps": perps,
         "group": {
             "group_id": market.group.group_id,
             "asset_count": market.group.asset_count,

@@ -13,7 +13,8 @@ use anchor_lang::Discriminator;
 use portfolio_margin::error::ErrorCode;
 use portfolio_margin::health::{holding, holdings_health};
 use portfolio_margin::oracle::{read_price, OraclePrice};
-use portfolio_margin::state::{Asset, Group, MarginAccount, RiskModel};
+use portfolio_margin::state::{Asset, Group, MarginAccount, PerpMarket, PerpVault, RiskModel};
+use risk_engine::perp::PerpHolding;
 use risk_engine::{BookHealth, Fx, FxExt, Holding};
 
 /// Why something cannot be done or shown: an error name (the program's `ErrorCode` variant or Anchor
@@ -94,6 +95,40 @@ pub struct Market {
     pub oracles: Vec<Option<Vec<u8>>>,
     /// Vault token amount per asset index (`None`: not given, estimated from the books).
     pub vaults: Vec<Option<u64>>,
+    /// The perp vault, its token amount and every perp market (market order), when given.
+    pub perps: Option<PerpBooks>,
+}
+
+/// What a health check of an account with perp positions reads besides the spot accounts.
+#[derive(Clone)]
+pub struct PerpBooks {
+    pub vault: PerpVault,
+    pub tokens: u64,
+    pub markets: Vec<PerpMarket>,
+}
+
+impl PerpBooks {
+    /// Decodes the perp vault, its token account and the markets (market `i` at index `i`), all of
+    /// `group`.
+    pub fn load(group: &Pubkey, vault: &[u8], tokens: &[u8], markets: &[Vec<u8>]) -> Result<Self, Refusal> {
+        let vault: PerpVault = read_zero_copy(vault, "perp_vault")?;
+        if vault.group != *group {
+            return Err(Refusal::request("the perp vault belongs to another group"));
+        }
+        let tokens = token_amount(tokens, &vault.mint, "perp_vault_tokens")?;
+        let mut out = Vec::with_capacity(markets.len());
+        for (i, data) in markets.iter().enumerate() {
+            let m: PerpMarket = read_zero_copy(data, &format!("perp_markets[{i}]"))?;
+            if m.group != *group || m.market_index as usize != i {
+                return Err(Refusal::request(format!(
+                    "perp_markets[{i}] is market {} of another group or order: pass every market in order",
+                    m.market_index
+                )));
+            }
+            out.push(m);
+        }
+        Ok(Self { vault, tokens, markets: out })
+    }
 }
 
 /// What a balance change writes: the assets (pools) and the margin account.
@@ -162,7 +197,10 @@ pub fn load(
     for (i, o) in oracles.iter().enumerate().take(decoded.len()) {
         oracle_data[i] = o.clone();
     }
-    Ok((Market { group, model, oracles: oracle_data, vaults: vault_amounts }, Books { assets: decoded, account }))
+    Ok((
+        Market { group, model, oracles: oracle_data, vaults: vault_amounts, perps: None },
+        Books { assets: decoded, account },
+    ))
 }
 
 impl Market {
@@ -298,8 +336,42 @@ pub fn account_health(market: &Market, books: &Books, now: i64) -> Result<Health
         let price = market.price(asset, now)?;
         holdings.push(holding(asset, pos, &price, now).map_err(math)?);
     }
-    let book = holdings_health(&market.group, &market.model, &holdings, &[]).map_err(Refusal::anchor)?;
+    let perps = perp_holdings(market, books, now)?;
+    let book = holdings_health(&market.group, &market.model, &holdings, &perps).map_err(Refusal::anchor)?;
     Ok(Health { book, holdings })
+}
+
+/// The account's perp positions as the program's health check builds them
+/// (`health::perp_entry`), each priced from its asset's oracle; an account with perp positions
+/// needs the perp accounts in the request (a preview without them would not be the program's).
+pub fn perp_holdings(market: &Market, books: &Books, now: i64) -> Result<Vec<PerpHolding>, Refusal> {
+    let slots: Vec<_> = books.account.active_perps().copied().collect();
+    if slots.is_empty() {
+        return Ok(vec![]);
+    }
+    let Some(p) = &market.perps else {
+        return Err(Refusal::request(
+            "the account holds perp positions: pass perp_vault, perp_vault_tokens and perp_markets",
+        ));
+    };
+    let share = portfolio_margin::health::vault_share(&p.vault, p.tokens).map_err(Refusal::anchor)?;
+    let mut out = Vec::with_capacity(slots.len());
+    for slot in &slots {
+        let m = p.markets.get(slot.market_index as usize).ok_or_else(|| {
+            Refusal::request(format!("the account holds perp market {}, not in the request", slot.market_index))
+        })?;
+        let asset = books.assets.get(m.asset_index as usize).ok_or_else(|| {
+            Refusal::request(format!(
+                "perp market {} is on asset {}, not in the request",
+                slot.market_index, m.asset_index
+            ))
+        })?;
+        let price = market.price(asset, now)?;
+        let (_, h) = portfolio_margin::health::perp_entry(&market.group, *m, slot, price, share, now)
+            .map_err(Refusal::anchor)?;
+        out.push(h);
+    }
+    Ok(out)
 }
 
 /// The program's rule for withdraw and borrow (`health::require_initial_health`).

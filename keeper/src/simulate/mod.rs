@@ -123,24 +123,8 @@ pub async fn run(args: SimArgs) -> Result<SimResult> {
     // Participants.
     let mut rng = ChaCha8Rng::seed_from_u64(args.seed);
     let pairs: Vec<(usize, usize)> = correlated_pairs(&state, &volatile);
-    let mut people = vec![];
-    for (i, (strategy, capital, appetite)) in
-        traders::population(&mut rng, args.traders, &volatile, &pairs).into_iter().enumerate()
-    {
-        let key = migrate::derive_keypair(&[b"sim trader", &args.seed.to_le_bytes(), &(i as u64).to_le_bytes()]);
-        let (key, account, tokens) = traders::enroll(&chain, &admin, &state, key, &opts).await?;
-        let entry = if strategy == Strategy::Lender { 0 } else { rand::Rng::gen_range(&mut rng, 1..30) };
-        people.push(Participant {
-            key,
-            account,
-            tokens,
-            strategy,
-            capital_usd: capital,
-            appetite,
-            next_action_day: entry,
-            opened: false,
-        });
-    }
+    let population = traders::population(&mut rng, args.traders, &volatile, &pairs);
+    let mut people = enroll_all(&chain, &admin, &state, population, b"sim trader", args.seed, &mut rng, &opts).await?;
     // The LP funds the vault on the first day, once the markets' oracles carry prices.
     let mut pending_lp = None;
     // Perp traders (when the group lists perps): half as many again, from their own stream so the
@@ -149,24 +133,10 @@ pub async fn run(args: SimArgs) -> Result<SimResult> {
         state.perps.iter().flat_map(|p| p.markets.iter().map(|(_, m)| m.asset_index as usize)).collect();
     if !perp_assets.is_empty() {
         let mut prng = ChaCha8Rng::seed_from_u64(args.seed ^ 0x7065_7270);
-        for (i, (strategy, capital, appetite)) in
-            perps::population(&mut prng, args.traders / 2, &perp_assets).into_iter().enumerate()
-        {
-            let key =
-                migrate::derive_keypair(&[b"sim perp trader", &args.seed.to_le_bytes(), &(i as u64).to_le_bytes()]);
-            let (key, account, tokens) = traders::enroll(&chain, &admin, &state, key, &opts).await?;
-            let entry = rand::Rng::gen_range(&mut prng, 1..30);
-            people.push(Participant {
-                key,
-                account,
-                tokens,
-                strategy,
-                capital_usd: capital,
-                appetite,
-                next_action_day: entry,
-                opened: false,
-            });
-        }
+        let population = perps::population(&mut prng, args.traders / 2, &perp_assets);
+        let seed = args.seed;
+        people
+            .extend(enroll_all(&chain, &admin, &state, population, b"sim perp trader", seed, &mut prng, &opts).await?);
         let lp = migrate::derive_keypair(&[b"sim perp lp", &args.seed.to_le_bytes()]);
         let (lp, _, lp_tokens) = traders::enroll(&chain, &admin, &state, lp, &opts).await?;
         pending_lp = Some((lp, lp_tokens));
@@ -380,6 +350,38 @@ pub async fn run(args: SimArgs) -> Result<SimResult> {
         row_seconds: table.sample_interval_seconds(),
         horizon_rows,
     })
+}
+
+/// Enrolls a population (keys derived from `tag`, the seed and the index): lenders act from day 0,
+/// traders enter over the first month.
+#[allow(clippy::too_many_arguments)]
+async fn enroll_all(
+    chain: &Embedded,
+    admin: &portfolio_margin_client::Keypair,
+    state: &GroupState,
+    population: Vec<(Strategy, f64, f64)>,
+    tag: &[u8],
+    seed: u64,
+    rng: &mut ChaCha8Rng,
+    opts: &SendOptions,
+) -> Result<Vec<Participant>> {
+    let mut people = Vec::with_capacity(population.len());
+    for (i, (strategy, capital, appetite)) in population.into_iter().enumerate() {
+        let key = migrate::derive_keypair(&[tag, &seed.to_le_bytes(), &(i as u64).to_le_bytes()]);
+        let (key, account, tokens) = traders::enroll(chain, admin, state, key, opts).await?;
+        let entry = if strategy == Strategy::Lender { 0 } else { rand::Rng::gen_range(rng, 1..30) };
+        people.push(Participant {
+            key,
+            account,
+            tokens,
+            strategy,
+            capital_usd: capital,
+            appetite,
+            next_action_day: entry,
+            opened: false,
+        });
+    }
+    Ok(people)
 }
 
 /// Writes each asset's price as its Pyth push-oracle account would hold it (fully verified,

@@ -45,3 +45,25 @@ pub fn transfer_signed_by_asset<'info>(
         mint.decimals,
     )
 }
+
+/// Moves `amount` out of the perp vault's token account, signed by the perp-vault PDA
+/// `[PERP_VAULT, group, bump]`.
+#[allow(clippy::too_many_arguments)]
+pub fn transfer_signed_by_perp_vault<'info>(
+    token_program: &Interface<'info, TokenInterface>,
+    from: AccountInfo<'info>,
+    mint: &InterfaceAccount<'info, Mint>,
+    to: AccountInfo<'info>,
+    perp_vault: AccountInfo<'info>,
+    group: &Pubkey,
+    bump: u8,
+    amount: u64,
+) -> Result<()> {
+    let seeds: &[&[u8]] = &[seeds::PERP_VAULT, group.as_ref(), &[bump]];
+    let accounts = TransferChecked { from, mint: mint.to_account_info(), to, authority: perp_vault };
+    token_interface::transfer_checked(
+        CpiContext::new_with_signer(token_program.key(), accounts, &[seeds]),
+        amount,
+        mint.decimals,
+    )
+}

@@ -190,3 +190,41 @@ async fn preview_refuses_what_the_program_refuses() {
     assert_eq!(p["ok"], true);
     assert!(p["health_error"].is_string());
 }
+
+/// An account holding a perp: the preview of a borrow, given the perp vault and markets, equals
+/// the program's health check to the bit; without them it is refused rather than wrong.
+#[tokio::test]
+async fn a_book_with_perps_previews_to_the_bit() {
+    let mut w = World::new().await;
+    let m = Market::new(&mut w, &[SOL, USDC], 0.3).await;
+    let p = Perps::new(&mut w, &m, 1, &[0], 1_000_000_000_000).await;
+    let lp = p.lp(&mut w, &m, 1_000_000_000_000).await;
+    w.send(&[p.deposit_lp_ix(&lp, 1_000_000_000_000)], &[&lp.trader.key]).await.ok();
+    let lender = m.trader(&mut w, &[0, 100_000_000_000]).await;
+    w.send(&[m.deposit_ix(&lender, 1, 50_000_000_000)], &[&lender.key]).await.ok();
+    // 100 SOL spot, short 60 SOL perp.
+    let t = m.trader(&mut w, &[100_000_000_000, 0]).await;
+    w.send(&[m.deposit_ix(&t, 0, 100_000_000_000)], &[&t.key]).await.ok();
+    w.send(&[p.trade_ix(&m, &t, 0, -60_000_000_000, 0, &[0], &[0])], &[&t.key]).await.ok();
+    w.set_price(&m.assets[0], 104.0).await;
+
+    let amount = 1_000_000_000u64;
+    let mut req = request(&mut w, &m, &t, Some((Kind::Borrow, 1, amount))).await;
+    let refused = call(risk_wasm::preview, &req);
+    assert_eq!(refused["ok"], false, "{refused}");
+    assert!(refused["error"].as_str().unwrap().contains("perp"), "{refused}");
+    req.perp_vault = Some(b64(&w.account_data(p.vault.perp_vault).await.unwrap()));
+    req.perp_vault_tokens = Some(b64(&w.account_data(p.vault.tokens).await.unwrap()));
+    req.perp_markets = vec![b64(&w.account_data(p.markets[0].0.perp_market).await.unwrap())];
+    let pv = call(risk_wasm::preview, &req);
+    assert_eq!(pv["ok"], true, "{pv}");
+    let out = w.send(&[p.with_perp_health(m.borrow_ix(&t, 1, amount, &[0, 1]), &[0])], &[&t.key]).await.ok();
+    let e = &out.events::<BalanceChanged>()[0];
+    assert_eq!(e.equity_bits, bits(&pv["after"]["equity_bits"]), "equity: {pv}");
+    assert_eq!(e.initial_margin_bits, bits(&pv["after"]["initial_margin_bits"]), "initial margin: {pv}");
+}
+
+fn b64(data: &[u8]) -> String {
+    use base64::Engine;
+    base64::engine::general_purpose::STANDARD.encode(data)
+}

@@ -3,6 +3,7 @@ import { formatPct, formatPrice } from '../../lib/amounts';
 import { marketRows } from '../../lib/market';
 import { Notice } from '../common/Notice';
 import { Section } from '../common/Section';
+import { PerpMarketsTable } from './PerpMarketsTable';
 
 const num = (v: number, digits = 2) => (Number.isFinite(v) ? v.toLocaleString('en-US', { maximumFractionDigits: digits }) : '—');
 
@@ -13,6 +14,7 @@ export function MarketsView() {
   const rows = marketRows(state);
   const interval = state.group.params.sampleIntervalSeconds;
   return (
+    <>
     <Section title="Markets" aside={<span className="muted small">prices from Pyth PriceUpdateV2 (shard 0); chain time {new Date(Number(state.now) * 1000).toISOString().replace('.000', '')}</span>}>
       <div className="table-wrap">
         <table data-testid="markets-table">
@@ -74,5 +76,7 @@ export function MarketsView() {
         </table>
       </div>
     </Section>
+    <PerpMarketsTable />
+    </>
   );
 }

@@ -130,6 +130,8 @@ export const PORTFOLIO_MARGIN_ERROR__POSITION_TOO_LARGE = 0x17a7; // 6055
 export const PORTFOLIO_MARGIN_ERROR__NO_PERP_POSITION = 0x17a8; // 6056
 /** WrongPerpVault: The perp vault does not belong to this group or is not the one passed */
 export const PORTFOLIO_MARGIN_ERROR__WRONG_PERP_VAULT = 0x17a9; // 6057
+/** PerpPositionsOpen: The account still has perp positions: liquidate and settle them before resolving bankruptcy */
+export const PORTFOLIO_MARGIN_ERROR__PERP_POSITIONS_OPEN = 0x17aa; // 6058
 
 export type PortfolioMarginError =
   | typeof PORTFOLIO_MARGIN_ERROR__ACCOUNT_NOT_EMPTY
@@ -170,6 +172,7 @@ export type PortfolioMarginError =
   | typeof PORTFOLIO_MARGIN_ERROR__ORACLE_STALE
   | typeof PORTFOLIO_MARGIN_ERROR__OVER_LIQUIDATION
   | typeof PORTFOLIO_MARGIN_ERROR__PERP_MARKETS_MISMATCH
+  | typeof PORTFOLIO_MARGIN_ERROR__PERP_POSITIONS_OPEN
   | typeof PORTFOLIO_MARGIN_ERROR__PERP_VAULT_INSOLVENT
   | typeof PORTFOLIO_MARGIN_ERROR__PERP_VAULT_UTILIZATION
   | typeof PORTFOLIO_MARGIN_ERROR__POSITION_TOO_LARGE
@@ -233,6 +236,7 @@ if (process.env["NODE_ENV"] !== "production") {
     [PORTFOLIO_MARGIN_ERROR__ORACLE_STALE]: `The oracle price is older than the group's maximum age; post a fresh price update`,
     [PORTFOLIO_MARGIN_ERROR__OVER_LIQUIDATION]: `A smaller repayment already restores initial health; size it with the risk engine`,
     [PORTFOLIO_MARGIN_ERROR__PERP_MARKETS_MISMATCH]: `Pass one perp-market account and its oracle for every perp market of the group, in market order`,
+    [PORTFOLIO_MARGIN_ERROR__PERP_POSITIONS_OPEN]: `The account still has perp positions: liquidate and settle them before resolving bankruptcy`,
     [PORTFOLIO_MARGIN_ERROR__PERP_VAULT_INSOLVENT]: `The perp vault owes traders more than it holds: deposits are refused until it is solvent`,
     [PORTFOLIO_MARGIN_ERROR__PERP_VAULT_UTILIZATION]: `The perp vault could not pay the stressed loss of its net positions after this`,
     [PORTFOLIO_MARGIN_ERROR__POSITION_TOO_LARGE]: `The position's notional would exceed the market's maximum`,

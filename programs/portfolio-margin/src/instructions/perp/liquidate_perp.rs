@@ -1,5 +1,5 @@
 use anchor_lang::prelude::*;
-use anchor_spl::token_interface::{self, Mint, TokenAccount, TokenInterface, TransferChecked};
+use anchor_spl::token_interface::{Mint, TokenAccount, TokenInterface};
 use risk_engine::fixed_point::{floor_to_int, pow10};
 use risk_engine::liquidation::Acceptance;
 use risk_engine::perp::liquidation::{liquidator_reward, PerpBook};
@@ -10,7 +10,8 @@ use crate::events::PerpLiquidated;
 use crate::health::{load_holdings, Pricing};
 use crate::instructions::keeper::liquidate::refusal;
 use crate::oracle::require_price;
-use crate::state::{seeds, Group, MarginAccount, ModelView, PerpMarket, PerpVault, RiskModel};
+use crate::state::{Group, MarginAccount, ModelView, PerpMarket, PerpVault, RiskModel};
+use crate::token::transfer_signed_by_perp_vault;
 
 /// Permissionless liquidation of part of a perp position of an account below maintenance margin:
 /// closed against the vault at the oracle price worsened by the market's liquidation fee; the
@@ -108,17 +109,15 @@ pub fn handle_liquidate_perp<'info>(ctx: Context<'info, LiquidatePerp<'info>>, m
     let a = &ctx.accounts;
     if reward_native > 0 {
         let bump = a.perp_vault.load()?.bump;
-        let signer: &[&[u8]] = &[seeds::PERP_VAULT, group_key.as_ref(), &[bump]];
-        let accounts = TransferChecked {
-            from: a.tokens.to_account_info(),
-            mint: a.mint.to_account_info(),
-            to: a.liquidator_tokens.to_account_info(),
-            authority: a.perp_vault.to_account_info(),
-        };
-        token_interface::transfer_checked(
-            CpiContext::new_with_signer(a.token_program.key(), accounts, &[signer]),
+        transfer_signed_by_perp_vault(
+            &a.token_program,
+            a.tokens.to_account_info(),
+            &a.mint,
+            a.liquidator_tokens.to_account_info(),
+            a.perp_vault.to_account_info(),
+            &group_key,
+            bump,
             reward_native as u64,
-            decimals,
         )?;
     }
     emit!(PerpLiquidated {

@@ -1,13 +1,13 @@
 //! LPs deposit quote tokens into the perp vault for shares and withdraw them back, at the vault's
 //! value (tokens − traders' PnL in every market, valued against the LP on each side).
 use anchor_lang::prelude::*;
-use anchor_spl::token_interface::{self, Burn, Mint, MintTo, TokenAccount, TokenInterface, TransferChecked};
+use anchor_spl::token_interface::{self, Burn, Mint, MintTo, TokenAccount, TokenInterface};
 
 use crate::error::{math, ErrorCode};
 use crate::events::PerpLiquidityChanged;
 use crate::perp::{check_vault_stress, load_all_markets, vault_value};
 use crate::state::{seeds, Group, PerpVault};
-use crate::token::transfer_in;
+use crate::token::{transfer_in, transfer_signed_by_perp_vault};
 
 /// Accounts of both LP instructions; remaining accounts: `(perp market, oracle)` for every market of
 /// the group, in market order.
@@ -113,19 +113,18 @@ pub fn handle_withdraw_perp_liquidity(ctx: Context<PerpLiquidity>, shares: u64) 
         authority: a.owner.to_account_info(),
     };
     token_interface::burn(CpiContext::new(a.token_program.key(), burn), shares)?;
-    let (group_key, bump) = (a.group.key(), a.perp_vault.load()?.bump);
-    let signer: &[&[u8]] = &[seeds::PERP_VAULT, group_key.as_ref(), &[bump]];
-    let accounts = TransferChecked {
-        from: a.tokens.to_account_info(),
-        mint: a.mint.to_account_info(),
-        to: a.owner_tokens.to_account_info(),
-        authority: a.perp_vault.to_account_info(),
-    };
-    token_interface::transfer_checked(
-        CpiContext::new_with_signer(a.token_program.key(), accounts, &[signer]),
+    let bump = a.perp_vault.load()?.bump;
+    transfer_signed_by_perp_vault(
+        &a.token_program,
+        a.tokens.to_account_info(),
+        &a.mint,
+        a.owner_tokens.to_account_info(),
+        a.perp_vault.to_account_info(),
+        &a.group.key(),
+        bump,
         amount,
-        a.mint.decimals,
     )?;
+
     emit!(PerpLiquidityChanged {
         perp_vault: a.perp_vault.key(),
         owner: a.owner.key(),

@@ -1,5 +1,5 @@
 use anchor_lang::prelude::*;
-use anchor_spl::token_interface::{self, Mint, TokenAccount, TokenInterface, TransferChecked};
+use anchor_spl::token_interface::{Mint, TokenAccount, TokenInterface};
 use risk_engine::fixed_point::{ceil_to_int, floor_to_int, pow10};
 use risk_engine::{Fx, FxExt};
 
@@ -7,8 +7,8 @@ use crate::error::{math, ErrorCode};
 use crate::events::PerpSettled;
 use crate::interest::accrue;
 use crate::oracle::require_price;
-use crate::state::{seeds, Asset, Group, MarginAccount, PerpMarket, PerpVault};
-use crate::token::transfer_signed_by_asset;
+use crate::state::{Asset, Group, MarginAccount, PerpMarket, PerpVault};
+use crate::token::{transfer_signed_by_asset, transfer_signed_by_perp_vault};
 
 /// Anyone settles an account's PnL in one perp market into its quote-asset lending position.
 #[derive(Accounts)]
@@ -89,17 +89,15 @@ pub fn handle_settle_perp_pnl(ctx: Context<SettlePerpPnl>) -> Result<()> {
     let group_key = a.group.key();
     if paid > 0 {
         let bump = a.perp_vault.load()?.bump;
-        let signer: &[&[u8]] = &[seeds::PERP_VAULT, group_key.as_ref(), &[bump]];
-        let accounts = TransferChecked {
-            from: a.tokens.to_account_info(),
-            mint: a.mint.to_account_info(),
-            to: a.vault.to_account_info(),
-            authority: a.perp_vault.to_account_info(),
-        };
-        token_interface::transfer_checked(
-            CpiContext::new_with_signer(a.token_program.key(), accounts, &[signer]),
+        transfer_signed_by_perp_vault(
+            &a.token_program,
+            a.tokens.to_account_info(),
+            &a.mint,
+            a.vault.to_account_info(),
+            a.perp_vault.to_account_info(),
+            &group_key,
+            bump,
             paid as u64,
-            a.mint.decimals,
         )?;
     } else if paid < 0 {
         let bump = a.quote_asset.load()?.bump;
