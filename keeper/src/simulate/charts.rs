@@ -23,7 +23,8 @@ const PB: f64 = 430.0;
 const HALO: &str = r#"stroke="white" stroke-width="3" paint-order="stroke" stroke-linejoin="round""#;
 const BAND: &str = r##"fill-opacity="0.18" stroke="#444" stroke-width="0.6" stroke-dasharray="3,2""##;
 
-/// Writes the three charts into `dir` (created if missing) and returns their paths.
+/// Writes the charts into `dir` (created if missing) and returns their paths: the perp chart only
+/// when the run had a perp vault.
 pub fn write_charts(
     dir: &Path,
     assets: &[String],
@@ -38,8 +39,11 @@ pub fn write_charts(
     ];
     std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
     let ctx = Ctx { assets, days, windows };
+    let perps = days.iter().any(|d| d.perp_vault_usd > 0.0);
+    let perp_chart: [(&str, &str, Draw); 1] = [("perps.svg", "Perp vault and open interest", perp_vault)];
     charts
         .iter()
+        .chain(perp_chart.iter().filter(|_| perps))
         .map(|&(file, title, draw)| {
             let mut svg = Svg::new(title);
             if days.is_empty() {
@@ -441,6 +445,31 @@ fn margin_vs_loss(svg: &mut Svg, c: &Ctx) {
     );
 }
 
+/// The perp vault's tokens and the markets' open interest (long + short), USD, per day.
+fn perp_vault(svg: &mut Svg, c: &Ctx) {
+    let vault: Vec<f64> = c.days.iter().map(|d| finite_or_zero(d.perp_vault_usd)).collect();
+    let oi: Vec<f64> = c.days.iter().map(|d| finite_or_zero(d.perp_open_interest_usd)).collect();
+    let max = vault.iter().chain(&oi).copied().fold(0.0, f64::max);
+    let y = YAxis::linear(max, 0.0);
+    let axis = TimeAxis { x0: PL, x1: PR, len: c.days.len() };
+    y.draw(svg, PL, -1.0, "USD", usd);
+    shade_windows(svg, &axis, c, (PT, PB), false);
+    let path = |vs: &[f64]| -> Vec<(f64, f64)> { vs.iter().enumerate().map(|(i, &v)| (axis.mid(i), y.y(v))).collect() };
+    svg.polyline(&path(&oi), "#ff7f0e", r#"stroke-width="1.5""#);
+    svg.polyline(&path(&vault), "#1f77b4", r#"stroke-width="2""#);
+    axis.draw(svg, c.days, PB);
+    shade_windows(svg, &axis, c, (PT, PB), true);
+    legend(
+        svg,
+        56.0,
+        &[
+            (Key::Line("#1f77b4", "none"), "Perp vault tokens".to_owned()),
+            (Key::Line("#ff7f0e", "none"), "Open interest (long + short)".to_owned()),
+            (Key::Band, "Stress window".to_owned()),
+        ],
+    );
+}
+
 /// Daily liquidation counts (bars, left axis) and bad debt (stems with markers, right axis).
 fn liquidations(svg: &mut Svg, c: &Ctx) {
     let liq: Vec<f64> = c.days.iter().map(|d| f64::from(d.liquidations)).collect();
@@ -554,6 +583,22 @@ mod tests {
             assert!(heatmap.contains(pair), "missing pair {pair}");
         }
         assert!(heatmap.contains("#bdbdbd") && heatmap.contains("n/a"), "NaN correlation not shown as undefined");
+    }
+
+    #[test]
+    fn a_run_with_perps_adds_the_vault_chart() {
+        let dir = tempfile::tempdir().unwrap();
+        let assets: Vec<String> = ["BTC", "ETH", "SOL"].map(String::from).to_vec();
+        let mut days = synthetic(200);
+        for (i, d) in days.iter_mut().enumerate() {
+            d.perp_vault_usd = 2e7 - 1e3 * i as f64;
+            d.perp_open_interest_usd = 1e7 + 5e4 * i as f64;
+        }
+        let paths = write_charts(&dir.path().join("charts"), &assets, &days, &STRESS_WINDOWS).unwrap();
+        assert_eq!(paths.len(), 4);
+        let svg = std::fs::read_to_string(&paths[3]).unwrap();
+        assert_well_formed(&svg);
+        assert!(svg.contains("Perp vault tokens") && svg.contains("Open interest"));
     }
 
     #[test]

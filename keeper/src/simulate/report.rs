@@ -233,7 +233,7 @@ pub fn render(r: &SimResult) -> String {
             let peak = r.days.iter().map(|d| d.perp_open_interest_usd).fold(0.0, f64::max);
             let _ = writeln!(
                 s,
-                "perp vault: ${:.0} at the start, ${:.0} at the end (settled PnL, funding and fees); open interest peak ${:.0}, end ${:.0}",
+                "perp vault tokens: ${:.0} at the start, ${:.0} at the end (moved by settlements and liquidators' rewards); open interest peak ${:.0}, end ${:.0}",
                 super::PERP_VAULT_USD.max(first.perp_vault_usd),
                 last.perp_vault_usd,
                 peak,
