@@ -372,7 +372,9 @@ async fn simulate_runs_the_covid_crash_and_ends_with_every_invariant_holding() {
         &keeper::simulate::record::STRESS_WINDOWS,
     )
     .unwrap();
-    assert_eq!(charts.len(), 3);
+    // The config lists perp markets: the perp vault's chart is the fourth.
+    assert_eq!(charts.len(), 4);
+    assert!(charts[3].ends_with("perps.svg"));
 }
 
 /// The simulation on hourly rows: one crank sample per hour (sample interval 3,600 s, hourly λ), losses
