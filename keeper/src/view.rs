@@ -123,7 +123,7 @@ pub fn perp_book(
         let Some((_, market)) = p.markets.get(slot.market_index as usize) else { return Err(u16::MAX) };
         let asset = market.asset_index;
         let Some(Ok(price)) = prices.get(asset as usize) else { return Err(asset) };
-        let (lp, h) = perp_entry(group, *market, slot, *price, share, now).map_err(|_| asset)?;
+        let (lp, h) = perp_entry(group, market, slot, *price, share, now).map_err(|_| asset)?;
         holdings.push(h);
         markets.push(lp);
     }

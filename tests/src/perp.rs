@@ -182,7 +182,7 @@ impl Perps {
             let (keys, asset) = self.markets[slot.market_index as usize];
             let market: PerpMarket = w.zero_copy(keys.perp_market).await;
             let price = oracle_price(prices[asset], now);
-            let (lp, h) = portfolio_margin::health::perp_entry(&group, market, slot, price, share, now).unwrap();
+            let (lp, h) = portfolio_margin::health::perp_entry(&group, &market, slot, price, share, now).unwrap();
             holdings.push(h);
             markets.push(lp);
         }

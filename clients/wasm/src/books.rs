@@ -367,8 +367,8 @@ pub fn perp_holdings(market: &Market, books: &Books, now: i64) -> Result<Vec<Per
             ))
         })?;
         let price = market.price(asset, now)?;
-        let (_, h) = portfolio_margin::health::perp_entry(&market.group, *m, slot, price, share, now)
-            .map_err(Refusal::anchor)?;
+        let (_, h) =
+            portfolio_margin::health::perp_entry(&market.group, m, slot, price, share, now).map_err(Refusal::anchor)?;
         out.push(h);
     }
     Ok(out)

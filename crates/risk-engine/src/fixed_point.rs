@@ -284,6 +284,22 @@ pub fn div_rem_small(n: u128, d: u32) -> (u128, u32) {
     (q, r as u32)
 }
 
+/// `v / n` for a small positive `n`, rounded toward −∞: long division in 32-bit digits instead of
+/// the 128-bit software division (exact on the raw bits: `⌊bits / n⌋` is the floor of the quotient).
+pub fn div_small_floor(v: Fx, n: u32) -> MathResult<Fx> {
+    if n == 0 {
+        return Err(err(MathOp::Div));
+    }
+    if n == 1 {
+        return Ok(v);
+    }
+    let bits = v.to_bits();
+    let (q, r) = div_rem_small(bits.unsigned_abs(), n);
+    // q ≤ 2^126 since n ≥ 2 and |bits| ≤ 2^127; a negative remainder rounds the magnitude up.
+    let q = q as i128;
+    Ok(Fx::from_bits(if bits >= 0 { q } else { -(q + (r != 0) as i128) }))
+}
+
 /// `n · 2^shift / 10^exp` rounded toward −∞ (or +∞ when `ceil`), for `exp ≤ 13`, as raw bits:
 /// `10^exp = 2^exp · 5^exp` and `5^13 < 2³²`, so one small division suffices.
 pub fn scale_by_pow10(n: i128, shift: u32, exp: u32, ceil: bool) -> Option<i128> {
@@ -501,5 +517,21 @@ mod tests {
         assert_eq!(ceil_to_int(fx(-1.5)), -1);
         assert_eq!(ceil_to_int(fx(2.0)), 2);
         assert_eq!(fx_ratio(1, 8).unwrap(), fx(0.125));
+    }
+}
+
+#[cfg(test)]
+mod small_division_tests {
+    use super::*;
+
+    #[test]
+    fn div_small_floor_equals_the_floor_of_the_exact_quotient() {
+        for bits in [0i128, 1, -1, 7, -7, 1 << 100, -(1 << 100) - 3, i128::MAX, i128::MIN + 1, i128::MIN] {
+            for n in [1u32, 2, 3, 7, 16, 1_000_003] {
+                let got = div_small_floor(Fx::from_bits(bits), n).unwrap().to_bits();
+                assert_eq!(got, bits.div_euclid(n as i128), "{bits} / {n}");
+            }
+        }
+        assert!(div_small_floor(Fx::ONE, 0).is_err());
     }
 }

@@ -21,10 +21,10 @@ use alloc::vec::Vec;
 
 use crate::covariance::CovarianceSource;
 use crate::error::{RiskError, RiskResult};
-use crate::fixed_point::{fx_ratio, pow10, Fx, FxExt};
-use crate::health::{book_health, positions_of, BookHealth, Holding};
+use crate::fixed_point::{fx_ratio, pow10, scale_by_pow10, Fx, FxExt, FRAC_BITS};
+use crate::health::{book_health, BookHealth, Holding};
 use crate::margin::{margin, MarginParams, PositionRisk};
-use crate::valuation::{biased_price, native_to_tokens_floor};
+use crate::valuation::{biased_price, exposure, native_to_tokens_floor};
 
 /// A perp market's parameters (dimensionless fractions unless stated).
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -164,11 +164,21 @@ impl Funding {
     }
 }
 
-/// `|native| · x / 10^decimals`, rounded toward +∞ (`ceil`) or −∞.
+/// `|native| · x / 10^decimals`, rounded toward +∞ (`ceil`) or −∞: the token amount is rounded
+/// the way that moves the product in the same direction (up in magnitude when `x` has the sign of
+/// the rounding, down otherwise), then the product is rounded that way again. Two directed
+/// roundings instead of a 128-bit division (a software routine on SBF): never on the wrong side.
 fn per_token_amount(native_abs: i128, decimals: u8, x: Fx, ceil: bool) -> RiskResult<Fx> {
-    let scaled = x.mul_int(native_abs)?;
-    let div = Fx::from_num(pow10(decimals as u32)?);
-    Ok(if ceil { scaled.div_ceil(div)? } else { scaled.div_floor(div)? })
+    let tokens_up = ceil == (x >= Fx::ZERO);
+    let tokens = match scale_by_pow10(native_abs, FRAC_BITS, decimals as u32, tokens_up) {
+        Some(bits) => Fx::from_bits(bits),
+        None => {
+            let scaled = x.mul_int(native_abs)?;
+            let div = Fx::from_num(pow10(decimals as u32)?);
+            return Ok(if ceil { scaled.div_ceil(div)? } else { scaled.div_floor(div)? });
+        }
+    };
+    Ok(if ceil { tokens.mul_ceil(x)? } else { tokens.mul_floor(x)? })
 }
 
 /// The price a trade of `base_delta` fills at: a buy at `(P + k·conf)·(1 + f)`, rounded up, a sell
@@ -339,11 +349,20 @@ impl PerpHolding {
             price: m.price,
             conf: m.conf,
             pnl: pos.pnl(m.decimals, biased, m.funding)?,
-            initial_weight: m.params.upnl_initial_weight.mul_floor(m.profit_scale)?,
-            maintenance_weight: m.params.upnl_maintenance_weight.mul_floor(m.profit_scale)?,
+            initial_weight: scaled(m.params.upnl_initial_weight, m.profit_scale)?,
+            maintenance_weight: scaled(m.params.upnl_maintenance_weight, m.profit_scale)?,
             floor_rate: m.floor_rate,
             add_on_rate: m.params.add_on_rate(m.horizon_seconds)?,
         })
+    }
+}
+
+/// `w × scale` rounded down; `w` itself at the usual full scale (no multiply).
+fn scaled(w: Fx, scale: Fx) -> RiskResult<Fx> {
+    if scale == Fx::ONE {
+        Ok(w)
+    } else {
+        Ok(w.mul_floor(scale)?)
     }
 }
 
@@ -446,9 +465,16 @@ pub fn book_health_with_perps<C: CovarianceSource>(
     if perps.is_empty() {
         return book_health(cov, holdings, conf_k, params);
     }
+    let positions = net_positions(holdings, perps, conf_k)?;
+    // Equity counts the spot holdings at their own biased prices: an asset without a perp beside it
+    // has its netted exposure equal to its spot exposure (same formula), so it is reused.
     let mut equity = Fx::ZERO;
-    for p in positions_of(holdings, conf_k)? {
-        equity = equity.add_checked(p.exposure)?;
+    for h in holdings.iter().filter(|h| h.amount != 0) {
+        let e = match positions.iter().find(|p| p.asset == h.asset) {
+            Some(p) if !perps.iter().any(|q| q.asset == h.asset) => p.exposure,
+            _ => exposure(h.amount, h.decimals, h.price, h.conf, conf_k)?,
+        };
+        equity = equity.add_checked(e)?;
     }
     let mut haircut = Fx::ZERO;
     for p in perps {
@@ -458,7 +484,7 @@ pub fn book_health_with_perps<C: CovarianceSource>(
             haircut = haircut.add_checked(p.pnl.mul_ceil(gap)?)?;
         }
     }
-    let mut m = margin(cov, &net_positions(holdings, perps, conf_k)?, params)?;
+    let mut m = margin(cov, &positions, params)?;
     m.perp_add_on = perp_add_on(perps)?;
     m.perp_profit_haircut = haircut;
     m.maintenance = m.maintenance.add_checked(m.perp_add_on)?;

@@ -196,7 +196,7 @@ pub fn read_vault(group_key: &Pubkey, info: &AccountInfo<'_>, tokens: &AccountIn
 /// unrealized profit may count in health.
 pub fn vault_share(vault: &PerpVault, token_amount: u64) -> Result<Fx> {
     let whole = native_to_tokens_floor(token_amount as i128, vault.quote_decimals).map_err(math)?;
-    whole.div_floor(Fx::from_num(vault.market_count.max(1))).map_err(math)
+    risk_engine::fixed_point::div_small_floor(whole, vault.market_count.max(1) as u32).map_err(math)
 }
 
 /// A perp position's market as its health check sees it (funding accrued to `now` in memory,
@@ -204,23 +204,44 @@ pub fn vault_share(vault: &PerpVault, token_amount: u64) -> Result<Fx> {
 /// The one conversion of the program, the keeper and the tests.
 pub fn perp_entry(
     group: &Group,
-    market: PerpMarket,
+    market: &PerpMarket,
     slot: &PerpSlot,
     price: OraclePrice,
     share: Fx,
     now: i64,
 ) -> Result<(LoadedPerp, PerpHolding)> {
+    let (mut markets, mut perps) = (Vec::with_capacity(1), Vec::with_capacity(1));
+    push_perp_entry(group, market, slot, price, share, now, &mut markets, &mut perps)?;
+    match (markets.pop(), perps.pop()) {
+        (Some(m), Some(p)) => Ok((m, p)),
+        _ => Err(math("perp entry")),
+    }
+}
+
+/// [`perp_entry`] appended to the health check's vectors in place (no copy of the market).
+#[allow(clippy::too_many_arguments)]
+pub fn push_perp_entry(
+    group: &Group,
+    market: &PerpMarket,
+    slot: &PerpSlot,
+    price: OraclePrice,
+    share: Fx,
+    now: i64,
+    markets: &mut Vec<LoadedPerp>,
+    perps: &mut Vec<PerpHolding>,
+) -> Result<()> {
     let funding = market.funding_at(price.price, now)?;
     let profit = market.traders_pnl(price.price, &funding)?.max(Fx::ZERO);
-    let lp = LoadedPerp {
-        market,
+    markets.push(LoadedPerp {
+        market: *market,
         price,
         funding,
         params: market.params.engine(),
         profit_scale: profit_scale(share, profit).map_err(math)?,
-    };
-    let holding = PerpHolding::of(&slot.position(), &lp.pricing(group)).map_err(math)?;
-    Ok((lp, holding))
+    });
+    let lp = markets.last().ok_or_else(|| math("perp entry"))?;
+    perps.push(PerpHolding::of(&slot.position(), &lp.pricing(group)).map_err(math)?);
+    Ok(())
 }
 
 #[inline(never)]
@@ -245,9 +266,7 @@ fn load_perps(
             return err!(ErrorCode::WrongPerpMarket);
         }
         let price = require_price(&accounts[2 * j + 1], &market.oracle, &market.feed_id, now, &group.params)?;
-        let (lp, holding) = perp_entry(group, market, slot, price, share, now)?;
-        out.perp_markets.push(lp);
-        out.perps.push(holding);
+        push_perp_entry(group, &market, slot, price, share, now, &mut out.perp_markets, &mut out.perps)?;
     }
     Ok(())
 }

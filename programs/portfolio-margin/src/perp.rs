@@ -44,16 +44,19 @@ impl PricedMarket {
         Ok(if high { a.max(b) } else { a.min(b) })
     }
 
-    /// The vault's stressed loss on this market's net position, USD, rounded up:
-    /// `|long − short| × P × stress_move`.
+    /// The vault's stressed loss on this market's net position, USD, rounded up.
     pub fn stressed_net_notional(&self) -> Result<Fx> {
-        let m = &self.market;
-        let net = (m.long_oi as i128 - m.short_oi as i128).abs();
-        let tokens =
-            native_to_tokens_floor(net, m.decimals).map_err(math)?.add_checked(Fx::from_bits(1)).map_err(math)?;
-        let notional = tokens.mul_ceil(self.price.price).map_err(math)?;
-        notional.mul_ceil(m.params.stress_move.get()).map_err(math)
+        stressed_net_notional(&self.market, self.price.price)
     }
+}
+
+/// `|long − short| × P × stress_move`, USD, rounded up: the vault's stressed loss on a market's net
+/// position.
+pub fn stressed_net_notional(m: &PerpMarket, price: Fx) -> Result<Fx> {
+    let net = (m.long_oi as i128 - m.short_oi as i128).abs();
+    let tokens = native_to_tokens_floor(net, m.decimals).map_err(math)?.add_checked(Fx::from_bits(1)).map_err(math)?;
+    let notional = tokens.mul_ceil(price).map_err(math)?;
+    notional.mul_ceil(m.params.stress_move.get()).map_err(math)
 }
 
 /// A perp market account of `group_key` (owner, discriminator, group checked).
@@ -122,18 +125,19 @@ pub fn vault_value(
 
 /// Every market's stressed net position within its share of `max_utilization × tokens`.
 pub fn check_vault_stress(vault: &PerpVault, token_amount: u64, markets: &[PricedMarket]) -> Result<()> {
-    let budget = vault.market_stress_budget(token_amount).map_err(math)?;
     for m in markets {
-        let stress = m.stressed_net_notional()?;
-        if stress > budget {
-            msg!(
-                "perp market {}: stressed net notional {} > the vault's budget {}",
-                m.market.market_index,
-                stress,
-                budget
-            );
-            return err!(ErrorCode::PerpVaultUtilization);
-        }
+        check_market_stress(vault, token_amount, &m.market, m.price.price)?;
+    }
+    Ok(())
+}
+
+/// One market's stressed net position within its share of `max_utilization × tokens`.
+pub fn check_market_stress(vault: &PerpVault, token_amount: u64, m: &PerpMarket, price: Fx) -> Result<()> {
+    let budget = vault.market_stress_budget(token_amount).map_err(math)?;
+    let stress = stressed_net_notional(m, price)?;
+    if stress > budget {
+        msg!("perp market {}: stressed net notional {} > the vault's budget {}", m.market_index, stress, budget);
+        return err!(ErrorCode::PerpVaultUtilization);
     }
     Ok(())
 }

@@ -334,7 +334,14 @@ async fn every_perp_attack_fails_with_its_error_and_changes_nothing() {
             vec![&t.key],
             custom(E::InitialHealthBelowZero),
         ),
-        ("trade_perp: an overflowing size", buy(i64::MAX), vec![&t.key], custom(E::MathOverflow)),
+        // The largest size the argument can carry: priced without overflow, refused at the cap.
+        ("trade_perp: the largest size (i64::MAX)", buy(i64::MAX), vec![&t.key], custom(E::OpenInterestCap)),
+        (
+            "trade_perp: the largest short (i64::MIN)",
+            trade(&t, 0, i64::MIN, 0),
+            vec![&t.key],
+            custom(E::OpenInterestCap),
+        ),
         // settle_perp_pnl
         ("settle_perp_pnl: no position", p.settle_ix(&thief, 0), vec![], custom(E::NoPerpPosition)),
         (

@@ -42,6 +42,6 @@ impl PerpVault {
         use risk_engine::FxExt;
         let tokens = risk_engine::valuation::native_to_tokens_floor(token_amount as i128, self.quote_decimals)?;
         let budget = self.max_utilization.get().mul_floor(tokens)?;
-        Ok(budget.div_floor(Fx::from_num(self.market_count.max(1)))?)
+        Ok(risk_engine::fixed_point::div_small_floor(budget, self.market_count.max(1) as u32)?)
     }
 }

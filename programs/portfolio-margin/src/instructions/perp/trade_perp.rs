@@ -7,7 +7,6 @@ use crate::error::{math, ErrorCode};
 use crate::events::PerpTraded;
 use crate::health::{holdings_health, load_holdings, require_initial_health, Pricing};
 use crate::oracle::require_price;
-use crate::perp::PricedMarket;
 use crate::state::params::E6;
 use crate::state::{Group, MarginAccount, PerpMarket, PerpVault, RiskModel};
 
@@ -79,8 +78,7 @@ pub fn handle_trade_perp<'info>(
             let net_before = (skew).abs();
             let net_after = ((m.long_oi as i128) - (m.short_oi as i128)).abs();
             if net_after > net_before {
-                let pm = PricedMarket { market: *m, price, funding: f };
-                crate::perp::check_vault_stress(&vault, tokens, &[pm])?;
+                crate::perp::check_market_stress(&vault, tokens, &m, price.price)?;
             }
         }
         acc.perps[slot].set(&new);
