@@ -13,7 +13,7 @@ use anchor_lang::prelude::*;
 use risk_engine::health::{BookHealth, Holding};
 use risk_engine::perp::{book_health_with_perps, profit_scale, Funding, PerpHolding, PerpParams, PerpPricing};
 use risk_engine::valuation::native_to_tokens_floor;
-use risk_engine::{Fx, FxExt, RiskResult};
+use risk_engine::{Fx, RiskResult};
 
 use crate::error::{math, ErrorCode};
 use crate::oracle::{read_price, require_price, OraclePrice};

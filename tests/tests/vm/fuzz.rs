@@ -451,7 +451,10 @@ async fn run(mut w: World, plan: &Plan, harness: &str) {
     let liquidator = m.trader(&mut w, &[1_000_000_000_000, 100_000_000_000, 10_000_000_000_000]).await;
     w.send(&[m.crank_ix(0, &m.oracles())], &[]).await.ok();
     // Perps on the first two assets against a vault in the stablecoin, with one LP.
-    let p = Perps::new(&mut w, &m, 2, &[0, 1], u64::MAX / 8).await;
+    // Open-interest caps of 10^14 native units a side (10^5 of the first asset, 10^6 of the second):
+    // a trade sized in dollars at a collapsed price meets the cap instead of opening a position
+    // whose later PnL no pool could settle.
+    let p = Perps::new(&mut w, &m, 2, &[0, 1], 100_000_000_000_000).await;
     let lp = p.lp(&mut w, &m, 10_000_000_000_000).await;
     w.send(&[p.deposit_lp_ix(&lp, 5_000_000_000_000)], &[&lp.trader.key]).await.ok();
     // What the perp vault must hold, from the events of every successful perp action.
@@ -528,9 +531,10 @@ async fn run(mut w: World, plan: &Plan, harness: &str) {
             let a = p.markets[market].1;
             let sub = rng.below(100);
             if sub < 55 {
-                // A trade of $10 to $100k either way, no limit.
-                let notional = 10f64.powf(1.0 + rng.unit() * 4.0);
-                let base = ((notional / st.prices[a] * 10f64.powi(SPECS[a].decimals as i32)) as i64).saturating_add(1);
+                // A trade of 0.001 to 1,000 tokens either way, no limit (sized in tokens like the
+                // spot actions, so a collapsed price does not turn dollars into an absurd size).
+                let tokens = 10f64.powf(rng.unit() * 6.0 - 3.0);
+                let base = ((tokens * 10f64.powi(SPECS[a].decimals as i32)) as i64).saturating_add(1);
                 let delta = if rng.below(2) == 0 { base } else { -base };
                 let limit = if delta > 0 { u64::MAX } else { 0 };
                 let h = held(&mut w, t).await;
