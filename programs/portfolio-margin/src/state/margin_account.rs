@@ -8,6 +8,12 @@ use risk_engine::{Fx, WrappedI80F48};
 pub const MAX_POSITIONS: usize = 16;
 /// Most perp positions one account can hold.
 pub const MAX_PERP_POSITIONS: usize = 16;
+/// Most positions of both kinds together. Every liquidation must fit a transaction's 64 account
+/// locks: `liquidate` names 11 accounts of its own, two per position and the perp vault's two
+/// (≤ 13 + 2n unique keys with the program ids), so n ≤ 25. Without this bound an owner could hold
+/// 16 deposits (deposits take no health accounts) and open perps until its book could still be
+/// traded (`trade_perp` needs fewer accounts) but no longer liquidated.
+pub const MAX_TOTAL_POSITIONS: usize = 25;
 
 /// One perp position: `risk_engine::perp::PerpPosition` in storage.
 #[zero_copy]
@@ -91,6 +97,9 @@ impl MarginAccount {
         if let Some(i) = self.find(asset_index) {
             return Some(i);
         }
+        if self.open_positions() >= MAX_TOTAL_POSITIONS {
+            return None;
+        }
         let i = self.positions.iter().position(|p| p.active == 0)?;
         self.positions[i] = Position { shares: WrappedI80F48::ZERO, asset_index, active: 1, ..Default::default() };
         Some(i)
@@ -128,6 +137,11 @@ impl MarginAccount {
         self.active().count()
     }
 
+    /// Spot and perp positions open (each takes two health accounts).
+    pub fn open_positions(&self) -> usize {
+        self.active_count() + self.active_perps().count()
+    }
+
     /// The perp slot of market `market_index`, if any.
     pub fn find_perp(&self, market_index: u16) -> Option<usize> {
         self.perps.iter().position(|p| p.active == 1 && p.market_index == market_index)
@@ -137,6 +151,9 @@ impl MarginAccount {
     pub fn find_or_open_perp(&mut self, market_index: u16) -> Option<usize> {
         if let Some(i) = self.find_perp(market_index) {
             return Some(i);
+        }
+        if self.open_positions() >= MAX_TOTAL_POSITIONS {
+            return None;
         }
         let i = self.perps.iter().position(|p| p.active == 0)?;
         self.perps[i] = PerpSlot { market_index, active: 1, ..Default::default() };
@@ -156,5 +173,30 @@ impl MarginAccount {
     /// Active perp positions in slot order.
     pub fn active_perps(&self) -> impl Iterator<Item = &PerpSlot> {
         self.perps.iter().filter(|p| p.active == 1)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn spot_and_perp_positions_together_stop_at_the_liquidation_bound() {
+        let mut acc: MarginAccount = bytemuck::Zeroable::zeroed();
+        for a in 0..MAX_POSITIONS as u16 {
+            let i = acc.find_or_open(a).unwrap();
+            acc.positions[i].shares = WrappedI80F48::new(Fx::ONE);
+        }
+        for m in 0..(MAX_TOTAL_POSITIONS - MAX_POSITIONS) as u16 {
+            assert!(acc.find_or_open_perp(m).is_some(), "perp {m}");
+        }
+        assert_eq!(acc.open_positions(), MAX_TOTAL_POSITIONS);
+        assert_eq!(acc.find_or_open_perp(100), None, "one more perp would make the book unliquidatable");
+        // An existing slot is still found.
+        assert_eq!(acc.find_or_open_perp(0), Some(0));
+        // With a spot slot freed, one more perp fits, and then no new spot slot does.
+        acc.positions[0] = Position::default();
+        assert!(acc.find_or_open_perp(100).is_some());
+        assert_eq!(acc.find_or_open(0), None);
     }
 }
