@@ -20,10 +20,16 @@
 //! It runs on solana-program-test's bank (`FUZZ_STEPS`, default 600) and on the fast harness
 //! (mollusk-svm running the same .so, `FAST_FUZZ_STEPS`, default 20,000); `FUZZ_SEED` (default 7).
 use portfolio_margin::events::{Liquidated, PerpLiquidated, PerpLiquidityChanged, PerpSettled, PerpTraded};
-use portfolio_margin::state::{Asset, Group, MarginAccount, ModelView, PerpMarket, RiskModel};
+use portfolio_margin::state::{Asset, Group, MarginAccount, ModelView, RiskModel};
 use portfolio_margin_tests::*;
 use risk_engine::perp::book_health_with_perps;
 use risk_engine::{Fx, FxExt};
+
+#[path = "fuzz_invariants.rs"]
+mod invariants;
+#[path = "fuzz_perps.rs"]
+mod perps;
+use invariants::{check_shares, check_vaults, owes_unpriced, snapshot, tokens_held};
 
 /// xorshift64*: small, seeded, no dependency.
 struct Rng(u64);
@@ -113,87 +119,6 @@ impl Returns {
     }
 }
 
-/// Whether `t` owes an asset whose oracle is unusable (its liquidation would be refused).
-async fn owes_unpriced(w: &mut World, t: &Trader, stale: Option<usize>) -> bool {
-    let acc: MarginAccount = w.zero_copy(t.margin_account).await;
-    let owes = acc.active().any(|p| p.shares.get() < Fx::ZERO && Some(p.asset_index as usize) == stale);
-    owes
-}
-
-async fn snapshot(w: &mut World, m: &Market, p: &Perps, traders: &[Trader]) -> Vec<Vec<u8>> {
-    // The group and the risk model too: a refused parameter update must leave them as they were.
-    let mut keys = vec![m.group, m.risk_model, p.vault.perp_vault, p.vault.tokens, p.vault.share_mint];
-    keys.extend(p.markets.iter().map(|(k, _)| k.perp_market));
-    for a in &m.assets {
-        keys.extend([a.asset, a.vault, a.insurance_vault]);
-    }
-    for t in traders {
-        keys.push(t.margin_account);
-        keys.extend(t.tokens.iter().copied());
-    }
-    let mut out = vec![];
-    for k in keys {
-        out.push(w.account_data(k).await.unwrap_or_default());
-    }
-    out
-}
-
-/// Tokens of each asset held by its vault, its insurance vault and every wallet of the run.
-async fn tokens_held(w: &mut World, m: &Market, p: &Perps, wallets: &[Vec<anchor_lang::prelude::Pubkey>]) -> Vec<u128> {
-    let mut out = vec![];
-    for (i, a) in m.assets.iter().enumerate() {
-        let mut total = w.token_balance(a.vault).await as u128 + w.token_balance(a.insurance_vault).await as u128;
-        if i == p.quote {
-            total += w.token_balance(p.vault.tokens).await as u128;
-        }
-        for tokens in wallets {
-            total += w.token_balance(tokens[i]).await as u128;
-        }
-        out.push(total);
-    }
-    out
-}
-
-/// Σ of the shares every margin account holds (deposits of a wiped-out generation excluded) equals
-/// each pool's books, deposits and borrows alike, to the last bit.
-async fn check_shares(w: &mut World, m: &Market, accounts: &[anchor_lang::prelude::Pubkey], step: usize) {
-    let assets: Vec<Asset> = {
-        let mut v = vec![];
-        for a in &m.assets {
-            v.push(w.zero_copy::<Asset>(a.asset).await);
-        }
-        v
-    };
-    let mut sums = vec![(Fx::ZERO, Fx::ZERO); assets.len()];
-    for address in accounts {
-        let acc: MarginAccount = w.zero_copy(*address).await;
-        for p in acc.active() {
-            let i = p.asset_index as usize;
-            let s = assets[i].live_shares(p);
-            if s > Fx::ZERO {
-                sums[i].0 += s;
-            } else {
-                sums[i].1 -= s;
-            }
-        }
-    }
-    for (i, a) in assets.iter().enumerate() {
-        let pool = a.pool();
-        assert_eq!(sums[i], (pool.deposit_shares, pool.borrow_shares), "step {step}: asset {i}'s shares do not add up");
-    }
-}
-
-async fn check_vaults(w: &mut World, m: &Market, step: usize) {
-    for a in &m.assets {
-        let asset: Asset = w.zero_copy(a.asset).await;
-        let pool = asset.pool();
-        let books = pool.total_deposits().unwrap() - pool.total_borrows().unwrap() + pool.protocol_fees;
-        let vault = w.token_balance(a.vault).await;
-        assert!(books <= Fx::from_num(vault), "step {step}: asset {} books {books} exceed vault {vault}", a.index);
-        assert!(pool.protocol_fees >= Fx::ZERO);
-    }
-}
-
 async fn initial_health(w: &mut World, m: &Market, p: &Perps, t: &Trader, prices: &[f64]) -> Fx {
     let h = account_holdings(w, m, t, prices).await;
     let (perps, _) = p.book(w, m, t, prices).await;
@@ -208,38 +133,6 @@ async fn initial_health(w: &mut World, m: &Market, p: &Perps, t: &Trader, prices
     )
     .unwrap();
     bh.initial_health().unwrap()
-}
-
-/// Every market's aggregates equal the sum of the positions in it, to the last bit.
-async fn check_perp_books(w: &mut World, p: &Perps, accounts: &[anchor_lang::prelude::Pubkey], step: usize) {
-    let mut sums = vec![(0u64, 0u64, Fx::ZERO, Fx::ZERO, Fx::ZERO); p.markets.len()];
-    for address in accounts {
-        let acc: MarginAccount = w.zero_copy(*address).await;
-        for slot in acc.active_perps() {
-            let i = slot.market_index as usize;
-            let market: PerpMarket = w.zero_copy(p.markets[i].0.perp_market).await;
-            let pos = slot.position();
-            let basis = risk_engine::valuation::native_to_tokens_floor(pos.base.abs(), market.decimals)
-                .unwrap()
-                .mul_floor(pos.funding_index)
-                .unwrap();
-            let s = &mut sums[i];
-            if pos.base > 0 {
-                s.0 += pos.base as u64;
-                s.3 += basis;
-            } else if pos.base < 0 {
-                s.1 += (-pos.base) as u64;
-                s.4 += basis;
-            }
-            s.2 += pos.quote;
-        }
-    }
-    for (i, (keys, _)) in p.markets.iter().enumerate() {
-        let mk: PerpMarket = w.zero_copy(keys.perp_market).await;
-        let books =
-            (mk.long_oi, mk.short_oi, mk.net_quote.get(), mk.long_funding_basis.get(), mk.short_funding_basis.get());
-        assert_eq!(sums[i], books, "step {step}: perp market {i}'s aggregates are not the sum of its positions");
-    }
 }
 
 /// Indices of the assets `t` holds, in position order (the health accounts to pass).
@@ -527,80 +420,9 @@ async fn run(mut w: World, plan: &Plan, harness: &str) {
         let mut variance_before = None;
         let perp_draw = rng.below(100);
         let (kind, out) = if perp_draw < 15 {
-            let market = rng.below(2) as usize;
-            let a = p.markets[market].1;
-            let sub = rng.below(100);
-            if sub < 55 {
-                // A trade of 0.001 to 1,000 tokens either way, no limit (sized in tokens like the
-                // spot actions, so a collapsed price does not turn dollars into an absurd size).
-                let tokens = 10f64.powf(rng.unit() * 6.0 - 3.0);
-                let base = ((tokens * 10f64.powi(SPECS[a].decimals as i32)) as i64).saturating_add(1);
-                let delta = if rng.below(2) == 0 { base } else { -base };
-                let limit = if delta > 0 { u64::MAX } else { 0 };
-                let h = held(&mut w, t).await;
-                let ph = with_asset(p.held(&mut w, t).await, market);
-                ("trade_perp", w.send(&[p.trade_ix(&m, t, market, delta, limit, &h, &ph)], &[&t.key]).await)
-            } else if sub < 75 {
-                ("settle_perp_pnl", w.send(&[p.settle_ix(t, market)], &[]).await)
-            } else if sub < 92 {
-                // Liquidate a perp position of whichever trader the engine finds liquidatable.
-                let mut done = None;
-                for x in &traders {
-                    let (perps, markets) = p.book(&mut w, &m, x, &st.prices).await;
-                    let acc: MarginAccount = w.zero_copy(x.margin_account).await;
-                    if perps.is_empty() {
-                        continue;
-                    }
-                    // A perp or a debt on a stopped feed cannot be priced: the program refuses.
-                    if let Some(s) = st.stale {
-                        let perp_stale = markets.iter().any(|lp| lp.market.asset_index as usize == s);
-                        let debt_stale = acc.active().any(|q| q.asset_index as usize == s && q.shares.get() < Fx::ZERO);
-                        if perp_stale || debt_stale {
-                            continue;
-                        }
-                    }
-                    let mut holdings = account_holdings(&mut w, &m, x, &st.prices).await;
-                    holdings.retain(|q| !(Some(q.asset) == st.stale && q.amount > 0));
-                    let group: Group = w.zero_copy(m.group).await;
-                    let model: RiskModel = w.zero_copy(m.risk_model).await;
-                    let (mp, lq) = (group.params.margin_params().unwrap(), group.params.liquidation_params());
-                    let slots: Vec<_> = acc.active_perps().copied().collect();
-                    for (j, slot) in slots.iter().enumerate() {
-                        let book = risk_engine::perp::liquidation::PerpBook {
-                            cov: &ModelView { model: &model },
-                            holdings: &holdings,
-                            perps: &perps,
-                            target: j,
-                            position: slot.position(),
-                            pricing: markets[j].pricing(&group),
-                            margin: &mp,
-                            liq: &lq,
-                            fee: markets[j].params.liquidation_fee,
-                        };
-                        if let Ok(v) = book.plan() {
-                            let h = held(&mut w, x).await;
-                            let ph = p.held(&mut w, x).await;
-                            let q = v.close.delta.unsigned_abs() as u64;
-                            let ix = p.liquidate_ix(&m, &liquidator, x, slot.market_index as usize, q, &h, &ph);
-                            done = Some(w.send(&[compute_limit_ix(1_400_000), ix], &[&liquidator.key]).await);
-                            break;
-                        }
-                    }
-                    if done.is_some() {
-                        break;
-                    }
-                }
-                match done {
-                    Some(out) => ("liquidate_perp", out),
-                    None => continue,
-                }
-            } else if sub < 96 {
-                let shares = w.token_balance(lp.shares).await;
-                let amount = (shares as f64 * rng.unit() * 0.5) as u64;
-                ("perp_liquidity", w.send(&[p.withdraw_lp_ix(&lp, amount)], &[&lp.trader.key]).await)
-            } else {
-                let amount = (w.token_balance(lp.trader.tokens[2]).await as f64 * rng.unit() * 0.5) as u64;
-                ("perp_liquidity", w.send(&[p.deposit_lp_ix(&lp, amount)], &[&lp.trader.key]).await)
+            match perps::step(&mut w, &m, &p, &lp, t, &traders, &liquidator, &st, &mut rng).await {
+                Some(step) => step,
+                None => continue,
             }
         } else if action < 3 {
             // The risk authority changes the margin parameters mid-run (sometimes to nonsense,
@@ -898,7 +720,7 @@ async fn run(mut w: World, plan: &Plan, harness: &str) {
             supply,
             "step {step}: {kind} created or destroyed tokens"
         );
-        check_perp_books(&mut w, &p, &accounts, step).await;
+        perps::check_books(&mut w, &p, &accounts, step).await;
         if out.result.is_ok() {
             for e in out.events::<PerpLiquidityChanged>() {
                 vault_expected += if e.deposit { e.tokens as i128 } else { -(e.tokens as i128) };
