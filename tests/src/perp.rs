@@ -134,6 +134,38 @@ impl Perps {
         )
     }
 
+    /// `liquidate_hedge` of `account` by `liquidator`: repays asset `liability` against asset
+    /// `collateral` and shrinks the position in market `market` by the base units moved; health
+    /// accounts for spot assets `spot` and perp markets `perps`.
+    #[allow(clippy::too_many_arguments)]
+    pub fn hedge_ix(
+        &self,
+        m: &Market,
+        liquidator: &Trader,
+        account: &Trader,
+        (liability, collateral): (usize, usize),
+        market: usize,
+        max_repay: u64,
+        spot: &[usize],
+        perps: &[usize],
+    ) -> Instruction {
+        let (l, c) = (m.assets[liability].keys(), m.assets[collateral].keys());
+        let s: Vec<_> = spot.iter().map(|&i| m.assets[i].keys()).collect();
+        let p: Vec<_> = perps.iter().map(|&i| self.markets[i].0).collect();
+        let k = portfolio_margin_client::instructions::LiquidateKeys {
+            liquidator: liquidator.key.pubkey(),
+            group: m.group,
+            risk_model: m.risk_model,
+            account: account.margin_account,
+            liquidator_account: liquidator.margin_account,
+            liability: &l,
+            liquidator_liability_tokens: liquidator.tokens[liability],
+            collateral: &c,
+            health: &s,
+        };
+        pp::liquidate_hedge(k, &self.markets[market].0, &p, &self.vault, max_repay)
+    }
+
     /// `ix` (a withdraw or borrow with its spot health accounts) with the perp health accounts of
     /// markets `perps` and the vault appended.
     pub fn with_perp_health(&self, mut ix: Instruction, perps: &[usize]) -> Instruction {

@@ -248,26 +248,25 @@ pub struct LiquidateKeys<'a> {
 }
 
 pub fn liquidate(k: LiquidateKeys, max_repay: u64) -> Instruction {
+    with_health(ix(liquidate_accounts(&k), data::Liquidate { max_repay }), k.health)
+}
+
+/// The accounts of a spot liquidation (also the spot part of `liquidate_hedge`).
+pub(crate) fn liquidate_accounts(k: &LiquidateKeys) -> acc::Liquidate {
     let (l, c) = (k.liability, k.collateral);
-    with_health(
-        ix(
-            acc::Liquidate {
-                liquidator: k.liquidator,
-                group: k.group,
-                risk_model: k.risk_model,
-                margin_account: k.account,
-                liquidator_account: k.liquidator_account,
-                liability_asset: l.asset,
-                liability_vault: l.vault,
-                liability_mint: l.mint,
-                liquidator_liability_tokens: k.liquidator_liability_tokens,
-                liability_token_program: l.token_program,
-                collateral_asset: c.asset,
-            },
-            data::Liquidate { max_repay },
-        ),
-        k.health,
-    )
+    acc::Liquidate {
+        liquidator: k.liquidator,
+        group: k.group,
+        risk_model: k.risk_model,
+        margin_account: k.account,
+        liquidator_account: k.liquidator_account,
+        liability_asset: l.asset,
+        liability_vault: l.vault,
+        liability_mint: l.mint,
+        liquidator_liability_tokens: k.liquidator_liability_tokens,
+        liability_token_program: l.token_program,
+        collateral_asset: c.asset,
+    }
 }
 
 /// `dust`: asset accounts of deposit positions worth less than one native unit (cleared first).

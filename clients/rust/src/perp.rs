@@ -6,7 +6,7 @@ use portfolio_margin::instruction as data;
 use portfolio_margin::state::PerpParamsArgs;
 
 use crate::address;
-use crate::instructions::{ix, AssetKeys};
+use crate::instructions::{ix, liquidate_accounts, AssetKeys, LiquidateKeys};
 
 /// The group's perp vault and its accounts.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -219,5 +219,22 @@ pub fn liquidate_perp(k: TradeKeys, m: &PerpMarketKeys, reward_to: Pubkey, max_b
         data::LiquidatePerp { max_base },
     );
     push_health(&mut i, k.spot, k.perps, k.vault);
+    i
+}
+
+/// `liquidate_hedge`: a spot liquidation of `k` (its `health` are the spot health accounts) and the
+/// account's position in market `m`; `perps` are the account's perp markets in slot order.
+pub fn liquidate_hedge(
+    k: LiquidateKeys,
+    m: &PerpMarketKeys,
+    perps: &[PerpMarketKeys],
+    vault: &PerpVaultKeys,
+    max_repay: u64,
+) -> Instruction {
+    let mut i = ix(
+        acc::LiquidateHedge { spot: liquidate_accounts(&k), perp_market: m.perp_market, oracle: m.oracle },
+        data::LiquidateHedge { max_repay },
+    );
+    push_health(&mut i, k.health, perps, vault);
     i
 }

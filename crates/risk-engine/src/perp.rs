@@ -492,6 +492,7 @@ pub fn book_health_with_perps<C: CovarianceSource>(
     Ok(BookHealth { equity, margin: m })
 }
 
+pub mod hedge;
 pub mod liquidation;
 
 #[cfg(test)]

@@ -123,6 +123,8 @@ pub enum ErrorCode {
     WrongPerpVault,
     #[msg("The account still has perp positions: liquidate and settle them before resolving bankruptcy")]
     PerpPositionsOpen,
+    #[msg("The perp position does not hedge the chosen spot leg (same asset, opposite side)")]
+    NotAHedge,
 }
 
 /// Any failure of the engine's checked arithmetic, as the program's error; the engine's message

@@ -252,3 +252,25 @@ pub struct PerpLiquidated {
     pub maintenance_health_after_bits: i128,
     pub initial_health_after_bits: i128,
 }
+
+/// One hedged liquidation step: a spot repay against a collateral and the perp position on the
+/// hedged asset shrunk by the same base units (closed against the vault at the biased oracle price).
+#[event]
+pub struct HedgeLiquidated {
+    pub account: Pubkey,
+    pub liquidator: Pubkey,
+    pub liquidator_account: Pubkey,
+    pub liability_asset: Pubkey,
+    pub collateral_asset: Pubkey,
+    pub perp_market: Pubkey,
+    pub repaid: u64,
+    pub collateral_to_liquidator: u64,
+    pub collateral_to_insurance: u64,
+    pub base_delta: i64,
+    pub fill_price_bits: i128,
+    pub close_out: bool,
+    pub maintenance_health_before_bits: i128,
+    pub maintenance_health_after_bits: i128,
+    pub initial_health_before_bits: i128,
+    pub initial_health_after_bits: i128,
+}

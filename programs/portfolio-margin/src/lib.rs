@@ -170,6 +170,13 @@ pub mod portfolio_margin {
         instructions::perp::liquidate_perp::handle_liquidate_perp(ctx, max_base)
     }
 
+    /// Anyone: one step that unwinds both legs of a hedge of an account below maintenance margin —
+    /// repays part of a debt against a collateral and shrinks the perp on the hedged asset by the
+    /// same base units.
+    pub fn liquidate_hedge<'info>(ctx: Context<'info, LiquidateHedge<'info>>, max_repay: u64) -> Result<()> {
+        instructions::perp::liquidate_hedge::handle_liquidate_hedge(ctx, max_repay)
+    }
+
     /// Read-only: returns this build's account layouts (sizes, alignments, offsets) as return data.
     pub fn account_layouts(ctx: Context<AccountLayouts>) -> Result<()> {
         instructions::view::account_layouts::handle_account_layouts(ctx)

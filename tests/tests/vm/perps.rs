@@ -1,8 +1,9 @@
 //! Perps on the real program: the cash-and-carry headline, the oracle-manipulation defence, and
 //! the LP vault.
 use portfolio_margin::error::ErrorCode as E;
-use portfolio_margin::events::{BalanceChanged, PerpLiquidated, PerpSettled, PerpTraded};
-use portfolio_margin::state::{MarginAccount, PerpMarket};
+use portfolio_margin::events::{BalanceChanged, HedgeLiquidated, PerpLiquidated, PerpSettled, PerpTraded};
+use portfolio_margin::state::{MarginAccount, ModelView, PerpMarket, PerpParamsArgs};
+use portfolio_margin_client::perp as pp;
 use portfolio_margin_tests::*;
 use risk_engine::Fx;
 
@@ -71,6 +72,80 @@ async fn cash_and_carry_nets_to_its_floor_and_survives_a_30pct_move_that_liquida
     assert!(e.reward > 0 && w.token_balance(liq.tokens[1]).await == before + e.reward);
     assert!(fx(e.maintenance_health_after_bits) > fx(e.maintenance_health_before_bits));
     println!("liquidate_perp (2 positions): {} CU", out.compute_units);
+}
+
+#[tokio::test]
+async fn a_levered_carry_no_single_leg_can_liquidate_is_unwound_on_both_legs_at_once() {
+    let (mut w, m, p, _) = btc_market().await;
+    // 10 BTC deposited, short 10 BTC perp, $470k USDC borrowed against the hedge.
+    let h = m.trader(&mut w, &[10 * ONE_BTC as u64, 0]).await;
+    w.send(&[m.deposit_ix(&h, 0, 10 * ONE_BTC as u64)], &[&h.key]).await.ok();
+    w.send(&[p.trade_ix(&m, &h, 0, -10 * ONE_BTC, 0, &[0], &[0])], &[&h.key]).await.ok();
+    w.send(&[p.with_perp_health(m.borrow_ix(&h, 1, 470_000 * USD, &[0, 1]), &[0])], &[&h.key]).await.ok();
+    // The risk authority raises the market's floor rate from 0.5% to 5%: below maintenance.
+    let admin = w.payer();
+    let raised = PerpParamsArgs { floor_rate_e6: 50_000, ..PerpParamsArgs::defaults(1_000 * ONE_BTC as u64) };
+    w.send(&[pp::update_perp_market(&admin, m.group, &p.markets[0].0, raised)], &[]).await.ok();
+    let liq = m.trader(&mut w, &[0, 1_000_000 * USD]).await;
+
+    // Neither leg alone improves the book, and it is solvent (no close-out).
+    let spot = p.with_perp_health(m.liquidate_ix(&liq, &h, 1, 0, 10_000 * USD, &[0, 1]), &[0]);
+    let out = w.send(&[spot], &[&liq.key]).await;
+    assert_eq!(out.custom_error(), Some(u32::from(E::LiquidationDoesNotImprove)), "spot leg alone");
+    let out = w.send(&[p.liquidate_ix(&m, &liq, &h, 0, ONE_BTC as u64, &[0, 1], &[0])], &[&liq.key]).await;
+    assert_eq!(out.custom_error(), Some(u32::from(E::LiquidationDoesNotImprove)), "perp leg alone");
+    let out = w.send(&[p.liquidate_ix(&m, &liq, &h, 0, 10 * ONE_BTC as u64, &[0, 1], &[0])], &[&liq.key]).await;
+    assert_eq!(out.custom_error(), Some(u32::from(E::CloseOutOfSolventBook)), "perp close-out");
+
+    // The engine's plan for the hedged step, on the data the program reads.
+    let prices = [50_000.0, 1.0];
+    let inputs = LiquidationInputs::read(&mut w, &m, &h, &prices, &[], 1, 0).await;
+    let (perps, markets) = p.book(&mut w, &m, &h, &prices).await;
+    let acc: MarginAccount = w.zero_copy(h.margin_account).await;
+    let position = acc.perps[acc.find_perp(0).unwrap()].position();
+    let (mp, lp) = (inputs.group.params.margin_params().unwrap(), inputs.group.params.liquidation_params());
+    let book = risk_engine::perp::hedge::HedgeBook {
+        cov: &ModelView { model: &inputs.model },
+        holdings: &inputs.holdings,
+        perps: &perps,
+        liability: inputs.liability,
+        collateral: inputs.collateral,
+        target: 0,
+        position,
+        pricing: markets[0].pricing(&inputs.group),
+        margin: &mp,
+        liq: &lp,
+        fee: markets[0].params.liquidation_fee,
+    };
+    let v = book.plan(i128::MAX).unwrap();
+    let repay = v.repay as u64;
+    let hedge = |max_repay| p.hedge_ix(&m, &liq, &h, (1, 0), 0, max_repay, &[0, 1], &[0]);
+    let out = w.send(&[hedge(2 * repay)], &[&liq.key]).await;
+    assert_eq!(out.custom_error(), Some(u32::from(E::OverLiquidation)));
+    let usdc_before = w.token_balance(liq.tokens[1]).await;
+    let out = w.send(&[hedge(repay)], &[&liq.key]).await.ok();
+    let e = &out.events::<HedgeLiquidated>()[0];
+    println!(
+        "liquidate_hedge (2 spot + 1 perp): repaid ${:.0}, {:.4} BTC both legs, initial health {:.0} → {:.0}: {} CU",
+        e.repaid as f64 / USD as f64,
+        e.base_delta as f64 / ONE_BTC as f64,
+        fx(e.initial_health_before_bits),
+        fx(e.initial_health_after_bits),
+        out.compute_units
+    );
+    assert_eq!(e.repaid, repay);
+    assert_eq!(e.base_delta as u64, e.collateral_to_liquidator + e.collateral_to_insurance, "same base on both legs");
+    assert!(fx(e.initial_health_after_bits) >= 0.0);
+    assert!(fx(e.maintenance_health_after_bits) > fx(e.maintenance_health_before_bits));
+    assert_eq!(w.token_balance(liq.tokens[1]).await, usdc_before - repay, "the liquidator paid the repay");
+    let acc: MarginAccount = w.zero_copy(h.margin_account).await;
+    let held = account_holdings(&mut w, &m, &h, &prices).await;
+    let btc = held.iter().find(|x| x.asset == 0).unwrap().amount;
+    let perp = acc.perps[acc.find_perp(0).unwrap()].position().base;
+    assert!((btc + perp).abs() <= 1, "still an exact hedge: {btc} BTC, perp {perp}");
+    // Now above maintenance: nothing more to liquidate.
+    let out = w.send(&[hedge(repay)], &[&liq.key]).await;
+    assert_eq!(out.custom_error(), Some(u32::from(E::NotLiquidatable)));
 }
 
 #[tokio::test]

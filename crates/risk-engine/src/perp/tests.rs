@@ -439,3 +439,128 @@ mod liquidating {
         assert!(r <= v.close.fee.mul_floor(fx(0.5)).unwrap() && r > Fx::ZERO);
     }
 }
+
+mod hedging {
+    use super::*;
+    use crate::liquidation::{judge_liquidation_with_perps, Acceptance, LiquidationParams, LiquidationTarget, Refusal};
+    use crate::perp::hedge::{HedgeBook, HedgedLeg};
+    use crate::perp::liquidation::PerpBook;
+
+    fn liq() -> LiquidationParams {
+        LiquidationParams {
+            liquidator_fee: fx(0.025),
+            insurance_fee: fx(0.025),
+            target: LiquidationTarget::Initial,
+            conf_k: Fx::ONE,
+        }
+    }
+
+    /// A levered cash and carry: 10 BTC deposited, 10 BTC short perp opened at $50,000, `debt`
+    /// dollars of USDC borrowed; BTC now at `price`.
+    fn carry(debt: i128) -> ([Holding; 2], PerpPosition, Funding) {
+        let funding = Funding::default();
+        let mut pos = PerpPosition::default();
+        pos.trade(-10 * ONE_BTC, BTC_DECIMALS, fx(50_000.0), &funding).unwrap();
+        let btc = Holding {
+            asset: 0,
+            amount: 10 * ONE_BTC,
+            decimals: 8,
+            price: fx(50_000.0),
+            conf: fx(10.0),
+            floor_rate: fx(0.02),
+        };
+        let usdc = Holding {
+            asset: 2,
+            amount: -debt * 1_000_000,
+            decimals: 6,
+            price: Fx::ONE,
+            conf: Fx::ZERO,
+            floor_rate: fx(0.01),
+        };
+        ([usdc, btc], pos, funding)
+    }
+
+    #[test]
+    fn a_levered_carry_is_unwound_on_both_legs_where_neither_leg_alone_can_be() {
+        let cov = btc_eth_usdc();
+        let mp = MarginParams::daily_defaults();
+        let lp = liq();
+        let pp = params();
+        // Equity ≈ $500,000 − $491,000 = $9,000 less the confidence spread, below the maintenance
+        // margin (~$9,570: the perp add-on plus the debt's floor).
+        let (holdings, pos, funding) = carry(491_000);
+        let pricing = PerpPricing {
+            asset: 0,
+            decimals: BTC_DECIMALS,
+            price: fx(50_000.0),
+            conf: fx(10.0),
+            conf_k: Fx::ONE,
+            funding: &funding,
+            params: &pp,
+            floor_rate: fx(0.02),
+            horizon_seconds: 86_400,
+            profit_scale: Fx::ONE,
+        };
+        let perps = [PerpHolding::of(&pos, &pricing).unwrap()];
+        let before = book_health_with_perps(&cov, &holdings, &perps, Fx::ONE, &mp).unwrap();
+        assert!(before.maintenance_health().unwrap() < Fx::ZERO && before.equity > Fx::ZERO, "{before:?}");
+
+        // Neither leg alone improves the book, and it is solvent: no close-out either.
+        let spot = judge_liquidation_with_perps(&cov, &holdings, &perps, 0, 1, 50_000_000_000, &mp, &lp).unwrap();
+        assert_eq!(spot.unwrap_err(), Refusal::DoesNotImprove);
+        let perp_only = PerpBook {
+            cov: &cov,
+            holdings: &holdings,
+            perps: &perps,
+            target: 0,
+            position: pos,
+            pricing,
+            margin: &mp,
+            liq: &lp,
+            fee: pp.liquidation_fee,
+        };
+        assert_eq!(perp_only.judge(ONE_BTC).unwrap().unwrap_err(), Refusal::DoesNotImprove);
+        assert_eq!(perp_only.judge(10 * ONE_BTC).unwrap().unwrap_err(), Refusal::SolventCloseOut);
+
+        // Both legs at once: the delta stays zero and the book reaches initial health.
+        let hedge = HedgeBook {
+            cov: &cov,
+            holdings: &holdings,
+            perps: &perps,
+            liability: 0,
+            collateral: 1,
+            target: 0,
+            position: pos,
+            pricing,
+            margin: &mp,
+            liq: &lp,
+            fee: pp.liquidation_fee,
+        };
+        assert_eq!(hedge.leg().unwrap(), HedgedLeg::Collateral);
+        let fee = hedge.step_params().unwrap();
+        let rate = fee.liquidator_fee + fee.insurance_fee;
+        assert!(rate <= perps[0].add_on_rate && rate <= pp.liquidation_fee, "{rate}");
+        let v = hedge.plan(i128::MAX).unwrap();
+        assert_eq!(v.acceptance, Acceptance::Improves);
+        assert!(v.target_after >= Fx::ZERO, "{v:?}");
+        assert!(v.after.maintenance_health().unwrap() > v.before.maintenance_health().unwrap());
+        let taken = v.step.flows.to_liquidator + v.step.flows.to_insurance;
+        assert_eq!(v.step.close.delta, taken, "the perp buys back exactly the BTC seized");
+        assert_eq!(v.step.close.fee, Fx::ZERO, "the fee is charged once, on the spot leg");
+        assert!(v.repay < 491_000_000_000 * 6 / 10, "a partial step: {}", v.repay);
+        // The delta of the book after the step is still zero.
+        let mut after = holdings.to_vec();
+        crate::liquidation::apply_flows(&holdings, 0, 1, &v.step.flows, &mut after).unwrap();
+        let hedged = after[1].amount + v.step.close.position.base;
+        assert_eq!(hedged, 0, "still an exact hedge");
+        // The acceptance rule: twice the repay is over-liquidation; the planned repay is accepted.
+        assert_eq!(hedge.judge(2 * v.repay).unwrap().unwrap_err(), Refusal::OverLiquidation);
+        assert_eq!(hedge.judge(v.repay).unwrap().unwrap(), v);
+        // A step can never take more base than the perp holds.
+        assert!(hedge.step(hedge.whole().unwrap()).unwrap().close.position.base <= 0);
+        // A perp on the wrong side of the leg is no hedge.
+        let long = PerpPosition { base: 10 * ONE_BTC, ..pos };
+        let not_hedge = HedgeBook { position: long, perps: &[PerpHolding::of(&long, &pricing).unwrap()], ..hedge };
+        assert!(not_hedge.leg().is_err() && not_hedge.judge(1).is_err());
+    }
+}

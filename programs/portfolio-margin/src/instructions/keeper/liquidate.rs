@@ -1,10 +1,10 @@
 use anchor_lang::prelude::*;
 use anchor_spl::token_interface::{Mint, TokenAccount, TokenInterface};
-use risk_engine::liquidation::{judge_liquidation_with_perps, Acceptance, Refusal};
+use risk_engine::liquidation::{judge_liquidation_with_perps, Acceptance, LiquidationFlows, Refusal};
 
 use crate::error::{math, ErrorCode};
 use crate::events::Liquidated;
-use crate::health::{load_holdings, Pricing};
+use crate::health::{load_holdings, Loaded, Pricing};
 use crate::interest::accrue;
 use crate::state::{Asset, Group, MarginAccount, ModelView, RiskModel};
 use crate::token::transfer_in;
@@ -37,16 +37,68 @@ pub struct Liquidate<'info> {
     #[account(mut, has_one = group)]
     pub liability_asset: AccountLoader<'info, Asset>,
     #[account(mut, address = liability_asset.load()?.vault)]
-    pub liability_vault: InterfaceAccount<'info, TokenAccount>,
+    pub liability_vault: Box<InterfaceAccount<'info, TokenAccount>>,
     #[account(address = liability_asset.load()?.mint)]
-    pub liability_mint: InterfaceAccount<'info, Mint>,
-    /// The liquidator's tokens that repay the liability.
+    pub liability_mint: Box<InterfaceAccount<'info, Mint>>,
+    /// The liquidator's tokens that repay the liability. (The token accounts are boxed: `liquidate_hedge`
+    /// nests this struct, and unboxed they overflow its 4 KiB stack frame.)
     #[account(mut, token::mint = liability_mint, token::authority = liquidator, token::token_program = liability_token_program)]
-    pub liquidator_liability_tokens: InterfaceAccount<'info, TokenAccount>,
+    pub liquidator_liability_tokens: Box<InterfaceAccount<'info, TokenAccount>>,
     #[account(address = liability_asset.load()?.token_program)]
     pub liability_token_program: Interface<'info, TokenInterface>,
     #[account(mut, has_one = group, constraint = collateral_asset.key() != liability_asset.key() @ ErrorCode::LiquidationSameAsset)]
     pub collateral_asset: AccountLoader<'info, Asset>,
+}
+
+/// Interest accrued on both assets of the pair; their indices.
+pub(crate) fn accrue_pair(a: &Liquidate, now: i64) -> Result<(u16, u16)> {
+    let key = a.liability_asset.key();
+    let mut la = a.liability_asset.load_mut()?;
+    accrue(&mut la, key, now)?;
+    let key = a.collateral_asset.key();
+    let mut ca = a.collateral_asset.load_mut()?;
+    accrue(&mut ca, key, now)?;
+    Ok((la.index, ca.index))
+}
+
+/// The holdings of the liability (a borrow) and the collateral (a deposit) of the pair.
+pub(crate) fn pair_in(loaded: &Loaded, l_index: u16, c_index: u16) -> Result<(usize, usize)> {
+    let holdings = &loaded.holdings;
+    let l =
+        holdings.iter().position(|h| h.asset == l_index as usize && h.amount < 0).ok_or(error!(ErrorCode::NoDebt))?;
+    let c = match holdings.iter().position(|h| h.asset == c_index as usize && h.amount > 0) {
+        Some(c) => c,
+        None if loaded.unpriced & (1u64 << (c_index as u32 % 64)) != 0 => return err!(ErrorCode::CollateralUnpriced),
+        None => return err!(ErrorCode::InsufficientDeposit),
+    };
+    Ok((l, c))
+}
+
+/// Books a spot step: the liability repaid from the liquidator's tokens, the collateral credited to
+/// the liquidator's margin account (the insurance share to the fund). Returns (repaid, to the
+/// liquidator, to insurance), native units.
+pub(crate) fn book_spot_step(a: &Liquidate, flows: &LiquidationFlows) -> Result<(u64, u64, u64)> {
+    let repay = u64::try_from(flows.repay).map_err(math)?;
+    let to_liquidator = u64::try_from(flows.to_liquidator).map_err(math)?;
+    let to_insurance = u64::try_from(flows.to_insurance).map_err(math)?;
+    let taken = to_liquidator.checked_add(to_insurance).ok_or_else(|| math("collateral taken overflows"))?;
+    {
+        let mut acc = a.margin_account.load_mut()?;
+        let mut liquidator_acc = a.liquidator_account.load_mut()?;
+        let mut la = a.liability_asset.load_mut()?;
+        let mut ca = a.collateral_asset.load_mut()?;
+        acc.repay(&mut la, repay)?;
+        acc.seize_deposit(&mut liquidator_acc, &mut ca, taken, to_liquidator)?;
+    }
+    transfer_in(
+        &a.liability_token_program,
+        &a.liquidator_liability_tokens,
+        &a.liability_vault,
+        &a.liability_mint,
+        &a.liquidator,
+        repay,
+    )?;
+    Ok((repay, to_liquidator, to_insurance))
 }
 
 pub(crate) fn refusal(r: Refusal) -> Error {
@@ -74,15 +126,7 @@ pub fn handle_liquidate<'info>(ctx: Context<'info, Liquidate<'info>>, max_repay:
     let now = Clock::get()?.unix_timestamp;
     let group_key = ctx.accounts.group.key();
     let owner = ctx.accounts.margin_account.load()?.owner;
-    let (l_index, c_index) = {
-        let key = ctx.accounts.liability_asset.key();
-        let mut la = ctx.accounts.liability_asset.load_mut()?;
-        accrue(&mut la, key, now)?;
-        let key = ctx.accounts.collateral_asset.key();
-        let mut ca = ctx.accounts.collateral_asset.load_mut()?;
-        accrue(&mut ca, key, now)?;
-        (la.index, ca.index)
-    };
+    let (l_index, c_index) = accrue_pair(ctx.accounts, now)?;
 
     // Everything below is the engine on plain data, exactly as the liquidator computed it.
     let group = ctx.accounts.group.load()?;
@@ -92,13 +136,7 @@ pub fn handle_liquidate<'info>(ctx: Context<'info, Liquidate<'info>>, max_repay:
         load_holdings(&group_key, &group, &acc, ctx.remaining_accounts, now, Pricing::Liquidation)?
     };
     let holdings = &loaded.holdings;
-    let l =
-        holdings.iter().position(|h| h.asset == l_index as usize && h.amount < 0).ok_or(error!(ErrorCode::NoDebt))?;
-    let c = match holdings.iter().position(|h| h.asset == c_index as usize && h.amount > 0) {
-        Some(c) => c,
-        None if loaded.unpriced & (1u64 << (c_index as u32 % 64)) != 0 => return err!(ErrorCode::CollateralUnpriced),
-        None => return err!(ErrorCode::InsufficientDeposit),
-    };
+    let (l, c) = pair_in(&loaded, l_index, c_index)?;
     let margin = group.params.margin_params()?;
     let liq = group.params.liquidation_params();
     let v = judge_liquidation_with_perps(
@@ -117,28 +155,8 @@ pub fn handle_liquidate<'info>(ctx: Context<'info, Liquidate<'info>>, max_repay:
     drop(model);
     drop(group);
 
-    let repay = u64::try_from(v.repay).map_err(math)?;
-    let to_liquidator = u64::try_from(v.flows.to_liquidator).map_err(math)?;
-    let to_insurance = u64::try_from(v.flows.to_insurance).map_err(math)?;
-    let taken = to_liquidator.checked_add(to_insurance).ok_or_else(|| math("collateral taken overflows"))?;
-    {
-        let mut acc = ctx.accounts.margin_account.load_mut()?;
-        let mut liquidator_acc = ctx.accounts.liquidator_account.load_mut()?;
-        let mut la = ctx.accounts.liability_asset.load_mut()?;
-        let mut ca = ctx.accounts.collateral_asset.load_mut()?;
-        acc.repay(&mut la, repay)?;
-        acc.seize_deposit(&mut liquidator_acc, &mut ca, taken, to_liquidator)?;
-    }
-
+    let (repay, to_liquidator, to_insurance) = book_spot_step(ctx.accounts, &v.flows)?;
     let a = &ctx.accounts;
-    transfer_in(
-        &a.liability_token_program,
-        &a.liquidator_liability_tokens,
-        &a.liability_vault,
-        &a.liability_mint,
-        &a.liquidator,
-        repay,
-    )?;
     emit!(Liquidated {
         account: a.margin_account.key(),
         owner,

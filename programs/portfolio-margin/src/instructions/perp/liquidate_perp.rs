@@ -49,6 +49,20 @@ pub struct LiquidatePerp<'info> {
     pub oracle: UncheckedAccount<'info>,
 }
 
+/// The market's funding accrued to `now` at a fresh oracle price; its index.
+pub(crate) fn accrue_funding(
+    market: &AccountLoader<PerpMarket>,
+    oracle: &AccountInfo,
+    group: &Group,
+    now: i64,
+) -> Result<u16> {
+    let mut m = market.load_mut()?;
+    let price = require_price(oracle, &m.oracle, &m.feed_id, now, &group.params)?;
+    let f = m.funding_at(price.price, now)?;
+    m.set_funding(&f);
+    Ok(m.market_index)
+}
+
 /// Closes up to `max_base` native base units of the account's position in this market, accepted by
 /// `risk_engine::perp::liquidation::PerpBook::judge` (liquidators size it with `plan` on the same
 /// data): the close must raise initial health and stop within the slack of the smallest close that
@@ -60,13 +74,7 @@ pub fn handle_liquidate_perp<'info>(ctx: Context<'info, LiquidatePerp<'info>>, m
     let now = Clock::get()?.unix_timestamp;
     let group_key = ctx.accounts.group.key();
     let group = ctx.accounts.group.load()?;
-    let market_index = {
-        let mut m = ctx.accounts.perp_market.load_mut()?;
-        let price = require_price(ctx.accounts.oracle.as_ref(), &m.oracle, &m.feed_id, now, &group.params)?;
-        let f = m.funding_at(price.price, now)?;
-        m.set_funding(&f);
-        m.market_index
-    };
+    let market_index = accrue_funding(&ctx.accounts.perp_market, &ctx.accounts.oracle, &group, now)?;
     let model = ctx.accounts.risk_model.load()?;
     let (loaded, slot) = {
         let acc = ctx.accounts.margin_account.load()?;

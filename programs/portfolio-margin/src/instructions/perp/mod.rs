@@ -2,6 +2,7 @@
 //! liquidation.
 pub mod create_perp_market;
 pub mod create_perp_vault;
+pub mod liquidate_hedge;
 pub mod liquidate_perp;
 pub mod liquidity;
 pub mod settle_perp_pnl;
@@ -10,6 +11,7 @@ pub mod update_perp_market;
 
 pub use create_perp_market::*;
 pub use create_perp_vault::*;
+pub use liquidate_hedge::*;
 pub use liquidate_perp::*;
 pub use liquidity::*;
 pub use settle_perp_pnl::*;
