@@ -376,6 +376,9 @@ async fn liquidate_loop<C: Chain>(chain: &C, key: Keypair, group: Pubkey, a: &Li
                         Action::PerpLiquidated { account, base_delta, reward, shortfall_usd, .. } => println!(
                             "  liquidated perp of {account}: closed {base_delta} (reward {reward}, shortfall ${shortfall_usd:.2})"
                         ),
+                        Action::HedgeLiquidated { account, repaid, base_delta, shortfall_usd, .. } => println!(
+                            "  liquidated hedge of {account}: repaid {repaid}, both legs {base_delta} (shortfall ${shortfall_usd:.2})"
+                        ),
                         Action::Failed { account, error } => println!("  FAILED on {account}: {error}"),
                     }
                 }

@@ -14,7 +14,7 @@ use std::time::{Duration, Instant};
 
 use anchor_lang::prelude::Pubkey;
 use anyhow::{Context, Result};
-use portfolio_margin::events::{BankruptcyResolved, Liquidated, PerpLiquidated};
+use portfolio_margin::events::{BankruptcyResolved, HedgeLiquidated, Liquidated, PerpLiquidated};
 use portfolio_margin::health::Pricing;
 use portfolio_margin::state::{Asset, MarginAccount};
 use portfolio_margin_client::address::{self, seeded_token_account};
@@ -50,6 +50,18 @@ pub enum Action {
         base_delta: i64,
         /// Native quote units paid to the liquidator from the vault.
         reward: u64,
+        shortfall_usd: f64,
+        compute_units: Option<u64>,
+    },
+    /// One step on both legs of a hedge (`liquidate_hedge`).
+    HedgeLiquidated {
+        account: Pubkey,
+        perp_market: Pubkey,
+        liability_asset: Pubkey,
+        /// Native units of the liability repaid.
+        repaid: u64,
+        /// The perp leg's signed trade (the same base units as the spot leg moved).
+        base_delta: i64,
         shortfall_usd: f64,
         compute_units: Option<u64>,
     },
@@ -196,6 +208,12 @@ impl Liquidator {
         let (perps, perp_markets) = view::perp_book(&state.group, state.perps.as_ref(), prices, account, now)
             .map_err(|i| anyhow::anyhow!("perp on asset {i} unpriced"))?;
         if !perps.is_empty() {
+            // Both legs of a hedge first: a single leg would leave the book less hedged.
+            match self.liquidate_hedge(chain, state, prices, now, &perps, &perp_markets, address, account).await {
+                Ok(Some(out)) => return self.record_hedge(out, address, shortfall, metrics, round),
+                Ok(None) => {}
+                Err(e) => tracing::debug!(account = %address, "no hedged liquidation: {e:#}"),
+            }
             match self.liquidate_perp(chain, state, &holdings0, &perps, &perp_markets, address, account).await {
                 Ok(Some(out)) => return self.record_perp(out, address, shortfall, metrics, round),
                 Ok(None) => {}
@@ -347,6 +365,137 @@ impl Liquidator {
             return Ok(Some(self.send_guarded(chain, address, &[ix], &opts).await?));
         }
         Ok(None)
+    }
+
+    /// One step on both legs of a hedge (`HedgeBook::plan`, the program's own rule): for each perp
+    /// position, largest first, the spot leg of its asset on the other side (a deposit beside a
+    /// short, a borrow beside a long) with a debt (or a deposit) the liquidator can pair it with,
+    /// largest first. `None` when the account holds no liquidatable hedge.
+    #[allow(clippy::too_many_arguments)]
+    async fn liquidate_hedge<C: Chain>(
+        &mut self,
+        chain: &C,
+        state: &GroupState,
+        prices: &[PriceRead],
+        now: i64,
+        perps: &[risk_engine::perp::PerpHolding],
+        markets: &[portfolio_margin::health::LoadedPerp],
+        address: Pubkey,
+        account: &MarginAccount,
+    ) -> Result<Option<TxOutcome>> {
+        let Some(p) = &state.perps else { return Ok(None) };
+        let assets: Vec<Asset> = state.assets.iter().map(|a| a.account).collect();
+        let holdings0 = view::holdings(&assets, prices, account, now, Pricing::Liquidation)
+            .map_err(|i| anyhow::anyhow!("asset {i} owed but unpriced"))?;
+        let margin = state.group.params.margin_params().map_err(|e| anyhow::anyhow!("{e}"))?;
+        let liq = state.group.params.liquidation_params();
+        let cov = portfolio_margin::state::ModelView { model: &state.model };
+        let slots: Vec<_> = account.active_perps().copied().collect();
+        let by_value = |sign: i128| {
+            let mut v: Vec<usize> = holdings0.iter().filter(|h| h.amount.signum() == sign).map(|h| h.asset).collect();
+            let value = |a: usize| {
+                let h = holdings0.iter().find(|h| h.asset == a).expect("held");
+                Fx::from_num(h.amount).saturating_mul(h.price).abs()
+            };
+            v.sort_by_key(|&a| std::cmp::Reverse(value(a)));
+            v
+        };
+        let notional = |j: usize| (Fx::from_num(perps[j].base).saturating_mul(perps[j].price)).abs();
+        let mut order: Vec<usize> = (0..slots.len()).collect();
+        order.sort_by_key(|&j| std::cmp::Reverse(notional(j)));
+        for j in order {
+            let (asset, base) = (perps[j].asset, perps[j].base);
+            let held = |sign: i128| holdings0.iter().any(|h| h.asset == asset && h.amount.signum() == sign);
+            // (liability, collateral) asset pairs.
+            let pairs: Vec<(usize, usize)> = if base < 0 && held(1) {
+                by_value(-1).into_iter().map(|l| (l, asset)).collect()
+            } else if base > 0 && held(-1) {
+                by_value(1).into_iter().map(|c| (asset, c)).collect()
+            } else {
+                continue;
+            };
+            for (li, ci) in pairs {
+                let my_l = self.token_account(&state.assets[li].account);
+                let budget = match chain.account(&my_l).await? {
+                    Some(a) => token_amount(&a)? as i128,
+                    None => 0,
+                };
+                if budget == 0 {
+                    continue;
+                }
+                // The program accrues the liability and the collateral before it values the book.
+                let mut touched = assets.clone();
+                for i in [li, ci] {
+                    touched[i].accrue(now).map_err(|e| anyhow::anyhow!("accrual: {e}"))?;
+                }
+                let holdings = view::holdings(&touched, prices, account, now, Pricing::Liquidation)
+                    .map_err(|i| anyhow::anyhow!("asset {i} owed but unpriced"))?;
+                let find =
+                    |a: usize, sign: i128| holdings.iter().position(|h| h.asset == a && h.amount.signum() == sign);
+                let (Some(l), Some(c)) = (find(li, -1), find(ci, 1)) else { continue };
+                let book = risk_engine::perp::hedge::HedgeBook {
+                    cov: &cov,
+                    holdings: &holdings,
+                    perps,
+                    liability: l,
+                    collateral: c,
+                    target: j,
+                    position: slots[j].position(),
+                    pricing: markets[j].pricing(&state.group),
+                    margin: &margin,
+                    liq: &liq,
+                    fee: markets[j].params.liquidation_fee,
+                };
+                let Ok(v) = book.plan(budget) else { continue };
+                let (la, ca) = (&state.assets[li], &state.assets[ci]);
+                let health = state.health_keys(account);
+                let keys = LiquidateKeys {
+                    liquidator: self.keypair.pubkey(),
+                    group: state.address,
+                    risk_model: state.group.risk_model,
+                    account: address,
+                    liquidator_account: self.margin_account(&state.address),
+                    liability: &la.keys,
+                    liquidator_liability_tokens: my_l,
+                    collateral: &ca.keys,
+                    health: &health,
+                };
+                let market = p.markets[slots[j].market_index as usize].0;
+                let perp_keys = state.perp_health_keys(account);
+                let repay = u64::try_from(v.repay).context("repay out of range")?;
+                let ix = portfolio_margin_client::perp::liquidate_hedge(keys, &market, &perp_keys, &p.keys, repay);
+                let opts = state.send_options(&self.opts).with_fallback_limit(600_000);
+                return Ok(Some(self.send_guarded(chain, address, &[ix], &opts).await?));
+            }
+        }
+        Ok(None)
+    }
+
+    fn record_hedge(
+        &self,
+        out: TxOutcome,
+        address: Pubkey,
+        shortfall: f64,
+        metrics: &Metrics,
+        round: &mut Round,
+    ) -> Result<()> {
+        if let Err(e) = &out.result {
+            anyhow::bail!("liquidate_hedge: {}", out.error_text().unwrap_or_else(|| e.to_string()));
+        }
+        metrics.liquidations.fetch_add(1, Relaxed);
+        if let Some(e) = out.events::<HedgeLiquidated>().into_iter().next() {
+            tracing::debug!(account = %address, repaid = e.repaid, base = e.base_delta, shortfall, "hedge liquidated");
+            round.actions.push(Action::HedgeLiquidated {
+                account: address,
+                perp_market: e.perp_market,
+                liability_asset: e.liability_asset,
+                repaid: e.repaid,
+                base_delta: e.base_delta,
+                shortfall_usd: shortfall,
+                compute_units: out.compute_units,
+            });
+        }
+        Ok(())
     }
 
     fn record_perp(

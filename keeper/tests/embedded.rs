@@ -550,3 +550,99 @@ async fn the_liquidator_closes_a_losing_perp_against_the_vault() {
         closed.1 as f64 / 1e6
     );
 }
+
+/// A levered cash and carry through the keeper: 10 BTC deposited, short 10 BTC perp, USDC borrowed
+/// against the hedge. The risk authority raises the market's floor rate, the book falls below
+/// maintenance, and one liquidator round unwinds both legs in one step (`liquidate_hedge`: neither
+/// leg alone could): the book is an exact hedge again, above maintenance.
+#[tokio::test]
+async fn the_liquidator_unwinds_a_levered_carry_on_both_legs_at_once() {
+    use keeper::simulate::traders;
+    use portfolio_margin::state::PerpParamsArgs;
+    use portfolio_margin_client::instructions::{self as pix, AddRiskKeys};
+    use portfolio_margin_client::perp::{self as pp, TradeKeys};
+    use portfolio_margin_client::Signer;
+    let (chain, admin, state) = setup().await;
+    common::lender(&chain, &admin, &state).await;
+    let p = state.perps.clone().expect("the config lists perps");
+    let markets: Vec<_> = p.markets.iter().map(|m| m.0).collect();
+    let (usdc, btc) = (&state.assets[2], &state.assets[0]);
+    // The vault's LP: 5M USDC.
+    let (lp, _, lp_tokens) =
+        traders::enroll(&chain, &admin, &state, migrate::derive_keypair(&[b"lp"]), &opts()).await.unwrap();
+    keeper::simulate::perps::fund_vault(&chain, &admin, &state, &lp, &lp_tokens, 5_000_000.0, &opts()).await.unwrap();
+
+    let (trader, account, tokens) =
+        traders::enroll(&chain, &admin, &state, migrate::derive_keypair(&[b"carry trader"]), &opts()).await.unwrap();
+    let ten = 10 * 100_000_000u64;
+    let ixs = [
+        portfolio_margin_client::token::mint_to(
+            &btc.keys.token_program,
+            &btc.keys.mint,
+            &tokens[0],
+            &admin.pubkey(),
+            ten,
+        ),
+        pix::deposit(&trader.pubkey(), state.address, account, &btc.keys, tokens[0], ten),
+    ];
+    send_ixs(&chain, &admin, &[&trader], &ixs, &opts()).await.unwrap().check("deposit").unwrap();
+    let keys = TradeKeys {
+        owner: trader.pubkey(),
+        risk_model: state.group.risk_model,
+        account,
+        vault: &p.keys,
+        spot: &[btc.keys],
+        perps: &markets[..1],
+    };
+    let ix = pp::trade_perp(keys, &markets[0], -(ten as i64), 0);
+    send_ixs(&chain, &admin, &[&trader], &[ix], &opts()).await.unwrap().check("short 10 BTC").unwrap();
+    // $80k of USDC against $85k of hedged BTC.
+    let mut ix = pix::borrow(
+        AddRiskKeys {
+            owner: trader.pubkey(),
+            group: state.address,
+            risk_model: state.group.risk_model,
+            account,
+            asset: &usdc.keys,
+            destination: tokens[2],
+            health: &[btc.keys, usdc.keys],
+        },
+        80_000_000_000,
+    );
+    pp::push_health(&mut ix, &[], &markets[..1], &p.keys);
+    send_ixs(&chain, &admin, &[&trader], &[ix], &opts()).await.unwrap().check("borrow").unwrap();
+
+    let mut liq = liquidator(&chain, &admin, &state).await;
+    let m = Metrics::default();
+    let state = GroupState::fetch(&chain, &state.address).await.unwrap();
+    assert_eq!(liq.round(&chain, &state, &m).await.unwrap().liquidatable, 0, "healthy as opened");
+    // The floor rate from 0.5% to 5%.
+    let raised = PerpParamsArgs { floor_rate_e6: 50_000, ..PerpParamsArgs::defaults(5_000 * 100_000_000) };
+    let ix = pp::update_perp_market(&admin.pubkey(), state.address, &markets[0], raised);
+    send_ixs(&chain, &admin, &[], &[ix], &opts()).await.unwrap().check("update_perp_market").unwrap();
+    let state = GroupState::fetch(&chain, &state.address).await.unwrap();
+    let r = liq.round(&chain, &state, &m).await.unwrap();
+    assert_eq!(r.liquidatable, 1, "{:?}", r.actions);
+    let (repaid, base) = r
+        .actions
+        .iter()
+        .find_map(|a| match a {
+            Action::HedgeLiquidated { account: a, repaid, base_delta, .. } if *a == account => {
+                Some((*repaid, *base_delta))
+            }
+            _ => None,
+        })
+        .unwrap_or_else(|| panic!("no hedged liquidation: {:?}", r.actions));
+    assert!(base > 0 && base < ten as i64, "part of the short bought back: {base}");
+    println!(
+        "keeper: levered carry, floor 0.5% → 5%: repaid {} USDC, {} BTC on both legs",
+        repaid as f64 / 1e6,
+        base as f64 / 1e8
+    );
+    let state = GroupState::fetch(&chain, &state.address).await.unwrap();
+    let r = liq.round(&chain, &state, &m).await.unwrap();
+    assert_eq!(r.liquidatable, 0, "restored: {:?}", r.actions);
+    let acc: MarginAccount = load(&chain.account(&account).await.unwrap().unwrap().data).unwrap();
+    let perp = acc.perps[acc.find_perp(0).unwrap()].position().base;
+    assert_eq!(perp, (base - ten as i64) as i128, "the perp leg shrank by the base the spot leg moved");
+}

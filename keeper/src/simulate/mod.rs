@@ -204,7 +204,8 @@ pub async fn run(args: SimArgs) -> Result<SimResult> {
         let round = liquidator.round(&chain, &state, &metrics).await?;
         for a in &round.actions {
             match a {
-                Action::Liquidated { liability_asset, repaid, compute_units, .. } => {
+                Action::Liquidated { liability_asset, repaid, compute_units, .. }
+                | Action::HedgeLiquidated { liability_asset, repaid, compute_units, .. } => {
                     rec.liquidations += 1;
                     let li = state.assets.iter().position(|x| x.keys.asset == *liability_asset).unwrap_or(0);
                     rec.repaid_usd += *repaid as f64 / 10f64.powi(state.assets[li].account.decimals as i32) * px[li];

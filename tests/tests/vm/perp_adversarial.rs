@@ -96,6 +96,15 @@ async fn every_perp_attack_fails_with_its_error_and_changes_nothing() {
     let thief = m.trader(&mut w, &[0, 10_000 * USD, 0]).await;
     w.send(&[m.deposit_ix(&thief, 1, 10_000 * USD)], &[&thief.key]).await.ok();
     let liq = m.trader(&mut w, &[1_000, 1_000 * USD, 0]).await;
+    // A hedged book on the ETH market (the BTC market's skew stays the table's): 1 BTC and 10 ETH
+    // deposited, short 10 ETH perp, $5k USDC borrowed (healthy).
+    let hg = m.trader(&mut w, &[ONE as u64, 0, 10 * ONE as u64]).await;
+    w.send(&[m.deposit_ix(&hg, 0, ONE as u64), m.deposit_ix(&hg, 2, 10 * ONE as u64)], &[&hg.key]).await.ok();
+    w.send(&[p.trade_ix(&m, &hg, 1, -10 * ONE, 0, &[0, 2], &[1])], &[&hg.key]).await.ok();
+    w.send(&[p.with_perp_health(m.borrow_ix(&hg, 1, 5_000 * USD, &[0, 2, 1]), &[1])], &[&hg.key]).await.ok();
+    let hedge = |signer: &Trader, pair: (usize, usize), market: usize, max_repay: u64| {
+        p.hedge_ix(&m, signer, &hg, pair, market, max_repay, &[0, 2, 1], &[1])
+    };
     let other_trader = other.trader(&mut w, &[0]).await;
     let now = w.clock().await.unix_timestamp;
     let s = World2 {
@@ -104,7 +113,7 @@ async fn every_perp_attack_fails_with_its_error_and_changes_nothing() {
         p: &p,
         other_vault,
         third_vault,
-        people: vec![&t, &thief, &liq, &lp.trader],
+        people: vec![&t, &thief, &liq, &lp.trader, &hg],
         extra: vec![lp.shares],
     };
     let usdc = m.assets[1].keys();
@@ -400,6 +409,56 @@ async fn every_perp_attack_fails_with_its_error_and_changes_nothing() {
             vec![&liq.key],
             custom(E::HealthAccountsMismatch),
         ),
+        // liquidate_hedge (accounts: 11 of a spot liquidation, the perp market, its oracle)
+        (
+            "liquidate_hedge: a healthy account",
+            hedge(&liq, (1, 2), 1, 1_000 * USD),
+            vec![&liq.key],
+            custom(E::NotLiquidatable),
+        ),
+        (
+            "liquidate_hedge: by its owner",
+            hedge(&hg, (1, 2), 1, 1_000 * USD),
+            vec![&hg.key],
+            custom(E::SelfLiquidation),
+        ),
+        ("liquidate_hedge: zero", hedge(&liq, (1, 2), 1, 0), vec![&liq.key], custom(E::ZeroAmount)),
+        (
+            "liquidate_hedge: no position in that market",
+            hedge(&liq, (1, 2), 0, 1_000 * USD),
+            vec![&liq.key],
+            custom(E::NoPerpPosition),
+        ),
+        (
+            "liquidate_hedge: a collateral the perp does not hedge",
+            hedge(&liq, (1, 0), 1, 1_000 * USD),
+            vec![&liq.key],
+            custom(E::NotAHedge),
+        ),
+        (
+            "liquidate_hedge: a liability that is a deposit",
+            hedge(&liq, (0, 2), 1, 1_000 * USD),
+            vec![&liq.key],
+            custom(E::NoDebt),
+        ),
+        (
+            "liquidate_hedge: another market's oracle",
+            swap(hedge(&liq, (1, 2), 1, 1_000 * USD), 12, btc.oracle),
+            vec![&liq.key],
+            anchor(A::ConstraintHasOne),
+        ),
+        (
+            "liquidate_hedge: health accounts left out",
+            truncate(hedge(&liq, (1, 2), 1, 1_000 * USD), 17),
+            vec![&liq.key],
+            custom(E::HealthAccountsMismatch),
+        ),
+        (
+            "liquidate_hedge: the liquidator's account of another owner",
+            swap(hedge(&liq, (1, 2), 1, 1_000 * USD), 4, thief.margin_account),
+            vec![&liq.key],
+            custom(E::WrongLiquidatorAccount),
+        ),
     ];
     let count = cases.len();
     let mut wrong = vec![];
@@ -440,6 +499,8 @@ async fn every_perp_attack_fails_with_its_error_and_changes_nothing() {
                 p.liquidate_ix(&m, &liq, &t, 0, ONE as u64, &[1], &[0]),
                 vec![&liq.key],
             ),
+            // (the BTC market is read before the account, whose hedge is on ETH)
+            (format!("liquidate_hedge: {variant} oracle"), hedge(&liq, (1, 2), 0, 1_000 * USD), vec![&liq.key]),
             (format!("deposit_perp_liquidity: {variant} oracle"), deposit_lp(1_000), vec![&lp_t.key]),
             (format!("withdraw_perp_liquidity: {variant} oracle"), p.withdraw_lp_ix(&lp, 1_000), vec![&lp_t.key]),
             (
