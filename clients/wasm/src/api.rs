@@ -11,6 +11,7 @@ use serde::{Deserialize, Deserializer, Serialize};
 use serde_json::{json, Value};
 
 use crate::books::{self, account_health, accrue, evaluate, Action, Books, Health, Kind, Market, Refusal};
+use crate::trade::{evaluate_trade, Trade};
 
 /// What `preview`, `max_amount` and `decode` take.
 #[derive(Serialize, Deserialize, Clone, Debug, Default)]
@@ -45,6 +46,31 @@ pub struct Request {
     pub now: Option<i64>,
     #[serde(default)]
     pub action: Option<ActionRequest>,
+    /// For `preview_trade`: the trade.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub trade: Option<TradeRequest>,
+}
+
+#[derive(Serialize, Deserialize, Clone, Debug)]
+pub struct TradeRequest {
+    /// The perp market's index.
+    pub market: u16,
+    /// Signed native base units (> 0 buys), i64 as a decimal string (a JSON number is accepted).
+    #[serde(deserialize_with = "string_or_number")]
+    pub base_delta: String,
+    /// The worst acceptable fill, USD × 10⁶ per whole token (a buy's maximum, a sell's minimum),
+    /// u64 as a decimal string; omitted: no limit.
+    #[serde(default, deserialize_with = "opt_string_or_number", skip_serializing_if = "Option::is_none")]
+    pub limit_price_e6: Option<String>,
+}
+
+fn opt_string_or_number<'de, D: Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
+    match Value::deserialize(d)? {
+        Value::Null => Ok(None),
+        Value::String(s) => Ok(Some(s)),
+        Value::Number(n) => Ok(Some(n.to_string())),
+        other => Err(serde::de::Error::custom(format!("limit_price_e6 must be a decimal string, got {other}"))),
+    }
 }
 
 #[derive(Serialize, Deserialize, Clone, Debug)]
@@ -92,6 +118,7 @@ impl Request {
             perp_vault: None,
             perp_vault_tokens: None,
             perp_markets: vec![],
+            trade: None,
             now: Some(now),
             action: action.map(|(kind, asset, amount)| ActionRequest {
                 kind: match kind {
@@ -283,6 +310,58 @@ fn preview_inner(req: &Request) -> Result<Value, Refusal> {
     }))
 }
 
+/// `preview_trade`: health before, the trade replayed (`trade_perp`'s own booking and health
+/// rule), the fill, the position and health after, and whether the program accepts it.
+pub fn preview_trade(req: &Request) -> Value {
+    match preview_trade_inner(req) {
+        Ok(v) => v,
+        Err(e) => fail(&e),
+    }
+}
+
+fn preview_trade_inner(req: &Request) -> Result<Value, Refusal> {
+    let (market, books) = req.load()?;
+    let now = req.now()?;
+    let t = req.trade.as_ref().ok_or_else(|| Refusal::request("`trade` (market, base_delta) is required"))?;
+    let base_delta = t.base_delta.trim().parse::<i64>().map_err(|_| {
+        Refusal::request(format!("trade.base_delta must be an i64 decimal string, not {:?}", t.base_delta))
+    })?;
+    let limit_price_e6 = match &t.limit_price_e6 {
+        Some(l) => l
+            .trim()
+            .parse::<u64>()
+            .map_err(|_| Refusal::request(format!("trade.limit_price_e6 must be a u64 decimal string, not {l:?}")))?,
+        // No limit: a buy's maximum, a sell's minimum.
+        None if base_delta > 0 => u64::MAX,
+        None => 0,
+    };
+    let trade = Trade { market: t.market, base_delta, limit_price_e6 };
+    let (before, before_err) = health_or_error(&market, account_health(&market, &books, now));
+    let ev = evaluate_trade(&market, &books, trade, now)?;
+    let (after, after_err) = match ev.after {
+        Some(h) => health_or_error(&market, h),
+        None => (Value::Null, None),
+    };
+    let position = ev.booked.as_ref().ok().map(|b| {
+        json!({
+            "base": b.new.base.to_string(),
+            "quote": dec(b.new.quote),
+            "quote_bits": b.new.quote.to_bits().to_string(),
+        })
+    });
+    Ok(json!({
+        "ok": ev.verdict.is_ok(),
+        "error": ev.verdict.as_ref().err().map(|e| e.message.clone()),
+        "error_code": ev.verdict.as_ref().err().map(|e| e.code.clone()),
+        "health_error": before_err.or(after_err).map(|e| e.message),
+        "fill_price": ev.booked.as_ref().ok().map(|b| dec(b.fill)),
+        "fill_price_bits": ev.booked.as_ref().ok().map(|b| b.fill.to_bits().to_string()),
+        "position_after": position,
+        "before": before,
+        "after": after,
+    }))
+}
+
 /// `max_amount`: the largest `action.kind` amount of `action.asset` the program accepts now.
 pub fn max_amount(req: &Request) -> Value {
     match max_amount_inner(req) {
@@ -391,6 +470,33 @@ fn perps_json(p: &books::PerpBooks, books: &Books) -> Result<Value, Refusal> {
     }))
 }
 
+/// The account's perp positions: size, entry (quote), and at `now` (with the perp accounts and
+/// fresh prices) the unrealized PnL at the oracle price and the funding owed (> 0: owed by the
+/// trader), as the health check accrues them; without them, size and entry only.
+fn perp_positions_json(market: &Market, books: &Books, now: Option<i64>) -> Vec<Value> {
+    let slots: Vec<_> = books.account.active_perps().copied().collect();
+    let entries = now.and_then(|now| books::perp_entries(market, books, now).ok());
+    slots
+        .iter()
+        .enumerate()
+        .map(|(i, slot)| {
+            let pos = slot.position();
+            let live = entries.as_ref().and_then(|e| e.get(i)).map(|(lp, _)| {
+                let d = lp.market.decimals;
+                (pos.pnl(d, lp.price.price, &lp.funding).ok(), pos.funding_owed(d, &lp.funding).ok(), f(lp.price.price))
+            });
+            json!({
+                "market_index": slot.market_index,
+                "base": pos.base.to_string(),
+                "quote": f(pos.quote),
+                "pnl": live.and_then(|l| l.0).map(f),
+                "funding_owed": live.and_then(|l| l.1).map(f),
+                "price": live.map(|l| l.2),
+            })
+        })
+        .collect()
+}
+
 fn decode_inner(req: &Request) -> Result<Value, Refusal> {
     let (market, books) = req.load()?;
     let p = &market.group.params;
@@ -427,7 +533,12 @@ fn decode_inner(req: &Request) -> Result<Value, Refusal> {
                 json!({ "slot": slot, "asset": p.asset_index, "shares": f(p.shares.get()), "amount": amount.flatten() })
             })
             .collect::<Vec<_>>();
-        json!({ "owner": acc.owner.to_string(), "index": acc.index, "positions": positions })
+        json!({
+            "owner": acc.owner.to_string(),
+            "index": acc.index,
+            "positions": positions,
+            "perp_positions": perp_positions_json(&market, &books, req.now),
+        })
     } else {
         Value::Null
     };

@@ -11,7 +11,7 @@
 use anchor_lang::prelude::{AccountInfo, Pubkey};
 use anchor_lang::Discriminator;
 use portfolio_margin::error::ErrorCode;
-use portfolio_margin::health::{holding, holdings_health};
+use portfolio_margin::health::{holding, holdings_health, LoadedPerp};
 use portfolio_margin::oracle::{read_price, OraclePrice};
 use portfolio_margin::state::{Asset, Group, MarginAccount, PerpMarket, PerpVault, RiskModel};
 use risk_engine::perp::PerpHolding;
@@ -345,6 +345,11 @@ pub fn account_health(market: &Market, books: &Books, now: i64) -> Result<Health
 /// (`health::perp_entry`), each priced from its asset's oracle; an account with perp positions
 /// needs the perp accounts in the request (a preview without them would not be the program's).
 pub fn perp_holdings(market: &Market, books: &Books, now: i64) -> Result<Vec<PerpHolding>, Refusal> {
+    Ok(perp_entries(market, books, now)?.into_iter().map(|(_, h)| h).collect())
+}
+
+/// [`perp_holdings`] with each position's market as the health check loaded it (slot order).
+pub fn perp_entries(market: &Market, books: &Books, now: i64) -> Result<Vec<(LoadedPerp, PerpHolding)>, Refusal> {
     let slots: Vec<_> = books.account.active_perps().copied().collect();
     if slots.is_empty() {
         return Ok(vec![]);
@@ -367,9 +372,9 @@ pub fn perp_holdings(market: &Market, books: &Books, now: i64) -> Result<Vec<Per
             ))
         })?;
         let price = market.price(asset, now)?;
-        let (_, h) =
-            portfolio_margin::health::perp_entry(&market.group, m, slot, price, share, now).map_err(Refusal::anchor)?;
-        out.push(h);
+        out.push(
+            portfolio_margin::health::perp_entry(&market.group, m, slot, price, share, now).map_err(Refusal::anchor)?,
+        );
     }
     Ok(out)
 }

@@ -13,8 +13,11 @@
 //!   available_liquidity, liquidity_exact}`
 //! - `max_amount(request) -> {ok, error, amount, limited_by, liquidity_exact}`
 //! - `decode(request) -> {ok, error, group, assets, model, account}`
+//! - `preview_trade(request) -> {ok, error, error_code, fill_price, position_after, before, after}`
+//!   (a `trade_perp`, replayed by [`trade`])
 pub mod api;
 pub mod books;
+pub mod trade;
 
 #[cfg(target_arch = "wasm32")]
 use wasm_bindgen::prelude::wasm_bindgen;
@@ -29,6 +32,12 @@ pub fn preview(request_json: &str) -> String {
 #[cfg_attr(target_arch = "wasm32", wasm_bindgen)]
 pub fn max_amount(request_json: &str) -> String {
     api::run(request_json, api::max_amount)
+}
+
+/// A perp trade judged like `trade_perp` (see [`api::preview_trade`]).
+#[cfg_attr(target_arch = "wasm32", wasm_bindgen)]
+pub fn preview_trade(request_json: &str) -> String {
+    api::run(request_json, api::preview_trade)
 }
 
 /// The accounts as floats for display (see [`api::decode`]).

@@ -1,12 +1,12 @@
 use anchor_lang::prelude::*;
 use risk_engine::fixed_point::fx_ratio;
-use risk_engine::perp::{fill_price, PerpHolding};
+use risk_engine::perp::{fill_price, PerpHolding, PerpPosition};
 use risk_engine::{Fx, FxExt};
 
 use crate::error::{math, ErrorCode};
 use crate::events::PerpTraded;
 use crate::health::{holdings_health, load_holdings, require_initial_health, Pricing};
-use crate::oracle::require_price;
+use crate::oracle::{require_price, OraclePrice};
 use crate::state::params::E6;
 use crate::state::{Group, MarginAccount, PerpMarket, PerpVault, RiskModel};
 
@@ -41,48 +41,21 @@ pub fn handle_trade_perp<'info>(
     base_delta: i64,
     limit_price_e6: u64,
 ) -> Result<()> {
-    if base_delta == 0 {
-        return err!(ErrorCode::ZeroAmount);
-    }
-    let delta = base_delta as i128;
     let now = Clock::get()?.unix_timestamp;
     let group_key = ctx.accounts.group.key();
     let group = ctx.accounts.group.load()?;
-    let conf_k = group.params.conf_k.get();
-    let limit = fx_ratio(limit_price_e6 as i128, E6).map_err(math)?;
-    let (old, new, fill, market_index) = {
+    let booked = {
         let mut m = ctx.accounts.perp_market.load_mut()?;
         let price = require_price(&ctx.accounts.oracle, &m.oracle, &m.feed_id, now, &group.params)?;
-        let f = m.funding_at(price.price, now)?;
-        m.set_funding(&f);
-        let params = m.params.engine();
-        let skew = (m.long_oi as i128) - (m.short_oi as i128);
-        let fill = fill_price(price.price, price.conf, conf_k, delta, skew, &params).map_err(math)?;
-        if (delta > 0 && fill > limit) || (delta < 0 && fill < limit) {
-            msg!("fill {} is beyond the limit {}", fill, limit);
-            return err!(ErrorCode::LimitPriceExceeded);
-        }
         let mut acc = ctx.accounts.margin_account.load_mut()?;
-        let slot = acc.find_or_open_perp(m.market_index).ok_or(error!(ErrorCode::TooManyPositions))?;
-        let old = acc.perps[slot].position();
-        let mut new = old;
-        new.trade(delta, m.decimals, fill, &f).map_err(math)?;
-        m.replace_position(&old, &new)?;
-        if adds_risk(old.base, new.base) {
-            check_limits(&m, &params, price.price, new.base)?;
-            let (vault, tokens) = crate::health::read_vault(
+        let vault = || {
+            crate::health::read_vault(
                 &group_key,
                 &ctx.accounts.perp_vault.to_account_info(),
                 &ctx.accounts.tokens.to_account_info(),
-            )?;
-            let net_before = (skew).abs();
-            let net_after = ((m.long_oi as i128) - (m.short_oi as i128)).abs();
-            if net_after > net_before {
-                crate::perp::check_market_stress(&vault, tokens, &m, price.price)?;
-            }
-        }
-        acc.perps[slot].set(&new);
-        (old, new, fill, m.market_index)
+            )
+        };
+        book_trade(&mut m, &mut acc, &group, &price, now, base_delta, limit_price_e6, vault)?
     };
 
     let model = ctx.accounts.risk_model.load()?;
@@ -90,36 +63,109 @@ pub fn handle_trade_perp<'info>(
         let acc = ctx.accounts.margin_account.load()?;
         load_holdings(&group_key, &group, &acc, ctx.remaining_accounts, now, Pricing::Strict)?
     };
-    let after = holdings_health(&group, &model, &loaded.holdings, &loaded.perps)?;
+    let j = loaded
+        .perp_markets
+        .iter()
+        .position(|p| p.market.market_index == booked.market_index)
+        .ok_or(error!(ErrorCode::WrongPerpMarket))?;
+    let old = PerpHolding::of(&booked.old, &loaded.perp_markets[j].pricing(&group)).map_err(math)?;
+    let after = judge_trade_health(&group, &model, &loaded.holdings, &loaded.perps, j, &booked, old)?;
+    emit!(PerpTraded {
+        margin_account: ctx.accounts.margin_account.key(),
+        owner: ctx.accounts.owner.key(),
+        perp_market: ctx.accounts.perp_market.key(),
+        base_delta,
+        fill_price_bits: booked.fill.to_bits(),
+        base_after: booked.new.base as i64,
+        quote_after_bits: booked.new.quote.to_bits(),
+        equity_bits: after.equity.to_bits(),
+        initial_margin_bits: after.margin.initial.to_bits(),
+    });
+    Ok(())
+}
+
+/// A trade as `trade_perp` books it.
+#[derive(Clone, Copy, Debug)]
+pub struct BookedTrade {
+    pub market_index: u16,
+    pub fill: Fx,
+    /// The account's position in the market before and after.
+    pub old: PerpPosition,
+    pub new: PerpPosition,
+}
+
+/// The state change of `trade_perp` on the market and the account, given the market's fresh oracle
+/// price (the program's, the preview's): funding accrued, the fill at the oracle price plus spread
+/// and impact on the conservative side, the limit price, the position and the market's books; when
+/// the trade adds risk, the open-interest caps, the maximum notional and (when it adds to the
+/// market's net position) the vault's stress budget, with `vault` read only then. On `Err` the
+/// market and the account may be partly changed (the transaction reverts; previews work on copies).
+#[allow(clippy::too_many_arguments)]
+pub fn book_trade(
+    m: &mut PerpMarket,
+    acc: &mut MarginAccount,
+    group: &Group,
+    price: &OraclePrice,
+    now: i64,
+    base_delta: i64,
+    limit_price_e6: u64,
+    vault: impl FnOnce() -> Result<(PerpVault, u64)>,
+) -> Result<BookedTrade> {
+    if base_delta == 0 {
+        return err!(ErrorCode::ZeroAmount);
+    }
+    let delta = base_delta as i128;
+    let limit = fx_ratio(limit_price_e6 as i128, E6).map_err(math)?;
+    let f = m.funding_at(price.price, now)?;
+    m.set_funding(&f);
+    let params = m.params.engine();
+    let skew = (m.long_oi as i128) - (m.short_oi as i128);
+    let fill = fill_price(price.price, price.conf, group.params.conf_k.get(), delta, skew, &params).map_err(math)?;
+    if (delta > 0 && fill > limit) || (delta < 0 && fill < limit) {
+        msg!("fill {} is beyond the limit {}", fill, limit);
+        return err!(ErrorCode::LimitPriceExceeded);
+    }
+    let slot = acc.find_or_open_perp(m.market_index).ok_or(error!(ErrorCode::TooManyPositions))?;
+    let old = acc.perps[slot].position();
+    let mut new = old;
+    new.trade(delta, m.decimals, fill, &f).map_err(math)?;
+    m.replace_position(&old, &new)?;
+    if adds_risk(old.base, new.base) {
+        check_limits(m, &params, price.price, new.base)?;
+        let net_after = ((m.long_oi as i128) - (m.short_oi as i128)).abs();
+        if net_after > skew.abs() {
+            let (vault, tokens) = vault()?;
+            crate::perp::check_market_stress(&vault, tokens, m, price.price)?;
+        }
+    }
+    acc.perps[slot].set(&new);
+    Ok(BookedTrade { market_index: m.market_index, fill, old, new })
+}
+
+/// The health rule of a trade, on the account's book after it (`perps[j]` is the traded market's
+/// position, `old` that position before, seen the same way): initial health ≥ 0, unless the trade
+/// only shrinks the position and raises maintenance health. Returns the health after.
+pub fn judge_trade_health(
+    group: &Group,
+    model: &RiskModel,
+    holdings: &[risk_engine::Holding],
+    perps: &[PerpHolding],
+    j: usize,
+    booked: &BookedTrade,
+    old: PerpHolding,
+) -> Result<risk_engine::health::BookHealth> {
+    let after = holdings_health(group, model, holdings, perps)?;
     if after.initial_health().map_err(math)? < Fx::ZERO {
-        // Allowed only when it strictly reduces risk: the position shrinks and maintenance health
-        // rises (the same markets, this position as it was).
-        let reduces = !adds_risk(old.base, new.base);
-        let j = loaded
-            .perp_markets
-            .iter()
-            .position(|p| p.market.market_index == market_index)
-            .ok_or(error!(ErrorCode::WrongPerpMarket))?;
-        let mut perps = loaded.perps.clone();
-        perps[j] = PerpHolding::of(&old, &loaded.perp_markets[j].pricing(&group)).map_err(math)?;
-        let before = holdings_health(&group, &model, &loaded.holdings, &perps)?;
+        let reduces = !adds_risk(booked.old.base, booked.new.base);
+        let mut before_perps = perps.to_vec();
+        *before_perps.get_mut(j).ok_or(error!(ErrorCode::WrongPerpMarket))? = old;
+        let before = holdings_health(group, model, holdings, &before_perps)?;
         let improves = after.maintenance_health().map_err(math)? > before.maintenance_health().map_err(math)?;
         if !(reduces && improves) {
             require_initial_health(&after)?;
         }
     }
-    emit!(PerpTraded {
-        margin_account: ctx.accounts.margin_account.key(),
-        owner: ctx.accounts.owner.key(),
-        perp_market: ctx.accounts.perp_market.key(),
-        base_delta: base_delta,
-        fill_price_bits: fill.to_bits(),
-        base_after: new.base as i64,
-        quote_after_bits: new.quote.to_bits(),
-        equity_bits: after.equity.to_bits(),
-        initial_margin_bits: after.margin.initial.to_bits(),
-    });
-    Ok(())
+    Ok(after)
 }
 
 /// A trade adds risk when the position grows or changes side.
