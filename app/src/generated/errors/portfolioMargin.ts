@@ -132,6 +132,8 @@ export const PORTFOLIO_MARGIN_ERROR__NO_PERP_POSITION = 0x17a8; // 6056
 export const PORTFOLIO_MARGIN_ERROR__WRONG_PERP_VAULT = 0x17a9; // 6057
 /** PerpPositionsOpen: The account still has perp positions: liquidate and settle them before resolving bankruptcy */
 export const PORTFOLIO_MARGIN_ERROR__PERP_POSITIONS_OPEN = 0x17aa; // 6058
+/** NotAHedge: The perp position does not hedge the chosen spot leg (same asset, opposite side) */
+export const PORTFOLIO_MARGIN_ERROR__NOT_A_HEDGE = 0x17ab; // 6059
 
 export type PortfolioMarginError =
   | typeof PORTFOLIO_MARGIN_ERROR__ACCOUNT_NOT_EMPTY
@@ -162,6 +164,7 @@ export type PortfolioMarginError =
   | typeof PORTFOLIO_MARGIN_ERROR__NO_DEBT
   | typeof PORTFOLIO_MARGIN_ERROR__NON_POSITIVE_VARIANCE
   | typeof PORTFOLIO_MARGIN_ERROR__NO_PERP_POSITION
+  | typeof PORTFOLIO_MARGIN_ERROR__NOT_A_HEDGE
   | typeof PORTFOLIO_MARGIN_ERROR__NOT_BANKRUPT
   | typeof PORTFOLIO_MARGIN_ERROR__NOT_LIQUIDATABLE
   | typeof PORTFOLIO_MARGIN_ERROR__OPEN_INTEREST_CAP
@@ -226,6 +229,7 @@ if (process.env["NODE_ENV"] !== "production") {
     [PORTFOLIO_MARGIN_ERROR__NO_DEBT]: `The account has no debt in this asset`,
     [PORTFOLIO_MARGIN_ERROR__NON_POSITIVE_VARIANCE]: `The new asset's variance must be greater than zero`,
     [PORTFOLIO_MARGIN_ERROR__NO_PERP_POSITION]: `The account has no perp position in this market`,
+    [PORTFOLIO_MARGIN_ERROR__NOT_A_HEDGE]: `The perp position does not hedge the chosen spot leg (same asset, opposite side)`,
     [PORTFOLIO_MARGIN_ERROR__NOT_BANKRUPT]: `The account still holds deposits: liquidate them before resolving bankruptcy`,
     [PORTFOLIO_MARGIN_ERROR__NOT_LIQUIDATABLE]: `The account is above its maintenance margin and cannot be liquidated`,
     [PORTFOLIO_MARGIN_ERROR__OPEN_INTEREST_CAP]: `The trade would take the market's open interest beyond its cap`,

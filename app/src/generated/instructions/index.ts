@@ -19,6 +19,7 @@ export * from "./createRiskModel";
 export * from "./deposit";
 export * from "./depositPerpLiquidity";
 export * from "./liquidate";
+export * from "./liquidateHedge";
 export * from "./liquidatePerp";
 export * from "./registerAsset";
 export * from "./repay";

@@ -165,7 +165,10 @@ export type LiquidateInput<
   liabilityAsset: Address<TAccountLiabilityAsset>;
   liabilityVault: Address<TAccountLiabilityVault>;
   liabilityMint: Address<TAccountLiabilityMint>;
-  /** The liquidator's tokens that repay the liability. */
+  /**
+   * The liquidator's tokens that repay the liability. (The token accounts are boxed: `liquidate_hedge`
+   * nests this struct, and unboxed they overflow its 4 KiB stack frame.)
+   */
   liquidatorLiabilityTokens: Address<TAccountLiquidatorLiabilityTokens>;
   liabilityTokenProgram: Address<TAccountLiabilityTokenProgram>;
   collateralAsset: Address<TAccountCollateralAsset>;
@@ -306,7 +309,10 @@ export type ParsedLiquidateInstruction<
     liabilityAsset: TAccountMetas[5];
     liabilityVault: TAccountMetas[6];
     liabilityMint: TAccountMetas[7];
-    /** The liquidator's tokens that repay the liability. */
+    /**
+     * The liquidator's tokens that repay the liability. (The token accounts are boxed: `liquidate_hedge`
+     * nests this struct, and unboxed they overflow its 4 KiB stack frame.)
+     */
     liquidatorLiabilityTokens: TAccountMetas[8];
     liabilityTokenProgram: TAccountMetas[9];
     collateralAsset: TAccountMetas[10];

@@ -65,6 +65,7 @@ import {
   getCreateRiskModelInstruction,
   getDepositInstruction,
   getDepositPerpLiquidityInstruction,
+  getLiquidateHedgeInstruction,
   getLiquidateInstruction,
   getLiquidatePerpInstruction,
   getRegisterAssetInstruction,
@@ -89,6 +90,7 @@ import {
   parseCreateRiskModelInstruction,
   parseDepositInstruction,
   parseDepositPerpLiquidityInstruction,
+  parseLiquidateHedgeInstruction,
   parseLiquidateInstruction,
   parseLiquidatePerpInstruction,
   parseRegisterAssetInstruction,
@@ -113,6 +115,7 @@ import {
   type CreateRiskModelInput,
   type DepositInput,
   type DepositPerpLiquidityInput,
+  type LiquidateHedgeInput,
   type LiquidateInput,
   type LiquidatePerpInput,
   type ParsedAccountLayoutsInstruction,
@@ -127,6 +130,7 @@ import {
   type ParsedCreateRiskModelInstruction,
   type ParsedDepositInstruction,
   type ParsedDepositPerpLiquidityInstruction,
+  type ParsedLiquidateHedgeInstruction,
   type ParsedLiquidateInstruction,
   type ParsedLiquidatePerpInstruction,
   type ParsedRegisterAssetInstruction,
@@ -263,6 +267,7 @@ export enum PortfolioMarginInstruction {
   TradePerp,
   SettlePerpPnl,
   LiquidatePerp,
+  LiquidateHedge,
   AccountLayouts,
 }
 
@@ -527,6 +532,17 @@ export function identifyPortfolioMarginInstruction(
     containsBytes(
       data,
       fixEncoderSize(getBytesEncoder(), 8).encode(
+        new Uint8Array([118, 7, 55, 242, 131, 192, 249, 244]),
+      ),
+      0,
+    )
+  ) {
+    return PortfolioMarginInstruction.LiquidateHedge;
+  }
+  if (
+    containsBytes(
+      data,
+      fixEncoderSize(getBytesEncoder(), 8).encode(
         new Uint8Array([213, 105, 192, 70, 37, 182, 7, 19]),
       ),
       0,
@@ -612,6 +628,9 @@ export type ParsedPortfolioMarginInstruction<
   | ({
       instructionType: PortfolioMarginInstruction.LiquidatePerp;
     } & ParsedLiquidatePerpInstruction<TProgram>)
+  | ({
+      instructionType: PortfolioMarginInstruction.LiquidateHedge;
+    } & ParsedLiquidateHedgeInstruction<TProgram>)
   | ({
       instructionType: PortfolioMarginInstruction.AccountLayouts;
     } & ParsedAccountLayoutsInstruction<TProgram>);
@@ -782,6 +801,13 @@ export function parsePortfolioMarginInstruction<TProgram extends string>(
         ...parseLiquidatePerpInstruction(instruction),
       };
     }
+    case PortfolioMarginInstruction.LiquidateHedge: {
+      assertIsInstructionWithAccounts(instruction);
+      return {
+        instructionType: PortfolioMarginInstruction.LiquidateHedge,
+        ...parseLiquidateHedgeInstruction(instruction),
+      };
+    }
     case PortfolioMarginInstruction.AccountLayouts: {
       return {
         instructionType: PortfolioMarginInstruction.AccountLayouts,
@@ -904,6 +930,10 @@ export type PortfolioMarginPluginInstructions = {
   liquidatePerp: (
     input: LiquidatePerpInput,
   ) => ReturnType<typeof getLiquidatePerpInstruction> &
+    SelfPlanAndSendFunctions;
+  liquidateHedge: (
+    input: LiquidateHedgeInput,
+  ) => ReturnType<typeof getLiquidateHedgeInstruction> &
     SelfPlanAndSendFunctions;
   accountLayouts: (
     input: AccountLayoutsInput,
@@ -1030,6 +1060,11 @@ export function portfolioMarginProgram() {
             addSelfPlanAndSendFunctions(
               client,
               getLiquidatePerpInstruction(input),
+            ),
+          liquidateHedge: (input) =>
+            addSelfPlanAndSendFunctions(
+              client,
+              getLiquidateHedgeInstruction(input),
             ),
           accountLayouts: (input) =>
             addSelfPlanAndSendFunctions(
