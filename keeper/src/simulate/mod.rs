@@ -70,6 +70,8 @@ pub struct SimResult {
     pub refusals: std::collections::BTreeMap<String, u64>,
     pub crank_cu: Vec<u64>,
     pub liquidate_cu: Vec<u64>,
+    /// Confirmed liquidations by kind: spot pairs, perp positions alone, both legs of a hedge.
+    pub liquidations_by_kind: [u64; 3],
     pub wall_seconds: f64,
     pub insurance_usd_end: f64,
     /// `keeper inspect` of the final state.
@@ -161,7 +163,9 @@ pub async fn run(args: SimArgs) -> Result<SimResult> {
     let mut books: HashMap<Pubkey, Book> = HashMap::new();
     let mut strategies = report::StrategyTally::default();
     let (mut crank_cu, mut liquidate_cu) = (vec![], vec![]);
+    let mut by_kind = [0u64; 3];
     let mut refusals: std::collections::BTreeMap<String, u64> = Default::default();
+    let mut funding_seen: HashMap<(Pubkey, u16), risk_engine::perp::PerpPosition> = HashMap::new();
     let label_of: HashMap<Pubkey, &'static str> = people.iter().map(|p| (p.account, p.strategy.label())).collect();
 
     for (d, px) in table.prices.iter().enumerate() {
@@ -206,6 +210,7 @@ pub async fn run(args: SimArgs) -> Result<SimResult> {
             match a {
                 Action::Liquidated { liability_asset, repaid, compute_units, .. }
                 | Action::HedgeLiquidated { liability_asset, repaid, compute_units, .. } => {
+                    by_kind[if matches!(a, Action::HedgeLiquidated { .. }) { 2 } else { 0 }] += 1;
                     rec.liquidations += 1;
                     let li = state.assets.iter().position(|x| x.keys.asset == *liability_asset).unwrap_or(0);
                     rec.repaid_usd += *repaid as f64 / 10f64.powi(state.assets[li].account.decimals as i32) * px[li];
@@ -216,6 +221,7 @@ pub async fn run(args: SimArgs) -> Result<SimResult> {
                     rec.bad_debt_usd += *debt as f64 / 10f64.powi(state.assets[ai].account.decimals as i32) * px[ai];
                 }
                 Action::PerpLiquidated { compute_units, .. } => {
+                    by_kind[1] += 1;
                     rec.liquidations += 1;
                     liquidate_cu.extend(compute_units);
                 }
@@ -255,11 +261,28 @@ pub async fn run(args: SimArgs) -> Result<SimResult> {
         let assets: Vec<Asset> = state.assets.iter().map(|a| a.account).collect();
         books.clear();
         let accounts = margin_accounts(&chain, &migration.group).await?;
+        // Positions closed since last night are dropped (a reopened one starts afresh).
+        let funding_last_night = std::mem::take(&mut funding_seen);
         for (address, acc) in &accounts {
             let Ok(h) = view::holdings(&assets, &prices, acc, now, Pricing::Strict) else { continue };
-            let Ok((perp_book, _)) = view::perp_book(&state.group, state.perps.as_ref(), &prices, acc, now) else {
+            let Ok((perp_book, perp_markets)) = view::perp_book(&state.group, state.perps.as_ref(), &prices, acc, now)
+            else {
                 continue;
             };
+            // Funding on last night's positions over the day (the engine's `funding_owed` of the
+            // position as it was against tonight's indices); then tonight's positions are kept.
+            let strategy = label_of.get(address).copied().unwrap_or("other");
+            for (slot, lp) in acc.active_perps().zip(&perp_markets) {
+                let key = (*address, slot.market_index);
+                if let Some(prev) = funding_last_night.get(&key) {
+                    let owed =
+                        prev.funding_owed(lp.market.decimals, &lp.funding).map_err(|e| anyhow::anyhow!("{e}"))?;
+                    strategies.funding(strategy, owed.to_num::<f64>());
+                }
+                let mut now_pos = slot.position();
+                now_pos.funding_index = lp.funding.index_for(now_pos.base);
+                funding_seen.insert(key, now_pos);
+            }
             if !h.iter().any(|x| x.amount < 0) && perp_book.is_empty() {
                 continue;
             }
@@ -293,7 +316,6 @@ pub async fn run(args: SimArgs) -> Result<SimResult> {
             if bh.maintenance_health().map(|m| m < risk_engine::Fx::ZERO).unwrap_or(false) {
                 rec.liquidatable_after += 1;
             }
-            let strategy = label_of.get(address).copied().unwrap_or("other");
             strategies.add(strategy, gross, model_margin, static_margin);
             books.insert(*address, Book { strategy, amounts, model_margin, static_margin });
         }
@@ -302,6 +324,14 @@ pub async fn run(args: SimArgs) -> Result<SimResult> {
         if let Some(p) = &state.perps {
             rec.perp_vault_usd =
                 p.tokens as f64 / 10f64.powi(state.assets[p.keys.quote.index as usize].account.decimals as i32);
+            let mut traders_pnl = 0.0;
+            for (_, m) in &p.markets {
+                if let Some(Ok(price)) = prices.get(m.asset_index as usize) {
+                    let f = m.funding_at(price.price, now).map_err(|e| anyhow::anyhow!("{e}"))?;
+                    traders_pnl += m.traders_pnl(price.price, &f).map_err(|e| anyhow::anyhow!("{e}"))?.to_num::<f64>();
+                }
+            }
+            rec.perp_vault_value_usd = rec.perp_vault_usd - traders_pnl;
             rec.perp_open_interest_usd = p
                 .markets
                 .iter()
@@ -344,6 +374,7 @@ pub async fn run(args: SimArgs) -> Result<SimResult> {
         refusals,
         crank_cu,
         liquidate_cu,
+        liquidations_by_kind: by_kind,
         wall_seconds: started.elapsed().as_secs_f64(),
         insurance_usd_end,
         inspection,

@@ -31,6 +31,9 @@ pub struct DayRecord {
     pub perp_vault_usd: f64,
     /// Open interest of every perp market, long + short, USD.
     pub perp_open_interest_usd: f64,
+    /// The vault's value tonight: its tokens less traders' unrealized PnL (funding included) at the
+    /// oracle price, USD (the LPs' equity; 0 without perps).
+    pub perp_vault_value_usd: f64,
 }
 
 /// A named stress window, inclusive dates.

@@ -17,6 +17,8 @@ pub struct StrategyStats {
     /// Book-days whose overnight loss exceeded the model's (static weights') margin.
     pub breaches_model: u64,
     pub breaches_static: u64,
+    /// Funding the strategy's perp positions paid (> 0) or received, USD (0 without perps).
+    pub funding_paid_usd: f64,
 }
 
 #[derive(Default)]
@@ -27,6 +29,7 @@ struct Sums {
     static_margin: f64,
     breaches_model: u64,
     breaches_static: u64,
+    funding_paid_usd: f64,
 }
 
 #[derive(Default)]
@@ -48,6 +51,11 @@ impl StrategyTally {
         e.breaches_static += static_margin as u64;
     }
 
+    /// Funding one book paid over a day (< 0: received), USD.
+    pub fn funding(&mut self, label: &'static str, usd: f64) {
+        self.0.entry(label).or_default().funding_paid_usd += usd;
+    }
+
     pub fn finish(self) -> Vec<StrategyStats> {
         self.0
             .into_iter()
@@ -58,6 +66,7 @@ impl StrategyTally {
                 static_margin_pct: 100.0 * t.static_margin / t.gross.max(1e-9),
                 breaches_model: t.breaches_model,
                 breaches_static: t.breaches_static,
+                funding_paid_usd: t.funding_paid_usd,
             })
             .collect()
     }
@@ -79,6 +88,9 @@ pub struct WindowSummary {
     pub bad_debt_usd: f64,
     pub breaches_model: u32,
     pub breaches_static: u32,
+    /// The perp vault's value at the window's last day less the night before its first, USD (the
+    /// LPs' PnL through the window; 0 without perps).
+    pub perp_vault_pnl_usd: f64,
     /// The window's breaches per strategy.
     pub strategies: Vec<WindowStrategy>,
 }
@@ -115,6 +127,7 @@ pub struct StrategySummary {
     pub static_margin_pct: f64,
     pub breaches_model: u64,
     pub breaches_static: u64,
+    pub funding_paid_usd: f64,
 }
 
 pub fn summary(r: &SimResult) -> Summary {
@@ -129,6 +142,7 @@ pub fn summary(r: &SimResult) -> Summary {
                 bad_debt_usd: t.bad_debt_usd,
                 breaches_model: t.model_breaches,
                 breaches_static: t.static_breaches,
+                perp_vault_pnl_usd: t.perp_vault_pnl_usd,
                 strategies: window_strategies(&r.days, &w),
             })
             .collect(),
@@ -142,6 +156,7 @@ pub fn summary(r: &SimResult) -> Summary {
                 static_margin_pct: s.static_margin_pct,
                 breaches_model: s.breaches_model,
                 breaches_static: s.breaches_static,
+                funding_paid_usd: s.funding_paid_usd,
             })
             .collect(),
     }
@@ -159,6 +174,8 @@ pub struct Totals {
     pub static_breaches: u32,
     pub mean_model_margin_usd: f64,
     pub mean_static_margin_usd: f64,
+    /// The perp vault's value change over the days (see [`WindowSummary::perp_vault_pnl_usd`]).
+    pub perp_vault_pnl_usd: f64,
 }
 
 pub fn totals<'a>(days: impl Iterator<Item = &'a DayRecord>) -> Totals {
@@ -186,10 +203,28 @@ pub fn windows(days: &[DayRecord]) -> Vec<(Window, Totals)> {
     STRESS_WINDOWS
         .iter()
         .filter_map(|w| {
-            let t = totals(days.iter().filter(|d| w.contains(&d.date)));
+            let mut t = totals(days.iter().filter(|d| w.contains(&d.date)));
+            let first = days.iter().position(|d| w.contains(&d.date))?;
+            let last = days.iter().rposition(|d| w.contains(&d.date))?;
+            t.perp_vault_pnl_usd = days[last].perp_vault_value_usd - days[first.saturating_sub(1)].perp_vault_value_usd;
             (t.days > 0).then(|| (w.clone(), t))
         })
         .collect()
+}
+
+/// The vault's value change over the whole run.
+fn run_vault_pnl(days: &[DayRecord]) -> f64 {
+    // From the first night the vault holds liquidity (the LP funds it on the first day).
+    let start = days.iter().find(|d| d.perp_vault_value_usd > 0.0).map_or(0.0, |d| d.perp_vault_value_usd);
+    days.last().map_or(0.0, |d| d.perp_vault_value_usd) - start
+}
+
+fn signed_usd(v: f64) -> String {
+    if v < 0.0 {
+        format!("-{}", usd(-v))
+    } else {
+        format!("+{}", usd(v))
+    }
 }
 
 fn usd(v: f64) -> String {
@@ -228,6 +263,8 @@ pub fn render(r: &SimResult) -> String {
         }
     };
     let _ = writeln!(s, "compute units: crank {} | liquidate {}", cu(&r.crank_cu), cu(&r.liquidate_cu));
+    let [spot, perp, hedge] = r.liquidations_by_kind;
+    let _ = writeln!(s, "liquidations: {spot} spot pairs, {perp} perp positions, {hedge} hedges on both legs");
     if let (Some(first), Some(last)) = (r.days.first(), r.days.last()) {
         if last.perp_vault_usd > 0.0 {
             let peak = r.days.iter().map(|d| d.perp_open_interest_usd).fold(0.0, f64::max);
@@ -241,6 +278,7 @@ pub fn render(r: &SimResult) -> String {
             );
         }
     }
+    let perps = r.days.iter().any(|d| d.perp_vault_value_usd > 0.0);
     let refused: u64 = r.refusals.values().sum();
     let _ = writeln!(s, "borrows and perp trades the program refused: {refused}");
     for (why, n) in &r.refusals {
@@ -272,6 +310,10 @@ pub fn render(r: &SimResult) -> String {
     };
     for (w, t) in windows(&r.days) {
         row(&mut s, w.name, &t);
+        if perps {
+            let _ =
+                writeln!(s, "    perp vault (LPs' equity) through the window: {}", signed_usd(t.perp_vault_pnl_usd));
+        }
         let per: Vec<String> = window_strategies(&r.days, &w)
             .iter()
             .map(|x| {
@@ -283,7 +325,9 @@ pub fn render(r: &SimResult) -> String {
             let _ = writeln!(s, "    by strategy: {}", per.join(", "));
         }
     }
-    row(&mut s, "whole run", &totals(r.days.iter()));
+    let mut whole = totals(r.days.iter());
+    whole.perp_vault_pnl_usd = run_vault_pnl(&r.days);
+    row(&mut s, "whole run", &whole);
     let _ = writeln!(s, "  (m = on-chain covariance model, s = static weights counterfactual on the same books)\n");
     let _ = writeln!(s, "maintenance margin as % of gross exposure, by strategy (book-days with debt):");
     for st in &r.strategies {
@@ -292,6 +336,20 @@ pub fn render(r: &SimResult) -> String {
             s,
             "  {:<16} {:>7} book-days   model {:>6.2}%   static {:>6.2}%   (model {change:+.0}% vs static)   breaches m/s {}/{}",
             st.strategy, st.book_days, st.model_margin_pct, st.static_margin_pct, st.breaches_model, st.breaches_static
+        );
+    }
+    if perps {
+        let paid: Vec<String> = r
+            .strategies
+            .iter()
+            .filter(|st| st.funding_paid_usd != 0.0)
+            .map(|st| format!("{} {}", st.strategy, signed_usd(st.funding_paid_usd)))
+            .collect();
+        let _ = writeln!(s, "funding paid by strategy (< 0: received): {}", paid.join(", "));
+        let _ = writeln!(
+            s,
+            "perp vault (LPs' equity: tokens less traders' unrealized PnL) over the run: {}",
+            signed_usd(run_vault_pnl(&r.days))
         );
     }
     let _ = writeln!(s, "\ninsurance fund at the end: {}", usd(r.insurance_usd_end));
