@@ -79,13 +79,14 @@ fn judge(
     b: &BookedTrade,
 ) -> Result<(), Refusal> {
     let entries = perp_entries(market, books, now)?;
-    let j = entries
-        .iter()
-        .position(|(lp, _)| lp.market.market_index == b.market_index)
-        .ok_or_else(|| Refusal::request("the traded market is not among the account's positions"))?;
     let perps: Vec<PerpHolding> = entries.iter().map(|(_, h)| *h).collect();
-    let old = PerpHolding::of(&b.old, &entries[j].0.pricing(&market.group))
-        .map_err(|_| Refusal::program(portfolio_margin::error::ErrorCode::MathOverflow))?;
-    judge_trade_health(&market.group, &market.model, holdings, &perps, j, b, old).map_err(Refusal::anchor)?;
+    let traded = || {
+        let j = entries
+            .iter()
+            .position(|(lp, _)| lp.market.market_index == b.market_index)
+            .ok_or(anchor_lang::error!(portfolio_margin::error::ErrorCode::WrongPerpMarket))?;
+        Ok((j, entries[j].0.pricing(&market.group)))
+    };
+    judge_trade_health(&market.group, &market.model, holdings, &perps, b, traded).map_err(Refusal::anchor)?;
     Ok(())
 }

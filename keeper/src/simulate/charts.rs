@@ -547,6 +547,7 @@ mod tests {
                     strategy_breaches: Default::default(),
                     perp_vault_usd: 0.0,
                     perp_open_interest_usd: 0.0,
+                    perp_vault_value_usd: 0.0,
                 }
             })
             .collect()

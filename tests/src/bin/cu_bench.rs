@@ -241,6 +241,59 @@ async fn main() {
         .await,
     );
 
+    // A levered hedge at the same 8 positions: 3 small deposits, 8,000 tokens of asset 0 hedged by
+    // a short perp of the same size, longs in two other perps, a stablecoin debt; the market's floor
+    // rate raised to 25% puts it below maintenance, and one step unwinds both legs of the hedge.
+    let hc = m.trader(&mut w, &amounts).await;
+    for i in [4, 5, 6] {
+        w.send(&[m.deposit_ix(&hc, i, 100_000_000_000)], &[&hc.key]).await.ok();
+    }
+    w.send(&[m.deposit_ix(&hc, 0, size as u64)], &[&hc.key]).await.ok();
+    let spot = [4, 5, 6, 0];
+    w.send(&[p.trade_ix(&m, &hc, 0, -size, 0, &spot, &[0])], &[&hc.key]).await.ok();
+    for (k, market) in [1usize, 2].iter().enumerate() {
+        let held: Vec<usize> = [0, 1, 2][..k + 2].to_vec();
+        w.send(&[p.trade_ix(&m, &hc, *market, size / 100, u64::MAX, &spot, &held)], &[&hc.key]).await.ok();
+    }
+    let spot = [4, 5, 6, 0, 31];
+    let value = 8_000.0 * perp_crash[0];
+    let debt = (value * 0.9 * 1e6) as u64;
+    let out = w.send(&[p.with_perp_health(m.borrow_ix(&hc, 31, debt, &spot), &[0, 1, 2])], &[&hc.key]).await;
+    assert!(out.result.is_ok(), "the levered hedge borrows 90% of its spot: {:?}", out.logs);
+    let admin = w.payer();
+    let raised = portfolio_margin::state::PerpParamsArgs {
+        floor_rate_e6: 250_000,
+        ..portfolio_margin::state::PerpParamsArgs::defaults(u64::MAX / 8)
+    };
+    let update = portfolio_margin_client::perp::update_perp_market(&admin, m.group, &p.markets[0].0, raised);
+    w.send(&[update], &[]).await.ok();
+    let inputs = LiquidationInputs::read(&mut w, &m, &hc, &perp_crash, &[], 31, 0).await;
+    let (perps, markets) = p.book(&mut w, &m, &hc, &perp_crash).await;
+    let acc: portfolio_margin::state::MarginAccount = w.zero_copy(hc.margin_account).await;
+    let (mp, lq) = (inputs.group.params.margin_params().unwrap(), inputs.group.params.liquidation_params());
+    let hedge = risk_engine::perp::hedge::HedgeBook {
+        cov: &portfolio_margin::state::ModelView { model: &inputs.model },
+        holdings: &inputs.holdings,
+        perps: &perps,
+        liability: inputs.liability,
+        collateral: inputs.collateral,
+        target: 0,
+        position: acc.perps[acc.find_perp(0).unwrap()].position(),
+        pricing: markets[0].pricing(&inputs.group),
+        margin: &mp,
+        liq: &lq,
+        fee: markets[0].params.liquidation_fee,
+    };
+    let repay = hedge.plan(i128::MAX).expect("the levered hedge is liquidatable").repay as u64;
+    t.row(
+        "liquidate_hedge, 8 positions (both legs of a levered hedge)",
+        w.send(
+            &[compute_limit_ix(1_400_000), p.hedge_ix(&m, &liquidator, &hc, (31, 0), 0, repay, &spot, &[0, 1, 2])],
+            &[&liquidator.key],
+        )
+        .await,
+    );
+
     use portfolio_margin::state::{Asset, Group, MarginAccount, RiskModel};
     println!("| account | bytes (with discriminator) |");
     println!("| --- | --: |");

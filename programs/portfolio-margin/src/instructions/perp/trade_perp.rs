@@ -63,13 +63,16 @@ pub fn handle_trade_perp<'info>(
         let acc = ctx.accounts.margin_account.load()?;
         load_holdings(&group_key, &group, &acc, ctx.remaining_accounts, now, Pricing::Strict)?
     };
-    let j = loaded
-        .perp_markets
-        .iter()
-        .position(|p| p.market.market_index == booked.market_index)
-        .ok_or(error!(ErrorCode::WrongPerpMarket))?;
-    let old = PerpHolding::of(&booked.old, &loaded.perp_markets[j].pricing(&group)).map_err(math)?;
-    let after = judge_trade_health(&group, &model, &loaded.holdings, &loaded.perps, j, &booked, old)?;
+    // The traded market among the health accounts, for the rule's rare branch only.
+    let traded = || {
+        let j = loaded
+            .perp_markets
+            .iter()
+            .position(|p| p.market.market_index == booked.market_index)
+            .ok_or(error!(ErrorCode::WrongPerpMarket))?;
+        Ok((j, loaded.perp_markets[j].pricing(&group)))
+    };
+    let after = judge_trade_health(&group, &model, &loaded.holdings, &loaded.perps, &booked, traded)?;
     emit!(PerpTraded {
         margin_account: ctx.accounts.margin_account.key(),
         owner: ctx.accounts.owner.key(),
@@ -142,23 +145,25 @@ pub fn book_trade(
     Ok(BookedTrade { market_index: m.market_index, fill, old, new })
 }
 
-/// The health rule of a trade, on the account's book after it (`perps[j]` is the traded market's
-/// position, `old` that position before, seen the same way): initial health ≥ 0, unless the trade
-/// only shrinks the position and raises maintenance health. Returns the health after.
-pub fn judge_trade_health(
+/// The health rule of a trade, on the account's book after it: initial health ≥ 0, unless the
+/// trade only shrinks the position and raises maintenance health. Only in that case is `traded`
+/// asked where the traded market's position is in `perps` and how to see it, to value the
+/// position as it was. Returns the health after.
+pub fn judge_trade_health<'a>(
     group: &Group,
     model: &RiskModel,
     holdings: &[risk_engine::Holding],
     perps: &[PerpHolding],
-    j: usize,
     booked: &BookedTrade,
-    old: PerpHolding,
+    traded: impl FnOnce() -> Result<(usize, risk_engine::perp::PerpPricing<'a>)>,
 ) -> Result<risk_engine::health::BookHealth> {
     let after = holdings_health(group, model, holdings, perps)?;
     if after.initial_health().map_err(math)? < Fx::ZERO {
         let reduces = !adds_risk(booked.old.base, booked.new.base);
+        let (j, pricing) = traded()?;
         let mut before_perps = perps.to_vec();
-        *before_perps.get_mut(j).ok_or(error!(ErrorCode::WrongPerpMarket))? = old;
+        *before_perps.get_mut(j).ok_or(error!(ErrorCode::WrongPerpMarket))? =
+            PerpHolding::of(&booked.old, &pricing).map_err(math)?;
         let before = holdings_health(group, model, holdings, &before_perps)?;
         let improves = after.maintenance_health().map_err(math)? > before.maintenance_health().map_err(math)?;
         if !(reduces && improves) {
