@@ -1,7 +1,8 @@
 // End to end against a live local network and the built app (scripts/app-test starts both):
 // dev wallet → faucet → a lender's deposit → deposit → refused over-withdrawal (nothing changes) →
 // borrow and a small withdrawal, each with the program's margin after (its `BalanceChanged` event)
-// equal to the app's preview to the last bit → repay → auditor (heatmap, every invariant passing)
+// equal to the app's preview to the last bit → repay → a small BTC perp opened and closed through
+// the perp panel (the vault funded first by an LP deposit) → auditor (heatmap, every invariant passing)
 // → in the 14-asset group, 12 deposits and a 13-position borrow through the group's lookup table.
 // Screenshots: test-results/.
 //
@@ -10,15 +11,17 @@
 import { createHash } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { getAddressDecoder, type Address } from '@solana/kit';
+import { AccountRole, createKeyPairSignerFromPrivateKeyBytes, getAddressDecoder, type Address } from '@solana/kit';
+import { findAssociatedTokenPda, getCreateAssociatedTokenIdempotentInstruction } from '@solana-program/token';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { getAssetDecoder, getMarginAccountDecoder } from '../src/generated';
+import { getAssetDecoder, getDepositPerpLiquidityInstruction, getMarginAccountDecoder } from '../src/generated';
 import { parseAmount } from '../src/lib/amounts';
 import { bits, bitsFromBytes } from '../src/lib/fixed';
 import { decodePriceUpdate } from '../src/lib/pyth';
 import { fetchRaw, rpcFor } from '../src/lib/rpc';
-import { listGroups, loadGroupState, type AssetView } from '../src/lib/state';
+import { decodeToken, listGroups, loadGroupState, type AssetView } from '../src/lib/state';
+import { sendAndConfirm } from '../src/lib/tx';
 import { launch } from './browser';
 
 const APP_URL = process.env.APP_URL ?? 'http://127.0.0.1:4173';
@@ -285,6 +288,106 @@ async function actExact(
   return { exact: true };
 }
 
+// --- Perps: the program's PerpTraded event (3 pubkeys, base_delta i64, fill i128, base_after i64,
+// quote_after i128, equity i128, initial margin i128).
+/** src/wallet/devWallet.ts DEV_WALLET_KEY (that module needs the DOM's types). */
+const DEV_WALLET_KEY = 'pm.devWallet.seed';
+
+const PERP_TRADED = createHash('sha256').update('event:PerpTraded').digest().subarray(0, 8);
+
+type PerpTraded = { perpMarket: Address; baseDelta: bigint; fillBits: bigint; baseAfter: bigint; quoteAfterBits: bigint };
+
+function perpTradedEvents(logs: readonly string[]): PerpTraded[] {
+  const key = getAddressDecoder();
+  const out: PerpTraded[] = [];
+  for (const line of logs) {
+    const m = /^Program data: (\S+)$/.exec(line);
+    if (!m) continue;
+    const d = Buffer.from(m[1]!, 'base64');
+    if (d.length < 8 || !d.subarray(0, 8).equals(PERP_TRADED)) continue;
+    expect(d.length).toBe(8 + 3 * 32 + 8 + 16 + 8 + 3 * 16);
+    out.push({
+      perpMarket: key.decode(d.subarray(72, 104)),
+      baseDelta: d.readBigInt64LE(104),
+      fillBits: bitsFromBytes(d.subarray(112, 128)),
+      baseAfter: d.readBigInt64LE(128),
+      quoteAfterBits: bitsFromBytes(d.subarray(136, 152)),
+    });
+  }
+  return out;
+}
+
+/**
+ * The local network's perp vault starts empty, and a trade that adds to a market's net position
+ * must fit the vault's stress budget: the dev wallet (its key is in the page's localStorage)
+ * deposits `usdc` into the vault as an LP, through the program's `deposit_perp_liquidity`.
+ */
+async function fundPerpVault(usdc: bigint) {
+  const rpc = rpcFor(RPC_URL);
+  const group = (await listGroups(rpc)).find((g) => g.group.groupId === 0)!;
+  const chain = await loadGroupState(rpc, group.address);
+  const perps = chain.perps!;
+  expect(perps, 'migrations/localnet.toml lists perps').toBeTruthy();
+  const seed = (await page.evaluate(`localStorage.getItem(${JSON.stringify(DEV_WALLET_KEY)})`)) as string;
+  const signer = await createKeyPairSignerFromPrivateKeyBytes(Uint8Array.from(seed.match(/../g)!, (h) => parseInt(h, 16)));
+  expect(signer.address).toBe(await page.getByTestId('wallet-address').getAttribute('title'));
+  const v = perps.vault;
+  const [ownerTokens] = await findAssociatedTokenPda({ owner: signer.address, mint: v.mint, tokenProgram: v.tokenProgram });
+  const [ownerShares] = await findAssociatedTokenPda({ owner: signer.address, mint: v.shareMint, tokenProgram: v.tokenProgram });
+  const deposit = getDepositPerpLiquidityInstruction({
+    owner: signer,
+    group: group.address,
+    perpVault: perps.vaultRaw.address,
+    tokens: perps.tokensRaw.address,
+    shareMint: v.shareMint,
+    mint: v.mint,
+    ownerTokens,
+    ownerShares,
+    tokenProgram: v.tokenProgram,
+    amount: usdc,
+  });
+  const markets = perps.markets.flatMap((m) => [
+    { address: m.address, role: AccountRole.READONLY },
+    { address: m.account.oracle, role: AccountRole.READONLY },
+  ]);
+  await sendAndConfirm(
+    rpc,
+    signer,
+    [
+      getCreateAssociatedTokenIdempotentInstruction({ payer: signer, ata: ownerShares, owner: signer.address, mint: v.shareMint, tokenProgram: v.tokenProgram }),
+      { ...deposit, accounts: [...deposit.accounts, ...markets] },
+    ],
+    undefined,
+    { lookupTables: chain.group.lookupTables },
+  );
+  const [tokens] = await fetchRaw(rpc, [perps.tokensRaw.address]);
+  return { chain, vaultTokens: decodeToken(tokens ?? null)?.amount ?? 0n };
+}
+
+const perpPanel = () => page.getByTestId('perp-panel');
+const perpText = async (testId: string) => ((await perpPanel().getByTestId(testId).first().textContent()) ?? '').trim();
+
+/**
+ * Runs the perp ticket as prepared (market, side, size) once the engine accepts it: returns the
+ * preview's fill bits and oracle publish times, the limit sent and the confirmed transaction.
+ */
+async function submitPerp(what: string) {
+  await until(`the ${what} preview to accept`, async () => /accepts/.test(await perpText('preview-verdict')), 30_000);
+  const preview = (await page.evaluate(`(() => {
+    const panel = document.querySelector('[data-testid="perp-panel"]');
+    const p = panel.querySelector('[data-testid="preview"]');
+    const f = panel.querySelector('[data-testid="perp-fill"]');
+    const l = panel.querySelector('[data-testid="perp-limit"]');
+    return { oraclePublishTimes: p.dataset.oraclePublishTimes, fillBits: f.dataset.fillPriceBits, limitE6: l.dataset.limitPriceE6 };
+  })()`)) as { oraclePublishTimes: string; fillBits: string; limitE6: string };
+  await perpPanel().getByTestId('perp-submit').click();
+  await until(`${what} to finish`, async () => /^Confirmed/.test(await perpText('tx-status')) || (await perpPanel().getByTestId('tx-error').count()) > 0);
+  const status = await perpText('tx-status');
+  expect(status, `${what}: ${status}`).toMatch(/^Confirmed/);
+  const signature = (await perpPanel().getByTestId('tx-status').getAttribute('data-signature'))!;
+  return { preview, tx: await confirmedTransaction(signature) };
+}
+
 /** Attempts before giving up on the inputs staying still between preview and execution. */
 const EXACT_ATTEMPTS = 5;
 /** USDC borrowed by account #0 (the exact-borrow step may borrow more than once). */
@@ -401,6 +504,55 @@ describe('portfolio-margin web app on the local network', () => {
     expect(status).toMatch(/Confirmed/);
     await until('the smaller debt', async () => near(tokens(await positionText('USDC')), -(borrowed - 5_000)));
     await shot('07-after-repay');
+  });
+
+  it('opens and closes a small BTC perp position through the perp panel: the fill within the limit, equal to the preview when prices held', async () => {
+    const { chain, vaultTokens } = await fundPerpVault(20_000_000_000n); // 20,000 USDC
+    expect(vaultTokens).toBeGreaterThanOrEqual(20_000_000_000n);
+    const btc = chain.perps!.markets.find((m) => chain.assets[m.account.assetIndex]?.symbol === 'BTC')!;
+    expect(await page.getByTestId('no-perp-positions').count()).toBe(1);
+    await perpPanel().getByTestId('perp-market').selectOption({ label: 'BTC-PERP' });
+    await perpPanel().getByTestId('perp-side-long').click();
+    expect(await perpPanel().getByTestId('perp-slippage').inputValue()).toBe('1');
+    await perpPanel().getByTestId('perp-size-input').fill('0.01');
+    await perpPanel().getByTestId('perp-fill').waitFor({ timeout: 20_000 });
+    await shot('08a-perp-preview');
+
+    const check = async (what: string, delta: bigint, baseAfter: bigint, opened: { preview: { oraclePublishTimes: string; fillBits: string; limitE6: string }; tx: ConfirmedTx }) => {
+      const { preview, tx } = opened;
+      expect(tx.meta?.err ?? null).toBeNull();
+      const events = perpTradedEvents(tx.meta?.logMessages ?? []);
+      expect(events).toHaveLength(1);
+      const ev = events[0]!;
+      expect(ev.perpMarket).toBe(btc.address);
+      expect(ev.baseDelta).toBe(delta);
+      expect(ev.baseAfter).toBe(baseAfter);
+      // limit / 10⁶ against the fill (bits / 2⁴⁸): a buy at most the limit, a sell at least.
+      const limit = BigInt(preview.limitE6) << 48n;
+      const fill = ev.fillBits * 1_000_000n;
+      expect(delta > 0n ? fill <= limit : fill >= limit, `${what}: fill ${ev.fillBits} vs limit ${preview.limitE6}`).toBe(true);
+      const pricesAfter = await oraclePublishTimes(chain.assets);
+      console.log(`${what}: preview fill bits ${preview.fillBits}, program ${ev.fillBits}, limit ${preview.limitE6} (USD × 10⁶); prices at preview ${preview.oraclePublishTimes}, after ${pricesAfter}`);
+      if (pricesAfter === preview.oraclePublishTimes) expect(ev.fillBits).toBe(BigInt(preview.fillBits));
+    };
+
+    await check('open long 0.01 BTC', 1_000_000n, 1_000_000n, await submitPerp('the perp buy'));
+    const row = () => page.getByTestId('perp-position-BTC');
+    await until('the perp position', async () => ((await row().getByTestId('perp-size').textContent()) ?? '') === 'long 0.01');
+    await until('its mark price and PnL', async () => /\d/.test((await row().getByTestId('perp-mark').textContent()) ?? '') && /\$/.test((await row().getByTestId('perp-pnl').textContent()) ?? ''));
+    expect(Number(((await row().getByTestId('perp-entry').textContent()) ?? '').replace(/,/g, ''))).toBeGreaterThan(0);
+    await shot('08b-perp-open');
+
+    await row().getByTestId('perp-close').click();
+    expect(await perpPanel().getByTestId('perp-size-input').inputValue()).toBe('0.01');
+    expect(await perpPanel().getByTestId('perp-side-short').getAttribute('aria-selected')).toBe('true');
+    await perpPanel().getByTestId('perp-fill').waitFor({ timeout: 20_000 });
+    expect(await perpText('perp-position-after')).toBe('closed');
+    await check('close (sell 0.01 BTC)', -1_000_000n, 0n, await submitPerp('the perp close'));
+    // Closed: the slot stays until its realized PnL is settled.
+    await until('the closed position', async () => ((await row().getByTestId('perp-size').textContent()) ?? '') === 'closed');
+    await shot('08c-perp-closed');
+    expect(errors).toEqual([]);
   });
 
   it('shows the auditor view: heatmap and every invariant passing', async () => {

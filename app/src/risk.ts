@@ -24,7 +24,13 @@ export type RiskRequest = {
   perp_markets?: string[];
   now: number;
   action: RiskAction | null;
+  /** For `previewTrade`: the perp trade. */
+  trade?: RiskTrade;
 };
+
+/** A perp trade: market index, signed native base units (> 0 buys), the limit (USD × 10⁶ per whole
+ * token; omitted: none), integers as decimal strings. */
+export type RiskTrade = { market: number; base_delta: string; limit_price_e6?: string };
 
 export type PositionRisk = { asset: number; amount: string; value_usd: string; contribution_usd: string };
 
@@ -65,6 +71,36 @@ export type PreviewResult = {
   available_liquidity?: string | null;
 };
 
+/** The engine's replay of `trade_perp` (clients/wasm/src/api.rs `preview_trade`). */
+export type TradePreviewResult = {
+  ok: boolean;
+  error: string | null;
+  error_code?: unknown;
+  health_error?: string | null;
+  /** USD per whole token (decimal string) and its I80F48 bits; null when the trade cannot book. */
+  fill_price?: string | null;
+  fill_price_bits?: string | null;
+  /** The position after: signed native base units, cash booked (USD) and its bits. */
+  position_after?: { base: string; quote: string; quote_bits: string } | null;
+  before: Health | null;
+  after: Health | null;
+};
+
+/** One perp position as `decode` reports it (floats, for display). */
+export type DecodedPerpPosition = {
+  market_index: number;
+  /** Signed native base units, as a decimal string. */
+  base: string;
+  /** Cash booked, USD. */
+  quote: number;
+  /** PnL at the oracle price, funding and realized PnL not yet settled included (null without a price). */
+  pnl: number | null;
+  /** Funding owed since the last touch, USD (> 0: owed by the trader). */
+  funding_owed: number | null;
+  /** The oracle price the PnL is at. */
+  price: number | null;
+};
+
 export type MaxAmountResult = {
   ok: boolean;
   error: string | null;
@@ -77,10 +113,12 @@ type WasmModule = {
   preview: (json: string) => string;
   max_amount: (json: string) => string;
   decode: (json: string) => string;
+  preview_trade: (json: string) => string;
 };
 
 export type RiskEngine = {
   preview(req: RiskRequest): PreviewResult;
+  previewTrade(req: RiskRequest): TradePreviewResult;
   maxAmount(req: RiskRequest): MaxAmountResult;
   decode(req: RiskRequest): unknown;
 };
@@ -101,6 +139,7 @@ function wrap(mod: WasmModule): RiskEngine {
   const call = <T>(f: (json: string) => string, req: RiskRequest): T => JSON.parse(f(JSON.stringify(req))) as T;
   return {
     preview: (req) => call<PreviewResult>(mod.preview, req),
+    previewTrade: (req) => call<TradePreviewResult>(mod.preview_trade, req),
     maxAmount: (req) => call<MaxAmountResult>(mod.max_amount, req),
     decode: (req) => call<unknown>(mod.decode, req),
   };
@@ -146,4 +185,9 @@ export function riskRequest(state: GroupState, account: MarginAccountView | null
     now: Number(state.now),
     action,
   };
+}
+
+/** The engine's request for a perp `trade` by `account` (null: a new, empty account) in `state`. */
+export function tradeRequest(state: GroupState, account: MarginAccountView | null, trade: RiskTrade): RiskRequest {
+  return { ...riskRequest(state, account), trade };
 }

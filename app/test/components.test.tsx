@@ -1,11 +1,14 @@
 import { cleanup, render, screen } from '@testing-library/react';
 import { afterEach, describe, expect, it } from 'vitest';
 import { HealthPanel } from '../src/components/account/HealthPanel';
+import { PerpPositionsTable } from '../src/components/account/PerpPositionsTable';
 import { PreviewTable } from '../src/components/account/PreviewTable';
 import { CorrelationHeatmap, correlationColor } from '../src/components/auditor/CorrelationHeatmap';
 import { InvariantsList } from '../src/components/auditor/InvariantsList';
 import { runChecks } from '../src/lib/invariants';
-import type { Health } from '../src/risk';
+import type { PerpMarket } from '../src/generated';
+import { bytesFromBits, fromDecimalString, wrap } from '../src/lib/fixed';
+import type { Health, RiskEngine } from '../src/risk';
 import { fixture } from './fixtures';
 
 afterEach(cleanup);
@@ -95,5 +98,59 @@ describe('auditor components', () => {
     expect(correlationColor(1)).toBe('rgb(214, 39, 40)');
     expect(correlationColor(0)).toBe('rgb(255, 255, 255)');
     expect(correlationColor(-1)).toBe('rgb(31, 119, 180)');
+  });
+});
+
+describe('PerpPositionsTable', () => {
+  const setup = () => {
+    const { state, accounts } = fixture();
+    const raw = { ...state.groupRaw };
+    state.perps = {
+      vault: {} as never,
+      vaultRaw: raw,
+      tokensRaw: raw,
+      markets: [0, 1].map((i) => ({ address: state.address, raw, account: { marketIndex: i, assetIndex: i, decimals: 8, oracle: state.address } as PerpMarket })),
+    };
+    const acc = accounts[0]!;
+    // Market 1 short 2 tokens for $4,000 received; market 0 closed with $12.5 of PnL to settle.
+    acc.account.perps[0] = { ...acc.account.perps[0]!, active: 1, marketIndex: 1, baseLe: bytesFromBits(-200_000_000n), quote: wrap(fromDecimalString('-4000')) };
+    acc.account.perps[3] = { ...acc.account.perps[3]!, active: 1, marketIndex: 0, baseLe: bytesFromBits(0n), quote: wrap(fromDecimalString('-12.5')) };
+    return { state, acc };
+  };
+
+  it('shows size, entry and, from the engine, mark, PnL and funding; close prepares the opposite trade', () => {
+    const { state, acc } = setup();
+    const engine = {
+      decode: () => ({
+        ok: true,
+        account: {
+          perp_positions: [
+            { market_index: 1, base: '-200000000', quote: -4000, pnl: -150.25, funding_owed: 1.5, price: 2075.125 },
+            { market_index: 0, base: '0', quote: -12.5, pnl: 12.5, funding_owed: 0, price: 60000 },
+          ],
+        },
+      }),
+    } as unknown as RiskEngine;
+    const closed: [number, bigint][] = [];
+    render(<PerpPositionsTable state={state} engine={engine} account={acc} onClose={(m, b) => closed.push([m, b])} />);
+    const row = screen.getByTestId('perp-position-USDC');
+    const cell = (id: string) => row.querySelector(`[data-testid="${id}"]`)!.textContent;
+    expect(cell('perp-size')).toBe('short 2');
+    expect(cell('perp-entry')).toBe('2,000.00');
+    expect(cell('perp-mark')).toBe('2,075.13');
+    expect(cell('perp-pnl')).toBe('-$150.25');
+    expect(cell('perp-funding')).toBe('$1.50');
+    expect(screen.getByTestId('perp-position-BTC').querySelector('[data-testid="perp-size"]')!.textContent).toBe('closed');
+    expect(screen.getAllByTestId('perp-close')).toHaveLength(1);
+    screen.getByTestId('perp-close').click();
+    expect(closed).toEqual([[1, -200_000_000n]]);
+  });
+
+  it('falls back to the account alone without the engine', () => {
+    const { state, acc } = setup();
+    render(<PerpPositionsTable state={state} engine={null} account={acc} onClose={() => undefined} />);
+    const row = screen.getByTestId('perp-position-USDC');
+    expect(row.querySelector('[data-testid="perp-entry"]')!.textContent).toBe('2,000.00');
+    expect(row.querySelector('[data-testid="perp-pnl"]')!.textContent).toBe('—');
   });
 });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { riskRequest } from '../src/risk';
+import { riskRequest, tradeRequest } from '../src/risk';
 import { fixture } from './fixtures';
 
 describe('risk engine requests', () => {
@@ -42,5 +42,15 @@ describe('risk engine requests', () => {
     expect(req.perp_vault).toBe('AQ==');
     expect(req.perp_vault_tokens).toBe('Ag==');
     expect(req.perp_markets).toEqual(['Aw==', 'BA==']);
+  });
+
+  it('carry a perp trade beside the accounts, integers as decimal strings, no spot action', () => {
+    const { state, accounts } = fixture();
+    const trade = { market: 1, base_delta: '-9223372036854775808', limit_price_e6: '18446744073709551615' };
+    const req = tradeRequest(state, accounts[0]!, trade);
+    expect(req.action).toBeNull();
+    expect(req.margin_account).toBe(riskRequest(state, accounts[0]!).margin_account);
+    expect(JSON.parse(JSON.stringify(req)).trade).toEqual(trade);
+    expect(tradeRequest(state, null, { market: 0, base_delta: '1' }).trade).toEqual({ market: 0, base_delta: '1' });
   });
 });

@@ -6,8 +6,10 @@ import {
   getCreateMarginAccountInstruction,
   getDepositInstruction,
   getRepayInstruction,
+  getTradePerpInstruction,
   getWithdrawInstruction,
 } from '../generated';
+import { tradeHealthAccounts } from './perps';
 import { healthAssetsAfter, type ActionKind } from './positions';
 import type { AssetView, GroupState, MarginAccountView } from './state';
 
@@ -72,4 +74,39 @@ export async function actionInstructions(x: ActionInput): Promise<Instruction[]>
   const ix = build({ ...common, riskModel: state.group.riskModel, destination: tokens, amount });
   out.push({ ...ix, accounts: [...ix.accounts, ...health] });
   return out;
+}
+
+export type TradeInput = {
+  state: GroupState;
+  owner: TransactionSigner;
+  accountAddress: Address;
+  account: MarginAccountView | null;
+  /** The perp market's index. */
+  market: number;
+  /** Signed native base units (> 0 buys). */
+  baseDelta: bigint;
+  /** USD × 10⁶ per whole token: a buy's highest fill, a sell's lowest. */
+  limitPriceE6: bigint;
+};
+
+/** `trade_perp` with the account's health accounts after the trade. */
+export function tradePerpInstructions(x: TradeInput): Instruction[] {
+  const { state } = x;
+  if (!x.account) throw new Error('This margin account does not exist yet: deposit collateral before you trade perps.');
+  const perps = state.perps;
+  const m = perps?.markets.find((p) => p.account.marketIndex === x.market);
+  if (!perps || !m) throw new Error(`perp market ${x.market} is not loaded`);
+  const ix = getTradePerpInstruction({
+    owner: x.owner,
+    group: state.address,
+    riskModel: state.group.riskModel,
+    marginAccount: x.accountAddress,
+    perpVault: perps.vaultRaw.address,
+    tokens: perps.tokensRaw.address,
+    perpMarket: m.address,
+    oracle: m.account.oracle,
+    baseDelta: x.baseDelta,
+    limitPriceE6: x.limitPriceE6,
+  });
+  return [{ ...ix, accounts: [...ix.accounts, ...tradeHealthAccounts(state, x.account.account, x.market)] }];
 }

@@ -14,6 +14,7 @@ import { Section } from '../common/Section';
 import { ActionPanel } from './ActionPanel';
 import { Faucet } from './Faucet';
 import { HealthPanel } from './HealthPanel';
+import { PerpTradePanel } from './PerpTradePanel';
 import { PositionsTable } from './PositionsTable';
 
 export function AccountView() {
@@ -79,6 +80,11 @@ export function AccountView() {
             balances={data.balances}
             onDone={refresh}
           />
+        </Section>
+      )}
+      {data && state.perps && state.perps.markets.length > 0 && (
+        <Section title="Perpetual futures" testId="perp-section">
+          <PerpTradePanel state={state} engine={engine} accountAddress={trader.accountAddress} account={data.account} onDone={refresh} />
         </Section>
       )}
     </>
