@@ -209,7 +209,7 @@ impl Liquidator {
             .map_err(|i| anyhow::anyhow!("perp on asset {i} unpriced"))?;
         if !perps.is_empty() {
             // Both legs of a hedge first: a single leg would leave the book less hedged.
-            match self.liquidate_hedge(chain, state, prices, now, &perps, &perp_markets, address, account).await {
+            match self.liquidate_hedge(chain, state, prices, now, &perps, address, account).await {
                 Ok(Some(out)) => return self.record_hedge(out, address, shortfall, metrics, round),
                 Ok(None) => {}
                 Err(e) => tracing::debug!(account = %address, "no hedged liquidation: {e:#}"),
@@ -370,7 +370,10 @@ impl Liquidator {
     /// One step on both legs of a hedge (`HedgeBook::plan`, the program's own rule): for each perp
     /// position, largest first, the spot leg of its asset on the other side (a deposit beside a
     /// short, a borrow beside a long) with a debt (or a deposit) the liquidator can pair it with,
-    /// largest first. `None` when the account holds no liquidatable hedge.
+    /// largest first. A book whose only debt is an unsettled perp loss (an unlevered carry whose
+    /// short lost funding) has nothing to repay: then each losing perp is settled first, in the same
+    /// transaction (`settle_perp_pnl`, replayed on copies with the program's `book_settlement` to
+    /// plan on the settled book). `None` when the account holds no liquidatable hedge.
     #[allow(clippy::too_many_arguments)]
     async fn liquidate_hedge<C: Chain>(
         &mut self,
@@ -379,14 +382,75 @@ impl Liquidator {
         prices: &[PriceRead],
         now: i64,
         perps: &[risk_engine::perp::PerpHolding],
-        markets: &[portfolio_margin::health::LoadedPerp],
         address: Pubkey,
         account: &MarginAccount,
     ) -> Result<Option<TxOutcome>> {
         let Some(p) = &state.perps else { return Ok(None) };
+        let mut ixs = match self.plan_hedge(chain, state, p, prices, now, address, account).await? {
+            Some(ix) => vec![ix],
+            None => vec![],
+        };
+        if ixs.is_empty() {
+            // Settle a losing perp that hedges a spot leg, then plan on the settled book.
+            let q = p.keys.quote.index as usize;
+            for (j, slot) in account.active_perps().enumerate() {
+                let (keys, market) = p.markets[slot.market_index as usize];
+                let Some(Ok(price)) = prices.get(market.asset_index as usize) else { continue };
+                if perps[j].pnl >= Fx::ZERO {
+                    continue;
+                }
+                let (mut m, mut acc, mut qa) = (market, *account, state.assets[q].account);
+                qa.accrue(now).map_err(|e| anyhow::anyhow!("accrual: {e}"))?;
+                let lending = match chain.account(&state.assets[q].keys.vault).await? {
+                    Some(a) => token_amount(&a)?,
+                    None => continue,
+                };
+                let decimals = qa.decimals;
+                let Ok((_, paid)) = portfolio_margin::instructions::perp::settle_perp_pnl::book_settlement(
+                    &mut m, &mut acc, &mut qa, price, now, decimals, p.tokens, lending,
+                ) else {
+                    continue;
+                };
+                let mut settled = state.clone();
+                settled.assets[q].account = qa;
+                if let Some(sp) = settled.perps.as_mut() {
+                    sp.markets[slot.market_index as usize].1 = m;
+                    sp.tokens = u64::try_from(p.tokens as i128 - paid).unwrap_or(0);
+                }
+                let sp = settled.perps.clone().expect("perps");
+                if let Some(ix) = self.plan_hedge(chain, &settled, &sp, prices, now, address, &acc).await? {
+                    ixs = vec![portfolio_margin_client::perp::settle_perp_pnl(&p.keys, address, &keys), ix];
+                    break;
+                }
+            }
+        }
+        if ixs.is_empty() {
+            return Ok(None);
+        }
+        let opts = state.send_options(&self.opts).with_fallback_limit(800_000);
+        Ok(Some(self.send_guarded(chain, address, &ixs, &opts).await?))
+    }
+
+    /// The `liquidate_hedge` instruction the engine plans for `account` on `state` (the group as the
+    /// program will read it when the instruction runs), or `None`.
+    #[allow(clippy::too_many_arguments)]
+    async fn plan_hedge<C: Chain>(
+        &self,
+        chain: &C,
+        state: &GroupState,
+        p: &portfolio_margin_client::state::PerpState,
+        prices: &[PriceRead],
+        now: i64,
+        address: Pubkey,
+        account: &MarginAccount,
+    ) -> Result<Option<anchor_lang::solana_program::instruction::Instruction>> {
         let assets: Vec<Asset> = state.assets.iter().map(|a| a.account).collect();
-        let holdings0 = view::holdings(&assets, prices, account, now, Pricing::Liquidation)
-            .map_err(|i| anyhow::anyhow!("asset {i} owed but unpriced"))?;
+        let Ok(holdings0) = view::holdings(&assets, prices, account, now, Pricing::Liquidation) else {
+            return Ok(None);
+        };
+        let Ok((perps, markets)) = view::perp_book(&state.group, Some(p), prices, account, now) else {
+            return Ok(None);
+        };
         let margin = state.group.params.margin_params().map_err(|e| anyhow::anyhow!("{e}"))?;
         let liq = state.group.params.liquidation_params();
         let cov = portfolio_margin::state::ModelView { model: &state.model };
@@ -436,7 +500,7 @@ impl Liquidator {
                 let book = risk_engine::perp::hedge::HedgeBook {
                     cov: &cov,
                     holdings: &holdings,
-                    perps,
+                    perps: &perps,
                     liability: l,
                     collateral: c,
                     target: j,
@@ -463,9 +527,9 @@ impl Liquidator {
                 let market = p.markets[slots[j].market_index as usize].0;
                 let perp_keys = state.perp_health_keys(account);
                 let repay = u64::try_from(v.repay).context("repay out of range")?;
-                let ix = portfolio_margin_client::perp::liquidate_hedge(keys, &market, &perp_keys, &p.keys, repay);
-                let opts = state.send_options(&self.opts).with_fallback_limit(600_000);
-                return Ok(Some(self.send_guarded(chain, address, &[ix], &opts).await?));
+                return Ok(Some(portfolio_margin_client::perp::liquidate_hedge(
+                    keys, &market, &perp_keys, &p.keys, repay,
+                )));
             }
         }
         Ok(None)

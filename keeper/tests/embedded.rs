@@ -646,3 +646,80 @@ async fn the_liquidator_unwinds_a_levered_carry_on_both_legs_at_once() {
     let perp = acc.perps[acc.find_perp(0).unwrap()].position().base;
     assert_eq!(perp, (base - ten as i64) as i128, "the perp leg shrank by the base the spot leg moved");
 }
+
+/// An unlevered carry (10 BTC deposited, short 10 BTC perp, no debt) whose short pays the capped
+/// funding for 230 days (the market is all short): its only debt is the unsettled perp loss, so a
+/// hedged step has nothing to repay. The liquidator settles the loss and unwinds both legs in one
+/// transaction (`settle_perp_pnl` + `liquidate_hedge`); drained this far the whole hedge goes, both
+/// legs together: the book is never left with a naked leg.
+#[tokio::test]
+async fn the_liquidator_settles_a_carry_drained_by_funding_and_unwinds_both_legs() {
+    use keeper::simulate::traders;
+    use portfolio_margin_client::instructions as pix;
+    use portfolio_margin_client::perp::{self as pp, TradeKeys};
+    use portfolio_margin_client::Signer;
+    let (chain, admin, state) = setup().await;
+    common::lender(&chain, &admin, &state).await;
+    let p = state.perps.clone().expect("the config lists perps");
+    let markets: Vec<_> = p.markets.iter().map(|m| m.0).collect();
+    let btc = &state.assets[0];
+    let (lp, _, lp_tokens) =
+        traders::enroll(&chain, &admin, &state, migrate::derive_keypair(&[b"lp"]), &opts()).await.unwrap();
+    keeper::simulate::perps::fund_vault(&chain, &admin, &state, &lp, &lp_tokens, 5_000_000.0, &opts()).await.unwrap();
+    let (trader, account, tokens) =
+        traders::enroll(&chain, &admin, &state, migrate::derive_keypair(&[b"carry trader"]), &opts()).await.unwrap();
+    let ten = 10 * 100_000_000u64;
+    let ixs = [
+        portfolio_margin_client::token::mint_to(
+            &btc.keys.token_program,
+            &btc.keys.mint,
+            &tokens[0],
+            &admin.pubkey(),
+            ten,
+        ),
+        pix::deposit(&trader.pubkey(), state.address, account, &btc.keys, tokens[0], ten),
+    ];
+    send_ixs(&chain, &admin, &[&trader], &ixs, &opts()).await.unwrap().check("deposit").unwrap();
+    let keys = TradeKeys {
+        owner: trader.pubkey(),
+        risk_model: state.group.risk_model,
+        account,
+        vault: &p.keys,
+        spot: &[btc.keys],
+        perps: &markets[..1],
+    };
+    let ix = pp::trade_perp(keys, &markets[0], -(ten as i64), 0);
+    send_ixs(&chain, &admin, &[&trader], &[ix], &opts()).await.unwrap().check("short 10 BTC").unwrap();
+    let mut liq = liquidator(&chain, &admin, &state).await;
+    let m = Metrics::default();
+    // 230 days at the funding cap (0.432% a day): ~99% of the notional paid.
+    let later = T0 + 230 * DAY;
+    chain.advance_to(later).await.unwrap();
+    publish_prices(&chain, &state, &PX, 0.0005, later).await.unwrap();
+    let state = GroupState::fetch(&chain, &state.address).await.unwrap();
+    let r = liq.round(&chain, &state, &m).await.unwrap();
+    assert_eq!(r.liquidatable, 1, "{:?}", r.actions);
+    let base = r
+        .actions
+        .iter()
+        .find_map(|a| match a {
+            Action::HedgeLiquidated { account: a, base_delta, .. } if *a == account => Some(*base_delta),
+            _ => None,
+        })
+        .unwrap_or_else(|| panic!("no hedged liquidation: {:?}", r.actions));
+    // Drained this far, no step short of the whole hedge restores initial health: both legs are
+    // unwound together, and what is left of them is still an exact hedge.
+    assert!(base > 0 && base <= ten as i64, "the short bought back: {base}");
+    println!("keeper: a carry drained by 230 days of funding: settled, then {} BTC on both legs", base as f64 / 1e8);
+    let acc: MarginAccount = load(&chain.account(&account).await.unwrap().unwrap().data).unwrap();
+    let perp = acc.perps.iter().find(|s| s.active == 1).map_or(0, |s| s.position().base);
+    assert_eq!(perp, (base - ten as i64) as i128, "the perp leg shrank by the base the spot leg moved");
+    let state = GroupState::fetch(&chain, &state.address).await.unwrap();
+    let oracles = chain.accounts(&state.oracles()).await.unwrap();
+    let prices = keeper::view::read_oracles(&state, &oracles, later);
+    let assets: Vec<_> = state.assets.iter().map(|a| a.account).collect();
+    let held =
+        keeper::view::holdings(&assets, &prices, &acc, later, portfolio_margin::health::Pricing::Strict).unwrap();
+    let spot = held.iter().find(|h| h.asset == 0).map_or(0, |h| h.amount);
+    assert_eq!(spot + perp, 0, "no naked leg: {spot} BTC spot, perp {perp}");
+}

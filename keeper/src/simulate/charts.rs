@@ -445,11 +445,13 @@ fn margin_vs_loss(svg: &mut Svg, c: &Ctx) {
     );
 }
 
-/// The perp vault's tokens and the markets' open interest (long + short), USD, per day.
+/// The perp vault's tokens, its value (tokens less traders' unrealized PnL: the LPs' equity) and
+/// the markets' open interest (long + short), USD, per day.
 fn perp_vault(svg: &mut Svg, c: &Ctx) {
     let vault: Vec<f64> = c.days.iter().map(|d| finite_or_zero(d.perp_vault_usd)).collect();
+    let value: Vec<f64> = c.days.iter().map(|d| finite_or_zero(d.perp_vault_value_usd)).collect();
     let oi: Vec<f64> = c.days.iter().map(|d| finite_or_zero(d.perp_open_interest_usd)).collect();
-    let max = vault.iter().chain(&oi).copied().fold(0.0, f64::max);
+    let max = vault.iter().chain(&oi).chain(&value).copied().fold(0.0, f64::max);
     let y = YAxis::linear(max, 0.0);
     let axis = TimeAxis { x0: PL, x1: PR, len: c.days.len() };
     y.draw(svg, PL, -1.0, "USD", usd);
@@ -457,6 +459,7 @@ fn perp_vault(svg: &mut Svg, c: &Ctx) {
     let path = |vs: &[f64]| -> Vec<(f64, f64)> { vs.iter().enumerate().map(|(i, &v)| (axis.mid(i), y.y(v))).collect() };
     svg.polyline(&path(&oi), "#ff7f0e", r#"stroke-width="1.5""#);
     svg.polyline(&path(&vault), "#1f77b4", r#"stroke-width="2""#);
+    svg.polyline(&path(&value), "#2ca02c", r#"stroke-width="1.5" stroke-dasharray="6,3""#);
     axis.draw(svg, c.days, PB);
     shade_windows(svg, &axis, c, (PT, PB), true);
     legend(
@@ -464,6 +467,7 @@ fn perp_vault(svg: &mut Svg, c: &Ctx) {
         56.0,
         &[
             (Key::Line("#1f77b4", "none"), "Perp vault tokens".to_owned()),
+            (Key::Line("#2ca02c", "6,3"), "Vault value (tokens − traders' unrealized PnL)".to_owned()),
             (Key::Line("#ff7f0e", "none"), "Open interest (long + short)".to_owned()),
             (Key::Band, "Stress window".to_owned()),
         ],
@@ -593,13 +597,14 @@ mod tests {
         let mut days = synthetic(200);
         for (i, d) in days.iter_mut().enumerate() {
             d.perp_vault_usd = 2e7 - 1e3 * i as f64;
+            d.perp_vault_value_usd = 2e7 + 2e3 * i as f64;
             d.perp_open_interest_usd = 1e7 + 5e4 * i as f64;
         }
         let paths = write_charts(&dir.path().join("charts"), &assets, &days, &STRESS_WINDOWS).unwrap();
         assert_eq!(paths.len(), 4);
         let svg = std::fs::read_to_string(&paths[3]).unwrap();
         assert_well_formed(&svg);
-        assert!(svg.contains("Perp vault tokens") && svg.contains("Open interest"));
+        assert!(svg.contains("Perp vault tokens") && svg.contains("Vault value") && svg.contains("Open interest"));
     }
 
     #[test]

@@ -207,6 +207,12 @@ pub async fn run(args: SimArgs) -> Result<SimResult> {
         state = GroupState::fetch(&chain, &migration.group).await?;
         let round = liquidator.round(&chain, &state, &metrics).await?;
         for a in &round.actions {
+            if let Action::Liquidated { account, .. }
+            | Action::PerpLiquidated { account, .. }
+            | Action::HedgeLiquidated { account, .. } = a
+            {
+                strategies.liquidated(label_of.get(account).copied().unwrap_or("other"));
+            }
             match a {
                 Action::Liquidated { liability_asset, repaid, compute_units, .. }
                 | Action::HedgeLiquidated { liability_asset, repaid, compute_units, .. } => {

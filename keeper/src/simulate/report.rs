@@ -19,6 +19,8 @@ pub struct StrategyStats {
     pub breaches_static: u64,
     /// Funding the strategy's perp positions paid (> 0) or received, USD (0 without perps).
     pub funding_paid_usd: f64,
+    /// Confirmed liquidation steps of the strategy's accounts (spot, perp and hedged).
+    pub liquidations: u64,
 }
 
 #[derive(Default)]
@@ -30,6 +32,7 @@ struct Sums {
     breaches_model: u64,
     breaches_static: u64,
     funding_paid_usd: f64,
+    liquidations: u64,
 }
 
 #[derive(Default)]
@@ -56,6 +59,11 @@ impl StrategyTally {
         self.0.entry(label).or_default().funding_paid_usd += usd;
     }
 
+    /// One confirmed liquidation step of a book of the strategy.
+    pub fn liquidated(&mut self, label: &'static str) {
+        self.0.entry(label).or_default().liquidations += 1;
+    }
+
     pub fn finish(self) -> Vec<StrategyStats> {
         self.0
             .into_iter()
@@ -67,6 +75,7 @@ impl StrategyTally {
                 breaches_model: t.breaches_model,
                 breaches_static: t.breaches_static,
                 funding_paid_usd: t.funding_paid_usd,
+                liquidations: t.liquidations,
             })
             .collect()
     }
@@ -128,6 +137,7 @@ pub struct StrategySummary {
     pub breaches_model: u64,
     pub breaches_static: u64,
     pub funding_paid_usd: f64,
+    pub liquidations: u64,
 }
 
 pub fn summary(r: &SimResult) -> Summary {
@@ -157,6 +167,7 @@ pub fn summary(r: &SimResult) -> Summary {
                 breaches_model: s.breaches_model,
                 breaches_static: s.breaches_static,
                 funding_paid_usd: s.funding_paid_usd,
+                liquidations: s.liquidations,
             })
             .collect(),
     }
@@ -334,8 +345,8 @@ pub fn render(r: &SimResult) -> String {
         let change = 100.0 * (st.model_margin_pct / st.static_margin_pct.max(1e-9) - 1.0);
         let _ = writeln!(
             s,
-            "  {:<16} {:>7} book-days   model {:>6.2}%   static {:>6.2}%   (model {change:+.0}% vs static)   breaches m/s {}/{}",
-            st.strategy, st.book_days, st.model_margin_pct, st.static_margin_pct, st.breaches_model, st.breaches_static
+            "  {:<16} {:>7} book-days   model {:>6.2}%   static {:>6.2}%   (model {change:+.0}% vs static)   breaches m/s {}/{}   liquidations {}",
+            st.strategy, st.book_days, st.model_margin_pct, st.static_margin_pct, st.breaches_model, st.breaches_static, st.liquidations
         );
     }
     if perps {

@@ -6,7 +6,7 @@ use risk_engine::{Fx, FxExt};
 use crate::error::{math, ErrorCode};
 use crate::events::PerpSettled;
 use crate::interest::accrue;
-use crate::oracle::require_price;
+use crate::oracle::{require_price, OraclePrice};
 use crate::state::{Asset, Group, MarginAccount, PerpMarket, PerpVault};
 use crate::token::{transfer_signed_by_asset, transfer_signed_by_perp_vault};
 
@@ -52,38 +52,11 @@ pub fn handle_settle_perp_pnl(ctx: Context<SettlePerpPnl>) -> Result<()> {
     let (settled, paid, position_key) = {
         let mut m = a.perp_market.load_mut()?;
         let price = require_price(a.oracle.as_ref(), &m.oracle, &m.feed_id, now, &group.params)?;
-        let f = m.funding_at(price.price, now)?;
-        m.set_funding(&f);
         let mut acc = a.margin_account.load_mut()?;
-        let slot = acc.find_perp(m.market_index).ok_or(error!(ErrorCode::NoPerpPosition))?;
-        let old = acc.perps[slot].position();
-        let mut new = old;
-        new.settle_funding(m.decimals, &f).map_err(math)?;
-        let pnl = new.pnl(m.decimals, price.price, &f).map_err(math)?;
-        let decimals = a.mint.decimals;
-        let scale = Fx::from_num(pow10(decimals as u32).map_err(math)?);
         let mut qa = a.quote_asset.load_mut()?;
         accrue(&mut qa, quote_key, now)?;
-        let (settled, paid) = if pnl >= Fx::ZERO {
-            // Paid: at most the limit and the vault's tokens, in whole native units (rounded down).
-            let due = pnl.min(m.params.settle_limit.get());
-            let native = floor_to_int(due.mul_floor(scale).map_err(math)?).min(a.tokens.amount as i128).max(0);
-            let booked = Fx::from_num(native).div_floor(scale).map_err(math)?;
-            if native > 0 {
-                acc.credit_settlement(&mut qa, native as u64)?;
-            }
-            (booked, native)
-        } else {
-            // Owed: rounded up to a whole native unit, so the vault is never short.
-            let native = ceil_to_int(pnl.neg_checked().map_err(math)?.mul_ceil(scale).map_err(math)?);
-            let booked = Fx::from_num(native).div_ceil(scale).map_err(math)?.neg_checked().map_err(math)?;
-            acc.debit_settlement(&mut qa, u64::try_from(native).map_err(math)?, a.vault.amount)?;
-            (booked, -native)
-        };
-        new.quote = new.quote.add_checked(settled).map_err(math)?;
-        m.replace_position(&old, &new)?;
-        acc.perps[slot].set(&new);
-        acc.close_empty_perps();
+        let (settled, paid) =
+            book_settlement(&mut m, &mut acc, &mut qa, &price, now, a.mint.decimals, a.tokens.amount, a.vault.amount)?;
         (settled, paid, m.market_index)
     };
     let group_key = a.group.key();
@@ -120,4 +93,52 @@ pub fn handle_settle_perp_pnl(ctx: Context<SettlePerpPnl>) -> Result<()> {
         tokens: paid as i64,
     });
     Ok(())
+}
+
+/// The state change of `settle_perp_pnl` on the market, the account and the quote asset (accrued to
+/// `now` by the caller), given the market's fresh oracle price and the token amounts of the perp
+/// vault and the quote's lending vault (the program's; a liquidator replays it on copies before it
+/// plans a step on the settled book). Returns the PnL booked (USD) and the native quote tokens paid
+/// to the account (> 0) or owed by it (< 0). On `Err` the accounts may be partly changed (the
+/// transaction reverts).
+#[allow(clippy::too_many_arguments)]
+pub fn book_settlement(
+    m: &mut PerpMarket,
+    acc: &mut MarginAccount,
+    qa: &mut Asset,
+    price: &OraclePrice,
+    now: i64,
+    quote_decimals: u8,
+    perp_vault_tokens: u64,
+    lending_vault_tokens: u64,
+) -> Result<(Fx, i128)> {
+    let f = m.funding_at(price.price, now)?;
+    m.set_funding(&f);
+    let slot = acc.find_perp(m.market_index).ok_or(error!(ErrorCode::NoPerpPosition))?;
+    let old = acc.perps[slot].position();
+    let mut new = old;
+    new.settle_funding(m.decimals, &f).map_err(math)?;
+    let pnl = new.pnl(m.decimals, price.price, &f).map_err(math)?;
+    let scale = Fx::from_num(pow10(quote_decimals as u32).map_err(math)?);
+    let (settled, paid) = if pnl >= Fx::ZERO {
+        // Paid: at most the limit and the vault's tokens, in whole native units (rounded down).
+        let due = pnl.min(m.params.settle_limit.get());
+        let native = floor_to_int(due.mul_floor(scale).map_err(math)?).min(perp_vault_tokens as i128).max(0);
+        let booked = Fx::from_num(native).div_floor(scale).map_err(math)?;
+        if native > 0 {
+            acc.credit_settlement(qa, native as u64)?;
+        }
+        (booked, native)
+    } else {
+        // Owed: rounded up to a whole native unit, so the vault is never short.
+        let native = ceil_to_int(pnl.neg_checked().map_err(math)?.mul_ceil(scale).map_err(math)?);
+        let booked = Fx::from_num(native).div_ceil(scale).map_err(math)?.neg_checked().map_err(math)?;
+        acc.debit_settlement(qa, u64::try_from(native).map_err(math)?, lending_vault_tokens)?;
+        (booked, -native)
+    };
+    new.quote = new.quote.add_checked(settled).map_err(math)?;
+    m.replace_position(&old, &new)?;
+    acc.perps[slot].set(&new);
+    acc.close_empty_perps();
+    Ok((settled, paid))
 }
