@@ -117,6 +117,9 @@ pub async fn relever<C: Chain>(
     }
     let mut last = None;
     for _ in 0..3 {
+        if delta == 0 {
+            break;
+        }
         let d = i64::try_from(delta).unwrap_or(if delta > 0 { i64::MAX } else { i64::MIN });
         match trade(chain, admin, state, perps, p, market, d, opts).await? {
             None => return Ok(None),
