@@ -210,12 +210,35 @@ impl Liquidator {
         if !perps.is_empty() {
             // Both legs of a hedge first: a single leg would leave the book less hedged.
             match self.liquidate_hedge(chain, state, prices, now, &perps, address, account).await {
-                Ok(Some(out)) => return self.record_hedge(out, address, shortfall, metrics, round),
+                Ok(Some(out)) => {
+                    return self.record(out, "liquidate_hedge", metrics, round, |out| {
+                        out.events::<HedgeLiquidated>().into_iter().next().map(|e| Action::HedgeLiquidated {
+                            account: address,
+                            perp_market: e.perp_market,
+                            liability_asset: e.liability_asset,
+                            repaid: e.repaid,
+                            base_delta: e.base_delta,
+                            shortfall_usd: shortfall,
+                            compute_units: out.compute_units,
+                        })
+                    })
+                }
                 Ok(None) => {}
                 Err(e) => tracing::debug!(account = %address, "no hedged liquidation: {e:#}"),
             }
             match self.liquidate_perp(chain, state, &holdings0, &perps, &perp_markets, address, account).await {
-                Ok(Some(out)) => return self.record_perp(out, address, shortfall, metrics, round),
+                Ok(Some(out)) => {
+                    return self.record(out, "liquidate_perp", metrics, round, |out| {
+                        out.events::<PerpLiquidated>().into_iter().next().map(|e| Action::PerpLiquidated {
+                            account: address,
+                            perp_market: e.perp_market,
+                            base_delta: e.base_delta,
+                            reward: e.reward,
+                            shortfall_usd: shortfall,
+                            compute_units: out.compute_units,
+                        })
+                    })
+                }
                 Ok(None) => {}
                 Err(e) => tracing::debug!(account = %address, "no perp liquidation: {e:#}"),
             }
@@ -283,30 +306,18 @@ impl Liquidator {
         state.push_perp_health(&mut ix, account);
         let opts = state.send_options(&self.opts).with_fallback_limit(600_000);
         let out = self.send_guarded(chain, address, &[ix], &opts).await?;
-        let event = out.events::<Liquidated>().into_iter().next();
-        match (&out.result, event) {
-            (Ok(()), Some(event)) => {
-                metrics.liquidations.fetch_add(1, Relaxed);
-                tracing::debug!(account = %address, repaid = event.repaid, shortfall, "liquidated");
-                round.actions.push(Action::Liquidated {
-                    account: address,
-                    liability_asset: event.liability_asset,
-                    collateral_asset: event.collateral_asset,
-                    repaid: event.repaid,
-                    to_liquidator: event.collateral_to_liquidator,
-                    to_insurance: event.collateral_to_insurance,
-                    shortfall_usd: shortfall,
-                    compute_units: out.compute_units,
-                });
-                Ok(())
-            }
-            (Ok(()), None) => {
-                // Landed but the node kept no logs (or a retry found it by signature).
-                metrics.liquidations.fetch_add(1, Relaxed);
-                Ok(())
-            }
-            (Err(e), _) => anyhow::bail!("{}", out.error_text().unwrap_or_else(|| e.to_string())),
-        }
+        self.record(out, "liquidate", metrics, round, |out| {
+            out.events::<Liquidated>().into_iter().next().map(|event| Action::Liquidated {
+                account: address,
+                liability_asset: event.liability_asset,
+                collateral_asset: event.collateral_asset,
+                repaid: event.repaid,
+                to_liquidator: event.collateral_to_liquidator,
+                to_insurance: event.collateral_to_insurance,
+                shortfall_usd: shortfall,
+                compute_units: out.compute_units,
+            })
+        })
     }
 
     /// Closes part of the account's largest perp position the engine's plan can liquidate
@@ -535,55 +546,23 @@ impl Liquidator {
         Ok(None)
     }
 
-    fn record_hedge(
+    /// A sent liquidation step: an error unless it landed; counted, with its action read from its
+    /// event by `action` (none when the node kept no logs).
+    fn record(
         &self,
         out: TxOutcome,
-        address: Pubkey,
-        shortfall: f64,
+        what: &str,
         metrics: &Metrics,
         round: &mut Round,
+        action: impl FnOnce(&TxOutcome) -> Option<Action>,
     ) -> Result<()> {
         if let Err(e) = &out.result {
-            anyhow::bail!("liquidate_hedge: {}", out.error_text().unwrap_or_else(|| e.to_string()));
+            anyhow::bail!("{what}: {}", out.error_text().unwrap_or_else(|| e.to_string()));
         }
         metrics.liquidations.fetch_add(1, Relaxed);
-        if let Some(e) = out.events::<HedgeLiquidated>().into_iter().next() {
-            tracing::debug!(account = %address, repaid = e.repaid, base = e.base_delta, shortfall, "hedge liquidated");
-            round.actions.push(Action::HedgeLiquidated {
-                account: address,
-                perp_market: e.perp_market,
-                liability_asset: e.liability_asset,
-                repaid: e.repaid,
-                base_delta: e.base_delta,
-                shortfall_usd: shortfall,
-                compute_units: out.compute_units,
-            });
-        }
-        Ok(())
-    }
-
-    fn record_perp(
-        &self,
-        out: TxOutcome,
-        address: Pubkey,
-        shortfall: f64,
-        metrics: &Metrics,
-        round: &mut Round,
-    ) -> Result<()> {
-        if let Err(e) = &out.result {
-            anyhow::bail!("liquidate_perp: {}", out.error_text().unwrap_or_else(|| e.to_string()));
-        }
-        metrics.liquidations.fetch_add(1, Relaxed);
-        if let Some(e) = out.events::<PerpLiquidated>().into_iter().next() {
-            tracing::debug!(account = %address, base = e.base_delta, shortfall, "perp liquidated");
-            round.actions.push(Action::PerpLiquidated {
-                account: address,
-                perp_market: e.perp_market,
-                base_delta: e.base_delta,
-                reward: e.reward,
-                shortfall_usd: shortfall,
-                compute_units: out.compute_units,
-            });
+        if let Some(a) = action(&out) {
+            tracing::debug!("{what}: {a:?}");
+            round.actions.push(a);
         }
         Ok(())
     }

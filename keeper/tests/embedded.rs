@@ -551,27 +551,22 @@ async fn the_liquidator_closes_a_losing_perp_against_the_vault() {
     );
 }
 
-/// A levered cash and carry through the keeper: 10 BTC deposited, short 10 BTC perp, USDC borrowed
-/// against the hedge. The risk authority raises the market's floor rate, the book falls below
-/// maintenance, and one liquidator round unwinds both legs in one step (`liquidate_hedge`: neither
-/// leg alone could): the book is an exact hedge again, above maintenance.
-#[tokio::test]
-async fn the_liquidator_unwinds_a_levered_carry_on_both_legs_at_once() {
+/// 10 BTC deposited and a 10 BTC short perp in one account (a carry), on a chain with the group
+/// migrated, a USDC lender and an LP-funded perp vault: (chain, admin, state, trader, its account,
+/// its token accounts).
+async fn carry_book() -> (Embedded, Keypair, GroupState, Keypair, Pubkey, Vec<Pubkey>) {
     use keeper::simulate::traders;
-    use portfolio_margin::state::PerpParamsArgs;
-    use portfolio_margin_client::instructions::{self as pix, AddRiskKeys};
+    use portfolio_margin_client::instructions as pix;
     use portfolio_margin_client::perp::{self as pp, TradeKeys};
     use portfolio_margin_client::Signer;
     let (chain, admin, state) = setup().await;
     common::lender(&chain, &admin, &state).await;
     let p = state.perps.clone().expect("the config lists perps");
     let markets: Vec<_> = p.markets.iter().map(|m| m.0).collect();
-    let (usdc, btc) = (&state.assets[2], &state.assets[0]);
-    // The vault's LP: 5M USDC.
+    let btc = &state.assets[0];
     let (lp, _, lp_tokens) =
         traders::enroll(&chain, &admin, &state, migrate::derive_keypair(&[b"lp"]), &opts()).await.unwrap();
     keeper::simulate::perps::fund_vault(&chain, &admin, &state, &lp, &lp_tokens, 5_000_000.0, &opts()).await.unwrap();
-
     let (trader, account, tokens) =
         traders::enroll(&chain, &admin, &state, migrate::derive_keypair(&[b"carry trader"]), &opts()).await.unwrap();
     let ten = 10 * 100_000_000u64;
@@ -596,6 +591,24 @@ async fn the_liquidator_unwinds_a_levered_carry_on_both_legs_at_once() {
     };
     let ix = pp::trade_perp(keys, &markets[0], -(ten as i64), 0);
     send_ixs(&chain, &admin, &[&trader], &[ix], &opts()).await.unwrap().check("short 10 BTC").unwrap();
+    (chain, admin, state, trader, account, tokens)
+}
+
+/// A levered cash and carry through the keeper: 10 BTC deposited, short 10 BTC perp, USDC borrowed
+/// against the hedge. The risk authority raises the market's floor rate, the book falls below
+/// maintenance, and one liquidator round unwinds both legs in one step (`liquidate_hedge`: neither
+/// leg alone could): the book is an exact hedge again, above maintenance.
+#[tokio::test]
+async fn the_liquidator_unwinds_a_levered_carry_on_both_legs_at_once() {
+    use portfolio_margin::state::PerpParamsArgs;
+    use portfolio_margin_client::instructions::{self as pix, AddRiskKeys};
+    use portfolio_margin_client::perp as pp;
+    use portfolio_margin_client::Signer;
+    let (chain, admin, state, trader, account, tokens) = carry_book().await;
+    let p = state.perps.clone().expect("the config lists perps");
+    let markets: Vec<_> = p.markets.iter().map(|m| m.0).collect();
+    let (usdc, btc) = (&state.assets[2], &state.assets[0]);
+    let ten = 10 * 100_000_000u64;
     // $80k of USDC against $85k of hedged BTC.
     let mut ix = pix::borrow(
         AddRiskKeys {
@@ -654,42 +667,8 @@ async fn the_liquidator_unwinds_a_levered_carry_on_both_legs_at_once() {
 /// legs together: the book is never left with a naked leg.
 #[tokio::test]
 async fn the_liquidator_settles_a_carry_drained_by_funding_and_unwinds_both_legs() {
-    use keeper::simulate::traders;
-    use portfolio_margin_client::instructions as pix;
-    use portfolio_margin_client::perp::{self as pp, TradeKeys};
-    use portfolio_margin_client::Signer;
-    let (chain, admin, state) = setup().await;
-    common::lender(&chain, &admin, &state).await;
-    let p = state.perps.clone().expect("the config lists perps");
-    let markets: Vec<_> = p.markets.iter().map(|m| m.0).collect();
-    let btc = &state.assets[0];
-    let (lp, _, lp_tokens) =
-        traders::enroll(&chain, &admin, &state, migrate::derive_keypair(&[b"lp"]), &opts()).await.unwrap();
-    keeper::simulate::perps::fund_vault(&chain, &admin, &state, &lp, &lp_tokens, 5_000_000.0, &opts()).await.unwrap();
-    let (trader, account, tokens) =
-        traders::enroll(&chain, &admin, &state, migrate::derive_keypair(&[b"carry trader"]), &opts()).await.unwrap();
+    let (chain, admin, state, _, account, _) = carry_book().await;
     let ten = 10 * 100_000_000u64;
-    let ixs = [
-        portfolio_margin_client::token::mint_to(
-            &btc.keys.token_program,
-            &btc.keys.mint,
-            &tokens[0],
-            &admin.pubkey(),
-            ten,
-        ),
-        pix::deposit(&trader.pubkey(), state.address, account, &btc.keys, tokens[0], ten),
-    ];
-    send_ixs(&chain, &admin, &[&trader], &ixs, &opts()).await.unwrap().check("deposit").unwrap();
-    let keys = TradeKeys {
-        owner: trader.pubkey(),
-        risk_model: state.group.risk_model,
-        account,
-        vault: &p.keys,
-        spot: &[btc.keys],
-        perps: &markets[..1],
-    };
-    let ix = pp::trade_perp(keys, &markets[0], -(ten as i64), 0);
-    send_ixs(&chain, &admin, &[&trader], &[ix], &opts()).await.unwrap().check("short 10 BTC").unwrap();
     let mut liq = liquidator(&chain, &admin, &state).await;
     let m = Metrics::default();
     // 230 days at the funding cap (0.432% a day): ~99% of the notional paid.

@@ -399,6 +399,56 @@ pub fn over_liquidation_slack(repay: i128) -> i128 {
     core::cmp::max(1, repay / 10_000)
 }
 
+/// A step accepted by [`accept_step`]: how it qualified and the healths around it.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Judged {
+    pub acceptance: Acceptance,
+    pub after: BookHealth,
+    pub target_before: Fx,
+    pub target_after: Fx,
+}
+
+/// The acceptance rule of every liquidation step — a spot pair, a perp position, both legs of a
+/// hedge: a step of size `q` (0 < q ≤ `whole`, the largest step of its kind) on a book whose health
+/// is `before` (below maintenance), `health_at(x)` being the book's health after a step of size x.
+/// Accepted when target health rises and no step smaller by more than [`over_liquidation_slack`]
+/// already reaches the target, or as a close-out: the whole step, on an insolvent book, when a first
+/// step (the planner's resolution) does not raise target health (health is concave in the step
+/// above the kernel's rounding, so then none does).
+pub fn accept_step(
+    before: &BookHealth,
+    q: i128,
+    whole: i128,
+    target: LiquidationTarget,
+    health_at: impl Fn(i128) -> RiskResult<BookHealth>,
+) -> RiskResult<Result<Judged, Refusal>> {
+    let target_before = target_health(before, target)?;
+    let after = health_at(q)?;
+    let target_after = target_health(&after, target)?;
+    let acceptance = if target_after > target_before {
+        if target_after >= Fx::ZERO {
+            let slack = over_liquidation_slack(q);
+            if q > slack && target_health(&health_at(q - slack)?, target)? >= Fx::ZERO {
+                return Ok(Err(Refusal::OverLiquidation));
+            }
+        }
+        Acceptance::Improves
+    } else {
+        // A close-out takes a whole side; anything less that does not raise health is refused.
+        if q != whole {
+            return Ok(Err(Refusal::DoesNotImprove));
+        }
+        if before.equity >= Fx::ZERO {
+            return Ok(Err(Refusal::SolventCloseOut));
+        }
+        if target_health(&health_at(first_step(whole))?, target)? > target_before {
+            return Ok(Err(Refusal::CloseOutWhileImprovable));
+        }
+        Acceptance::CloseOut
+    };
+    Ok(Ok(Judged { acceptance, after, target_before, target_after }))
+}
+
 /// The liquidation acceptance rule, one function for the program and every liquidator: repaying up
 /// to `max_repay` of `holdings[liability]` against `holdings[collateral]`.
 ///
@@ -447,38 +497,10 @@ pub fn judge_liquidation_with_perps<C: CovarianceSource>(
     if repay <= 0 {
         return Ok(Err(Refusal::NothingToRepay));
     }
-    let target_before = target_health(&before, liq.target)?;
-    let after = health_after_with_perps(cov, holdings, perps, liability, collateral, repay, margin, liq)?;
-    let target_after = target_health(&after, liq.target)?;
-    let acceptance = if target_after > target_before {
-        if target_after >= Fx::ZERO {
-            let slack = over_liquidation_slack(repay);
-            if repay > slack {
-                let less =
-                    health_after_with_perps(cov, holdings, perps, liability, collateral, repay - slack, margin, liq)?;
-                if target_health(&less, liq.target)? >= Fx::ZERO {
-                    return Ok(Err(Refusal::OverLiquidation));
-                }
-            }
-        }
-        Acceptance::Improves
-    } else {
-        // A close-out takes a whole side (all the collateral or all the debt); anything less that
-        // does not raise health is simply refused.
-        if repay != whole_side {
-            return Ok(Err(Refusal::DoesNotImprove));
-        }
-        if before.equity >= Fx::ZERO {
-            return Ok(Err(Refusal::SolventCloseOut));
-        }
-        // Concavity: if the first step (the planner's resolution) does not raise health, no repay
-        // does; `plan_liquidation` runs the same test, so the two never disagree.
-        let first =
-            health_after_with_perps(cov, holdings, perps, liability, collateral, first_step(whole_side), margin, liq)?;
-        if target_health(&first, liq.target)? > target_before {
-            return Ok(Err(Refusal::CloseOutWhileImprovable));
-        }
-        Acceptance::CloseOut
+    let health_at = |x| health_after_with_perps(cov, holdings, perps, liability, collateral, x, margin, liq);
+    let j = match accept_step(&before, repay, whole_side, liq.target, health_at)? {
+        Ok(j) => j,
+        Err(r) => return Ok(Err(r)),
     };
     let mut flows = flows_for(holdings, liability, collateral, repay, liq)?;
     let takes_all_collateral = repay == by_collateral;
@@ -488,7 +510,16 @@ pub fn judge_liquidation_with_perps<C: CovarianceSource>(
             flows.to_insurance += left;
         }
     }
-    Ok(Ok(Verdict { acceptance, repay, takes_all_collateral, flows, before, after, target_before, target_after }))
+    Ok(Ok(Verdict {
+        acceptance: j.acceptance,
+        repay,
+        takes_all_collateral,
+        flows,
+        before,
+        after: j.after,
+        target_before: j.target_before,
+        target_after: j.target_after,
+    }))
 }
 
 /// The liquidation a liquidator should send for this pair: [`plan_liquidation`] when a partial step

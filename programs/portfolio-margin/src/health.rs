@@ -114,6 +114,16 @@ pub struct Loaded {
     pub unpriced: u64,
 }
 
+impl Loaded {
+    /// Where the position in perp market `market_index` is among the loaded perps.
+    pub fn perp_index(&self, market_index: u16) -> Result<usize> {
+        self.perp_markets
+            .iter()
+            .position(|p| p.market.market_index == market_index)
+            .ok_or(error!(ErrorCode::WrongPerpMarket))
+    }
+}
+
 /// The account's positions as the engine's holdings (native amounts accrued to `now`, fresh
 /// prices), in slot order.
 pub fn load_holdings<'info>(

@@ -25,8 +25,8 @@ use crate::error::{RiskError, RiskResult};
 use crate::fixed_point::{Fx, FxExt};
 use crate::health::{BookHealth, Holding};
 use crate::liquidation::{
-    apply_flows, first_step, flows_for, max_repay_by_collateral, over_liquidation_slack, target_health, Acceptance,
-    LiquidationFlows, LiquidationParams, Refusal,
+    accept_step, apply_flows, first_step, flows_for, max_repay_by_collateral, over_liquidation_slack, target_health,
+    Acceptance, LiquidationFlows, LiquidationParams, Refusal,
 };
 use crate::margin::MarginParams;
 
@@ -194,30 +194,19 @@ impl<C: CovarianceSource> HedgeBook<'_, C> {
         if repay <= 0 {
             return Ok(Err(Refusal::NothingToRepay));
         }
-        let target_before = target_health(&before, self.liq.target)?;
-        let after = self.health_at(repay)?;
-        let target_after = target_health(&after, self.liq.target)?;
-        let acceptance = if target_after > target_before {
-            if target_after >= Fx::ZERO {
-                let slack = over_liquidation_slack(repay);
-                if repay > slack && self.target_at(repay - slack)? >= Fx::ZERO {
-                    return Ok(Err(Refusal::OverLiquidation));
-                }
-            }
-            Acceptance::Improves
-        } else {
-            if repay != whole {
-                return Ok(Err(Refusal::DoesNotImprove));
-            }
-            if before.equity >= Fx::ZERO {
-                return Ok(Err(Refusal::SolventCloseOut));
-            }
-            if self.target_at(first_step(whole))? > target_before {
-                return Ok(Err(Refusal::CloseOutWhileImprovable));
-            }
-            Acceptance::CloseOut
+        let j = match accept_step(&before, repay, whole, self.liq.target, |x| self.health_at(x))? {
+            Ok(j) => j,
+            Err(r) => return Ok(Err(r)),
         };
-        Ok(Ok(HedgeVerdict { acceptance, repay, step: self.step(repay)?, before, after, target_before, target_after }))
+        Ok(Ok(HedgeVerdict {
+            acceptance: j.acceptance,
+            repay,
+            step: self.step(repay)?,
+            before,
+            after: j.after,
+            target_before: j.target_before,
+            target_after: j.target_after,
+        }))
     }
 
     /// The step a liquidator should send within `budget` (its tokens of the liability): the

@@ -10,7 +10,9 @@ use crate::covariance::CovarianceSource;
 use crate::error::{RiskError, RiskResult};
 use crate::fixed_point::{Fx, FxExt};
 use crate::health::{BookHealth, Holding};
-use crate::liquidation::{first_step, over_liquidation_slack, target_health, Acceptance, LiquidationParams, Refusal};
+use crate::liquidation::{
+    accept_step, first_step, over_liquidation_slack, target_health, Acceptance, LiquidationParams, Refusal,
+};
 use crate::margin::MarginParams;
 use crate::valuation::{biased_price, native_to_tokens_floor};
 
@@ -120,30 +122,18 @@ impl<C: CovarianceSource> PerpBook<'_, C> {
         if q <= 0 {
             return Ok(Err(Refusal::NothingToRepay));
         }
-        let target_before = target_health(&before, self.liq.target)?;
-        let after = self.health_at(q)?;
-        let target_after = target_health(&after, self.liq.target)?;
-        let acceptance = if target_after > target_before {
-            if target_after >= Fx::ZERO {
-                let slack = over_liquidation_slack(q);
-                if q > slack && self.target_at(q - slack)? >= Fx::ZERO {
-                    return Ok(Err(Refusal::OverLiquidation));
-                }
-            }
-            Acceptance::Improves
-        } else {
-            if q != whole {
-                return Ok(Err(Refusal::DoesNotImprove));
-            }
-            if before.equity >= Fx::ZERO {
-                return Ok(Err(Refusal::SolventCloseOut));
-            }
-            if self.target_at(first_step(whole))? > target_before {
-                return Ok(Err(Refusal::CloseOutWhileImprovable));
-            }
-            Acceptance::CloseOut
+        let j = match accept_step(&before, q, whole, self.liq.target, |x| self.health_at(x))? {
+            Ok(j) => j,
+            Err(r) => return Ok(Err(r)),
         };
-        Ok(Ok(PerpVerdict { acceptance, close: self.close(q)?, before, after, target_before, target_after }))
+        Ok(Ok(PerpVerdict {
+            acceptance: j.acceptance,
+            close: self.close(q)?,
+            before,
+            after: j.after,
+            target_before: j.target_before,
+            target_after: j.target_after,
+        }))
     }
 
     /// The close a liquidator should send: the smallest that restores the target (bisection at

@@ -356,19 +356,21 @@ fn profits_count_at_their_weight_losses_in_full() {
     assert_eq!(weighted_pnl(Fx::ZERO, fx(0.5)).unwrap(), Fx::ZERO);
 }
 
+/// The group's default liquidation fees, to initial health.
+fn liq() -> crate::liquidation::LiquidationParams {
+    use crate::liquidation::{LiquidationParams, LiquidationTarget};
+    LiquidationParams {
+        liquidator_fee: fx(0.025),
+        insurance_fee: fx(0.025),
+        target: LiquidationTarget::Initial,
+        conf_k: Fx::ONE,
+    }
+}
+
 mod liquidating {
     use super::*;
-    use crate::liquidation::{Acceptance, LiquidationParams, LiquidationTarget, Refusal};
+    use crate::liquidation::{Acceptance, Refusal};
     use crate::perp::liquidation::PerpBook;
-
-    fn liq() -> LiquidationParams {
-        LiquidationParams {
-            liquidator_fee: fx(0.025),
-            insurance_fee: fx(0.025),
-            target: LiquidationTarget::Initial,
-            conf_k: Fx::ONE,
-        }
-    }
 
     /// A short of 10 BTC opened at $50,000 with `usdc` dollars of collateral.
     fn short_book(usdc: i128) -> (Holding, PerpPosition, Funding) {
@@ -442,18 +444,9 @@ mod liquidating {
 
 mod hedging {
     use super::*;
-    use crate::liquidation::{judge_liquidation_with_perps, Acceptance, LiquidationParams, LiquidationTarget, Refusal};
+    use crate::liquidation::{judge_liquidation_with_perps, Acceptance, Refusal};
     use crate::perp::hedge::{HedgeBook, HedgedLeg};
     use crate::perp::liquidation::PerpBook;
-
-    fn liq() -> LiquidationParams {
-        LiquidationParams {
-            liquidator_fee: fx(0.025),
-            insurance_fee: fx(0.025),
-            target: LiquidationTarget::Initial,
-            conf_k: Fx::ONE,
-        }
-    }
 
     /// A levered cash and carry: 10 BTC deposited, 10 BTC short perp opened at $50,000, `debt`
     /// dollars of USDC borrowed; BTC now at `price`.

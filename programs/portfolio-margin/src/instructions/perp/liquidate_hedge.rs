@@ -52,11 +52,7 @@ pub fn handle_liquidate_hedge<'info>(ctx: Context<'info, LiquidateHedge<'info>>,
     };
     let position = spot.margin_account.load()?.perps[slot].position();
     let (l, c) = pair_in(&loaded, l_index, c_index)?;
-    let j = loaded
-        .perp_markets
-        .iter()
-        .position(|p| p.market.market_index == market_index)
-        .ok_or(error!(ErrorCode::WrongPerpMarket))?;
+    let j = loaded.perp_index(market_index)?;
     let lp = &loaded.perp_markets[j];
     let margin = group.params.margin_params()?;
     let liq = group.params.liquidation_params();

@@ -82,11 +82,7 @@ pub fn handle_liquidate_perp<'info>(ctx: Context<'info, LiquidatePerp<'info>>, m
         (load_holdings(&group_key, &group, &acc, ctx.remaining_accounts, now, Pricing::Liquidation)?, slot)
     };
     let position = ctx.accounts.margin_account.load()?.perps[slot].position();
-    let j = loaded
-        .perp_markets
-        .iter()
-        .position(|p| p.market.market_index == market_index)
-        .ok_or(error!(ErrorCode::WrongPerpMarket))?;
+    let j = loaded.perp_index(market_index)?;
     let lp = &loaded.perp_markets[j];
     let margin = group.params.margin_params()?;
     let liq = group.params.liquidation_params();

@@ -65,11 +65,7 @@ pub fn handle_trade_perp<'info>(
     };
     // The traded market among the health accounts, for the rule's rare branch only.
     let traded = || {
-        let j = loaded
-            .perp_markets
-            .iter()
-            .position(|p| p.market.market_index == booked.market_index)
-            .ok_or(error!(ErrorCode::WrongPerpMarket))?;
+        let j = loaded.perp_index(booked.market_index)?;
         Ok((j, loaded.perp_markets[j].pricing(&group)))
     };
     let after = judge_trade_health(&group, &model, &loaded.holdings, &loaded.perps, &booked, traded)?;
