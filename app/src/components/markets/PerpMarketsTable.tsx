@@ -1,7 +1,8 @@
 import { useMemo } from 'react';
 import { useGroup } from '../../context/GroupContext';
 import { useRiskEngine } from '../../hooks/useRiskEngine';
-import { formatPct } from '../../lib/amounts';
+import { formatPct, formatPrice } from '../../lib/amounts';
+import { marketRows } from '../../lib/market';
 import { riskRequest } from '../../risk';
 import { Section } from '../common/Section';
 
@@ -28,7 +29,7 @@ type PerpsDecoded = { vault_tokens: number; max_utilization: number; market_coun
 const num = (v: number, digits = 2) => (Number.isFinite(v) ? v.toLocaleString('en-US', { maximumFractionDigits: digits }) : '—');
 
 /**
- * The group's perp markets: open interest against its caps, the funding rate the skew sets now and
+ * The group's perp markets: the oracle price, open interest against its caps, the funding rate the skew sets now and
  * the funding indices (computed by the program's own engine through WebAssembly), the spread and
  * profit weights; the vault's tokens. Nothing when the group lists no perps.
  */
@@ -42,6 +43,8 @@ export function PerpMarketsTable() {
   }, [state, engine]);
   if (!state?.perps) return null;
   const symbol = (asset: number) => state.assets[asset]?.symbol ?? `#${asset}`;
+  // The oracle price a trade fills around (the asset's Pyth feed, as the program reads it).
+  const prices = marketRows(state).map((r) => r.price);
   return (
     <Section
       title="Perpetual futures"
@@ -59,6 +62,7 @@ export function PerpMarketsTable() {
             <thead>
               <tr>
                 <th>Market</th>
+                <th className="num">Oracle price</th>
                 <th className="num">Long OI / cap</th>
                 <th className="num">Short OI / cap</th>
                 <th className="num" title="clamp(k·(L−S)/(L+S), ±cap), per day: longs pay when positive">
@@ -77,6 +81,9 @@ export function PerpMarketsTable() {
                 <tr key={m.market_index} data-testid={`perp-${symbol(m.asset_index)}`}>
                   <td>
                     <strong>{symbol(m.asset_index)}-PERP</strong>
+                  </td>
+                  <td className="num" data-testid="perp-price">
+                    {prices[m.asset_index] == null ? '—' : formatPrice(prices[m.asset_index]!)}
                   </td>
                   <td className="num">
                     {num(m.long_oi, 4)} / {num(m.long_oi_cap, 0)}
