@@ -1,5 +1,5 @@
-//! The invariant fuzzer's perp actions (trades, settlements, perp liquidations sized by the engine's
-//! plan, LP moves) and its check that every market's books are the sum of its positions.
+//! The invariant fuzzer's perp actions (trades, settlements, hedged and perp liquidations sized by
+//! the engine's plans, LP moves) and its check that every market's books are the sum of its positions.
 use portfolio_margin::state::{Group, MarginAccount, ModelView, PerpMarket, RiskModel};
 use portfolio_margin_tests::*;
 use risk_engine::{Fx, FxExt};
@@ -28,7 +28,17 @@ pub(super) async fn step(
             // spot actions, so a collapsed price does not turn dollars into an absurd size).
             let tokens = 10f64.powf(rng.unit() * 6.0 - 3.0);
             let base = ((tokens * 10f64.powi(SPECS[a].decimals as i32)) as i64).saturating_add(1);
-            let delta = if rng.below(2) == 0 { base } else { -base };
+            let mut delta = if rng.below(2) == 0 { base } else { -base };
+            // A third of the time, hedge the spot holding of the asset instead (part of it, the
+            // other side): books the hedged liquidation can then unwind.
+            if rng.below(3) == 0 {
+                let spot =
+                    account_holdings(w, &m, t, &st.prices).await.iter().find(|q| q.asset == a).map_or(0, |q| q.amount);
+                let hedge = -(spot as f64 * (0.5 + 0.5 * rng.unit())) as i128;
+                if hedge != 0 {
+                    delta = hedge.clamp(i64::MIN as i128 + 1, i64::MAX as i128) as i64;
+                }
+            }
             let limit = if delta > 0 { u64::MAX } else { 0 };
             let h = held(w, t).await;
             let ph = with_asset(p.held(w, t).await, market);
@@ -58,6 +68,49 @@ pub(super) async fn step(
                 let model: RiskModel = w.zero_copy(m.risk_model).await;
                 let (mp, lq) = (group.params.margin_params().unwrap(), group.params.liquidation_params());
                 let slots: Vec<_> = acc.active_perps().copied().collect();
+                // Both legs of a hedge first, as the keeper does: each perp against a spot holding
+                // of its asset on the other side and a debt (or, beside a long, a deposit).
+                for (j, slot) in slots.iter().enumerate() {
+                    let asset = perps[j].asset;
+                    let side = |sign: i128| holdings.iter().position(|q| q.asset == asset && q.amount.signum() == sign);
+                    let pairs: Vec<(usize, usize)> = match (perps[j].base.signum(), side(1), side(-1)) {
+                        (-1, Some(c), _) => {
+                            (0..holdings.len()).filter(|&l| holdings[l].amount < 0).map(|l| (l, c)).collect()
+                        }
+                        (1, _, Some(l)) => {
+                            (0..holdings.len()).filter(|&c| holdings[c].amount > 0).map(|c| (l, c)).collect()
+                        }
+                        _ => vec![],
+                    };
+                    for (l, c) in pairs {
+                        let hedge = risk_engine::perp::hedge::HedgeBook {
+                            cov: &ModelView { model: &model },
+                            holdings: &holdings,
+                            perps: &perps,
+                            liability: l,
+                            collateral: c,
+                            target: j,
+                            position: slot.position(),
+                            pricing: markets[j].pricing(&group),
+                            margin: &mp,
+                            liq: &lq,
+                            fee: markets[j].params.liquidation_fee,
+                        };
+                        let planned = hedge.plan(i128::MAX);
+                        if std::env::var("FUZZ_DEBUG").is_ok() {
+                            eprintln!("hedge pair {l}/{c} of perp {j}: {:?}", planned.as_ref().map(|v| v.repay));
+                        }
+                        if let Ok(v) = planned {
+                            let h = held(w, x).await;
+                            let ph = p.held(w, x).await;
+                            let (la, ca) = (holdings[l].asset, holdings[c].asset);
+                            let market = slot.market_index as usize;
+                            let ix = p.hedge_ix(&m, &liquidator, x, (la, ca), market, v.repay as u64, &h, &ph);
+                            let out = w.send(&[compute_limit_ix(1_400_000), ix], &[&liquidator.key]).await;
+                            return Some(("liquidate_hedge", out));
+                        }
+                    }
+                }
                 for (j, slot) in slots.iter().enumerate() {
                     let book = risk_engine::perp::liquidation::PerpBook {
                         cov: &ModelView { model: &model },
