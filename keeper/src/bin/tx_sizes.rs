@@ -74,4 +74,84 @@ fn main() {
             );
         }
     }
+    perps(&group, &risk_model, &assets, &table, &owner, &liquidator, &budget);
+}
+
+/// The perp instructions at (spot, perp) positions (1, 1), (5, 3) and (9, 16) — 25 is the most an
+/// account may hold. The group's lookup table holds the assets and their oracles (a perp market's
+/// oracle is its asset's); the perp markets, the perp vault and its token account are not in it.
+#[allow(clippy::too_many_arguments)]
+fn perps(
+    group: &Pubkey,
+    risk_model: &Pubkey,
+    assets: &[AssetKeys],
+    table: &AddressLookupTableAccount,
+    owner: &Keypair,
+    liquidator: &Keypair,
+    budget: &[anchor_lang::solana_program::instruction::Instruction],
+) {
+    use portfolio_margin_client::perp::{self as pp, PerpMarketKeys, PerpVaultKeys, TradeKeys};
+    let vault = PerpVaultKeys::new(*group, assets[16]);
+    let markets: Vec<PerpMarketKeys> = (0..16)
+        .map(|i| PerpMarketKeys { market_index: i as u16, perp_market: Pubkey::new_unique(), oracle: assets[i].oracle })
+        .collect();
+    for kind in ["trade_perp", "liquidate_perp", "liquidate_hedge"] {
+        for (ns, np) in [(1usize, 1usize), (5, 3), (9, 16)] {
+            let (spot, perps) = (&assets[..ns], &markets[..np]);
+            let account = Pubkey::new_unique();
+            let (ix, signer) = match kind {
+                "trade_perp" => {
+                    let k = TradeKeys {
+                        owner: owner.pubkey(),
+                        risk_model: *risk_model,
+                        account,
+                        vault: &vault,
+                        spot,
+                        perps,
+                    };
+                    (pp::trade_perp(k, &markets[0], i64::MAX, u64::MAX), owner)
+                }
+                "liquidate_perp" => {
+                    let k = TradeKeys {
+                        owner: liquidator.pubkey(),
+                        risk_model: *risk_model,
+                        account,
+                        vault: &vault,
+                        spot,
+                        perps,
+                    };
+                    (pp::liquidate_perp(k, &markets[0], Pubkey::new_unique(), u64::MAX), liquidator)
+                }
+                _ => {
+                    let k = LiquidateKeys {
+                        liquidator: liquidator.pubkey(),
+                        group: *group,
+                        risk_model: *risk_model,
+                        account,
+                        liquidator_account: Pubkey::new_unique(),
+                        liability: &assets[16],
+                        liquidator_liability_tokens: Pubkey::new_unique(),
+                        collateral: &assets[0],
+                        health: spot,
+                    };
+                    (pp::liquidate_hedge(k, &markets[0], perps, &vault, u64::MAX), liquidator)
+                }
+            };
+            let ixs: Vec<_> = budget.iter().cloned().chain([ix]).collect();
+            let shape = |v, tables: &[AddressLookupTableAccount]| {
+                Shape::of(&build(&[signer], &ixs, tables, Default::default(), v).expect("builds"))
+            };
+            let (l, v) = (shape(Version::Legacy, &[]), shape(Version::V0, std::slice::from_ref(table)));
+            let mark = |s: Shape| if s.fits() { String::new() } else { " (too large)".into() };
+            println!(
+                "| {kind} | {ns} spot + {np} perp | {}{} | {} | {}{} | {} |",
+                l.bytes,
+                mark(l),
+                l.accounts,
+                v.bytes,
+                mark(v),
+                v.accounts
+            );
+        }
+    }
 }
