@@ -95,7 +95,7 @@ fn perps(
     let markets: Vec<PerpMarketKeys> = (0..16)
         .map(|i| PerpMarketKeys { market_index: i as u16, perp_market: Pubkey::new_unique(), oracle: assets[i].oracle })
         .collect();
-    for kind in ["trade_perp", "liquidate_perp", "liquidate_hedge"] {
+    for kind in ["trade_perp", "liquidate_perp", "liquidate_hedge", "settle_perp_pnl + liquidate_hedge"] {
         for (ns, np) in [(1usize, 1usize), (5, 3), (9, 16)] {
             let (spot, perps) = (&assets[..ns], &markets[..np]);
             let account = Pubkey::new_unique();
@@ -137,7 +137,9 @@ fn perps(
                     (pp::liquidate_hedge(k, &markets[0], perps, &vault, u64::MAX), liquidator)
                 }
             };
-            let ixs: Vec<_> = budget.iter().cloned().chain([ix]).collect();
+            // The keeper settles a losing perp first when that is the book's only debt.
+            let settle = (kind.starts_with("settle")).then(|| pp::settle_perp_pnl(&vault, account, &markets[0]));
+            let ixs: Vec<_> = budget.iter().cloned().chain(settle).chain([ix]).collect();
             let shape = |v, tables: &[AddressLookupTableAccount]| {
                 Shape::of(&build(&[signer], &ixs, tables, Default::default(), v).expect("builds"))
             };
