@@ -399,6 +399,25 @@ pub fn over_liquidation_slack(repay: i128) -> i128 {
     core::cmp::max(1, repay / 10_000)
 }
 
+/// The opening of the perp and hedge judges: refused when maintenance health is ≥ 0 (the whole
+/// step, `whole`, is computed only otherwise); the step `max` clamped to the whole, refused when
+/// nothing is left. Returns (step, whole).
+pub fn open_step(
+    before: &BookHealth,
+    max: i128,
+    whole: impl FnOnce() -> RiskResult<i128>,
+) -> RiskResult<Result<(i128, i128), Refusal>> {
+    if before.maintenance_health()? >= Fx::ZERO {
+        return Ok(Err(Refusal::NotLiquidatable));
+    }
+    let whole = whole()?;
+    let q = max.min(whole);
+    if q <= 0 {
+        return Ok(Err(Refusal::NothingToRepay));
+    }
+    Ok(Ok((q, whole)))
+}
+
 /// A step accepted by [`accept_step`]: how it qualified and the healths around it.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct Judged {

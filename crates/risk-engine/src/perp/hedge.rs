@@ -25,8 +25,8 @@ use crate::error::{RiskError, RiskResult};
 use crate::fixed_point::{Fx, FxExt};
 use crate::health::{BookHealth, Holding};
 use crate::liquidation::{
-    accept_step, apply_flows, first_step, flows_for, max_repay_by_collateral, over_liquidation_slack, target_health,
-    Acceptance, LiquidationFlows, LiquidationParams, Refusal,
+    accept_step, apply_flows, first_step, flows_for, max_repay_by_collateral, open_step, over_liquidation_slack,
+    target_health, Acceptance, LiquidationFlows, LiquidationParams, Refusal,
 };
 use crate::margin::MarginParams;
 
@@ -132,10 +132,19 @@ impl<C: CovarianceSource> HedgeBook<'_, C> {
         }
     }
 
+    /// The leg and the step's fee, once per judgement.
+    fn prepare(&self) -> RiskResult<Prepared> {
+        Ok(Prepared { leg: self.leg()?, params: self.step_params()? })
+    }
+
     /// Both legs of repaying `repay` native units of the liability (0 < repay ≤ [`whole`](Self::whole)).
     pub fn step(&self, repay: i128) -> RiskResult<HedgeStep> {
-        let flows = flows_for(self.holdings, self.liability, self.collateral, repay, &self.step_params()?)?;
-        let base = match self.leg()? {
+        self.step_with(&self.prepare()?, repay)
+    }
+
+    fn step_with(&self, p: &Prepared, repay: i128) -> RiskResult<HedgeStep> {
+        let flows = flows_for(self.holdings, self.liability, self.collateral, repay, &p.params)?;
+        let base = match p.leg {
             HedgedLeg::Collateral => flows.to_liquidator.checked_add(flows.to_insurance),
             HedgedLeg::Liability => Some(repay),
         }
@@ -149,11 +158,14 @@ impl<C: CovarianceSource> HedgeBook<'_, C> {
     /// The largest repay: the debt, what the collateral pays for with the fee, and no more base
     /// than the perp position holds.
     pub fn whole(&self) -> RiskResult<i128> {
-        let p = self.step_params()?;
+        self.whole_with(&self.prepare()?)
+    }
+
+    fn whole_with(&self, p: &Prepared) -> RiskResult<i128> {
         let size = self.position.base.checked_abs().ok_or(RiskError::InvalidLiquidation("position overflows"))?;
         let debt = -self.holdings[self.liability].amount;
         let mut capped: Vec<Holding> = self.holdings.to_vec();
-        let by_perp = match self.leg()? {
+        let by_perp = match p.leg {
             HedgedLeg::Collateral => {
                 let c = &mut capped[self.collateral];
                 c.amount = c.amount.min(size);
@@ -161,16 +173,20 @@ impl<C: CovarianceSource> HedgeBook<'_, C> {
             }
             HedgedLeg::Liability => size,
         };
-        let by_collateral = max_repay_by_collateral(&capped, self.liability, self.collateral, &p)?;
+        let by_collateral = max_repay_by_collateral(&capped, self.liability, self.collateral, &p.params)?;
         Ok(debt.min(by_collateral).min(by_perp))
     }
 
     /// Health of the book after repaying `repay` (0: as it is).
     pub fn health_at(&self, repay: i128) -> RiskResult<BookHealth> {
+        self.health_with(&self.prepare()?, repay)
+    }
+
+    fn health_with(&self, p: &Prepared, repay: i128) -> RiskResult<BookHealth> {
         if repay == 0 {
             return book_health_with_perps(self.cov, self.holdings, self.perps, self.liq.conf_k, self.margin);
         }
-        let s = self.step(repay)?;
+        let s = self.step_with(p, repay)?;
         let mut holdings = Vec::with_capacity(self.holdings.len());
         apply_flows(self.holdings, self.liability, self.collateral, &s.flows, &mut holdings)?;
         let mut perps: Vec<PerpHolding> = self.perps.to_vec();
@@ -178,30 +194,28 @@ impl<C: CovarianceSource> HedgeBook<'_, C> {
         book_health_with_perps(self.cov, &holdings, &perps, self.liq.conf_k, self.margin)
     }
 
-    fn target_at(&self, repay: i128) -> RiskResult<Fx> {
-        target_health(&self.health_at(repay)?, self.liq.target)
+    fn target_with(&self, p: &Prepared, repay: i128) -> RiskResult<Fx> {
+        target_health(&self.health_with(p, repay)?, self.liq.target)
     }
 
     /// The acceptance rule of every liquidation, for a hedged step repaying up to `max_repay`.
+    /// (Not inlined: on SBF the program's dispatcher would not fit its stack frame.)
+    #[inline(never)]
     pub fn judge(&self, max_repay: i128) -> RiskResult<Result<HedgeVerdict, Refusal>> {
-        self.leg()?;
-        let before = self.health_at(0)?;
-        if before.maintenance_health()? >= Fx::ZERO {
-            return Ok(Err(Refusal::NotLiquidatable));
-        }
-        let whole = self.whole()?;
-        let repay = max_repay.min(whole);
-        if repay <= 0 {
-            return Ok(Err(Refusal::NothingToRepay));
-        }
-        let j = match accept_step(&before, repay, whole, self.liq.target, |x| self.health_at(x))? {
+        let p = self.prepare()?;
+        let before = self.health_with(&p, 0)?;
+        let (repay, whole) = match open_step(&before, max_repay, || self.whole_with(&p))? {
+            Ok(s) => s,
+            Err(r) => return Ok(Err(r)),
+        };
+        let j = match accept_step(&before, repay, whole, self.liq.target, |x| self.health_with(&p, x))? {
             Ok(j) => j,
             Err(r) => return Ok(Err(r)),
         };
         Ok(Ok(HedgeVerdict {
             acceptance: j.acceptance,
             repay,
-            step: self.step(repay)?,
+            step: self.step_with(&p, repay)?,
             before,
             after: j.after,
             target_before: j.target_before,
@@ -213,22 +227,24 @@ impl<C: CovarianceSource> HedgeBook<'_, C> {
     /// smallest repay that restores the target (bisection at the judge's resolution), else as much
     /// as the budget allows when that helps, else the close-out the judge allows.
     pub fn plan(&self, budget: i128) -> RiskResult<HedgeVerdict> {
-        let whole = self.whole()?;
+        let p = self.prepare()?;
+        let whole = self.whole_with(&p)?;
         if whole <= 0 {
             return Err(RiskError::InvalidLiquidation("nothing to repay with this hedge"));
         }
         let top = whole.min(budget);
-        let target_before = self.target_at(0)?;
-        let repay = if top <= 0 || self.target_at(first_step(whole).min(top))? <= target_before {
+        let target = |x| self.target_with(&p, x);
+        let target_before = target(0)?;
+        let repay = if top <= 0 || target(first_step(whole).min(top))? <= target_before {
             whole
-        } else if self.target_at(top)? < Fx::ZERO {
+        } else if target(top)? < Fx::ZERO {
             top
         } else {
             // Smallest repay with target ≥ 0: target(lo) < 0 ≤ target(hi).
             let (mut lo, mut hi) = (0i128, top);
             while hi - lo > over_liquidation_slack(hi).max(1) {
                 let mid = lo + (hi - lo) / 2;
-                if self.target_at(mid)? >= Fx::ZERO {
+                if target(mid)? >= Fx::ZERO {
                     hi = mid;
                 } else {
                     lo = mid;
@@ -241,4 +257,10 @@ impl<C: CovarianceSource> HedgeBook<'_, C> {
         }
         self.judge(repay)?.map_err(|r| RiskError::InvalidLiquidation(r.reason()))
     }
+}
+
+/// What a judgement computes once: which leg is hedged and the step's fee.
+struct Prepared {
+    leg: HedgedLeg,
+    params: LiquidationParams,
 }

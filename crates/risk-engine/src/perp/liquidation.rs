@@ -11,7 +11,7 @@ use crate::error::{RiskError, RiskResult};
 use crate::fixed_point::{Fx, FxExt};
 use crate::health::{BookHealth, Holding};
 use crate::liquidation::{
-    accept_step, first_step, over_liquidation_slack, target_health, Acceptance, LiquidationParams, Refusal,
+    accept_step, first_step, open_step, over_liquidation_slack, target_health, Acceptance, LiquidationParams, Refusal,
 };
 use crate::margin::MarginParams;
 use crate::valuation::{biased_price, native_to_tokens_floor};
@@ -114,14 +114,10 @@ impl<C: CovarianceSource> PerpBook<'_, C> {
             return Err(RiskError::InvalidLiquidation("no such perp position"));
         }
         let before = self.health_at(0)?;
-        if before.maintenance_health()? >= Fx::ZERO {
-            return Ok(Err(Refusal::NotLiquidatable));
-        }
-        let whole = self.whole()?;
-        let q = max_close.min(whole);
-        if q <= 0 {
-            return Ok(Err(Refusal::NothingToRepay));
-        }
+        let (q, whole) = match open_step(&before, max_close, || self.whole())? {
+            Ok(s) => s,
+            Err(r) => return Ok(Err(r)),
+        };
         let j = match accept_step(&before, q, whole, self.liq.target, |x| self.health_at(x))? {
             Ok(j) => j,
             Err(r) => return Ok(Err(r)),
