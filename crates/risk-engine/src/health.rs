@@ -64,6 +64,7 @@ pub fn book_health<C: CovarianceSource>(
     params: &MarginParams,
 ) -> RiskResult<BookHealth> {
     let positions = positions_of(holdings, conf_k)?;
+    crate::probe!("exposures");
     let mut equity = Fx::ZERO;
     for p in &positions {
         equity = equity.add_checked(p.exposure)?;

@@ -28,6 +28,7 @@ pub mod kernel;
 pub mod liquidation;
 pub mod margin;
 pub mod perp;
+pub mod probe;
 pub mod procyclicality;
 pub mod valuation;
 

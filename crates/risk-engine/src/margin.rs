@@ -285,7 +285,7 @@ fn quadratic_parts<C: CovarianceSource>(cov: &C, positions: &[PositionRisk]) -> 
         let ka = cov.kernel_asset(p.asset)?;
         // |w_bits| < 2^95 (w < 2^47 USD) and d̃ < 2^32: the product is below 2^127.
         let bits = p.exposure.to_bits();
-        if kernel::bit_len(bits.unsigned_abs()) > 95 {
+        if bits.unsigned_abs() >> 95 != 0 {
             return Err(overflow());
         }
         let product = bits.wrapping_mul(ka.scale as i128);
@@ -299,6 +299,7 @@ fn quadratic_parts<C: CovarianceSource>(cov: &C, positions: &[PositionRisk]) -> 
             abs_bits: abs.to_bits(),
         });
     }
+    crate::probe!("kernel assets");
     // By asset index, so the held entries of the packed upper triangle are (earlier, later).
     for n in 1..held.len() {
         let mut m = n;
@@ -331,14 +332,15 @@ fn quadratic_parts<C: CovarianceSource>(cov: &C, positions: &[PositionRisk]) -> 
         big_x += xi.unsigned_abs() as i128;
         big_e += eta;
         s_max = s_max.max(vol as i128);
-        // |x̃|·s̃ < 2^31·2^32 = 2^63; (|x̃| + η)·s̃ < 2^32·2^32.
+        // |x̃|·s̃ < 2^31·2^32 = 2^63; (|x̃| + η)·s̃ < 2^32·2^32: native 64-bit multiplies.
         joint += xi.wrapping_mul(vol) as i128;
-        undiversified += (xi.unsigned_abs() as i128 + eta).wrapping_mul(vol as i128);
+        undiversified += (xi.unsigned_abs() + eta as u64).wrapping_mul(vol as u64) as i128;
         x.push(xi);
     }
     if big_x > (1 << 30) + k as i128 {
         return Err(overflow());
     }
+    crate::probe!("shifts");
     // x̃ᵀC̃x̃ and its diagonal over the held entries of the packed C̃ (the stored one, or the held
     // block computed here): position b's column starts at cols[b], position a < b sits at keys[a]
     // in it (positions sorted by asset, so a < b is the upper triangle). One native 64-bit
@@ -377,6 +379,7 @@ fn quadratic_parts<C: CovarianceSource>(cov: &C, positions: &[PositionRisk]) -> 
         diag = diag.wrapping_add(d.wrapping_mul(xb));
         quad = quad.wrapping_add(xb.wrapping_mul(d.wrapping_add(2 * sum as i128)));
     }
+    crate::probe!("quadratic form");
     let big_b = big_x + big_e;
     let pad = big_b * big_b + c_max as i128 * big_e * (big_b + big_x);
     let sigma_pad = big_b + big_e * s_max;

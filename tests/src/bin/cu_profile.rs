@@ -12,10 +12,18 @@ const BUDGET: u64 = 1_400_000;
 /// Mango v4's asserted cost of one more token position in its health check
 /// (`programs/mango-v4/tests/cases/test_health_compute.rs`).
 const MANGO_PER_POSITION: f64 = 3_350.0;
-const STAGES: [&str; 9] = ["entry", "books", "asset", "oracle", "valuation", "margin", "check", "transfer", "exit"];
+/// Stages in the order of the health check: "entry" (before the handler), then one per probe mark
+/// (the engine's included) named by the mark that ends it ("start" ends "books"), then "exit".
+fn stage_name(mark: &str) -> String {
+    if mark == "start" {
+        "books".into()
+    } else {
+        mark.into()
+    }
+}
 
 /// Compute units per stage of one withdraw (marks' own cost removed), from its logs.
-fn stages(out: &Outcome) -> (BTreeMap<&'static str, i64>, i64) {
+fn stages(out: &Outcome) -> (BTreeMap<String, i64>, Vec<String>, i64) {
     let mut marks: Vec<(String, i64)> = vec![];
     let mut last: Option<String> = None;
     for l in &out.logs {
@@ -29,26 +37,22 @@ fn stages(out: &Outcome) -> (BTreeMap<&'static str, i64>, i64) {
     let find = |name: &str| marks.iter().position(|(s, _)| s == name).unwrap_or_else(|| panic!("no mark {name}"));
     let (h, c) = (find("handler"), find("calibrate"));
     let mark = marks[h].1 - marks[c].1;
-    let mut out_stages: BTreeMap<&'static str, i64> = STAGES.iter().map(|s| (*s, 0)).collect();
-    out_stages.insert("entry", BUDGET as i64 - marks[h].1 - mark);
+    let mut order = vec!["entry".to_string()];
+    let mut out_stages: BTreeMap<String, i64> = BTreeMap::new();
+    out_stages.insert("entry".into(), BUDGET as i64 - marks[h].1 - mark);
     for w in marks[c..].windows(2) {
-        let stage = match w[1].0.as_str() {
-            "start" => "books",
-            "asset" => "asset",
-            "oracle" => "oracle",
-            "valuation" => "valuation",
-            "margin" => "margin",
-            "check" => "check",
-            "transfer" => "transfer",
-            other => panic!("unknown mark {other}"),
-        };
+        let stage = stage_name(&w[1].0);
+        if !order.contains(&stage) {
+            order.push(stage.clone());
+        }
         // A position's asset stage runs from the previous position's valuation (or "start").
-        *out_stages.get_mut(stage).unwrap() += w[0].1 - w[1].1 - mark;
+        *out_stages.entry(stage).or_default() += w[0].1 - w[1].1 - mark;
     }
     let consumed = out.compute_units as i64;
     let at_transfer = BUDGET as i64 - marks.last().unwrap().1;
-    out_stages.insert("exit", consumed - at_transfer);
-    (out_stages, mark * marks.len() as i64)
+    out_stages.insert("exit".into(), consumed - at_transfer);
+    order.push("exit".into());
+    (out_stages, order, mark * marks.len() as i64)
 }
 
 #[tokio::main]
@@ -61,7 +65,8 @@ async fn main() {
         m.add_asset(&mut w, *spec, i, 0.3, &specs).await.ok();
     }
     let trader = m.trader(&mut w, &[10_000_000_000_000; 16]).await;
-    let mut rows: Vec<(usize, BTreeMap<&'static str, i64>, u64)> = vec![];
+    let mut rows: Vec<(usize, BTreeMap<String, i64>, u64)> = vec![];
+    let mut order: Vec<String> = vec![];
     let mut mark_cost = vec![];
     for k in 1..=16usize {
         w.send(&[m.deposit_ix(&trader, k - 1, 5_000_000_000_000)], &[&trader.key]).await.ok();
@@ -71,7 +76,8 @@ async fn main() {
                 .send(&[compute_limit_ix(BUDGET as u32), m.withdraw_ix(&trader, 0, 1_000_000, &held)], &[&trader.key])
                 .await
                 .ok();
-            let (st, marks) = stages(&out);
+            let (st, stage_order, marks) = stages(&out);
+            order = stage_order;
             // The transaction without the marks' own units (what the deployed binary spends).
             rows.push((k, st, out.compute_units - marks as u64));
             mark_cost.push(marks);
@@ -84,9 +90,10 @@ async fn main() {
     println!("| --- |{}--: |", " --: |".repeat(rows.len()));
     let (first, last) = (&rows[0], &rows[rows.len() - 1]);
     let span = (last.0 - first.0) as f64;
-    for s in STAGES {
-        let cells: Vec<String> = rows.iter().map(|r| r.1[s].to_string()).collect();
-        println!("| {s} | {} | {:.0} |", cells.join(" | "), (last.1[s] - first.1[s]) as f64 / span);
+    let at = |r: &BTreeMap<String, i64>, s: &String| r.get(s).copied().unwrap_or(0);
+    for s in &order {
+        let cells: Vec<String> = rows.iter().map(|r| at(&r.1, s).to_string()).collect();
+        println!("| {s} | {} | {:.0} |", cells.join(" | "), (at(&last.1, s) - at(&first.1, s)) as f64 / span);
     }
     let totals: Vec<String> = rows.iter().map(|r| r.2.to_string()).collect();
     let slope = (last.2 as f64 - first.2 as f64) / span;

@@ -108,7 +108,9 @@ impl<C: CovarianceSource> PerpBook<'_, C> {
     }
 
     /// The acceptance rule for closing up to `max_close` units (the program's and every
-    /// liquidator's).
+    /// liquidator's). Not inlined: beside the program's accounts it would overflow the 4 KiB SBF
+    /// stack frame (as `HedgeBook::judge`).
+    #[inline(never)]
     pub fn judge(&self, max_close: i128) -> RiskResult<Result<PerpVerdict, Refusal>> {
         if self.target >= self.perps.len() {
             return Err(RiskError::InvalidLiquidation("no such perp position"));
