@@ -4,7 +4,7 @@ use alloc::vec::Vec;
 use crate::covariance::CovarianceSource;
 use crate::error::RiskResult;
 use crate::fixed_point::{Fx, FxExt};
-use crate::margin::{margin, MarginBreakdown, MarginParams, PositionRisk};
+use crate::margin::{margin, prepare_margin, MarginBreakdown, MarginParams, PositionRisk, PreparedMargin};
 use crate::valuation::exposure;
 
 /// One token holding of an account, with the oracle data needed to value it.
@@ -70,6 +70,66 @@ pub fn book_health<C: CovarianceSource>(
         equity = equity.add_checked(p.exposure)?;
     }
     Ok(BookHealth { equity, margin: margin(cov, &positions, params)? })
+}
+
+/// A book evaluated once and kept, so the same book with a few holdings' amounts changed (a
+/// liquidation step: the liability and the collateral) is evaluated in O(k) instead of O(k²), bit
+/// for bit what [`book_health`] computes on the changed holdings (see [`PreparedMargin`]).
+pub struct PreparedBook {
+    positions: Vec<PositionRisk>,
+    equity: Fx,
+    margin: PreparedMargin,
+}
+
+/// [`book_health`] and the state [`PreparedBook::health_with`] starts from.
+pub fn prepare_book<C: CovarianceSource>(
+    cov: &C,
+    holdings: &[Holding],
+    conf_k: Fx,
+    params: &MarginParams,
+) -> RiskResult<(BookHealth, PreparedBook)> {
+    let positions = positions_of(holdings, conf_k)?;
+    let mut equity = Fx::ZERO;
+    for p in &positions {
+        equity = equity.add_checked(p.exposure)?;
+    }
+    let (m, margin) = prepare_margin(cov, &positions, params)?;
+    Ok((BookHealth { equity, margin: m }, PreparedBook { positions, equity, margin }))
+}
+
+impl PreparedBook {
+    /// Health of the prepared book with each of `changed` replacing the holding of its asset, bit
+    /// for bit [`book_health`] of the changed holdings; `None` when only a full evaluation can
+    /// tell (a holding that appears or empties, an arithmetic edge, a change of the book's scale).
+    pub fn health_with<C: CovarianceSource>(
+        &self,
+        cov: &C,
+        changed: &[Holding],
+        conf_k: Fx,
+        params: &MarginParams,
+    ) -> RiskResult<Option<BookHealth>> {
+        let mut equity = self.equity;
+        let mut positions = Vec::with_capacity(changed.len());
+        for h in changed {
+            let Some(old) = self.positions.iter().find(|p| p.asset == h.asset) else { return Ok(None) };
+            if h.amount == 0 {
+                return Ok(None);
+            }
+            let p = PositionRisk {
+                asset: h.asset,
+                exposure: exposure(h.amount, h.decimals, h.price, h.conf, conf_k)?,
+                floor_rate: h.floor_rate,
+            };
+            // Equity is an exact sum; an overflow here is left to the full evaluation's order.
+            let Some(e) = equity.checked_sub(old.exposure).and_then(|e| e.checked_add(p.exposure)) else {
+                return Ok(None);
+            };
+            equity = e;
+            positions.push(p);
+        }
+        crate::probe!("changed exposures");
+        Ok(self.margin.with_changes(cov, &positions, params)?.map(|margin| BookHealth { equity, margin }))
+    }
 }
 
 #[cfg(test)]

@@ -10,7 +10,7 @@
 use crate::covariance::CovarianceSource;
 use crate::error::{RiskError, RiskResult};
 use crate::fixed_point::{Fx, FxExt};
-use crate::health::{BookHealth, Holding};
+use crate::health::{prepare_book, BookHealth, Holding, PreparedBook};
 use crate::margin::MarginParams;
 use crate::perp::{book_health_with_perps, PerpHolding};
 use crate::valuation::{token_value, usd_to_native_floor};
@@ -116,17 +116,31 @@ pub fn apply_flows(
     flows: &LiquidationFlows,
     out: &mut alloc::vec::Vec<Holding>,
 ) -> RiskResult<()> {
+    let (l, c) = stepped(holdings, liability, collateral, flows)?;
     out.clear();
     out.extend_from_slice(holdings);
-    let l = &mut out[liability];
+    out[liability] = l;
+    out[collateral] = c;
+    Ok(())
+}
+
+/// The liability and the collateral holdings after `flows`: the liability grows by the repay,
+/// the collateral loses what the liquidator and the insurance fund take.
+fn stepped(
+    holdings: &[Holding],
+    liability: usize,
+    collateral: usize,
+    flows: &LiquidationFlows,
+) -> RiskResult<(Holding, Holding)> {
+    let mut l = holdings[liability];
     l.amount = l.amount.checked_add(flows.repay).ok_or(RiskError::InvalidLiquidation("repay overflows"))?;
     let taken = flows
         .to_liquidator
         .checked_add(flows.to_insurance)
         .ok_or(RiskError::InvalidLiquidation("collateral overflows"))?;
-    let c = &mut out[collateral];
+    let mut c = holdings[collateral];
     c.amount = c.amount.checked_sub(taken).ok_or(RiskError::InvalidLiquidation("collateral overflows"))?;
-    Ok(())
+    Ok((l, c))
 }
 
 const DOES_NOT_IMPROVE: &str = "repaying this liability with this collateral does not improve health";
@@ -136,6 +150,11 @@ const DOES_NOT_IMPROVE: &str = "repaying this liability with this collateral doe
 pub fn first_step(whole_side: i128) -> i128 {
     core::cmp::max(1, whole_side >> 20).min(whole_side)
 }
+
+/// Spot books of at least this many held positions are prepared for their liquidation steps
+/// ([`PreparedBook`]): below it a full evaluation costs no more than the bookkeeping (measured on
+/// SBF: at 8 positions the prepared step saves ~6k CU, at 3 it costs ~2k more).
+pub const PREPARED_BOOK_MIN: usize = 5;
 
 /// Maximum number of holdings a book may have for [`plan_liquidation`].
 pub const MAX_BOOK: usize = 64;
@@ -148,17 +167,51 @@ struct Evaluator<'a, C> {
     collateral: usize,
     margin: &'a MarginParams,
     liq: &'a LiquidationParams,
+    /// A spot book prepared once: a step changes two holdings, evaluated in O(k) instead of O(k²)
+    /// (bit for bit the full evaluation, which runs when the preparation cannot tell).
+    prepared: Option<PreparedBook>,
 }
 
-impl<C: CovarianceSource> Evaluator<'_, C> {
+impl<'a, C: CovarianceSource> Evaluator<'a, C> {
+    /// The evaluator of steps on this pair and the book's health before any.
+    #[allow(clippy::too_many_arguments)]
+    fn new(
+        cov: &'a C,
+        holdings: &'a [Holding],
+        perps: &'a [PerpHolding],
+        liability: usize,
+        collateral: usize,
+        margin: &'a MarginParams,
+        liq: &'a LiquidationParams,
+    ) -> RiskResult<(Self, BookHealth)> {
+        let held = holdings.iter().filter(|h| h.amount != 0).count();
+        let (before, prepared) = if perps.is_empty() && held >= PREPARED_BOOK_MIN {
+            let (before, prepared) = prepare_book(cov, holdings, liq.conf_k, margin)?;
+            (before, Some(prepared))
+        } else {
+            (book_health_with_perps(cov, holdings, perps, liq.conf_k, margin)?, None)
+        };
+        crate::probe!("before (prepared)");
+        Ok((Self { cov, holdings, perps, liability, collateral, margin, liq, prepared }, before))
+    }
     fn flows(&self, x: i128) -> RiskResult<LiquidationFlows> {
         flows_for(self.holdings, self.liability, self.collateral, x, self.liq)
     }
     fn health_at(&self, x: i128) -> RiskResult<BookHealth> {
         let flows = self.flows(x)?;
+        crate::probe!("flows");
+        if let Some(prepared) = &self.prepared {
+            let (l, c) = stepped(self.holdings, self.liability, self.collateral, &flows)?;
+            if let Some(h) = prepared.health_with(self.cov, &[l, c], self.liq.conf_k, self.margin)? {
+                crate::probe!("prepared evaluation");
+                return Ok(h);
+            }
+        }
         let mut after = alloc::vec::Vec::with_capacity(self.holdings.len());
         apply_flows(self.holdings, self.liability, self.collateral, &flows, &mut after)?;
-        book_health_with_perps(self.cov, &after, self.perps, self.liq.conf_k, self.margin)
+        let h = book_health_with_perps(self.cov, &after, self.perps, self.liq.conf_k, self.margin);
+        crate::probe!("full evaluation");
+        h
     }
     fn target_at(&self, x: i128) -> RiskResult<Fx> {
         target_health(&self.health_at(x)?, self.liq.target)
@@ -266,8 +319,7 @@ pub fn plan_liquidation_with_perps<C: CovarianceSource>(
     if max_repay <= 0 {
         return Err(RiskError::InvalidLiquidation("max repay must be > 0"));
     }
-    let ev = Evaluator { cov, holdings, perps, liability, collateral, margin, liq };
-    let before = ev.health_at(0)?;
+    let (ev, before) = Evaluator::new(cov, holdings, perps, liability, collateral, margin, liq)?;
     let maintenance_before = before.maintenance_health()?;
     if maintenance_before >= Fx::ZERO {
         return Err(RiskError::InvalidLiquidation("account is above maintenance margin"));
@@ -505,7 +557,7 @@ pub fn judge_liquidation_with_perps<C: CovarianceSource>(
     if holdings[liability].amount >= 0 || holdings[collateral].amount <= 0 {
         return Err(RiskError::InvalidLiquidation("the liability must be borrowed and the collateral deposited"));
     }
-    let before = book_health_with_perps(cov, holdings, perps, liq.conf_k, margin)?;
+    let (ev, before) = Evaluator::new(cov, holdings, perps, liability, collateral, margin, liq)?;
     if before.maintenance_health()? >= Fx::ZERO {
         return Ok(Err(Refusal::NotLiquidatable));
     }
@@ -516,7 +568,7 @@ pub fn judge_liquidation_with_perps<C: CovarianceSource>(
     if repay <= 0 {
         return Ok(Err(Refusal::NothingToRepay));
     }
-    let health_at = |x| health_after_with_perps(cov, holdings, perps, liability, collateral, x, margin, liq);
+    let health_at = |x| ev.health_at(x);
     let j = match accept_step(&before, repay, whole_side, liq.target, health_at)? {
         Ok(j) => j,
         Err(r) => return Ok(Err(r)),
@@ -635,15 +687,7 @@ mod tests {
         assert!(plan.health_after >= Fx::ZERO);
         assert!(plan.health_after > plan.health_before);
         // One native unit less would not have reached the target: no over-liquidation.
-        let ev = Evaluator {
-            cov: &cov,
-            holdings: &holdings,
-            perps: &[],
-            liability: 1,
-            collateral: 0,
-            margin: &mp,
-            liq: &lp,
-        };
+        let (ev, _) = Evaluator::new(&cov, &holdings, &[], 1, 0, &mp, &lp).unwrap();
         assert!(ev.target_at(plan.flows.repay - 1).unwrap() < Fx::ZERO);
         // Collateral out = repaid value × 1.05 at $100 per token, rounded down.
         let value = plan.flows.repay as f64 / 1e6;

@@ -331,3 +331,146 @@ proptest! {
         prop_assert_eq!(price_from_oracle(mantissa, expo, true).unwrap().to_bits(), ceil);
     }
 }
+
+/// A covariance source that keeps the kernel's `C̃` like the risk model account (the program's
+/// path: `kernel_entries` is `Some`).
+struct Stored<'a, C> {
+    inner: &'a C,
+    entries: Vec<i32>,
+}
+
+impl<'a, C: CovarianceSource> Stored<'a, C> {
+    fn new(inner: &'a C) -> Self {
+        let n = inner.dim();
+        let mut entries = vec![0; risk_engine::tri_len(n)];
+        for j in 0..n {
+            let a_j = inner.kernel_asset(j).unwrap().exponent;
+            for i in 0..=j {
+                let a_i = inner.kernel_asset(i).unwrap().exponent;
+                entries[risk_engine::tri_index(i, j)] = inner.kernel_entry(i, j, a_i, a_j).unwrap();
+            }
+        }
+        Self { inner, entries }
+    }
+}
+
+impl<C: CovarianceSource> CovarianceSource for Stored<'_, C> {
+    fn dim(&self) -> usize {
+        self.inner.dim()
+    }
+    fn cov(&self, i: usize, j: usize) -> Fx {
+        self.inner.cov(i, j)
+    }
+    fn vol(&self, i: usize) -> risk_engine::fixed_point::MathResult<Fx> {
+        self.inner.vol(i)
+    }
+    fn vol_scale(&self, i: usize) -> Fx {
+        self.inner.vol_scale(i)
+    }
+    fn depeg_gap(&self, i: usize) -> Fx {
+        self.inner.depeg_gap(i)
+    }
+    fn kernel_entries(&self) -> Option<&[i32]> {
+        Some(&self.entries)
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 1000, ..ProptestConfig::default() })]
+
+    /// A prepared book with two holdings changed (a liquidation step) has bit for bit the health
+    /// of the changed book evaluated in full, through the computed and the stored kernel; and
+    /// small steps (the judge's: a repay and its slack) are answered without the full evaluation.
+    #[test]
+    fn a_prepared_book_changed_in_two_holdings_equals_the_full_evaluation(
+        returns in returns_strategy(5, 80),
+        amounts in prop::collection::vec(prop_oneof![-5_000_000_000_000i64..-1, 1i64..5_000_000_000_000], 5),
+        scales in prop::collection::vec(prop_oneof![Just(1.0f64), 1.0f64..4.0], 5),
+        gaps in prop::collection::vec(prop_oneof![Just(0.0f64), 0.0f64..0.2], 5),
+        pair in (0usize..5, 1usize..5),
+        step in prop_oneof![0.0f64..1e-3, 0.0f64..0.9],
+    ) {
+        let (m, _) = ewma_matrix(5, &returns, 0.94);
+        let wrap = |v: Vec<Fx>| v.into_iter().map(WrappedI80F48::new).collect::<Vec<_>>();
+        let scales_w = wrap(scales.iter().map(|&x| risk_engine::kernel::round_scale_up(fx(x))).collect());
+        let gaps_w = wrap(gaps.iter().map(|&x| fx(x)).collect());
+        let scaled = ScaledCovariance { inner: &m, scales: &scales_w, gaps: &gaps_w };
+        let stored = Stored::new(&scaled);
+        let p = MarginParams { hedge_floor: fx(0.4), ..params() };
+        let holdings: Vec<Holding> = amounts.iter().enumerate().map(|(i, &a)| Holding {
+            asset: i, amount: a as i128, decimals: 6 + i as u8, price: fx(3.0 + 40.0 * i as f64), conf: fx(0.01), floor_rate: fx(0.02),
+        }).collect();
+        let (l, c) = (pair.0, (pair.0 + pair.1) % 5);
+        let mut changed = holdings.clone();
+        for i in [l, c] {
+            let moved = (changed[i].amount as f64 * step) as i128;
+            changed[i].amount -= moved;
+        }
+        let mut answered = 0;
+        macro_rules! check {
+            ($cov:expr) => {{
+                let (before, prepared) = risk_engine::health::prepare_book($cov, &holdings, Fx::ONE, &p).unwrap();
+                prop_assert_eq!(before, book_health($cov, &holdings, Fx::ONE, &p).unwrap());
+                let full = book_health($cov, &changed, Fx::ONE, &p);
+                match prepared.health_with($cov, &[changed[l], changed[c]], Fx::ONE, &p) {
+                    Ok(Some(h)) => { answered += 1; prop_assert_eq!(Ok(h), full) }
+                    Ok(None) => {}
+                    Err(e) => prop_assert!(full.is_err(), "prepared failed ({e}) where the full evaluation did not"),
+                }
+            }};
+        }
+        check!(&scaled);
+        check!(&stored);
+        let _ = answered;
+    }
+}
+
+/// The judge's steps (a repay and the same less its slack, small against the book) are answered by
+/// the prepared book nearly always: the full evaluation runs only when a step moves the book's
+/// common power-of-two scale.
+#[test]
+fn small_steps_are_answered_by_the_prepared_book() {
+    let returns: Vec<Vec<f64>> = (0..60)
+        .map(|d| {
+            (0..5).map(|i| 0.03 * (((d * 7 + i * 13) % 11) as f64 - 5.0) / 5.0 + 0.01 * ((d + i) % 3) as f64).collect()
+        })
+        .collect();
+    let (m, _) = ewma_matrix(5, &returns, 0.94);
+    let stored = Stored::new(&m);
+    let p = params();
+    let (mut answered, mut total) = (0, 0);
+    let mut seed = 0x2545_f491_4f6c_dd1du64;
+    let mut next = || {
+        seed ^= seed << 13;
+        seed ^= seed >> 7;
+        seed ^= seed << 17;
+        seed
+    };
+    for _ in 0..500 {
+        let holdings: Vec<Holding> = (0..5)
+            .map(|i| {
+                let a = (next() % 5_000_000_000_000) as i128 + 1_000_000;
+                Holding {
+                    asset: i,
+                    amount: if next() % 2 == 0 { a } else { -a },
+                    decimals: 6,
+                    price: fx(2.0 + 30.0 * i as f64),
+                    conf: fx(0.01),
+                    floor_rate: fx(0.02),
+                }
+            })
+            .collect();
+        let (l, c) = ((next() % 5) as usize, (next() % 4) as usize);
+        let c = if c >= l { c + 1 } else { c };
+        let mut changed = holdings.clone();
+        changed[l].amount -= changed[l].amount / 3000;
+        changed[c].amount -= changed[c].amount / 3000;
+        let (_, prepared) = risk_engine::health::prepare_book(&stored, &holdings, Fx::ONE, &p).unwrap();
+        total += 1;
+        if let Some(h) = prepared.health_with(&stored, &[changed[l], changed[c]], Fx::ONE, &p).unwrap() {
+            assert_eq!(h, book_health(&stored, &changed, Fx::ONE, &p).unwrap());
+            answered += 1;
+        }
+    }
+    assert!(answered * 100 >= total * 95, "{answered} of {total} small steps answered");
+}

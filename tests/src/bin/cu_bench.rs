@@ -14,7 +14,13 @@ impl Table {
             eprintln!("{}: failed {e:?}\n{}", name.into(), out.logs.join("\n"));
             std::process::exit(1);
         }
-        self.0.push((name.into(), out));
+        let name = name.into();
+        // `CU_BENCH_LOGS=<part of a row's name>`: that row's program logs (with a cu-probes build,
+        // `SBF_OUT_DIR=target/deploy/cu-probes`, its probe marks and units left).
+        if std::env::var("CU_BENCH_LOGS").is_ok_and(|part| !part.is_empty() && name.contains(&part)) {
+            eprintln!("{name}:\n{}", out.logs.join("\n"));
+        }
+        self.0.push((name, out));
     }
 }
 
