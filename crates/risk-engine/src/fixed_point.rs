@@ -133,7 +133,7 @@ impl FxExt for Fx {
     #[inline]
     #[track_caller]
     fn mul_int(self, rhs: i128) -> MathResult<Self> {
-        self.to_bits().checked_mul(rhs).map(Fx::from_bits).ok_or_else(|| err(MathOp::Mul))
+        checked_mul_i128(self.to_bits(), rhs).map(Fx::from_bits).ok_or_else(|| err(MathOp::Mul))
     }
 }
 
@@ -190,6 +190,44 @@ fn mul_bits_wide(a0: u64, a1: u64, b0: u64, b1: u64, negative: bool, ceil: bool)
     let mag = ((r2 as u128) << (128 - FRAC_BITS)) | ((r1 as u128) << (64 - FRAC_BITS)) | (r0 >> FRAC_BITS) as u128;
     let round_up = (r0 & ((1u64 << FRAC_BITS) - 1)) != 0 && (negative != ceil);
     signed_from_magnitude(mag.checked_add(round_up as u128)?, negative)
+}
+
+/// `a·b`, or `None` when it overflows an `i128` (the semantics of `i128::checked_mul`): one 128-bit
+/// multiply when both fit 64 bits (the product then fits), two [`mul_64`] when one magnitude is
+/// below 2⁶⁴, and `checked_mul` only beyond. The overflow-checked 128-bit multiply is a ~250 CU
+/// software routine on SBF.
+#[inline]
+pub fn checked_mul_i128(a: i128, b: i128) -> Option<i128> {
+    if let (Ok(a64), Ok(b64)) = (i64::try_from(a), i64::try_from(b)) {
+        return Some((a64 as i128).wrapping_mul(b64 as i128));
+    }
+    match u64::try_from(b.unsigned_abs()) {
+        Ok(b64) => signed_from_magnitude(magnitude_mul_u64(a.unsigned_abs(), b64)?, (a < 0) != (b < 0)),
+        Err(_) => a.checked_mul(b),
+    }
+}
+
+/// `a·b` for a multiplier below 2⁶⁴, or `None` when it overflows an `i128` (exactly when
+/// `a.checked_mul(b as i128)` does).
+#[inline]
+pub fn checked_mul_u64(a: i128, b: u64) -> Option<i128> {
+    signed_from_magnitude(magnitude_mul_u64(a.unsigned_abs(), b)?, a < 0)
+}
+
+/// `m·b`, or `None` beyond 128 bits, from two [`mul_64`] products of `m`'s halves.
+#[inline(always)]
+fn magnitude_mul_u64(m: u128, b: u64) -> Option<u128> {
+    let (h1, l1) = mul_64(m as u64, b);
+    let (h2, l2) = mul_64((m >> 64) as u64, b);
+    // m·b = l1 + (h1 + l2)·2^64 + h2·2^128.
+    if h2 != 0 {
+        return None;
+    }
+    let (mid, carry) = h1.overflowing_add(l2);
+    if carry {
+        return None;
+    }
+    Some(((mid as u128) << 64) | l1 as u128)
 }
 
 /// `a + b + c` as (low 64 bits, carry ∈ 0..=2).
@@ -612,6 +650,26 @@ mod multiplication_tests {
             for ceil in [false, true] {
                 prop_assert_eq!(mul_bits(a, b, ceil), reference(a, b, ceil), "{} · {} (ceil {})", a, b, ceil);
             }
+        }
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(20_000))]
+        #[test]
+        fn checked_products_overflow_exactly_when_i128_does(a in operand(), b in operand(), c in any::<u64>()) {
+            prop_assert_eq!(checked_mul_i128(a, b), a.checked_mul(b));
+            prop_assert_eq!(checked_mul_u64(a, c), a.checked_mul(c as i128));
+        }
+    }
+
+    #[test]
+    fn checked_products_at_the_edges_of_the_range() {
+        let edges = [1i128 << 64, -(1i128 << 64), 1 << 63, -(1 << 63), (1 << 63) - 1, i128::MAX, i128::MIN, 3, -3, 0];
+        for a in edges {
+            for b in edges {
+                assert_eq!(checked_mul_i128(a, b), a.checked_mul(b), "{a} · {b}");
+            }
+            assert_eq!(checked_mul_u64(a, 1 << 63), a.checked_mul(1 << 63), "{a} · 2^63");
         }
     }
 

@@ -198,17 +198,20 @@ impl<'a, C: CovarianceSource> Evaluator<'a, C> {
         flows_for(self.holdings, self.liability, self.collateral, x, self.liq)
     }
     fn health_at(&self, x: i128) -> RiskResult<BookHealth> {
-        let flows = self.flows(x)?;
+        self.health_with_flows(&self.flows(x)?)
+    }
+    /// Health after a step with these flows.
+    fn health_with_flows(&self, flows: &LiquidationFlows) -> RiskResult<BookHealth> {
         crate::probe!("flows");
         if let Some(prepared) = &self.prepared {
-            let (l, c) = stepped(self.holdings, self.liability, self.collateral, &flows)?;
+            let (l, c) = stepped(self.holdings, self.liability, self.collateral, flows)?;
             if let Some(h) = prepared.health_with(self.cov, &[l, c], self.liq.conf_k, self.margin)? {
                 crate::probe!("prepared evaluation");
                 return Ok(h);
             }
         }
         let mut after = alloc::vec::Vec::with_capacity(self.holdings.len());
-        apply_flows(self.holdings, self.liability, self.collateral, &flows, &mut after)?;
+        apply_flows(self.holdings, self.liability, self.collateral, flows, &mut after)?;
         let h = book_health_with_perps(self.cov, &after, self.perps, self.liq.conf_k, self.margin);
         crate::probe!("full evaluation");
         h
@@ -568,12 +571,13 @@ pub fn judge_liquidation_with_perps<C: CovarianceSource>(
     if repay <= 0 {
         return Ok(Err(Refusal::NothingToRepay));
     }
-    let health_at = |x| ev.health_at(x);
+    // The step's own flows are computed once (the judged health and the verdict).
+    let mut flows = ev.flows(repay)?;
+    let health_at = |x| if x == repay { ev.health_with_flows(&flows) } else { ev.health_at(x) };
     let j = match accept_step(&before, repay, whole_side, liq.target, health_at)? {
         Ok(j) => j,
         Err(r) => return Ok(Err(r)),
     };
-    let mut flows = flows_for(holdings, liability, collateral, repay, liq)?;
     let takes_all_collateral = repay == by_collateral;
     if takes_all_collateral {
         let left = holdings[collateral].amount - flows.to_liquidator - flows.to_insurance;

@@ -58,9 +58,7 @@ pub fn usd_to_native_floor(value: Fx, decimals: u8, price: Fx) -> RiskResult<i12
     }
     let tokens = value.div_floor(price)?;
     // tokens · 10^decimals, floor, as an integer.
-    let scaled = tokens
-        .to_bits()
-        .checked_mul(pow10(decimals as u32)?)
+    let scaled = crate::fixed_point::checked_mul_i128(tokens.to_bits(), pow10(decimals as u32)?)
         .ok_or(RiskError::InvalidParameter { name: "amount", reason: "too large for fixed point" })?;
     Ok(scaled >> FRAC_BITS)
 }
