@@ -514,6 +514,10 @@ describe('portfolio-margin web app on the local network', () => {
     await perpPanel().getByTestId('perp-market').selectOption({ label: 'BTC-PERP' });
     await perpPanel().getByTestId('perp-side-long').click();
     expect(await perpPanel().getByTestId('perp-slippage').inputValue()).toBe('1');
+    // The local feed publishes the next day's prices every 10 s, so a day's move (BTC: up to ~40%)
+    // can land between the preview and the send; a 50% slippage keeps the limit meaningful (the
+    // fill is checked against it below) without making the test depend on the tick.
+    await perpPanel().getByTestId('perp-slippage').fill('50');
     await perpPanel().getByTestId('perp-size-input').fill('0.01');
     await perpPanel().getByTestId('perp-fill').waitFor({ timeout: 20_000 });
     await shot('08a-perp-preview');
@@ -548,6 +552,7 @@ describe('portfolio-margin web app on the local network', () => {
     expect(await perpPanel().getByTestId('perp-side-short').getAttribute('aria-selected')).toBe('true');
     await perpPanel().getByTestId('perp-fill').waitFor({ timeout: 20_000 });
     expect(await perpText('perp-position-after')).toBe('closed');
+    expect(await perpPanel().getByTestId('perp-slippage').inputValue()).toBe('50');
     await check('close (sell 0.01 BTC)', -1_000_000n, 0n, await submitPerp('the perp close'));
     // Closed: the slot stays until its realized PnL is settled.
     await until('the closed position', async () => ((await row().getByTestId('perp-size').textContent()) ?? '') === 'closed');
