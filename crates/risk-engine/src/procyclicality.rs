@@ -81,24 +81,49 @@ pub fn update_slow_variance(slow: Fx, r: Fx, slow_lambda: Fx) -> MathResult<Fx> 
 /// both memories are off or the fast variance is not positive (every term of such an asset is zero
 /// whatever `d` is).
 pub fn vol_scale(fast_variance: Fx, slow_variance: Fx, short_variance: Fx, params: &VolFloorParams) -> MathResult<Fx> {
+    vol_scale_with(fast_variance, slow_variance, short_variance, &params.squared_weights()?)
+}
+
+/// `(κ_s², κ_f²)` rounded up, as [`vol_scale`] weighs the memories: computed once per crank.
+#[derive(Clone, Copy)]
+pub struct SquaredWeights {
+    slow: Fx,
+    short: Fx,
+}
+
+impl VolFloorParams {
+    /// The squared weights [`vol_scale`] multiplies the memories by.
+    pub fn squared_weights(&self) -> MathResult<SquaredWeights> {
+        Ok(SquaredWeights {
+            slow: self.weight.mul_ceil(self.weight)?,
+            short: self.short_weight.mul_ceil(self.short_weight)?,
+        })
+    }
+}
+
+/// [`vol_scale`] with the squared weights computed once (a weight is zero exactly when its square
+/// is: `⌈w²⌉` of a positive `w` is at least one unit).
+pub fn vol_scale_with(fast_variance: Fx, slow_variance: Fx, short_variance: Fx, w: &SquaredWeights) -> MathResult<Fx> {
     if fast_variance <= Fx::ZERO {
         return Ok(Fx::ONE);
     }
-    let weighted = |w: Fx, v: Fx| -> MathResult<Fx> {
-        if w == Fx::ZERO || v <= Fx::ZERO {
+    let weighted = |w2: Fx, v: Fx| -> MathResult<Fx> {
+        if w2 == Fx::ZERO || v <= Fx::ZERO {
             Ok(Fx::ZERO)
         } else {
-            w.mul_ceil(w)?.mul_ceil(v)
+            w2.mul_ceil(v)
         }
     };
-    let target = weighted(params.weight, slow_variance)?.max(weighted(params.short_weight, short_variance)?);
+    let target = weighted(w.slow, slow_variance)?.max(weighted(w.short, short_variance)?);
     if target <= fast_variance {
         return Ok(Fx::ONE);
     }
     let cap = Fx::from_num(MAX_VOL_SCALE);
+    // 32² = 1024 exactly.
+    let cap_squared = Fx::from_num(MAX_VOL_SCALE * MAX_VOL_SCALE);
     // Ratios beyond cap² saturate (and an overflowing division is beyond it).
     let ratio = target.div_ceil(fast_variance).unwrap_or(Fx::MAX);
-    let scale = if ratio >= cap.mul_ceil(cap)? { cap } else { ratio.sqrt_ceil()? };
+    let scale = if ratio >= cap_squared { cap } else { ratio.sqrt_ceil()? };
     // On the margin kernel's grid, so the kernel holds `d` exactly (the cap is on it).
     Ok(crate::kernel::round_scale_up(scale.max(Fx::ONE).min(cap)))
 }
@@ -126,12 +151,13 @@ pub fn apply_sample<C: crate::covariance::CovarianceSource>(
     if have < n {
         return Err(RiskError::DimensionMismatch { expected: n, got: have });
     }
+    let weights = params.squared_weights()?;
     for i in 0..n {
         if i >= 64 || missing & (1u64 << i) == 0 {
             m.slow[i].set(update_slow_variance(m.slow[i].get(), returns[i], params.slow_lambda)?);
             m.short[i].set(update_slow_variance(m.short[i].get(), returns[i], params.short_lambda)?);
         }
-        m.scales[i].set(vol_scale(fast.cov(i, i), m.slow[i].get(), m.short[i].get(), params)?);
+        m.scales[i].set(vol_scale_with(fast.cov(i, i), m.slow[i].get(), m.short[i].get(), &weights)?);
     }
     Ok(())
 }

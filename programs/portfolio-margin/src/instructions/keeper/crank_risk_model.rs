@@ -99,16 +99,19 @@ fn apply_sample(model: &mut RiskModel, n: usize, lambda: Fx, vol_floor: &VolFloo
         (0..n).map(|i| (model.pending_missing & (1u64 << i) == 0).then(|| model.pending_prices[i].get())).collect();
     let mut returns = vec![Fx::ZERO; n];
     sample_returns(&mut last, &observed, &mut returns).map_err(math)?;
+    crate::probe!("returns");
     let first_sample = model.last_sample_time == 0;
     if !first_sample {
         let missing = model.pending_missing;
         let mut matrix =
             TriangularMatrix::new(n, &mut model.covariance[..tri_len(n)] as &mut [WrappedI80F48]).map_err(math)?;
         ewma_update_observed(&mut matrix, lambda, &returns, missing).map_err(math)?;
+        crate::probe!("ewma");
         for i in 0..n {
             let var = model.covariance[risk_engine::tri_index(i, i)].get();
             model.volatility[i].set(var.max(Fx::ZERO).sqrt_ceil().map_err(math)?);
         }
+        crate::probe!("volatilities");
         let RiskModel { covariance, slow_variance, short_variance, vol_scale, .. } = model;
         let fast = TriangularMatrix::new(n, &covariance[..tri_len(n)] as &[WrappedI80F48]).map_err(math)?;
         let memories = procyclicality::Memories {
@@ -117,7 +120,9 @@ fn apply_sample(model: &mut RiskModel, n: usize, lambda: Fx, vol_floor: &VolFloo
             scales: &mut vol_scale[..n],
         };
         procyclicality::apply_sample(&fast, &returns, missing, memories, vol_floor).map_err(math)?;
+        crate::probe!("volatility memories");
         model.refresh_kernel(0..n).map_err(math)?;
+        crate::probe!("kernel refresh");
         model.sample_count += 1;
     }
     for i in 0..n {
