@@ -355,4 +355,23 @@ async fn main() {
     for (name, out) in &t.0 {
         println!("| {name} | {} |", out.compute_units);
     }
+    // Issue 15's figures beside their goals.
+    let cu = |name: &str| t.0.iter().find(|(n, _)| n == name).map(|(_, o)| o.compute_units as f64);
+    println!();
+    if let (Some(one), Some(sixteen)) = (cu("withdraw, 1 position"), cu("withdraw, 16 positions")) {
+        println!(
+            "per-position slope of the health check (withdraw 1 → 16 positions): {:.0} CU (Mango v4 asserts ≤ 3,350 per \
+             token position, programs/mango-v4/tests/cases/test_health_compute.rs; issue 15's goal ≤ 1,500)",
+            (sixteen - one) / 15.0
+        );
+    }
+    for (name, goal) in [
+        ("liquidate, 8 positions", 50_000.0),
+        ("liquidate, 16 positions", 80_000.0),
+        ("crank_risk_model, 32 assets, EWMA update", 120_000.0),
+    ] {
+        if let Some(v) = cu(name) {
+            println!("{name}: {v:.0} CU (issue 15's goal ≤ {goal:.0}: {})", if v <= goal { "met" } else { "not met" });
+        }
+    }
 }
