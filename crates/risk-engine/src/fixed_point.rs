@@ -14,6 +14,8 @@ use core::panic::Location;
 use bytemuck::{Pod, Zeroable};
 pub use fixed::types::I80F48;
 
+mod limbs;
+
 /// The engine's number type.
 pub type Fx = I80F48;
 
@@ -295,6 +297,12 @@ fn div_bits(a: i128, b: i128, ceil: bool) -> Option<i128> {
         let q = if r != 0 && (negative != ceil) { q.checked_add(1)? } else { q };
         return signed_from_magnitude(q, negative);
     }
+    if let Ok(d) = u64::try_from(nb) {
+        // A divisor below 2⁶⁴ (below 65,536 as a value): 2-by-1 divisions of native words.
+        let (q, inexact) = limbs::div_frac_by_u64(na, d)?;
+        let q = if inexact && (negative != ceil) { q.checked_add(1)? } else { q };
+        return signed_from_magnitude(q, negative);
+    }
     let mut q = na / nb;
     let mut r = na - q.wrapping_mul(nb); // q·nb ≤ na
     if q >> (127 - FRAC_BITS) != 0 {
@@ -395,7 +403,7 @@ fn sqrt_bits(a: i128, ceil: bool) -> Option<i128> {
     // then scale by 2^((48 − s)/2). Exact floor when s = 48; otherwise floor of a coarser grid.
     let s = core::cmp::min(FRAC_BITS, a.leading_zeros() & !1);
     let n = a << s;
-    let r = n.isqrt();
+    let r = limbs::isqrt_u128(n);
     let scale = (FRAC_BITS - s) / 2;
     let mut root = r << scale;
     if ceil {
@@ -659,6 +667,26 @@ mod multiplication_tests {
         fn checked_products_overflow_exactly_when_i128_does(a in operand(), b in operand(), c in any::<u64>()) {
             prop_assert_eq!(checked_mul_i128(a, b), a.checked_mul(b));
             prop_assert_eq!(checked_mul_u64(a, c), a.checked_mul(c as i128));
+        }
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(20_000))]
+        #[test]
+        fn quotients_equal_the_exact_quotient_rounded(
+            a in operand(),
+            (v, negative_b, s) in (any::<u64>(), any::<bool>(), 0u32..64),
+        ) {
+            // Divisors below 2^64 of either sign (the reference's range; beyond, the fallback).
+            let b = (v >> s).max(1) as i128 * if negative_b { -1 } else { 1 };
+            let negative = (a < 0) != (b < 0);
+            for ceil in [false, true] {
+                let want = limbs::tests::reference(a.unsigned_abs(), b.unsigned_abs() as u64).and_then(|(q, inexact)| {
+                    let q = if inexact && negative != ceil { q.checked_add(1)? } else { q };
+                    signed_from_magnitude(q, negative)
+                });
+                prop_assert_eq!(div_bits(a, b, ceil), want, "{} / {} (ceil {})", a, b, ceil);
+            }
         }
     }
 

@@ -1,0 +1,218 @@
+//! Division and square root on native 64-bit words.
+//!
+//! SBF divides 64-bit words natively but has no 128-bit division: `u128` division and `isqrt` are
+//! software routines (~300 and ~600 CU each, measured). These give the same exact results from
+//! 2-by-1 divisions of 64-bit words (the normalized long division of Knuth's algorithm D, in
+//! Hacker's Delight's `divlu` form: 32-bit half-digits, each estimated by one native division and
+//! corrected at most twice).
+use super::{mul_64, FRAC_BITS};
+
+/// `(u1·2⁶⁴ + u0) / v` and its remainder, for a normalized divisor (`v ≥ 2⁶³`) and `u1 < v` (the
+/// quotient then fits 64 bits).
+#[inline(always)]
+pub(super) fn div_2by1(u1: u64, u0: u64, v: u64) -> (u64, u64) {
+    const B: u64 = 1 << 32;
+    const M: u64 = B - 1;
+    debug_assert!(v >> 63 == 1 && u1 < v);
+    let (vn1, vn0) = (v >> 32, v & M);
+    let (un1, un0) = (u0 >> 32, u0 & M);
+    // The high half-digit, from (u1, un1) / (vn1, vn0). vn1 ≥ 2³¹, so the estimate exceeds the
+    // digit by at most 2. `rhat < B` where a product is formed, so no step wraps.
+    let mut q1 = u1 / vn1;
+    let mut rhat = u1.wrapping_sub(q1.wrapping_mul(vn1));
+    while q1 >= B || q1.wrapping_mul(vn0) > ((rhat << 32) | un1) {
+        q1 -= 1;
+        rhat += vn1;
+        if rhat >= B {
+            break;
+        }
+    }
+    // The partial remainder (u1, un1) − q1·v is below v: computed modulo 2⁶⁴.
+    let un21 = ((u1 << 32) | un1).wrapping_sub(q1.wrapping_mul(v));
+    let mut q0 = un21 / vn1;
+    let mut rhat = un21.wrapping_sub(q0.wrapping_mul(vn1));
+    while q0 >= B || q0.wrapping_mul(vn0) > ((rhat << 32) | un0) {
+        q0 -= 1;
+        rhat += vn1;
+        if rhat >= B {
+            break;
+        }
+    }
+    let r = ((un21 << 32) | un0).wrapping_sub(q0.wrapping_mul(v));
+    ((q1 << 32) | q0, r)
+}
+
+/// `⌊n·2⁴⁸ / d⌋` for a nonzero divisor below 2⁶⁴, and whether a remainder was dropped; `None`
+/// when the quotient does not fit 128 bits. Four 2-by-1 divisions at most (leading words below
+/// the divisor are skipped).
+#[inline(never)]
+pub(super) fn div_frac_by_u64(n: u128, d: u64) -> Option<(u128, bool)> {
+    debug_assert!(d != 0);
+    let s = d.leading_zeros();
+    let v = d << s;
+    // n·2^(48 + s) in four words (below 2²³⁹): the quotient is the same, the remainder scaled.
+    let t = FRAC_BITS + s; // 48..=111
+    let high = n >> (128 - t);
+    let low = n << t;
+    let words = [(high >> 64) as u64, high as u64, (low >> 64) as u64, low as u64];
+    let mut q = [0u64; 4];
+    let mut r = 0u64;
+    for (qi, &w) in q.iter_mut().zip(words.iter()) {
+        if r == 0 && w < v {
+            r = w;
+            continue;
+        }
+        let (digit, rest) = div_2by1(r, w, v);
+        *qi = digit;
+        r = rest;
+    }
+    if q[0] != 0 || q[1] != 0 {
+        return None;
+    }
+    Some((((q[2] as u128) << 64) | q[3] as u128, r != 0))
+}
+
+/// `⌊√n⌋` of a 64-bit word: Newton's iteration from above in native divisions.
+#[inline]
+pub(super) fn isqrt_u64(n: u64) -> u64 {
+    if n < 2 {
+        return n;
+    }
+    // 2^⌈bits/2⌉ > √n; from any start ≥ ⌊√n⌋ the floor iteration decreases to ⌊√n⌋ and stops.
+    let bits = 64 - n.leading_zeros();
+    let mut x = 1u64 << bits.div_ceil(2);
+    loop {
+        // x ≤ 2³² and n/x < 2x + 1 along the way: no step wraps.
+        let y = (x + n / x) >> 1;
+        if y >= x {
+            return x;
+        }
+        x = y;
+    }
+}
+
+/// `⌊√n⌋` of a 128-bit integer, exactly `n.isqrt()`.
+#[inline(never)]
+pub(super) fn isqrt_u128(n: u128) -> u128 {
+    let hi = (n >> 64) as u64;
+    if hi == 0 {
+        return isqrt_u64(n as u64) as u128;
+    }
+    // m = n·4^j ≥ 2¹²⁶, and ⌊√n⌋ = ⌊⌊√m⌋ / 2^j⌋.
+    let k = hi.leading_zeros() & !1;
+    (isqrt_normalized(n << k) >> (k / 2)) as u128
+}
+
+/// `⌊√m⌋` for `m ≥ 2¹²⁶` (a root in [2⁶³, 2⁶⁴)): the 64-bit root of the top word, one Newton step
+/// (one 2-by-1 division) and one correction.
+#[inline(always)]
+fn isqrt_normalized(m: u128) -> u64 {
+    let (hi, lo) = ((m >> 64) as u64, m as u64);
+    if hi == u64::MAX {
+        // m ≥ 2¹²⁸ − 2⁶⁴: √m ∈ (2⁶⁴ − 1, 2⁶⁴).
+        return u64::MAX;
+    }
+    // s = ⌊√hi⌋ ∈ [2³¹, 2³²); x = (s + 1)·2³² > √m, capped at 2⁶⁴ − 1 (then within 1 of √m).
+    // Either way |x − √m| ≤ 2³², x ≥ 2⁶³ (a normalized divisor) and hi < x.
+    let s = isqrt_u64(hi);
+    let x = if s >= u32::MAX as u64 { u64::MAX } else { (s + 1) << 32 };
+    let (q, _) = div_2by1(hi, lo, x);
+    // y = ⌊(x + ⌊m/x⌋)/2⌋ ≥ ⌊√m⌋ (AM–GM) and y ≤ √m + (x − √m)²/(2x) ≤ √m + 1.
+    let y = ((x as u128 + q as u128) >> 1) as u64;
+    let (ph, pl) = mul_64(y, y);
+    if (ph, pl) > (hi, lo) {
+        y - 1
+    } else {
+        y
+    }
+}
+
+#[cfg(test)]
+pub(super) mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    /// Integers of every width, and the edges of each word.
+    fn wide() -> impl Strategy<Value = u128> {
+        prop_oneof![
+            any::<u64>().prop_map(|v| v as u128),
+            (any::<u128>(), 0u32..128).prop_map(|(v, s)| v >> s),
+            any::<u128>(),
+            (0u32..128, -3i64..=3).prop_map(|(s, d)| (1u128 << s).wrapping_add_signed(d as i128)),
+            Just(u128::MAX),
+        ]
+    }
+
+    fn divisor() -> impl Strategy<Value = u64> {
+        prop_oneof![
+            (any::<u64>(), 0u32..64).prop_map(|(v, s)| (v >> s).max(1)),
+            (0u32..64, -2i64..=2).prop_map(|(s, d)| (1u64 << s).wrapping_add_signed(d).max(1)),
+            Just(u64::MAX),
+        ]
+    }
+
+    /// `⌊n·2⁴⁸/d⌋` and the dropped remainder, from 32-bit schoolbook long division on `u128`s
+    /// (independent of the 2-by-1 divisions).
+    pub(in crate::fixed_point) fn reference(n: u128, d: u64) -> Option<(u128, bool)> {
+        // n·2^48 in six 32-bit digits, most significant first.
+        let shifted_hi = n >> 80; // bits 128.. of n·2^48 (below 2^48)
+        let shifted_lo = n << 48;
+        let digits = [
+            (shifted_hi >> 32) as u32,
+            shifted_hi as u32,
+            (shifted_lo >> 96) as u32,
+            (shifted_lo >> 64) as u32,
+            (shifted_lo >> 32) as u32,
+            shifted_lo as u32,
+        ];
+        let mut r: u128 = 0;
+        let mut q: u128 = 0;
+        for (i, &digit) in digits.iter().enumerate() {
+            let cur = (r << 32) | digit as u128;
+            let qd = cur / d as u128;
+            r = cur % d as u128;
+            if i < 2 && qd != 0 {
+                return None; // a quotient digit above 2^128
+            }
+            q = (q << 32) | qd;
+        }
+        Some((q, r != 0))
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(50_000))]
+        #[test]
+        fn word_division_equals_long_division(n in wide(), d in divisor()) {
+            prop_assert_eq!(div_frac_by_u64(n, d), reference(n, d), "{} · 2^48 / {}", n, d);
+        }
+
+        #[test]
+        fn word_square_roots_equal_the_exact_root(n in wide()) {
+            prop_assert_eq!(isqrt_u128(n), n.isqrt(), "√{}", n);
+            prop_assert_eq!(isqrt_u64(n as u64), (n as u64).isqrt(), "√{}", n as u64);
+        }
+
+        #[test]
+        fn two_by_one_division_is_exact(u1 in any::<u64>(), u0 in any::<u64>(), v in any::<u64>()) {
+            let v = v | (1 << 63);
+            let u1 = u1 % v;
+            let n = ((u1 as u128) << 64) | u0 as u128;
+            let (q, r) = div_2by1(u1, u0, v);
+            prop_assert_eq!((q as u128, r as u128), (n / v as u128, n % v as u128));
+        }
+    }
+
+    #[test]
+    fn square_roots_at_the_edges() {
+        for n in
+            [0u128, 1, 2, 3, 4, u64::MAX as u128, 1 << 64, (1 << 126) - 1, 1 << 126, u128::MAX, u128::MAX - (1 << 64)]
+        {
+            assert_eq!(isqrt_u128(n), n.isqrt(), "√{n}");
+        }
+        for r in [1u128 << 63, (1 << 64) - 1, 0xffff_ffff_0000_0001, 3_037_000_499] {
+            for n in [r * r - 1, r * r, r * r + 1, r * r + 2 * r] {
+                assert_eq!(isqrt_u128(n), n.isqrt(), "√{n}");
+            }
+        }
+    }
+}
