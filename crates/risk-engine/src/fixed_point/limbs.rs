@@ -72,6 +72,59 @@ pub(super) fn div_frac_by_u64(n: u128, d: u64) -> Option<(u128, bool)> {
     Some((((q[2] as u128) << 64) | q[3] as u128, r != 0))
 }
 
+/// `⌊n·2⁴⁸ / d⌋` for a divisor of 2⁶⁴ or more (the quotient is then below 2¹¹²), and whether a
+/// remainder was dropped: Knuth's algorithm D with a two-word divisor. Each quotient word is
+/// estimated from the top two words of the partial remainder by one 2-by-1 division and corrected
+/// against the divisor's low word, which makes it exact (no add-back step with two words).
+#[inline(never)]
+pub(super) fn div_frac_by_u128(n: u128, d: u128) -> (u128, bool) {
+    debug_assert!(d >> 64 != 0);
+    let s = ((d >> 64) as u64).leading_zeros();
+    let v = d << s;
+    let (v1, v0) = ((v >> 64) as u64, v as u64);
+    // n·2^(48 + s) in four words, as in `div_frac_by_u64`.
+    let t = FRAC_BITS + s;
+    let high = n >> (128 - t);
+    let low = n << t;
+    let words = [(high >> 64) as u64, high as u64, (low >> 64) as u64, low as u64];
+    let mut q: u128 = 0;
+    let mut r: u128 = 0; // the partial remainder, below v
+    for &w in &words {
+        let (r1, r0) = ((r >> 64) as u64, r as u64);
+        let window = ((r0 as u128) << 64) | w as u128;
+        if r1 == 0 && window < v {
+            q <<= 64;
+            r = window;
+            continue;
+        }
+        // r1 ≤ v1 (r < v). The estimate from (r1, r0) / v1, with the remainder `rhat` of that
+        // division (`None` once it reaches 2⁶⁴: then q̂·v0 < 2⁶⁴·2⁶⁴ ≤ rhat·2⁶⁴ and q̂ is exact).
+        let (mut qhat, mut rhat) = if r1 >= v1 {
+            // q̂ = 2⁶⁴ − 1, rhat = r1·2⁶⁴ + r0 − q̂·v1 = r0 + v1.
+            let (x, over) = r0.overflowing_add(v1);
+            (u64::MAX, (!over).then_some(x))
+        } else {
+            let (qd, rd) = div_2by1(r1, r0, v1);
+            (qd, Some(rd))
+        };
+        // q̂·(v1, v0) ≤ (r1, r0, w) ⟺ q̂·v0 ≤ (rhat, w): at most two corrections.
+        while let Some(rh) = rhat {
+            if mul_64(qhat, v0) <= (rh, w) {
+                break;
+            }
+            qhat -= 1;
+            let (x, over) = rh.overflowing_add(v1);
+            rhat = (!over).then_some(x);
+        }
+        // (r1, r0, w) − q̂·v is below v < 2¹²⁸: computed modulo 2¹²⁸.
+        let (ph, pl) = mul_64(qhat, v0);
+        let product = (((ph.wrapping_add(qhat.wrapping_mul(v1))) as u128) << 64) | pl as u128;
+        r = window.wrapping_sub(product);
+        q = (q << 64) | qhat as u128;
+    }
+    (q, r != 0)
+}
+
 /// `⌊√n⌋` of a 64-bit word: Newton's iteration from above in native divisions.
 #[inline]
 pub(super) fn isqrt_u64(n: u64) -> u64 {
@@ -151,39 +204,46 @@ pub(super) mod tests {
         ]
     }
 
-    /// `⌊n·2⁴⁸/d⌋` and the dropped remainder, from 32-bit schoolbook long division on `u128`s
-    /// (independent of the 2-by-1 divisions).
-    pub(in crate::fixed_point) fn reference(n: u128, d: u64) -> Option<(u128, bool)> {
-        // n·2^48 in six 32-bit digits, most significant first.
-        let shifted_hi = n >> 80; // bits 128.. of n·2^48 (below 2^48)
-        let shifted_lo = n << 48;
-        let digits = [
-            (shifted_hi >> 32) as u32,
-            shifted_hi as u32,
-            (shifted_lo >> 96) as u32,
-            (shifted_lo >> 64) as u32,
-            (shifted_lo >> 32) as u32,
-            shifted_lo as u32,
-        ];
-        let mut r: u128 = 0;
+    /// `⌊n·2⁴⁸/d⌋` and whether a remainder was dropped, by binary long division one bit at a time
+    /// (independent of the word divisions); `None` when the quotient does not fit 128 bits.
+    pub(in crate::fixed_point) fn reference(n: u128, d: u128) -> Option<(u128, bool)> {
         let mut q: u128 = 0;
-        for (i, &digit) in digits.iter().enumerate() {
-            let cur = (r << 32) | digit as u128;
-            let qd = cur / d as u128;
-            r = cur % d as u128;
-            if i < 2 && qd != 0 {
-                return None; // a quotient digit above 2^128
+        let mut r: u128 = 0;
+        // The bits of n·2^48, most significant first.
+        for i in (0..128 + FRAC_BITS).rev() {
+            let bit = if i >= FRAC_BITS { (n >> (i - FRAC_BITS)) & 1 } else { 0 };
+            let top = r >> 127;
+            r = (r << 1) | bit;
+            if q >> 127 != 0 {
+                return None;
             }
-            q = (q << 32) | qd;
+            q <<= 1;
+            if top != 0 || r >= d {
+                r = r.wrapping_sub(d);
+                q |= 1;
+            }
         }
         Some((q, r != 0))
+    }
+
+    fn wide_divisor() -> impl Strategy<Value = u128> {
+        prop_oneof![
+            (any::<u128>(), 0u32..64).prop_map(|(v, s)| (v >> s) | (1 << 64)),
+            (64u32..128, -2i64..=2).prop_map(|(s, d)| (1u128 << s).wrapping_add_signed(d as i128).max(1 << 64)),
+            Just(u128::MAX),
+        ]
     }
 
     proptest! {
         #![proptest_config(ProptestConfig::with_cases(50_000))]
         #[test]
         fn word_division_equals_long_division(n in wide(), d in divisor()) {
-            prop_assert_eq!(div_frac_by_u64(n, d), reference(n, d), "{} · 2^48 / {}", n, d);
+            prop_assert_eq!(div_frac_by_u64(n, d), reference(n, d as u128), "{} · 2^48 / {}", n, d);
+        }
+
+        #[test]
+        fn two_word_division_equals_long_division(n in wide(), d in wide_divisor()) {
+            prop_assert_eq!(Some(div_frac_by_u128(n, d)), reference(n, d), "{} · 2^48 / {}", n, d);
         }
 
         #[test]
