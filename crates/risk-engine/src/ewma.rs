@@ -69,16 +69,41 @@ where
     S: AsRef<[WrappedI80F48]> + AsMut<[WrappedI80F48]>,
 {
     let (n, one_minus_lambda) = update_args(matrix, lambda, returns)?;
+    // The returns as 64-bit words when every one fits (|r| < 2¹⁵: any real return), so an entry
+    // whose operands all fit takes [`narrow_entry`].
+    let narrow: Option<alloc::vec::Vec<i64>> = returns.iter().map(|r| i64::try_from(r.to_bits()).ok()).collect();
+    // 0 < 1 − λ < 1: its bits fit 64.
+    let c = one_minus_lambda.to_bits() as i64;
     let entries = matrix.entries_mut();
     for j in 0..n {
         let weighted_rj = one_minus_lambda.mul_floor(returns[j])?;
-        let column = tri_index(0, j);
-        for i in 0..=j {
-            let e = &mut entries[column + i];
-            e.set(observed_entry(e.get(), one_minus_lambda, weighted_rj, returns[i])?);
+        let column = &mut entries[tri_index(0, j)..][..=j];
+        if let (Some(r), Ok(w)) = (&narrow, i64::try_from(weighted_rj.to_bits())) {
+            for (i, (e, &r_i)) in column.iter_mut().zip(&r[..=j]).enumerate() {
+                let old = e.get();
+                let new = match i64::try_from(old.to_bits()) {
+                    Ok(o) => Fx::from_bits(narrow_entry(o, c, w, r_i)),
+                    Err(_) => observed_entry(old, one_minus_lambda, weighted_rj, returns[i])?,
+                };
+                e.set(new);
+            }
+        } else {
+            for (e, &r_i) in column.iter_mut().zip(&returns[..=j]) {
+                e.set(observed_entry(e.get(), one_minus_lambda, weighted_rj, r_i)?);
+            }
         }
     }
     Ok(())
+}
+
+/// [`observed_entry`] on raw bits whose operands all fit 64 bits: the same floors (arithmetic
+/// shifts of the exact products), with no check left to fail — `|old·c| < 2¹²⁶`, `|w·r| < 2¹²⁶`,
+/// and `old − ⌊old·c/2⁴⁸⌋ + ⌊w·r/2⁴⁸⌋` stays below 2⁸⁰ in magnitude.
+#[inline(always)]
+fn narrow_entry(old: i64, c: i64, w: i64, r: i64) -> i128 {
+    let decay = (old as i128).wrapping_mul(c as i128) >> crate::fixed_point::FRAC_BITS;
+    let shock = (w as i128).wrapping_mul(r as i128) >> crate::fixed_point::FRAC_BITS;
+    (old as i128).wrapping_sub(decay).wrapping_add(shock)
 }
 
 /// Checks an update's λ and dimensions; returns the dimension and `1 − λ`.
@@ -158,7 +183,7 @@ where
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::covariance::{CovarianceSource, OwnedMatrix};
+    use crate::covariance::{tri_len, CovarianceSource, OwnedMatrix};
 
     fn fx(v: f64) -> Fx {
         Fx::from_num(v)
@@ -181,6 +206,46 @@ mod tests {
         assert!(close(m.cov(0, 0), 0.010));
         assert!(close(m.cov(0, 1), -0.0002));
         assert!(close(m.cov(1, 1), 0.040));
+    }
+
+    proptest::proptest! {
+        /// The 64-bit path gives the bits of the checked per-entry rule, whatever mix of narrow and
+        /// wide entries, returns and weights the matrix holds (and fails exactly when it fails).
+        #[test]
+        fn the_update_equals_the_checked_rule_on_every_entry(
+            n in 1usize..6,
+            entries in proptest::collection::vec(proptest::prelude::any::<i128>(), 21),
+            widths in proptest::collection::vec(0u32..128, 21),
+            returns in proptest::collection::vec((proptest::prelude::any::<i128>(), 40u32..128), 5),
+            lambda_bits in 1i128..(1 << 48),
+        ) {
+            let lambda = Fx::from_bits(lambda_bits);
+            let m = tri_len(n);
+            let stored: alloc::vec::Vec<WrappedI80F48> =
+                (0..m).map(|k| WrappedI80F48::new(Fx::from_bits(entries[k] >> widths[k]))).collect();
+            let r: alloc::vec::Vec<Fx> = returns[..n].iter().map(|&(v, s)| Fx::from_bits(v >> s)).collect();
+            let mut got = TriangularMatrix::new(n, stored.clone()).unwrap();
+            let result = ewma_update(&mut got, lambda, &r);
+            // The reference: observed_entry on every entry, in order.
+            let one_minus = Fx::ONE - lambda;
+            let mut want = stored.clone();
+            let reference: MathResult<()> = (|| {
+                for j in 0..n {
+                    let w = one_minus.mul_floor(r[j])?;
+                    for i in 0..=j {
+                        let e = &mut want[tri_index(i, j)];
+                        e.set(observed_entry(e.get(), one_minus, w, r[i])?);
+                    }
+                }
+                Ok(())
+            })();
+            proptest::prop_assert_eq!(result.is_ok(), reference.is_ok());
+            if result.is_ok() {
+                for k in 0..m {
+                    proptest::prop_assert_eq!(got.entries()[k].get(), want[k].get(), "entry {}", k);
+                }
+            }
+        }
     }
 
     #[test]

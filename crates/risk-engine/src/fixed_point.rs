@@ -374,13 +374,19 @@ fn sqrt_bits(a: i128, ceil: bool) -> Option<i128> {
     }
     // Shift left by an even amount s ≤ 48 that keeps the value in 128 bits, take the integer root,
     // then scale by 2^((48 − s)/2). Exact floor when s = 48; otherwise floor of a coarser grid.
-    let s = core::cmp::min(FRAC_BITS, a.leading_zeros() & !1);
+    // The leading zeros by 64-bit halves (a `u128` count is ~80 instructions on SBF).
+    let hi = (a >> 64) as u64;
+    let lz = if hi != 0 { hi.leading_zeros() } else { 64 + (a as u64).leading_zeros() };
+    let s = core::cmp::min(FRAC_BITS, lz & !1);
     let n = a << s;
-    let r = limbs::isqrt_u128(n);
+    // ⌊√n⌋ = ⌊√(n·4^j)⌋ / 2^j: n normalized to ≥ 2¹²⁶ by the even shift 2j = k.
+    let k = (lz - s) & !1;
+    let r = limbs::isqrt_normalized(n << k) >> (k / 2);
     let scale = (FRAC_BITS - s) / 2;
-    let mut root = r << scale;
+    let mut root = (r as u128) << scale;
     if ceil {
-        let exact = r.wrapping_mul(r) == n && scale == 0; // r = ⌊√n⌋: r² ≤ n
+        // r = ⌊√n⌋ < 2⁶⁴: exact when r² = n.
+        let exact = scale == 0 && mul_64(r, r) == ((n >> 64) as u64, n as u64);
         if !exact {
             root += 1u128 << scale;
         }
@@ -655,6 +661,48 @@ mod multiplication_tests {
                     signed_from_magnitude(q, negative)
                 });
                 prop_assert_eq!(div_bits(a, b, ceil), want, "{} / {} (ceil {})", a, b, ceil);
+            }
+        }
+    }
+
+    /// `sqrt_bits` as first written: core's `u128::isqrt` on the same grid.
+    fn reference_sqrt(a: i128, ceil: bool) -> Option<i128> {
+        if a < 0 {
+            return None;
+        }
+        let a = a as u128;
+        if a == 0 {
+            return Some(0);
+        }
+        let s = core::cmp::min(FRAC_BITS, a.leading_zeros() & !1);
+        let n = a << s;
+        let r = n.isqrt();
+        let scale = (FRAC_BITS - s) / 2;
+        let mut root = r << scale;
+        if ceil && !(r * r == n && scale == 0) {
+            root += 1u128 << scale;
+        }
+        i128::try_from(root).ok()
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(20_000))]
+        #[test]
+        fn square_roots_equal_the_exact_root_on_their_grid(a in operand()) {
+            for ceil in [false, true] {
+                prop_assert_eq!(sqrt_bits(a, ceil), reference_sqrt(a, ceil), "√{} (ceil {})", a, ceil);
+            }
+        }
+    }
+
+    #[test]
+    fn square_roots_of_exact_squares_and_their_neighbours() {
+        for r in [1i128, 2, 3, 1 << 20, (1 << 40) + 7, 3_037_000_499, (1 << 63) - 1] {
+            for a in [r * r - 1, r * r, r * r + 1] {
+                for ceil in [false, true] {
+                    assert_eq!(sqrt_bits(a, ceil), reference_sqrt(a, ceil), "√{a}");
+                    assert_eq!(sqrt_bits(a << 48, ceil), reference_sqrt(a << 48, ceil), "√{a}·2^48");
+                }
             }
         }
     }

@@ -20,7 +20,7 @@
 //! its standalone stress `Σ|w_i·d_i|·σ_i` in the margin (measured; the property tests allow 1e-7).
 //! A position's exposure must stay below 2⁴⁷ USD (the product `w·d̃` in 127 bits); the variance's
 //! own I80F48 range (`wᵀΣw < 2⁷⁹` USD²) binds first for any σ above 2⁻⁸.
-use crate::fixed_point::{Fx, MathError, MathOp, MathResult, FRAC_BITS};
+use crate::fixed_point::{Fx, MathError, MathOp, MathResult, WrappedI80F48, FRAC_BITS};
 
 /// Fraction bits of `C̃` (`|C| < 4` fits an `i32`).
 pub const COV_BITS: u32 = 29;
@@ -150,21 +150,28 @@ pub struct KernelStore<'a> {
     pub cov: &'a mut [i32],
 }
 
+/// The stored model a kernel is computed from: `Σ` packed like the matrix ([`crate::tri_index`]),
+/// `σ` (≥ √Σ_ii, > 0 after registration) and `d` per asset.
+pub struct KernelSource<'a> {
+    pub covariance: &'a [WrappedI80F48],
+    pub volatility: &'a [WrappedI80F48],
+    pub vol_scale: &'a [WrappedI80F48],
+}
+
 /// Recomputes the kernel of the assets in `columns` and of every entry `(i, j)`, `i ≤ j`, of those
 /// columns from `src`'s `Σ`, `σ` and `d` (the crank: every column; a registration: the new one).
-pub fn refresh<C: crate::covariance::CovarianceSource>(
-    src: &C,
-    columns: core::ops::Range<usize>,
-    out: KernelStore<'_>,
-) -> MathResult<()> {
+/// Each column is read and written as one slice.
+pub fn refresh(src: KernelSource<'_>, columns: core::ops::Range<usize>, out: KernelStore<'_>) -> MathResult<()> {
     let end = columns.end;
+    let packed = crate::covariance::tri_len(end);
     if end > out.exponent.len().min(out.vol.len()).min(out.scale.len()).min(out.exact.len())
-        || crate::covariance::tri_len(end) > out.cov.len()
+        || end > src.volatility.len().min(src.vol_scale.len())
+        || packed > out.cov.len().min(src.covariance.len())
     {
         return Err(convert());
     }
     for j in columns.clone() {
-        let k = asset(src.vol(j)?, src.vol_scale(j))?;
+        let k = asset(src.volatility[j].get(), src.vol_scale[j].get())?;
         out.exponent[j] = k.exponent;
         out.vol[j] = k.vol;
         out.scale[j] = k.scale;
@@ -173,8 +180,9 @@ pub fn refresh<C: crate::covariance::CovarianceSource>(
     for j in columns {
         let column = crate::covariance::tri_index(0, j);
         let a_j = out.exponent[j];
-        for i in 0..=j {
-            out.cov[column + i] = entry(src.cov(i, j), out.exponent[i], a_j)?;
+        let targets = &mut out.cov[column..=column + j];
+        for ((c, s), &a_i) in targets.iter_mut().zip(&src.covariance[column..=column + j]).zip(&out.exponent[..=j]) {
+            *c = entry(s.get(), a_i, a_j)?;
         }
     }
     Ok(())

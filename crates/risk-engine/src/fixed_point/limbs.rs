@@ -125,55 +125,33 @@ pub(super) fn div_frac_by_u128(n: u128, d: u128) -> (u128, bool) {
     (q, r != 0)
 }
 
-/// `⌊√n⌋` of a 64-bit word: Newton's iteration from above in native divisions.
-#[inline]
-pub(super) fn isqrt_u64(n: u64) -> u64 {
-    if n < 2 {
-        return n;
-    }
-    // 2^⌈bits/2⌉ > √n; from any start ≥ ⌊√n⌋ the floor iteration decreases to ⌊√n⌋ and stops.
-    let bits = 64 - n.leading_zeros();
-    let mut x = 1u64 << bits.div_ceil(2);
-    loop {
-        // x ≤ 2³² and n/x < 2x + 1 along the way: no step wraps.
-        let y = (x + n / x) >> 1;
-        if y >= x {
-            return x;
-        }
-        x = y;
-    }
-}
-
-/// `⌊√n⌋` of a 128-bit integer, exactly `n.isqrt()`.
+/// `⌊√m⌋` for `m ≥ 2¹²⁶` (a root in [2⁶³, 2⁶⁴)): the root of the top word by Newton's iteration
+/// in native divisions, one Newton step on the whole (one 2-by-1 division) and one correction.
 #[inline(never)]
-pub(super) fn isqrt_u128(n: u128) -> u128 {
-    let hi = (n >> 64) as u64;
-    if hi == 0 {
-        return isqrt_u64(n as u64) as u128;
-    }
-    // m = n·4^j ≥ 2¹²⁶, and ⌊√n⌋ = ⌊⌊√m⌋ / 2^j⌋.
-    let k = hi.leading_zeros() & !1;
-    (isqrt_normalized(n << k) >> (k / 2)) as u128
-}
-
-/// `⌊√m⌋` for `m ≥ 2¹²⁶` (a root in [2⁶³, 2⁶⁴)): the 64-bit root of the top word, one Newton step
-/// (one 2-by-1 division) and one correction.
-#[inline(always)]
-fn isqrt_normalized(m: u128) -> u64 {
+pub(super) fn isqrt_normalized(m: u128) -> u64 {
+    debug_assert!(m >> 126 != 0);
     let (hi, lo) = ((m >> 64) as u64, m as u64);
     if hi == u64::MAX {
         // m ≥ 2¹²⁸ − 2⁶⁴: √m ∈ (2⁶⁴ − 1, 2⁶⁴).
         return u64::MAX;
     }
-    // s = ⌊√hi⌋ ∈ [2³¹, 2³²); x = (s + 1)·2³² > √m, capped at 2⁶⁴ − 1 (then within 1 of √m).
-    // Either way |x − √m| ≤ 2³², x ≥ 2⁶³ (a normalized divisor) and hi < x.
-    let s = isqrt_u64(hi);
+    // s = ⌊√hi⌋ ∈ [2³¹, 2³²), from hi/2³³ + 2³¹ (the tangent at 2⁶⁴: above √hi, by at most 25%
+    // on [2⁶², 2⁶⁴)); from any start ≥ ⌊√hi⌋ the floor iteration decreases to it and stops.
+    let mut s = (hi >> 33) + (1 << 31);
+    loop {
+        let y = (s + hi / s) >> 1;
+        if y >= s {
+            break;
+        }
+        s = y;
+    }
+    // x = (s + 1)·2³² > √m, capped at 2⁶⁴ − 1 (then within 1 of √m). Either way |x − √m| ≤ 2³²,
+    // x ≥ 2⁶³ (a normalized divisor) and hi < x.
     let x = if s >= u32::MAX as u64 { u64::MAX } else { (s + 1) << 32 };
     let (q, _) = div_2by1(hi, lo, x);
     // y = ⌊(x + ⌊m/x⌋)/2⌋ ≥ ⌊√m⌋ (AM–GM) and y ≤ √m + (x − √m)²/(2x) ≤ √m + 1.
     let y = ((x as u128 + q as u128) >> 1) as u64;
-    let (ph, pl) = mul_64(y, y);
-    if (ph, pl) > (hi, lo) {
+    if mul_64(y, y) > (hi, lo) {
         y - 1
     } else {
         y
@@ -184,6 +162,15 @@ fn isqrt_normalized(m: u128) -> u64 {
 pub(super) mod tests {
     use super::*;
     use proptest::prelude::*;
+
+    /// `⌊√n⌋` through the normalized root, as `sqrt_bits` takes it: `n·4^j ≥ 2¹²⁶`, shifted back.
+    fn isqrt_u128(n: u128) -> u128 {
+        if n == 0 {
+            return 0;
+        }
+        let k = n.leading_zeros() & !1;
+        (isqrt_normalized(n << k) >> (k / 2)) as u128
+    }
 
     /// Integers of every width, and the edges of each word.
     fn wide() -> impl Strategy<Value = u128> {
@@ -249,7 +236,6 @@ pub(super) mod tests {
         #[test]
         fn word_square_roots_equal_the_exact_root(n in wide()) {
             prop_assert_eq!(isqrt_u128(n), n.isqrt(), "√{}", n);
-            prop_assert_eq!(isqrt_u64(n as u64), (n as u64).isqrt(), "√{}", n as u64);
         }
 
         #[test]

@@ -75,7 +75,6 @@ impl RiskModel {
     pub fn refresh_kernel(&mut self, columns: core::ops::Range<usize>) -> MathResult<()> {
         let end = columns.end;
         let RiskModel {
-            asset_count,
             covariance,
             volatility,
             vol_scale,
@@ -86,7 +85,7 @@ impl RiskModel {
             kernel_cov,
             ..
         } = self;
-        let stored = Stored { n: *asset_count as usize, covariance, volatility, vol_scale };
+        let src = risk_engine::kernel::KernelSource { covariance, volatility, vol_scale };
         let out = risk_engine::kernel::KernelStore {
             exponent: kernel_exponent,
             vol: kernel_vol,
@@ -94,32 +93,9 @@ impl RiskModel {
             exact: kernel_exact,
             cov: kernel_cov,
         };
-        risk_engine::kernel::refresh(&stored, columns, out)?;
+        risk_engine::kernel::refresh(src, columns, out)?;
         self.kernel_dim = self.kernel_dim.max(end as u16);
         Ok(())
-    }
-}
-
-/// The stored `Σ`, `σ` and `d`, borrowed beside the kernel fields they are converted into.
-struct Stored<'a> {
-    n: usize,
-    covariance: &'a [WrappedI80F48],
-    volatility: &'a [WrappedI80F48],
-    vol_scale: &'a [WrappedI80F48],
-}
-
-impl CovarianceSource for Stored<'_> {
-    fn dim(&self) -> usize {
-        self.n
-    }
-    fn cov(&self, i: usize, j: usize) -> Fx {
-        self.covariance[risk_engine::tri_index(i, j)].get()
-    }
-    fn vol(&self, i: usize) -> MathResult<Fx> {
-        Ok(self.volatility[i].get())
-    }
-    fn vol_scale(&self, i: usize) -> Fx {
-        self.vol_scale[i].get()
     }
 }
 
