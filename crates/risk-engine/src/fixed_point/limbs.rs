@@ -8,38 +8,37 @@
 use super::{mul_64, FRAC_BITS};
 
 /// `(u1·2⁶⁴ + u0) / v` and its remainder, for a normalized divisor (`v ≥ 2⁶³`) and `u1 < v` (the
-/// quotient then fits 64 bits).
+/// quotient then fits 64 bits): two half-digits, each `(top·2³² + next) / v` with `top < v`.
 #[inline(always)]
 pub(super) fn div_2by1(u1: u64, u0: u64, v: u64) -> (u64, u64) {
-    const B: u64 = 1 << 32;
-    const M: u64 = B - 1;
     debug_assert!(v >> 63 == 1 && u1 < v);
-    let (vn1, vn0) = (v >> 32, v & M);
-    let (un1, un0) = (u0 >> 32, u0 & M);
-    // The high half-digit, from (u1, un1) / (vn1, vn0). vn1 ≥ 2³¹, so the estimate exceeds the
-    // digit by at most 2. `rhat < B` where a product is formed, so no step wraps.
-    let mut q1 = u1 / vn1;
-    let mut rhat = u1.wrapping_sub(q1.wrapping_mul(vn1));
-    while q1 >= B || q1.wrapping_mul(vn0) > ((rhat << 32) | un1) {
-        q1 -= 1;
-        rhat += vn1;
-        if rhat >= B {
-            break;
-        }
-    }
+    let (un1, un0) = (u0 >> 32, u0 & HALF);
+    let q1 = half_digit(u1, un1, v);
     // The partial remainder (u1, un1) − q1·v is below v: computed modulo 2⁶⁴.
     let un21 = ((u1 << 32) | un1).wrapping_sub(q1.wrapping_mul(v));
-    let mut q0 = un21 / vn1;
-    let mut rhat = un21.wrapping_sub(q0.wrapping_mul(vn1));
-    while q0 >= B || q0.wrapping_mul(vn0) > ((rhat << 32) | un0) {
-        q0 -= 1;
+    let q0 = half_digit(un21, un0, v);
+    let r = ((un21 << 32) | un0).wrapping_sub(q0.wrapping_mul(v));
+    ((q1 << 32) | q0, r)
+}
+
+const HALF: u64 = (1 << 32) - 1;
+
+/// The half-digit `⌊(top·2³² + next) / v⌋` (below 2³²) for a normalized `v`, `top < v` and
+/// `next < 2³²`: estimated from `top / v_hi` (vhi ≥ 2³¹, so at most 2 above the digit) and
+/// corrected against `v`'s low half. `rhat < 2³²` wherever a product is formed, so no step wraps.
+#[inline(always)]
+fn half_digit(top: u64, next: u64, v: u64) -> u64 {
+    let (vn1, vn0) = (v >> 32, v & HALF);
+    let mut q = top / vn1;
+    let mut rhat = top.wrapping_sub(q.wrapping_mul(vn1));
+    while q > HALF || q.wrapping_mul(vn0) > ((rhat << 32) | next) {
+        q -= 1;
         rhat += vn1;
-        if rhat >= B {
+        if rhat > HALF {
             break;
         }
     }
-    let r = ((un21 << 32) | un0).wrapping_sub(q0.wrapping_mul(v));
-    ((q1 << 32) | q0, r)
+    q
 }
 
 /// `⌊n·2⁴⁸ / d⌋` for a nonzero divisor below 2⁶⁴, and whether a remainder was dropped; `None`
