@@ -641,8 +641,11 @@ pub fn margin<C: CovarianceSource>(
 #[inline(always)]
 fn terms(q: &QuadraticParts, params: &MarginParams) -> RiskResult<MarginBreakdown> {
     // √1 = 1 exactly (the daily defaults): a 128-bit square root saved per health check.
-    let sqrt_s = if params.horizon_scale == Fx::ONE { Fx::ONE } else { params.horizon_scale.sqrt_ceil()? };
-    let z_sqrt_s = params.z.mul_ceil(sqrt_s)?;
+    let daily = params.horizon_scale == Fx::ONE;
+    let sqrt_s = if daily { Fx::ONE } else { params.horizon_scale.sqrt_ceil()? };
+    // A product with exactly 1 is exact: skipped on the daily horizon.
+    let times_sqrt_s = |v: Fx| if daily { Ok(v) } else { v.mul_ceil(sqrt_s) };
+    let z_sqrt_s = times_sqrt_s(params.z)?;
     let m2 = params.stress_vol_multiplier.mul_ceil(params.stress_vol_multiplier)?;
 
     let var = z_sqrt_s.mul_ceil(q.variance.sqrt_ceil()?)?;
@@ -660,7 +663,7 @@ fn terms(q: &QuadraticParts, params: &MarginParams) -> RiskResult<MarginBreakdow
         m2.mul_ceil(one_minus_beta.mul_ceil(q.variance)?.add_checked(params.breakdown_beta.mul_ceil(q.diagonal)?)?)?;
     let correlation_breakdown = z_sqrt_s.mul_ceil(breakdown_variance.sqrt_ceil()?)?;
 
-    let joint_move = params.joint_move_sigmas.mul_ceil(sqrt_s)?.mul_ceil(q.joint_sigma)?;
+    let joint_move = times_sqrt_s(params.joint_move_sigmas)?.mul_ceil(q.joint_sigma)?;
 
     let depeg = if q.depeg_loss == Fx::ZERO { Fx::ZERO } else { var.add_checked(q.depeg_loss)? };
 
