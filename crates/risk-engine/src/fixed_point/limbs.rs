@@ -42,8 +42,8 @@ fn half_digit(top: u64, next: u64, v: u64) -> u64 {
 }
 
 /// `⌊n·2⁴⁸ / d⌋` for a nonzero divisor below 2⁶⁴, and whether a remainder was dropped; `None`
-/// when the quotient does not fit 128 bits. Four 2-by-1 divisions at most (leading words below
-/// the divisor are skipped).
+/// when the quotient does not fit 128 bits. Three 2-by-1 divisions at most (leading words below
+/// the divisor are skipped; the top word, below 2⁴⁷, always is).
 #[inline(never)]
 pub(super) fn div_frac_by_u64(n: u128, d: u64) -> Option<(u128, bool)> {
     debug_assert!(d != 0);
@@ -144,8 +144,9 @@ pub(super) fn isqrt_normalized(m: u128) -> u64 {
         }
         s = y;
     }
-    // x = (s + 1)·2³² > √m, capped at 2⁶⁴ − 1 (then within 1 of √m). Either way |x − √m| ≤ 2³²,
-    // x ≥ 2⁶³ (a normalized divisor) and hi < x.
+    // x = (s + 1)·2³² > √m, capped at 2⁶⁴ − 1 when s = 2³² − 1 (then x may lie up to 2³² above
+    // √m, or just below it when hi = 2⁶⁴ − 2). Either way |x − √m| ≤ 2³², x ≥ 2⁶³ (a normalized
+    // divisor) and hi < x, which is all the step below needs (AM–GM holds from either side).
     let x = if s >= u32::MAX as u64 { u64::MAX } else { (s + 1) << 32 };
     let (q, _) = div_2by1(hi, lo, x);
     // y = ⌊(x + ⌊m/x⌋)/2⌋ ≥ ⌊√m⌋ (AM–GM) and y ≤ √m + (x − √m)²/(2x) ≤ √m + 1.
