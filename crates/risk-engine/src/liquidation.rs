@@ -232,6 +232,17 @@ pub fn max_repay_by_collateral(
     collateral: usize,
     liq: &LiquidationParams,
 ) -> RiskResult<i128> {
+    Ok(repay_bound(holdings, liability, collateral, liq)?.0)
+}
+
+/// [`max_repay_by_collateral`] and, when it is positive, the flows of that repay (computed to find
+/// it; the judge of a step that takes all the collateral uses them instead of computing them again).
+fn repay_bound(
+    holdings: &[Holding],
+    liability: usize,
+    collateral: usize,
+    liq: &LiquidationParams,
+) -> RiskResult<(i128, Option<LiquidationFlows>)> {
     let (l, c) = (&holdings[liability], &holdings[collateral]);
     let coll_value = token_value(c.amount, c.decimals, c.price)?;
     let per_repaid = Fx::ONE.add_checked(liq.liquidator_fee)?.add_checked(liq.insurance_fee)?;
@@ -240,11 +251,11 @@ pub fn max_repay_by_collateral(
     while x > 0 {
         let f = flows_for(holdings, liability, collateral, x, liq)?;
         if f.to_liquidator + f.to_insurance <= c.amount {
-            break;
+            return Ok((x, Some(f)));
         }
         x -= 1;
     }
-    Ok(x)
+    Ok((x, None))
 }
 
 /// Health of the book after repaying `repay` of `holdings[liability]` against `holdings[collateral]`.
@@ -565,14 +576,18 @@ pub fn judge_liquidation_with_perps<C: CovarianceSource>(
         return Ok(Err(Refusal::NotLiquidatable));
     }
     let debt = -holdings[liability].amount;
-    let by_collateral = max_repay_by_collateral(holdings, liability, collateral, liq)?;
+    let (by_collateral, bound_flows) = repay_bound(holdings, liability, collateral, liq)?;
     let whole_side = debt.min(by_collateral);
     let repay = max_repay.min(whole_side);
     if repay <= 0 {
         return Ok(Err(Refusal::NothingToRepay));
     }
-    // The step's own flows are computed once (the judged health and the verdict).
-    let mut flows = ev.flows(repay)?;
+    // The step's own flows are computed once (the judged health and the verdict); a step that
+    // takes all the collateral has them from its bound.
+    let mut flows = match bound_flows {
+        Some(f) if f.repay == repay => f,
+        _ => ev.flows(repay)?,
+    };
     let health_at = |x| if x == repay { ev.health_with_flows(&flows) } else { ev.health_at(x) };
     let j = match accept_step(&before, repay, whole_side, liq.target, health_at)? {
         Ok(j) => j,
