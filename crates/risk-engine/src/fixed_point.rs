@@ -357,7 +357,7 @@ pub fn scale_by_pow10(n: i128, shift: u32, exp: u32, ceil: bool) -> Option<i128>
     if up >= 128 || (up > 0 && mag >> (128 - up) != 0) {
         return None;
     }
-    let (q, r) = div_rem_small(mag << up, 5u32.pow(exp));
+    let (q, r) = div_rem_small(mag << up, POW5[exp as usize]);
     let round_up = r != 0 && (negative != ceil);
     let q = if round_up { q.checked_add(1)? } else { q };
     signed_from_magnitude(q, negative)
@@ -415,8 +415,31 @@ pub fn fx_ratio(numerator: i128, denominator: i128) -> MathResult<Fx> {
 /// `10^exp` as an integer (exp ≤ 30).
 #[track_caller]
 pub fn pow10(exp: u32) -> MathResult<i128> {
-    10i128.checked_pow(exp).ok_or_else(|| err(MathOp::Convert))
+    POW10.get(exp as usize).copied().ok_or_else(|| err(MathOp::Convert))
 }
+
+/// `10^e` for every `e` whose power fits an `i128` (`10^38 < 2^127 < 10^39`): a lookup, not an
+/// overflow-checked 128-bit exponentiation (a software multiply per step on SBF).
+const POW10: [i128; 39] = {
+    let mut t = [1i128; 39];
+    let mut e = 1;
+    while e < 39 {
+        t[e] = t[e - 1] * 10;
+        e += 1;
+    }
+    t
+};
+
+/// `5^e` for `e ≤ 13` (`5^13 < 2^32`).
+const POW5: [u32; 14] = {
+    let mut t = [1u32; 14];
+    let mut e = 1;
+    while e < 14 {
+        t[e] = t[e - 1] * 5;
+        e += 1;
+    }
+    t
+};
 
 /// Floor of an [`Fx`] as an integer.
 pub fn floor_to_int(v: Fx) -> i128 {
@@ -559,6 +582,16 @@ mod tests {
         assert_eq!(WrappedI80F48::new(v).get(), v);
         assert_eq!(core::mem::align_of::<WrappedI80F48>(), 1);
         assert_eq!(core::mem::size_of::<WrappedI80F48>(), 16);
+    }
+
+    #[test]
+    fn powers_are_the_checked_powers() {
+        for e in 0..45u32 {
+            assert_eq!(pow10(e).ok(), 10i128.checked_pow(e), "10^{e}");
+        }
+        for e in 0..14u32 {
+            assert_eq!(POW5[e as usize], 5u32.pow(e));
+        }
     }
 
     #[test]
