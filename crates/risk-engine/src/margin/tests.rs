@@ -1,0 +1,120 @@
+//! Unit tests of the margin model (terms by hand, rounding, the kernel's range).
+use super::*;
+use crate::covariance::OwnedMatrix;
+
+fn fx(v: f64) -> Fx {
+    Fx::from_num(v)
+}
+fn f(v: Fx) -> f64 {
+    v.to_num()
+}
+/// Within 1e-7 relative (the kernel pads each form by ~1e-8 of the undiversified variance).
+fn close(got: f64, want: f64) -> bool {
+    (got - want).abs() <= 1e-7 * want.abs().max(1.0)
+}
+fn pos(asset: usize, w: f64) -> PositionRisk {
+    PositionRisk { asset, exposure: fx(w), floor_rate: fx(0.01) }
+}
+fn params() -> MarginParams {
+    MarginParams {
+        z: fx(2.0),
+        horizon_scale: fx(4.0),
+        spike_alpha: fx(0.5),
+        breakdown_beta: fx(0.5),
+        stress_vol_multiplier: fx(1.0),
+        joint_move_sigmas: fx(1.0),
+        initial_multiplier: fx(1.5),
+        hedge_floor: Fx::ZERO,
+    }
+}
+/// σ = (10%, 20%), ρ = 0.5.
+fn two_assets() -> OwnedMatrix {
+    OwnedMatrix::from_dense(2, &[fx(0.01), fx(0.01), fx(0.01), fx(0.04)]).unwrap()
+}
+
+#[test]
+fn single_long_position_by_hand() {
+    // w = 1000 in asset 0: σ_h = 0.1·√4 = 0.2 → VaR = 2·0.2·1000 = 400; with one asset every
+    // correlation term equals VaR (m = 1), joint move = 1·0.2·1000 = 200, floor = 10.
+    let b = margin(&two_assets(), &[pos(0, 1000.0)], &params()).unwrap();
+    assert!(close(f(b.var), 400.0));
+    assert!(close(f(b.correlation_spike), 400.0));
+    assert!(close(f(b.correlation_breakdown), 400.0));
+    assert!(close(f(b.joint_move), 200.0));
+    assert!(close(f(b.floor), 10.0));
+    assert!(close(f(b.maintenance), 400.0));
+    assert!(close(f(b.initial), 600.0));
+    // With one asset the three variance terms coincide; rounding pads decide which one "binds".
+    assert!(matches!(b.binding, MarginTerm::Var | MarginTerm::CorrelationSpike | MarginTerm::CorrelationBreakdown));
+    assert!(b.var >= fx(400.0), "rounded up");
+}
+
+#[test]
+fn hedged_pair_by_hand() {
+    // w = (+1000, -500): V = 1e6·0.01 + 2.5e5·0.04 − 2·1000·500·0.01 = 10000 → √V = 100.
+    // VaR = 2·2·100 = 400. S = 1000·0.1 − 500·0.2 = 0 → spike V = 0.5·10000 → 2·2·70.71 = 282.8.
+    // Breakdown V = 0.5·10000 + 0.5·(10000+10000) = 15000 → 4·122.47 = 489.9. Joint = 0.
+    let b = margin(&two_assets(), &[pos(0, 1000.0), pos(1, -500.0)], &params()).unwrap();
+    assert!(close(f(b.var), 400.0));
+    assert!(close(f(b.correlation_spike), 4.0 * 5000f64.sqrt()));
+    assert!(close(f(b.correlation_breakdown), 4.0 * 15000f64.sqrt()));
+    assert!(f(b.joint_move) < 1e-5);
+    assert_eq!(b.binding, MarginTerm::CorrelationBreakdown);
+    assert!(close(f(b.variance), 10_000.0));
+}
+
+#[test]
+fn floor_binds_when_variance_is_zero() {
+    let zero = OwnedMatrix::zeros(2);
+    let b = margin(&zero, &[pos(0, 1000.0), pos(1, -1000.0)], &params()).unwrap();
+    assert_eq!(b.binding, MarginTerm::Floor);
+    assert!((f(b.maintenance) - 20.0).abs() < 1e-9);
+}
+
+#[test]
+fn empty_book_needs_no_margin() {
+    assert_eq!(margin(&two_assets(), &[], &params()).unwrap().maintenance, Fx::ZERO);
+}
+
+#[test]
+fn bad_books_are_rejected() {
+    let m = two_assets();
+    assert_eq!(margin(&m, &[pos(2, 1.0)], &params()), Err(RiskError::AssetOutOfRange { asset: 2, dim: 2 }));
+    assert_eq!(margin(&m, &[pos(1, 1.0), pos(1, 2.0)], &params()), Err(RiskError::DuplicatePosition { asset: 1 }));
+}
+
+#[test]
+fn an_exposure_beyond_the_kernels_range_is_an_error_not_a_wrong_margin() {
+    // The variance's I80F48 range (wᵀΣw < 2^79 USD², as before the kernel) binds first here;
+    // the kernel's own bound is 2^47 USD per position (w_bits·d̃ in 127 bits).
+    let fine = margin(&two_assets(), &[pos(0, 1.0e11)], &params()).unwrap();
+    assert!(fine.var > Fx::ZERO);
+    assert!(matches!(margin(&two_assets(), &[pos(0, 2.0e14)], &params()), Err(RiskError::Math(_))));
+}
+
+#[test]
+fn params_are_bounded() {
+    let mut p = params();
+    p.validate().unwrap();
+    p.z = Fx::ZERO;
+    assert!(matches!(p.validate(), Err(RiskError::InvalidParameter { name: "z", .. })));
+    let mut p = params();
+    p.spike_alpha = fx(1.5);
+    assert!(p.validate().is_err());
+    let mut p = params();
+    p.initial_multiplier = fx(0.9);
+    assert!(p.validate().is_err());
+    MarginParams::daily_defaults().validate().unwrap();
+}
+
+#[test]
+fn contributions_add_up_to_var_and_hedges_are_negative() {
+    let m = two_assets();
+    let book = [pos(0, 1000.0), pos(1, -200.0)];
+    let c = risk_contributions(&m, &book, &params()).unwrap();
+    let b = margin(&m, &book, &params()).unwrap();
+    let total: f64 = c.iter().map(|&x| f(x)).sum();
+    assert!(close(total, f(b.var)));
+    // (Σw)_1 = 0.01·1000 − 0.04·200 = 2 > 0 while w_1 < 0: the short hedges.
+    assert!(c[1] < Fx::ZERO);
+}
