@@ -241,8 +241,8 @@ mod tests {
             })();
             proptest::prop_assert_eq!(result.is_ok(), reference.is_ok());
             if result.is_ok() {
-                for k in 0..m {
-                    proptest::prop_assert_eq!(got.entries()[k].get(), want[k].get(), "entry {}", k);
+                for (k, (g, w)) in got.entries().iter().zip(&want).enumerate() {
+                    proptest::prop_assert_eq!(g.get(), w.get(), "entry {}", k);
                 }
             }
         }
