@@ -4,7 +4,9 @@ use alloc::vec::Vec;
 use crate::covariance::CovarianceSource;
 use crate::error::RiskResult;
 use crate::fixed_point::{Fx, FxExt};
-use crate::margin::{margin, prepare_margin, MarginBreakdown, MarginParams, PositionRisk, PreparedMargin};
+use crate::margin::{
+    margin, margin_levels, prepare_margin, MarginBreakdown, MarginParams, PositionRisk, PreparedMargin,
+};
 use crate::valuation::exposure;
 
 /// One token holding of an account, with the oracle data needed to value it.
@@ -41,6 +43,31 @@ impl BookHealth {
     pub fn initial_health(&self) -> RiskResult<Fx> {
         Ok(self.equity.sub_checked(self.margin.initial)?)
     }
+    /// Equity and the two margin levels.
+    pub fn levels(&self) -> HealthLevels {
+        HealthLevels { equity: self.equity, maintenance: self.margin.maintenance, initial: self.margin.initial }
+    }
+}
+
+/// Equity and the maintenance and initial margin of a book, without the margin's other terms: what
+/// a liquidation is judged by ([`book_levels`], cheaper than [`book_health`], equal to its levels).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct HealthLevels {
+    /// Σ of confidence-biased exposures, USD, rounded down.
+    pub equity: Fx,
+    pub maintenance: Fx,
+    pub initial: Fx,
+}
+
+impl HealthLevels {
+    /// `equity − maintenance margin`: liquidatable below 0.
+    pub fn maintenance_health(&self) -> RiskResult<Fx> {
+        Ok(self.equity.sub_checked(self.maintenance)?)
+    }
+    /// `equity − initial margin`.
+    pub fn initial_health(&self) -> RiskResult<Fx> {
+        Ok(self.equity.sub_checked(self.initial)?)
+    }
 }
 
 /// Confidence-biased exposures of the non-zero holdings.
@@ -65,49 +92,67 @@ pub fn book_health<C: CovarianceSource>(
 ) -> RiskResult<BookHealth> {
     let positions = positions_of(holdings, conf_k)?;
     crate::probe!("exposures");
+    let equity = equity_of(&positions)?;
+    Ok(BookHealth { equity, margin: margin(cov, &positions, params)? })
+}
+
+/// [`book_health`]'s equity and margin levels, bit for bit, with one square root instead of three
+/// (see `margin::levels`).
+pub fn book_levels<C: CovarianceSource>(
+    cov: &C,
+    holdings: &[Holding],
+    conf_k: Fx,
+    params: &MarginParams,
+) -> RiskResult<HealthLevels> {
+    let positions = positions_of(holdings, conf_k)?;
+    let equity = equity_of(&positions)?;
+    let m = margin_levels(cov, &positions, params)?;
+    Ok(HealthLevels { equity, maintenance: m.maintenance, initial: m.initial })
+}
+
+/// Σ of the positions' exposures.
+fn equity_of(positions: &[PositionRisk]) -> RiskResult<Fx> {
     let mut equity = Fx::ZERO;
-    for p in &positions {
+    for p in positions {
         equity = equity.add_checked(p.exposure)?;
     }
-    Ok(BookHealth { equity, margin: margin(cov, &positions, params)? })
+    Ok(equity)
 }
 
 /// A book evaluated once and kept, so the same book with a few holdings' amounts changed (a
 /// liquidation step: the liability and the collateral) is evaluated in O(k) instead of O(k²), bit
-/// for bit what [`book_health`] computes on the changed holdings (see [`PreparedMargin`]).
+/// for bit what [`book_levels`] computes on the changed holdings (see [`PreparedMargin`]).
 pub struct PreparedBook {
     positions: Vec<PositionRisk>,
     equity: Fx,
     margin: PreparedMargin,
 }
 
-/// [`book_health`] and the state [`PreparedBook::health_with`] starts from.
+/// [`book_levels`] and the state [`PreparedBook::health_with`] starts from.
 pub fn prepare_book<C: CovarianceSource>(
     cov: &C,
     holdings: &[Holding],
     conf_k: Fx,
     params: &MarginParams,
-) -> RiskResult<(BookHealth, PreparedBook)> {
+) -> RiskResult<(HealthLevels, PreparedBook)> {
     let positions = positions_of(holdings, conf_k)?;
-    let mut equity = Fx::ZERO;
-    for p in &positions {
-        equity = equity.add_checked(p.exposure)?;
-    }
+    let equity = equity_of(&positions)?;
     let (m, margin) = prepare_margin(cov, &positions, params)?;
-    Ok((BookHealth { equity, margin: m }, PreparedBook { positions, equity, margin }))
+    let levels = HealthLevels { equity, maintenance: m.maintenance, initial: m.initial };
+    Ok((levels, PreparedBook { positions, equity, margin }))
 }
 
 impl PreparedBook {
-    /// Health of the prepared book with each of `changed` replacing the holding of its asset, bit
-    /// for bit [`book_health`] of the changed holdings; `None` when only a full evaluation can
-    /// tell (a holding that appears or empties, an arithmetic edge, a change of the book's scale).
+    /// Health levels of the prepared book (with the parameters it was prepared with) with each of
+    /// `changed` replacing the holding of its asset, bit for bit [`book_levels`] of the changed
+    /// holdings; `None` when only a full evaluation can tell (a holding that appears or empties,
+    /// an arithmetic edge, a change of the book's scale).
     pub fn health_with<C: CovarianceSource>(
         &self,
         cov: &C,
         changed: &[Holding],
         conf_k: Fx,
-        params: &MarginParams,
-    ) -> RiskResult<Option<BookHealth>> {
+    ) -> RiskResult<Option<HealthLevels>> {
         let mut equity = self.equity;
         let mut positions = Vec::with_capacity(changed.len());
         for h in changed {
@@ -128,7 +173,8 @@ impl PreparedBook {
             positions.push(p);
         }
         crate::probe!("changed exposures");
-        Ok(self.margin.with_changes(cov, &positions, params)?.map(|margin| BookHealth { equity, margin }))
+        let m = self.margin.with_changes(cov, &positions)?;
+        Ok(m.map(|m| HealthLevels { equity, maintenance: m.maintenance, initial: m.initial }))
     }
 }
 

@@ -10,9 +10,9 @@
 use crate::covariance::CovarianceSource;
 use crate::error::{RiskError, RiskResult};
 use crate::fixed_point::{Fx, FxExt};
-use crate::health::{prepare_book, BookHealth, Holding, PreparedBook};
+use crate::health::{prepare_book, BookHealth, HealthLevels, Holding, PreparedBook};
 use crate::margin::MarginParams;
-use crate::perp::{book_health_with_perps, PerpHolding};
+use crate::perp::{book_health_with_perps, book_levels_with_perps, PerpHolding};
 use crate::valuation::{token_value, usd_to_native_floor};
 
 /// Where a liquidation stops.
@@ -83,11 +83,11 @@ pub struct LiquidationPlan {
 }
 
 /// Target health of a book under a liquidation target.
-pub fn target_health(h: &BookHealth, target: LiquidationTarget) -> RiskResult<Fx> {
+pub fn target_health(h: &HealthLevels, target: LiquidationTarget) -> RiskResult<Fx> {
     match target {
         LiquidationTarget::Initial => h.initial_health(),
         LiquidationTarget::MaintenanceBuffer(b) => {
-            Ok(h.equity.sub_checked(h.margin.maintenance.mul_ceil(Fx::ONE.add_checked(b)?)?)?)
+            Ok(h.equity.sub_checked(h.maintenance.mul_ceil(Fx::ONE.add_checked(b)?)?)?)
         }
     }
 }
@@ -183,13 +183,13 @@ impl<'a, C: CovarianceSource> Evaluator<'a, C> {
         collateral: usize,
         margin: &'a MarginParams,
         liq: &'a LiquidationParams,
-    ) -> RiskResult<(Self, BookHealth)> {
+    ) -> RiskResult<(Self, HealthLevels)> {
         let held = holdings.iter().filter(|h| h.amount != 0).count();
         let (before, prepared) = if perps.is_empty() && held >= PREPARED_BOOK_MIN {
             let (before, prepared) = prepare_book(cov, holdings, liq.conf_k, margin)?;
             (before, Some(prepared))
         } else {
-            (book_health_with_perps(cov, holdings, perps, liq.conf_k, margin)?, None)
+            (book_levels_with_perps(cov, holdings, perps, liq.conf_k, margin)?, None)
         };
         crate::probe!("before (prepared)");
         Ok((Self { cov, holdings, perps, liability, collateral, margin, liq, prepared }, before))
@@ -197,22 +197,22 @@ impl<'a, C: CovarianceSource> Evaluator<'a, C> {
     fn flows(&self, x: i128) -> RiskResult<LiquidationFlows> {
         flows_for(self.holdings, self.liability, self.collateral, x, self.liq)
     }
-    fn health_at(&self, x: i128) -> RiskResult<BookHealth> {
+    fn health_at(&self, x: i128) -> RiskResult<HealthLevels> {
         self.health_with_flows(&self.flows(x)?)
     }
     /// Health after a step with these flows.
-    fn health_with_flows(&self, flows: &LiquidationFlows) -> RiskResult<BookHealth> {
+    fn health_with_flows(&self, flows: &LiquidationFlows) -> RiskResult<HealthLevels> {
         crate::probe!("flows");
         if let Some(prepared) = &self.prepared {
             let (l, c) = stepped(self.holdings, self.liability, self.collateral, flows)?;
-            if let Some(h) = prepared.health_with(self.cov, &[l, c], self.liq.conf_k, self.margin)? {
+            if let Some(h) = prepared.health_with(self.cov, &[l, c], self.liq.conf_k)? {
                 crate::probe!("prepared evaluation");
                 return Ok(h);
             }
         }
         let mut after = alloc::vec::Vec::with_capacity(self.holdings.len());
         apply_flows(self.holdings, self.liability, self.collateral, flows, &mut after)?;
-        let h = book_health_with_perps(self.cov, &after, self.perps, self.liq.conf_k, self.margin);
+        let h = book_levels_with_perps(self.cov, &after, self.perps, self.liq.conf_k, self.margin);
         crate::probe!("full evaluation");
         h
     }
@@ -454,8 +454,8 @@ pub struct Verdict {
     /// Whether the collateral bounds the repay (the step takes all of it).
     pub takes_all_collateral: bool,
     pub flows: LiquidationFlows,
-    pub before: BookHealth,
-    pub after: BookHealth,
+    pub before: HealthLevels,
+    pub after: HealthLevels,
     pub target_before: Fx,
     pub target_after: Fx,
 }
@@ -469,7 +469,7 @@ pub fn over_liquidation_slack(repay: i128) -> i128 {
 /// step, `whole`, is computed only otherwise); the step `max` clamped to the whole, refused when
 /// nothing is left. Returns (step, whole).
 pub fn open_step(
-    before: &BookHealth,
+    before: &HealthLevels,
     max: i128,
     whole: impl FnOnce() -> RiskResult<i128>,
 ) -> RiskResult<Result<(i128, i128), Refusal>> {
@@ -488,7 +488,7 @@ pub fn open_step(
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct Judged {
     pub acceptance: Acceptance,
-    pub after: BookHealth,
+    pub after: HealthLevels,
     pub target_before: Fx,
     pub target_after: Fx,
 }
@@ -501,11 +501,11 @@ pub struct Judged {
 /// step (the planner's resolution) does not raise target health (health is concave in the step
 /// above the kernel's rounding, so then none does).
 pub fn accept_step(
-    before: &BookHealth,
+    before: &HealthLevels,
     q: i128,
     whole: i128,
     target: LiquidationTarget,
-    health_at: impl Fn(i128) -> RiskResult<BookHealth>,
+    health_at: impl Fn(i128) -> RiskResult<HealthLevels>,
 ) -> RiskResult<Result<Judged, Refusal>> {
     let target_before = target_health(before, target)?;
     let after = health_at(q)?;

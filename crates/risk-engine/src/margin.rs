@@ -469,12 +469,27 @@ fn kernel_book<C: CovarianceSource>(cov: &C, positions: &[PositionRisk]) -> Risk
     Ok(KernelBook { held, x, sums })
 }
 
+/// The pads of [`kernel_book`]'s bounds: `B² + C_max·E·(B + X)` and `B + E·s_max`, `B = X + E`.
+/// In native products when `X, E < 2^40` (always in practice: `X ≤ 2^30 + k`, and `E ≤ 3k + X/2^26`
+/// as `d̃ ≥ 2^26`), where nothing can overflow: `B < 2^41`, `C_max ≤ 2^31`, `s_max < 2^32`, so
+/// `B² < 2^82`, `C_max·E·(B + X) < 2^71·2^42` and `E·s_max < 2^72`; overflow-checked otherwise.
+/// (SBF: a checked `i128` product is a ~250 CU routine, a wrapping one ~45.)
+#[inline(always)]
+fn pads(s: &KernelSums) -> (i128, i128) {
+    let (x, e) = (s.big_x, s.big_e);
+    if (x | e) >> 40 == 0 && x >= 0 && e >= 0 {
+        let b = x + e;
+        let pad = b.wrapping_mul(b).wrapping_add((s.c_max as i128).wrapping_mul(e).wrapping_mul(b + x));
+        return (pad, b + e.wrapping_mul(s.s_max));
+    }
+    let b = x + e;
+    (b * b + s.c_max as i128 * e * (b + x), b + e * s.s_max)
+}
+
 /// The pads of [`kernel_book`]'s bounds and the pieces back in USD.
 #[inline(always)]
 fn quadratic_parts(s: &KernelSums) -> RiskResult<QuadraticParts> {
-    let big_b = s.big_x + s.big_e;
-    let pad = big_b * big_b + s.c_max as i128 * s.big_e * (big_b + s.big_x);
-    let sigma_pad = big_b + s.big_e * s.s_max;
+    let (pad, sigma_pad) = pads(s);
     let t = s.t;
     let up = |v: i128, shift: i32| kernel::shift_ceil(v, shift).map(Fx::from_bits).ok_or_else(|| overflow());
     Ok(QuadraticParts {
@@ -500,30 +515,35 @@ fn quadratic_parts(s: &KernelSums) -> RiskResult<QuadraticParts> {
 pub struct PreparedMargin {
     book: KernelBook,
     positions: Vec<PositionRisk>,
+    constants: TermConstants,
 }
 
-/// [`margin`] and the state [`PreparedMargin::with_changes`] starts from.
+/// [`margin_levels`] and the state [`PreparedMargin::with_changes`] starts from.
 pub fn prepare_margin<C: CovarianceSource>(
     cov: &C,
     positions: &[PositionRisk],
     params: &MarginParams,
-) -> RiskResult<(MarginBreakdown, PreparedMargin)> {
+) -> RiskResult<(MarginLevels, PreparedMargin)> {
     let book = kernel_book(cov, positions)?;
-    let m = if positions.is_empty() { MarginBreakdown::zero() } else { terms(&quadratic_parts(&book.sums)?, params)? };
-    Ok((m, PreparedMargin { book, positions: positions.to_vec() }))
+    let constants = TermConstants::new(params)?;
+    let m = if positions.is_empty() {
+        MarginBreakdown::zero().levels()
+    } else {
+        levels(&quadratic_parts(&book.sums)?, &constants)?
+    };
+    Ok((m, PreparedMargin { book, positions: positions.to_vec(), constants }))
 }
 
 impl PreparedMargin {
-    /// The margin of the prepared book with each of `changes` replacing the position of its asset
-    /// (the same assets held: a change of an asset not held answers `None`), bit for bit what
-    /// [`margin`] computes on the changed book; `None` when the change moves the book's common
-    /// shift (then call [`margin`]).
+    /// The margin levels of the prepared book (with the parameters it was prepared with) with each
+    /// of `changes` replacing the position of its asset (the same assets held: a change of an asset
+    /// not held answers `None`), bit for bit what [`margin_levels`] computes on the changed book;
+    /// `None` when the change moves the book's common shift (then call [`margin_levels`]).
     pub fn with_changes<C: CovarianceSource>(
         &self,
         cov: &C,
         changes: &[PositionRisk],
-        params: &MarginParams,
-    ) -> RiskResult<Option<MarginBreakdown>> {
+    ) -> RiskResult<Option<MarginLevels>> {
         let held = &self.book.held;
         let k = held.len();
         let mut s = self.book.sums;
@@ -621,7 +641,7 @@ impl PreparedMargin {
             return Ok(None);
         }
         crate::probe!("changed rows");
-        Ok(Some(terms(&quadratic_parts(&s)?, params)?))
+        Ok(Some(levels(&quadratic_parts(&s)?, &self.constants)?))
     }
 }
 
@@ -634,45 +654,133 @@ pub fn margin<C: CovarianceSource>(
     if positions.is_empty() {
         return Ok(MarginBreakdown::zero());
     }
-    terms(&quadratic_parts(&kernel_book(cov, positions)?.sums)?, params)
+    terms(&quadratic_parts(&kernel_book(cov, positions)?.sums)?, &TermConstants::new(params)?)
+}
+
+/// [`margin`]'s maintenance and initial margin alone, bit for bit, cheaper (see [`levels`]): what
+/// a liquidation judges by.
+pub fn margin_levels<C: CovarianceSource>(
+    cov: &C,
+    positions: &[PositionRisk],
+    params: &MarginParams,
+) -> RiskResult<MarginLevels> {
+    if positions.is_empty() {
+        return Ok(MarginBreakdown::zero().levels());
+    }
+    levels(&quadratic_parts(&kernel_book(cov, positions)?.sums)?, &TermConstants::new(params)?)
+}
+
+/// Maintenance and initial margin without the other terms: what a liquidation is judged by.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct MarginLevels {
+    pub maintenance: Fx,
+    pub initial: Fx,
+}
+
+impl MarginBreakdown {
+    /// The two levels of this breakdown.
+    pub fn levels(&self) -> MarginLevels {
+        MarginLevels { maintenance: self.maintenance, initial: self.initial }
+    }
+}
+
+/// The parameters' part of every term, computed once per evaluation (a prepared book keeps it for
+/// its steps): each is the same left-to-right product the term used to compute, so every term is
+/// bit for bit what it was.
+#[derive(Clone, Copy)]
+struct TermConstants {
+    /// `z·√s`.
+    z_sqrt_s: Fx,
+    /// `m²`.
+    m2: Fx,
+    one_minus_alpha: Fx,
+    alpha: Fx,
+    one_minus_beta: Fx,
+    beta: Fx,
+    /// `c·√s`.
+    joint: Fx,
+    /// `u·z·√s·m` (`None` when `u = 0`: no hedge floor).
+    hedge: Option<Fx>,
+    initial_multiplier: Fx,
+}
+
+impl TermConstants {
+    #[inline(always)]
+    fn new(params: &MarginParams) -> RiskResult<Self> {
+        // √1 = 1 exactly (the daily defaults): a 128-bit square root saved per health check, and a
+        // product with exactly 1 is exact, so it is skipped.
+        let daily = params.horizon_scale == Fx::ONE;
+        let sqrt_s = if daily { Fx::ONE } else { params.horizon_scale.sqrt_ceil()? };
+        let times_sqrt_s = |v: Fx| if daily { Ok(v) } else { v.mul_ceil(sqrt_s) };
+        let z_sqrt_s = times_sqrt_s(params.z)?;
+        let m = params.stress_vol_multiplier;
+        let hedge = if params.hedge_floor == Fx::ZERO {
+            None
+        } else {
+            Some(params.hedge_floor.mul_ceil(z_sqrt_s)?.mul_ceil(m)?)
+        };
+        Ok(Self {
+            z_sqrt_s,
+            m2: m.mul_ceil(m)?,
+            one_minus_alpha: Fx::ONE.sub_checked(params.spike_alpha)?,
+            alpha: params.spike_alpha,
+            one_minus_beta: Fx::ONE.sub_checked(params.breakdown_beta)?,
+            beta: params.breakdown_beta,
+            joint: times_sqrt_s(params.joint_move_sigmas)?,
+            hedge,
+            initial_multiplier: params.initial_multiplier,
+        })
+    }
+
+    /// `z·√s·√v`: the VaR of a variance.
+    #[inline(always)]
+    fn var_of(&self, v: Fx) -> RiskResult<Fx> {
+        Ok(self.z_sqrt_s.mul_ceil(v.sqrt_ceil()?)?)
+    }
+
+    /// The two stressed variances: correlation spike and correlation breakdown.
+    #[inline(always)]
+    fn stress_variances(&self, q: &QuadraticParts) -> RiskResult<(Fx, Fx)> {
+        let spike = self.m2.mul_ceil(
+            self.one_minus_alpha
+                .mul_ceil(q.variance)?
+                .add_checked(self.alpha.mul_ceil(q.joint_sigma.mul_ceil(q.joint_sigma)?)?)?,
+        )?;
+        let breakdown = self
+            .m2
+            .mul_ceil(self.one_minus_beta.mul_ceil(q.variance)?.add_checked(self.beta.mul_ceil(q.diagonal)?)?)?;
+        Ok((spike, breakdown))
+    }
+
+    #[inline(always)]
+    fn joint_move(&self, q: &QuadraticParts) -> RiskResult<Fx> {
+        Ok(self.joint.mul_ceil(q.joint_sigma)?)
+    }
+
+    #[inline(always)]
+    fn hedge_floor(&self, q: &QuadraticParts) -> RiskResult<Fx> {
+        Ok(match self.hedge {
+            None => Fx::ZERO,
+            Some(c) => c.mul_ceil(q.undiversified)?,
+        })
+    }
+
+    #[inline(always)]
+    fn depeg(&self, q: &QuadraticParts, var: Fx) -> RiskResult<Fx> {
+        Ok(if q.depeg_loss == Fx::ZERO { Fx::ZERO } else { var.add_checked(q.depeg_loss)? })
+    }
 }
 
 /// Every term of the margin from the book's quadratic pieces.
 #[inline(always)]
-fn terms(q: &QuadraticParts, params: &MarginParams) -> RiskResult<MarginBreakdown> {
-    // √1 = 1 exactly (the daily defaults): a 128-bit square root saved per health check.
-    let daily = params.horizon_scale == Fx::ONE;
-    let sqrt_s = if daily { Fx::ONE } else { params.horizon_scale.sqrt_ceil()? };
-    // A product with exactly 1 is exact: skipped on the daily horizon.
-    let times_sqrt_s = |v: Fx| if daily { Ok(v) } else { v.mul_ceil(sqrt_s) };
-    let z_sqrt_s = times_sqrt_s(params.z)?;
-    let m2 = params.stress_vol_multiplier.mul_ceil(params.stress_vol_multiplier)?;
-
-    let var = z_sqrt_s.mul_ceil(q.variance.sqrt_ceil()?)?;
-
-    let one_minus_alpha = Fx::ONE.sub_checked(params.spike_alpha)?;
-    let spike_variance = m2.mul_ceil(
-        one_minus_alpha
-            .mul_ceil(q.variance)?
-            .add_checked(params.spike_alpha.mul_ceil(q.joint_sigma.mul_ceil(q.joint_sigma)?)?)?,
-    )?;
-    let correlation_spike = z_sqrt_s.mul_ceil(spike_variance.sqrt_ceil()?)?;
-
-    let one_minus_beta = Fx::ONE.sub_checked(params.breakdown_beta)?;
-    let breakdown_variance =
-        m2.mul_ceil(one_minus_beta.mul_ceil(q.variance)?.add_checked(params.breakdown_beta.mul_ceil(q.diagonal)?)?)?;
-    let correlation_breakdown = z_sqrt_s.mul_ceil(breakdown_variance.sqrt_ceil()?)?;
-
-    let joint_move = times_sqrt_s(params.joint_move_sigmas)?.mul_ceil(q.joint_sigma)?;
-
-    let depeg = if q.depeg_loss == Fx::ZERO { Fx::ZERO } else { var.add_checked(q.depeg_loss)? };
-
-    let hedge_floor = if params.hedge_floor == Fx::ZERO {
-        Fx::ZERO
-    } else {
-        let m = params.stress_vol_multiplier;
-        params.hedge_floor.mul_ceil(z_sqrt_s)?.mul_ceil(m)?.mul_ceil(q.undiversified)?
-    };
+fn terms(q: &QuadraticParts, c: &TermConstants) -> RiskResult<MarginBreakdown> {
+    let var = c.var_of(q.variance)?;
+    let (spike_variance, breakdown_variance) = c.stress_variances(q)?;
+    let correlation_spike = c.var_of(spike_variance)?;
+    let correlation_breakdown = c.var_of(breakdown_variance)?;
+    let joint_move = c.joint_move(q)?;
+    let depeg = c.depeg(q, var)?;
+    let hedge_floor = c.hedge_floor(q)?;
 
     let mut binding = MarginTerm::Var;
     let mut maintenance = var;
@@ -689,7 +797,7 @@ fn terms(q: &QuadraticParts, params: &MarginParams) -> RiskResult<MarginBreakdow
             binding = term;
         }
     }
-    let initial = params.initial_multiplier.mul_ceil(maintenance)?;
+    let initial = c.initial_multiplier.mul_ceil(maintenance)?;
     Ok(MarginBreakdown {
         var,
         correlation_spike,
@@ -706,6 +814,26 @@ fn terms(q: &QuadraticParts, params: &MarginParams) -> RiskResult<MarginBreakdow
         perp_add_on: Fx::ZERO,
         perp_profit_haircut: Fx::ZERO,
     })
+}
+
+/// [`terms`]' maintenance and initial margin alone, bit for bit, with one square root instead of
+/// three: `v ↦ z·√s·√v` rounds up at both steps and is non-decreasing for `z·√s ≥ 0` (validated
+/// parameters: z > 0), so the largest of the VaR and the two correlation terms is the term of the
+/// largest of their variances, and it overflows exactly when one of the three does. The VaR alone
+/// is computed only for the de-peg term (a book with a de-peg loss).
+#[inline(always)]
+fn levels(q: &QuadraticParts, c: &TermConstants) -> RiskResult<MarginLevels> {
+    let (spike_variance, breakdown_variance) = c.stress_variances(q)?;
+    // Outside validated parameters (a negative z or stress variance) the full terms decide.
+    if c.z_sqrt_s < Fx::ZERO || spike_variance < Fx::ZERO || breakdown_variance < Fx::ZERO {
+        return Ok(terms(q, c)?.levels());
+    }
+    let mut maintenance = c.var_of(q.variance.max(spike_variance).max(breakdown_variance))?;
+    if q.depeg_loss != Fx::ZERO {
+        maintenance = maintenance.max(c.depeg(q, c.var_of(q.variance)?)?);
+    }
+    maintenance = maintenance.max(c.joint_move(q)?).max(c.hedge_floor(q)?).max(q.floor);
+    Ok(MarginLevels { maintenance, initial: c.initial_multiplier.mul_ceil(maintenance)? })
 }
 
 /// Portfolio variance `wᵀΣw` per sample interval (USD²), an upper bound clamped ≥ 0.

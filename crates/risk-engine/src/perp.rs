@@ -22,8 +22,8 @@ use alloc::vec::Vec;
 use crate::covariance::CovarianceSource;
 use crate::error::{RiskError, RiskResult};
 use crate::fixed_point::{fx_ratio, pow10, scale_by_pow10, Fx, FxExt, FRAC_BITS};
-use crate::health::{book_health, BookHealth, Holding};
-use crate::margin::{margin, MarginParams, PositionRisk};
+use crate::health::{book_health, book_levels, BookHealth, HealthLevels, Holding};
+use crate::margin::{margin, margin_levels, MarginLevels, MarginParams, PositionRisk};
 use crate::valuation::{biased_price, exposure, native_to_tokens_floor};
 
 /// A perp market's parameters (dimensionless fractions unless stated).
@@ -465,6 +465,57 @@ pub fn book_health_with_perps<C: CovarianceSource>(
     if perps.is_empty() {
         return book_health(cov, holdings, conf_k, params);
     }
+    let (equity, mut m, perp) = netted_book(holdings, perps, conf_k, |p| margin(cov, p, params))?;
+    let levels = perp.levels(m.maintenance, params)?;
+    m.perp_add_on = perp.add_on;
+    m.perp_profit_haircut = perp.haircut;
+    m.maintenance = levels.maintenance;
+    m.initial = levels.initial;
+    Ok(BookHealth { equity, margin: m })
+}
+
+/// [`book_health_with_perps`]' equity and margin levels alone, bit for bit, cheaper (the spot
+/// margin's levels: see [`book_levels`]): what a liquidation is judged by.
+pub fn book_levels_with_perps<C: CovarianceSource>(
+    cov: &C,
+    holdings: &[Holding],
+    perps: &[PerpHolding],
+    conf_k: Fx,
+    params: &MarginParams,
+) -> RiskResult<HealthLevels> {
+    if perps.is_empty() {
+        return book_levels(cov, holdings, conf_k, params);
+    }
+    let (equity, m, perp) = netted_book(holdings, perps, conf_k, |p| margin_levels(cov, p, params))?;
+    let levels = perp.levels(m.maintenance, params)?;
+    Ok(HealthLevels { equity, maintenance: levels.maintenance, initial: levels.initial })
+}
+
+/// What the perps add to a netted book's margin.
+struct PerpMargin {
+    /// [`perp_add_on`], inside maintenance.
+    add_on: Fx,
+    /// `Σ (maintenance − initial weight) × profit`, inside initial only.
+    haircut: Fx,
+}
+
+impl PerpMargin {
+    /// Maintenance and initial margin from the netted book's maintenance margin.
+    fn levels(&self, netted_maintenance: Fx, params: &MarginParams) -> RiskResult<MarginLevels> {
+        let maintenance = netted_maintenance.add_checked(self.add_on)?;
+        let initial = params.initial_multiplier.mul_ceil(maintenance)?.add_checked(self.haircut)?;
+        Ok(MarginLevels { maintenance, initial })
+    }
+}
+
+/// A book with perps: its equity, the margin `margin_of` computes on the netted positions, and what
+/// the perps add to it.
+fn netted_book<M>(
+    holdings: &[Holding],
+    perps: &[PerpHolding],
+    conf_k: Fx,
+    margin_of: impl FnOnce(&[PositionRisk]) -> RiskResult<M>,
+) -> RiskResult<(Fx, M, PerpMargin)> {
     let positions = net_positions(holdings, perps, conf_k)?;
     // Equity counts the spot holdings at their own biased prices: an asset without a perp beside it
     // has its netted exposure equal to its spot exposure (same formula), so it is reused.
@@ -484,12 +535,8 @@ pub fn book_health_with_perps<C: CovarianceSource>(
             haircut = haircut.add_checked(p.pnl.mul_ceil(gap)?)?;
         }
     }
-    let mut m = margin(cov, &positions, params)?;
-    m.perp_add_on = perp_add_on(perps)?;
-    m.perp_profit_haircut = haircut;
-    m.maintenance = m.maintenance.add_checked(m.perp_add_on)?;
-    m.initial = params.initial_multiplier.mul_ceil(m.maintenance)?.add_checked(haircut)?;
-    Ok(BookHealth { equity, margin: m })
+    let m = margin_of(&positions)?;
+    Ok((equity, m, PerpMargin { add_on: perp_add_on(perps)?, haircut }))
 }
 
 pub mod hedge;

@@ -3,6 +3,7 @@
 use proptest::prelude::*;
 use risk_engine::covariance::{CovarianceSource, OwnedMatrix, ScaledCovariance};
 use risk_engine::ewma::ewma_update;
+use risk_engine::health::book_levels;
 use risk_engine::liquidation::{plan_liquidation, LiquidationParams, LiquidationTarget};
 use risk_engine::{book_health, margin, Fx, Holding, MarginParams, PositionRisk, RiskError, WrappedI80F48};
 
@@ -206,7 +207,7 @@ proptest! {
                     let mut after = Vec::new();
                     risk_engine::liquidation::apply_flows(&holdings, 1, 0, &less, &mut after).unwrap();
                     let h = book_health(&cov, &after, Fx::ONE, &mp).unwrap();
-                    let t = risk_engine::liquidation::target_health(&h, lp.target).unwrap();
+                    let t = risk_engine::liquidation::target_health(&h.levels(), lp.target).unwrap();
                     prop_assert!(t < Fx::ZERO, "one unit less already reaches the target: over-liquidation");
                 }
             }
@@ -410,9 +411,11 @@ proptest! {
         macro_rules! check {
             ($cov:expr) => {{
                 let (before, prepared) = risk_engine::health::prepare_book($cov, &holdings, Fx::ONE, &p).unwrap();
-                prop_assert_eq!(before, book_health($cov, &holdings, Fx::ONE, &p).unwrap());
-                let full = book_health($cov, &changed, Fx::ONE, &p);
-                match prepared.health_with($cov, &[changed[l], changed[c]], Fx::ONE, &p) {
+                prop_assert_eq!(before, book_health($cov, &holdings, Fx::ONE, &p).unwrap().levels());
+                // The levels alone (one square root) equal the full breakdown's, bit for bit.
+                let full = book_health($cov, &changed, Fx::ONE, &p).map(|h| h.levels());
+                prop_assert_eq!(&book_levels($cov, &changed, Fx::ONE, &p), &full);
+                match prepared.health_with($cov, &[changed[l], changed[c]], Fx::ONE) {
                     Ok(Some(h)) => { answered += 1; prop_assert_eq!(Ok(h), full) }
                     Ok(None) => {}
                     Err(e) => prop_assert!(full.is_err(), "prepared failed ({e}) where the full evaluation did not"),
@@ -467,8 +470,8 @@ fn small_steps_are_answered_by_the_prepared_book() {
         changed[c].amount -= changed[c].amount / 3000;
         let (_, prepared) = risk_engine::health::prepare_book(&stored, &holdings, Fx::ONE, &p).unwrap();
         total += 1;
-        if let Some(h) = prepared.health_with(&stored, &[changed[l], changed[c]], Fx::ONE, &p).unwrap() {
-            assert_eq!(h, book_health(&stored, &changed, Fx::ONE, &p).unwrap());
+        if let Some(h) = prepared.health_with(&stored, &[changed[l], changed[c]], Fx::ONE).unwrap() {
+            assert_eq!(h, book_health(&stored, &changed, Fx::ONE, &p).unwrap().levels());
             answered += 1;
         }
     }

@@ -1,26 +1,23 @@
 //! Token transfers in and out of the protocol's token accounts (SPL Token or Token-2022, always
 //! `transfer_checked`).
 use anchor_lang::prelude::*;
-use anchor_spl::token_interface::{self, Mint, TokenAccount, TokenInterface, TransferChecked};
+use anchor_spl::token_interface::{self, Mint, TokenInterface, TransferChecked};
 
 use crate::state::seeds;
 
-/// Moves `amount` from a user's token account, signed by its authority.
+/// Moves `amount` (of a mint with `decimals`) from a user's token account, signed by its
+/// authority. `transfer_checked` makes the token program check both accounts' mint and the decimals.
 pub fn transfer_in<'info>(
     token_program: &Interface<'info, TokenInterface>,
-    from: &InterfaceAccount<'info, TokenAccount>,
-    to: &InterfaceAccount<'info, TokenAccount>,
-    mint: &InterfaceAccount<'info, Mint>,
+    from: AccountInfo<'info>,
+    to: AccountInfo<'info>,
+    mint: AccountInfo<'info>,
+    decimals: u8,
     authority: &Signer<'info>,
     amount: u64,
 ) -> Result<()> {
-    let accounts = TransferChecked {
-        from: from.to_account_info(),
-        mint: mint.to_account_info(),
-        to: to.to_account_info(),
-        authority: authority.to_account_info(),
-    };
-    token_interface::transfer_checked(CpiContext::new(token_program.key(), accounts), amount, mint.decimals)
+    let accounts = TransferChecked { from, mint, to, authority: authority.to_account_info() };
+    token_interface::transfer_checked(CpiContext::new(token_program.key(), accounts), amount, decimals)
 }
 
 /// Moves `amount` out of a token account the asset PDA owns (its vault or insurance vault), signed

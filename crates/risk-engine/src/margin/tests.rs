@@ -118,3 +118,53 @@ fn contributions_add_up_to_var_and_hedges_are_negative() {
     // (Σw)_1 = 0.01·1000 − 0.04·200 = 2 > 0 while w_1 < 0: the short hedges.
     assert!(c[1] < Fx::ZERO);
 }
+
+proptest::proptest! {
+    #![proptest_config(proptest::prelude::ProptestConfig::with_cases(20_000))]
+    /// `levels` (one square root for the VaR and the two correlation terms) is `terms`' maintenance
+    /// and initial margin bit for bit, overflow included: any quadratic pieces, with and without a
+    /// de-peg loss, a hedge floor, a horizon other than one day, up to values whose terms overflow.
+    #[test]
+    fn levels_equal_the_terms_levels(
+        pieces in proptest::collection::vec(
+            proptest::prop_oneof![0i128..1 << 40, 0i128..1 << 80, 0i128..i128::MAX >> 1, proptest::prelude::Just(0i128)],
+            7,
+        ),
+        z in 1i128..10 << 48,
+        horizon in proptest::prop_oneof![proptest::prelude::Just(1i128 << 48), 1i128 << 40..100 << 48],
+        alpha in 0i128..=1 << 48,
+        beta in 0i128..=1 << 48,
+        m in 1i128 << 48..=10 << 48,
+        c in 0i128..=20 << 48,
+        initial in 1i128 << 48..=10 << 48,
+        u in proptest::prop_oneof![proptest::prelude::Just(0i128), 0i128..=1 << 48],
+    ) {
+        let b = Fx::from_bits;
+        let q = QuadraticParts {
+            variance: b(pieces[0]),
+            diagonal: b(pieces[1]),
+            joint_sigma: b(pieces[2]),
+            undiversified: b(pieces[3]),
+            depeg_loss: b(pieces[4]),
+            gross: b(pieces[5]),
+            floor: b(pieces[6]),
+        };
+        let params = MarginParams {
+            z: b(z),
+            horizon_scale: b(horizon),
+            spike_alpha: b(alpha),
+            breakdown_beta: b(beta),
+            stress_vol_multiplier: b(m),
+            joint_move_sigmas: b(c),
+            initial_multiplier: b(initial),
+            hedge_floor: b(u),
+        };
+        let Ok(constants) = TermConstants::new(&params) else { return Ok(()) };
+        let full = terms(&q, &constants).map(|t| t.levels());
+        let fast = levels(&q, &constants);
+        proptest::prop_assert_eq!(full.is_ok(), fast.is_ok(), "{:?} {:?}", full, fast);
+        if let (Ok(full), Ok(fast)) = (full, fast) {
+            proptest::prop_assert_eq!(full, fast);
+        }
+    }
+}

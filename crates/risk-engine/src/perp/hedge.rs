@@ -19,11 +19,11 @@
 use alloc::vec::Vec;
 
 use super::liquidation::{PerpBook, PerpClose};
-use super::{book_health_with_perps, PerpHolding, PerpPosition, PerpPricing};
+use super::{book_levels_with_perps, PerpHolding, PerpPosition, PerpPricing};
 use crate::covariance::CovarianceSource;
 use crate::error::{RiskError, RiskResult};
 use crate::fixed_point::{Fx, FxExt};
-use crate::health::{BookHealth, Holding};
+use crate::health::{HealthLevels, Holding};
 use crate::liquidation::{
     accept_step, apply_flows, first_step, flows_for, max_repay_by_collateral, open_step, over_liquidation_slack,
     target_health, Acceptance, LiquidationFlows, LiquidationParams, Refusal,
@@ -72,8 +72,8 @@ pub struct HedgeVerdict {
     pub acceptance: Acceptance,
     pub repay: i128,
     pub step: HedgeStep,
-    pub before: BookHealth,
-    pub after: BookHealth,
+    pub before: HealthLevels,
+    pub after: HealthLevels,
     pub target_before: Fx,
     pub target_after: Fx,
 }
@@ -177,21 +177,21 @@ impl<C: CovarianceSource> HedgeBook<'_, C> {
         Ok(debt.min(by_collateral).min(by_perp))
     }
 
-    /// Health of the book after repaying `repay` (0: as it is).
-    pub fn health_at(&self, repay: i128) -> RiskResult<BookHealth> {
+    /// Health levels of the book after repaying `repay` (0: as it is).
+    pub fn health_at(&self, repay: i128) -> RiskResult<HealthLevels> {
         self.health_with(&self.prepare()?, repay)
     }
 
-    fn health_with(&self, p: &Prepared, repay: i128) -> RiskResult<BookHealth> {
+    fn health_with(&self, p: &Prepared, repay: i128) -> RiskResult<HealthLevels> {
         if repay == 0 {
-            return book_health_with_perps(self.cov, self.holdings, self.perps, self.liq.conf_k, self.margin);
+            return book_levels_with_perps(self.cov, self.holdings, self.perps, self.liq.conf_k, self.margin);
         }
         let s = self.step_with(p, repay)?;
         let mut holdings = Vec::with_capacity(self.holdings.len());
         apply_flows(self.holdings, self.liability, self.collateral, &s.flows, &mut holdings)?;
         let mut perps: Vec<PerpHolding> = self.perps.to_vec();
         perps[self.target] = PerpHolding::of(&s.close.position, &self.pricing)?;
-        book_health_with_perps(self.cov, &holdings, &perps, self.liq.conf_k, self.margin)
+        book_levels_with_perps(self.cov, &holdings, &perps, self.liq.conf_k, self.margin)
     }
 
     fn target_with(&self, p: &Prepared, repay: i128) -> RiskResult<Fx> {

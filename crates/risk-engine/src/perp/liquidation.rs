@@ -5,11 +5,11 @@
 //! book that no partial close improves.
 use alloc::vec::Vec;
 
-use super::{book_health_with_perps, PerpHolding, PerpPosition, PerpPricing};
+use super::{book_levels_with_perps, PerpHolding, PerpPosition, PerpPricing};
 use crate::covariance::CovarianceSource;
 use crate::error::{RiskError, RiskResult};
 use crate::fixed_point::{Fx, FxExt};
-use crate::health::{BookHealth, Holding};
+use crate::health::{HealthLevels, Holding};
 use crate::liquidation::{
     accept_step, first_step, open_step, over_liquidation_slack, target_health, Acceptance, LiquidationParams, Refusal,
 };
@@ -71,8 +71,8 @@ pub struct PerpClose {
 pub struct PerpVerdict {
     pub acceptance: Acceptance,
     pub close: PerpClose,
-    pub before: BookHealth,
-    pub after: BookHealth,
+    pub before: HealthLevels,
+    pub after: HealthLevels,
     pub target_before: Fx,
     pub target_after: Fx,
 }
@@ -94,13 +94,13 @@ impl<C: CovarianceSource> PerpBook<'_, C> {
         Ok(PerpClose { delta, fill, position, fee })
     }
 
-    /// Health of the book after closing `q` units (0: as it is).
-    pub fn health_at(&self, q: i128) -> RiskResult<BookHealth> {
+    /// Health levels of the book after closing `q` units (0: as it is).
+    pub fn health_at(&self, q: i128) -> RiskResult<HealthLevels> {
         let mut perps: Vec<PerpHolding> = self.perps.to_vec();
         if q > 0 {
             perps[self.target] = PerpHolding::of(&self.close(q)?.position, &self.pricing)?;
         }
-        book_health_with_perps(self.cov, self.holdings, &perps, self.liq.conf_k, self.margin)
+        book_levels_with_perps(self.cov, self.holdings, &perps, self.liq.conf_k, self.margin)
     }
 
     fn target_at(&self, q: i128) -> RiskResult<Fx> {

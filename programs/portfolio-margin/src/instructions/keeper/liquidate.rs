@@ -1,5 +1,5 @@
 use anchor_lang::prelude::*;
-use anchor_spl::token_interface::{Mint, TokenAccount, TokenInterface};
+use anchor_spl::token_interface::{TokenAccount, TokenInterface};
 use risk_engine::liquidation::{judge_liquidation_with_perps, Acceptance, LiquidationFlows, Refusal};
 
 use crate::error::{math, ErrorCode};
@@ -36,10 +36,13 @@ pub struct Liquidate<'info> {
     pub liquidator_account: AccountLoader<'info, MarginAccount>,
     #[account(mut, has_one = group)]
     pub liability_asset: AccountLoader<'info, Asset>,
+    /// CHECK: the liability asset's vault, pinned by address (its mint and state are the token
+    /// program's to check in the transfer; not deserialized here).
     #[account(mut, address = liability_asset.load()?.vault)]
-    pub liability_vault: Box<InterfaceAccount<'info, TokenAccount>>,
+    pub liability_vault: UncheckedAccount<'info>,
+    /// CHECK: the liability asset's mint, pinned by address (the transfer checks the decimals).
     #[account(address = liability_asset.load()?.mint)]
-    pub liability_mint: Box<InterfaceAccount<'info, Mint>>,
+    pub liability_mint: UncheckedAccount<'info>,
     /// The liquidator's tokens that repay the liability. (The token accounts are boxed: `liquidate_hedge`
     /// nests this struct, and unboxed they overflow its 4 KiB stack frame.)
     #[account(mut, token::mint = liability_mint, token::authority = liquidator, token::token_program = liability_token_program)]
@@ -90,11 +93,13 @@ pub(crate) fn book_spot_step(a: &Liquidate, flows: &LiquidationFlows) -> Result<
         acc.repay(&mut la, repay)?;
         acc.seize_deposit(&mut liquidator_acc, &mut ca, taken, to_liquidator)?;
     }
+    let decimals = a.liability_asset.load()?.decimals;
     transfer_in(
         &a.liability_token_program,
-        &a.liquidator_liability_tokens,
-        &a.liability_vault,
-        &a.liability_mint,
+        a.liquidator_liability_tokens.to_account_info(),
+        a.liability_vault.to_account_info(),
+        a.liability_mint.to_account_info(),
+        decimals,
         &a.liquidator,
         repay,
     )?;

@@ -60,7 +60,16 @@ pub fn handle_deposit_perp_liquidity(ctx: Context<PerpLiquidity>, amount: u64) -
     if shares == 0 {
         return err!(ErrorCode::AmountTooSmall);
     }
-    transfer_in(&a.token_program, &a.owner_tokens, &a.tokens, &a.mint, &a.owner, amount)?;
+    let to = a.tokens.to_account_info();
+    transfer_in(
+        &a.token_program,
+        a.owner_tokens.to_account_info(),
+        to,
+        a.mint.to_account_info(),
+        a.mint.decimals,
+        &a.owner,
+        amount,
+    )?;
     let (group_key, bump) = (a.group.key(), a.perp_vault.load()?.bump);
     let signer: &[&[u8]] = &[seeds::PERP_VAULT, group_key.as_ref(), &[bump]];
     let accounts = MintTo {

@@ -19,7 +19,16 @@ pub fn handle_repay(ctx: Context<ReduceRisk>, amount: u64) -> Result<()> {
         ctx.accounts.margin_account.load_mut()?.repay(&mut asset, amount)?
     };
     let a = &ctx.accounts;
-    transfer_in(&a.token_program, &a.owner_tokens, &a.vault, &a.mint, &a.owner, amount)?;
+    let to = a.vault.to_account_info();
+    transfer_in(
+        &a.token_program,
+        a.owner_tokens.to_account_info(),
+        to,
+        a.mint.to_account_info(),
+        a.mint.decimals,
+        &a.owner,
+        amount,
+    )?;
     emit!(BalanceChanged {
         margin_account: a.margin_account.key(),
         owner: a.owner.key(),
