@@ -26,7 +26,9 @@ pub fn price_from_oracle(mantissa: i64, exponent: i32, round_up: bool) -> RiskRe
 
 /// Price for valuing a holding: `P − k·conf` for assets (never below 0), `P + k·conf` for liabilities.
 pub fn biased_price(price: Fx, conf: Fx, k: Fx, is_asset: bool) -> RiskResult<Fx> {
-    let widen = k.mul_ceil(conf)?;
+    // k = 1 (the default): the product is `conf` exactly, so it is not computed (every position
+    // of every health check).
+    let widen = if k == Fx::ONE { conf } else { k.mul_ceil(conf)? };
     if is_asset {
         Ok(price.sub_checked(widen)?.max(Fx::ZERO))
     } else {

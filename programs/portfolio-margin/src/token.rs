@@ -20,6 +20,46 @@ pub fn transfer_in<'info>(
     token_interface::transfer_checked(CpiContext::new(token_program.key(), accounts), amount, decimals)
 }
 
+/// Checks a user's token account in place as `InterfaceAccount<TokenAccount>` with Anchor's
+/// `token::authority`, `token::mint` and `token::token_program` constraints would (the same checks in
+/// the same order, with their errors) without deserializing it: the unpack of the account and its
+/// extensions costs ~490 CU. The base layout is SPL Token's, shared by Token-2022: mint at 0..32,
+/// owner at 32..64, state at 108 (0: uninitialized); a longer Token-2022 account carries its type
+/// at 165 (2: an account). The token program checks the account again in the transfer.
+pub fn check_token_account(
+    info: &AccountInfo<'_>,
+    name: &'static str,
+    token_program: &Pubkey,
+    mint: &Pubkey,
+    authority: &Pubkey,
+) -> Result<()> {
+    use anchor_lang::error::ErrorCode as A;
+    if info.owner != &anchor_spl::token::ID && info.owner != &anchor_spl::token_2022::ID {
+        return Err(Error::from(A::AccountOwnedByWrongProgram)
+            .with_account_name(name)
+            .with_pubkeys((*info.owner, *token_program)));
+    }
+    let data = info.try_borrow_data()?;
+    const BASE: usize = 165;
+    if data.len() < BASE || data[108] == 0 || (data.len() > BASE && data[BASE] != 2) {
+        return Err(Error::from(A::AccountDidNotDeserialize).with_account_name(name));
+    }
+    let key_at = |at: usize| Pubkey::try_from(&data[at..at + 32]).unwrap_or_default();
+    let (account_mint, owner) = (key_at(0), key_at(32));
+    if owner != *authority {
+        return Err(Error::from(A::ConstraintTokenOwner).with_account_name(name).with_pubkeys((owner, *authority)));
+    }
+    if account_mint != *mint {
+        return Err(Error::from(A::ConstraintTokenMint).with_account_name(name).with_pubkeys((account_mint, *mint)));
+    }
+    if info.owner != token_program {
+        return Err(Error::from(A::ConstraintTokenTokenProgram)
+            .with_account_name(name)
+            .with_pubkeys((*info.owner, *token_program)));
+    }
+    Ok(())
+}
+
 /// Moves `amount` out of a token account the asset PDA owns (its vault or insurance vault), signed
 /// by the asset PDA `[ASSET, group, mint, bump]`.
 #[allow(clippy::too_many_arguments)]

@@ -531,6 +531,30 @@ async fn every_attack_fails_with_its_error_and_changes_nothing() {
             anchor(A::ConstraintAddress),
         ),
         (
+            "liquidate: substituted liability mint",
+            swap(m.liquidate_ix(&liq, &t, 1, 0, 1_000_000, &[0, 1]), 7, eth.mint),
+            vec![&liq.key],
+            anchor(A::ConstraintAddress),
+        ),
+        (
+            "liquidate: the liquidator's tokens of another mint",
+            swap(m.liquidate_ix(&liq, &t, 1, 0, 1_000_000, &[0, 1]), 8, liq.tokens[0]),
+            vec![&liq.key],
+            anchor(A::ConstraintTokenMint),
+        ),
+        (
+            "liquidate: repaid from someone else's tokens",
+            swap(m.liquidate_ix(&liq, &t, 1, 0, 1_000_000, &[0, 1]), 8, thief.tokens[1]),
+            vec![&liq.key],
+            anchor(A::ConstraintTokenOwner),
+        ),
+        (
+            "liquidate: a program account as the liquidator's tokens",
+            swap(m.liquidate_ix(&liq, &t, 1, 0, 1_000_000, &[0, 1]), 8, liq.margin_account),
+            vec![&liq.key],
+            anchor(A::AccountOwnedByWrongProgram),
+        ),
+        (
             "liquidate: collateral asset of another group",
             swap(m.liquidate_ix(&liq, &t, 1, 0, 1_000_000, &[0, 1]), 10, other.assets[0].asset),
             vec![&liq.key],

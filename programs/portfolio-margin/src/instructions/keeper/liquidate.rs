@@ -1,5 +1,5 @@
 use anchor_lang::prelude::*;
-use anchor_spl::token_interface::{TokenAccount, TokenInterface};
+use anchor_spl::token_interface::TokenInterface;
 use risk_engine::liquidation::{judge_liquidation_with_perps, Acceptance, LiquidationFlows, Refusal};
 
 use crate::error::{math, ErrorCode};
@@ -7,7 +7,7 @@ use crate::events::Liquidated;
 use crate::health::{load_holdings, Loaded, Pricing};
 use crate::interest::accrue;
 use crate::state::{Asset, Group, MarginAccount, ModelView, RiskModel};
-use crate::token::transfer_in;
+use crate::token::{check_token_account, transfer_in};
 
 /// Permissionless liquidation of one liability against one collateral of an account below its
 /// maintenance margin. Remaining accounts: the account's health accounts (asset, oracle per open
@@ -43,14 +43,26 @@ pub struct Liquidate<'info> {
     /// CHECK: the liability asset's mint, pinned by address (the transfer checks the decimals).
     #[account(address = liability_asset.load()?.mint)]
     pub liability_mint: UncheckedAccount<'info>,
-    /// The liquidator's tokens that repay the liability. (The token accounts are boxed: `liquidate_hedge`
-    /// nests this struct, and unboxed they overflow its 4 KiB stack frame.)
-    #[account(mut, token::mint = liability_mint, token::authority = liquidator, token::token_program = liability_token_program)]
-    pub liquidator_liability_tokens: Box<InterfaceAccount<'info, TokenAccount>>,
+    /// CHECK: the liquidator's tokens that repay the liability: a token account of the liability's
+    /// mint and token program owned by the liquidator, checked in place by `check_token_account`
+    /// (Anchor's `token::` constraints' errors, without deserializing the account).
+    #[account(mut)]
+    pub liquidator_liability_tokens: UncheckedAccount<'info>,
     #[account(address = liability_asset.load()?.token_program)]
     pub liability_token_program: Interface<'info, TokenInterface>,
     #[account(mut, has_one = group, constraint = collateral_asset.key() != liability_asset.key() @ ErrorCode::LiquidationSameAsset)]
     pub collateral_asset: AccountLoader<'info, Asset>,
+}
+
+/// The liquidator's token account: of the liability's mint and token program, the liquidator's own.
+pub(crate) fn check_liquidator_tokens(a: &Liquidate) -> Result<()> {
+    check_token_account(
+        &a.liquidator_liability_tokens,
+        "liquidator_liability_tokens",
+        a.liability_token_program.key,
+        a.liability_mint.key,
+        a.liquidator.key,
+    )
 }
 
 /// Interest accrued on both assets of the pair; their indices.
@@ -128,6 +140,7 @@ pub fn handle_liquidate<'info>(ctx: Context<'info, Liquidate<'info>>, max_repay:
     if max_repay == 0 {
         return err!(ErrorCode::ZeroAmount);
     }
+    check_liquidator_tokens(ctx.accounts)?;
     let now = Clock::get()?.unix_timestamp;
     let group_key = ctx.accounts.group.key();
     let owner = ctx.accounts.margin_account.load()?.owner;

@@ -38,8 +38,9 @@ pub fn handle_liquidate_hedge<'info>(ctx: Context<'info, LiquidateHedge<'info>>,
     if max_repay == 0 {
         return err!(ErrorCode::ZeroAmount);
     }
-    let now = Clock::get()?.unix_timestamp;
     let spot = &ctx.accounts.spot;
+    check_liquidator_tokens(spot)?;
+    let now = Clock::get()?.unix_timestamp;
     let group_key = spot.group.key();
     let (l_index, c_index) = accrue_pair(spot, now)?;
     let group = spot.group.load()?;
