@@ -381,7 +381,7 @@ pub fn perp_entries(market: &Market, books: &Books, now: i64) -> Result<Vec<(Loa
 
 /// The program's rule for withdraw and borrow (`health::require_initial_health`).
 pub fn initial_health_ok(h: &BookHealth) -> Result<(), Refusal> {
-    portfolio_margin::health::require_initial_health(h).map_err(Refusal::anchor)
+    portfolio_margin::health::require_initial_health(&h.levels()).map_err(Refusal::anchor)
 }
 
 /// One action judged like the program would: the state change, then (for withdraw and borrow, or

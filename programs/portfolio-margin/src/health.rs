@@ -10,8 +10,10 @@
 //! tests): [`holding`] turns an asset, a position and a price into the engine's `Holding`, every
 //! debt with its interest accrued to `now` in memory, so no debt is valued at a stale index.
 use anchor_lang::prelude::*;
-use risk_engine::health::{BookHealth, Holding};
-use risk_engine::perp::{book_health_with_perps, profit_scale, Funding, PerpHolding, PerpParams, PerpPricing};
+use risk_engine::health::{BookHealth, HealthLevels, Holding};
+use risk_engine::perp::{
+    book_health_with_perps, book_levels_with_perps, profit_scale, Funding, PerpHolding, PerpParams, PerpPricing,
+};
 use risk_engine::valuation::native_to_tokens_floor;
 use risk_engine::{Fx, RiskResult};
 
@@ -45,18 +47,19 @@ pub fn holding(asset: &Asset, pos: &Position, price: &OraclePrice, now: i64) -> 
     })
 }
 
-/// Health of `account` from fresh oracle prices; every position's asset and oracle must be passed.
-pub fn account_health<'info>(
+/// Equity and margin levels of `account` from fresh oracle prices (what withdraw and borrow check);
+/// every position's asset and oracle must be passed.
+pub fn account_levels<'info>(
     group_key: &Pubkey,
     group: &Group,
     model: &RiskModel,
     account: &MarginAccount,
     remaining: &'info [AccountInfo<'info>],
     now: i64,
-) -> Result<BookHealth> {
+) -> Result<HealthLevels> {
     crate::probe!("start");
     let loaded = load_holdings(group_key, group, account, remaining, now, Pricing::Strict)?;
-    let h = holdings_health(group, model, &loaded.holdings, &loaded.perps);
+    let h = holdings_levels(group, model, &loaded.holdings, &loaded.perps);
     crate::probe!("margin");
     h
 }
@@ -71,6 +74,18 @@ pub fn holdings_health(
 ) -> Result<BookHealth> {
     let params = group.params.margin_params()?;
     book_health_with_perps(&ModelView { model }, holdings, perps, group.params.conf_k.get(), &params).map_err(math)
+}
+
+/// [`holdings_health`]'s equity and margin levels alone, bit for bit, with one square root instead of
+/// three (`risk_engine::margin::margin_levels`): what the program's checks need.
+pub fn holdings_levels(
+    group: &Group,
+    model: &RiskModel,
+    holdings: &[Holding],
+    perps: &[PerpHolding],
+) -> Result<HealthLevels> {
+    let params = group.params.margin_params()?;
+    book_levels_with_perps(&ModelView { model }, holdings, perps, group.params.conf_k.get(), &params).map_err(math)
 }
 
 /// A perp position's market as its health check read it.
@@ -281,11 +296,11 @@ fn load_perps(
     Ok(())
 }
 
-/// Requires `equity − initial margin ≥ 0` and logs the figures.
-pub fn require_initial_health(h: &BookHealth) -> Result<()> {
+/// Requires `equity − initial margin ≥ 0` and logs the figures (the preview names the binding term).
+pub fn require_initial_health(h: &HealthLevels) -> Result<()> {
     let ih = h.initial_health().map_err(math)?;
     if ih < Fx::ZERO {
-        msg!("equity {} < initial margin {} (binding term: {})", h.equity, h.margin.initial, h.margin.binding.name());
+        msg!("equity {} < initial margin {}", h.equity, h.initial);
         return err!(ErrorCode::InitialHealthBelowZero);
     }
     Ok(())

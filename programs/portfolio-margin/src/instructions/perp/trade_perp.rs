@@ -5,7 +5,7 @@ use risk_engine::{Fx, FxExt};
 
 use crate::error::{math, ErrorCode};
 use crate::events::PerpTraded;
-use crate::health::{holdings_health, load_holdings, require_initial_health, Pricing};
+use crate::health::{holdings_levels, load_holdings, require_initial_health, Pricing};
 use crate::oracle::{require_price, OraclePrice};
 use crate::state::params::E6;
 use crate::state::{Group, MarginAccount, PerpMarket, PerpVault, RiskModel};
@@ -78,7 +78,7 @@ pub fn handle_trade_perp<'info>(
         base_after: booked.new.base as i64,
         quote_after_bits: booked.new.quote.to_bits(),
         equity_bits: after.equity.to_bits(),
-        initial_margin_bits: after.margin.initial.to_bits(),
+        initial_margin_bits: after.initial.to_bits(),
     });
     Ok(())
 }
@@ -144,7 +144,7 @@ pub fn book_trade(
 /// The health rule of a trade, on the account's book after it: initial health ≥ 0, unless the
 /// trade only shrinks the position and raises maintenance health. Only in that case is `traded`
 /// asked where the traded market's position is in `perps` and how to see it, to value the
-/// position as it was. Returns the health after.
+/// position as it was. Returns the health levels after.
 pub fn judge_trade_health<'a>(
     group: &Group,
     model: &RiskModel,
@@ -152,15 +152,15 @@ pub fn judge_trade_health<'a>(
     perps: &[PerpHolding],
     booked: &BookedTrade,
     traded: impl FnOnce() -> Result<(usize, risk_engine::perp::PerpPricing<'a>)>,
-) -> Result<risk_engine::health::BookHealth> {
-    let after = holdings_health(group, model, holdings, perps)?;
+) -> Result<risk_engine::health::HealthLevels> {
+    let after = holdings_levels(group, model, holdings, perps)?;
     if after.initial_health().map_err(math)? < Fx::ZERO {
         let reduces = !adds_risk(booked.old.base, booked.new.base);
         let (j, pricing) = traded()?;
         let mut before_perps = perps.to_vec();
         *before_perps.get_mut(j).ok_or(error!(ErrorCode::WrongPerpMarket))? =
             PerpHolding::of(&booked.old, &pricing).map_err(math)?;
-        let before = holdings_health(group, model, holdings, &before_perps)?;
+        let before = holdings_levels(group, model, holdings, &before_perps)?;
         let improves = after.maintenance_health().map_err(math)? > before.maintenance_health().map_err(math)?;
         if !(reduces && improves) {
             require_initial_health(&after)?;

@@ -6,7 +6,7 @@ use risk_engine::Fx;
 
 use crate::error::ErrorCode;
 use crate::events::{BalanceAction, BalanceChanged};
-use crate::health::{account_health, require_initial_health};
+use crate::health::{account_levels, require_initial_health};
 use crate::state::{Asset, Group, MarginAccount, RiskModel};
 use crate::token::transfer_signed_by_asset;
 
@@ -64,7 +64,7 @@ pub fn finish_add_risk<'info>(
         let group = ctx.accounts.group.load()?;
         let model = ctx.accounts.risk_model.load()?;
         let acc = ctx.accounts.margin_account.load()?;
-        account_health(&group_key, &group, &model, &acc, ctx.remaining_accounts, now)?
+        account_levels(&group_key, &group, &model, &acc, ctx.remaining_accounts, now)?
     };
     require_initial_health(&health)?;
     crate::probe!("check");
@@ -88,7 +88,7 @@ pub fn finish_add_risk<'info>(
         amount,
         shares_after_bits: shares_after.to_bits(),
         equity_bits: health.equity.to_bits(),
-        initial_margin_bits: health.margin.initial.to_bits(),
+        initial_margin_bits: health.initial.to_bits(),
     });
     Ok(())
 }
