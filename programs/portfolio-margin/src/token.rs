@@ -1,7 +1,7 @@
 //! Token transfers in and out of the protocol's token accounts (SPL Token or Token-2022, always
 //! `transfer_checked`).
 use anchor_lang::prelude::*;
-use anchor_spl::token_interface::{self, Mint, TokenInterface, TransferChecked};
+use anchor_spl::token_interface::{self, Mint, TokenAccount, TokenInterface, TransferChecked};
 
 use crate::state::seeds;
 
@@ -18,6 +18,19 @@ pub fn transfer_in<'info>(
 ) -> Result<()> {
     let accounts = TransferChecked { from, mint, to, authority: authority.to_account_info() };
     token_interface::transfer_checked(CpiContext::new(token_program.key(), accounts), amount, decimals)
+}
+
+/// [`transfer_in`] between deserialized token accounts of a deserialized mint.
+pub fn transfer_in_accounts<'info>(
+    token_program: &Interface<'info, TokenInterface>,
+    from: &InterfaceAccount<'info, TokenAccount>,
+    to: &InterfaceAccount<'info, TokenAccount>,
+    mint: &InterfaceAccount<'info, Mint>,
+    authority: &Signer<'info>,
+    amount: u64,
+) -> Result<()> {
+    let (from, to) = (from.to_account_info(), to.to_account_info());
+    transfer_in(token_program, from, to, mint.to_account_info(), mint.decimals, authority, amount)
 }
 
 /// Checks a user's token account in place as `InterfaceAccount<TokenAccount>` with Anchor's

@@ -7,7 +7,7 @@ use crate::error::{math, ErrorCode};
 use crate::events::PerpLiquidityChanged;
 use crate::perp::{check_vault_stress, load_all_markets, vault_value};
 use crate::state::{seeds, Group, PerpVault};
-use crate::token::{transfer_in, transfer_signed_by_perp_vault};
+use crate::token::{transfer_in_accounts, transfer_signed_by_perp_vault};
 
 /// Accounts of both LP instructions; remaining accounts: `(perp market, oracle)` for every market of
 /// the group, in market order.
@@ -60,16 +60,7 @@ pub fn handle_deposit_perp_liquidity(ctx: Context<PerpLiquidity>, amount: u64) -
     if shares == 0 {
         return err!(ErrorCode::AmountTooSmall);
     }
-    let to = a.tokens.to_account_info();
-    transfer_in(
-        &a.token_program,
-        a.owner_tokens.to_account_info(),
-        to,
-        a.mint.to_account_info(),
-        a.mint.decimals,
-        &a.owner,
-        amount,
-    )?;
+    transfer_in_accounts(&a.token_program, &a.owner_tokens, &a.tokens, &a.mint, &a.owner, amount)?;
     let (group_key, bump) = (a.group.key(), a.perp_vault.load()?.bump);
     let signer: &[&[u8]] = &[seeds::PERP_VAULT, group_key.as_ref(), &[bump]];
     let accounts = MintTo {

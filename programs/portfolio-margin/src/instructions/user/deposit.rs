@@ -4,7 +4,7 @@ use super::balance::ReduceRisk;
 use crate::error::ErrorCode;
 use crate::events::{BalanceAction, BalanceChanged};
 use crate::interest::accrue;
-use crate::token::transfer_in;
+use crate::token::transfer_in_accounts;
 
 /// Deposits `amount` native units; never needs prices, so it works while oracles are down.
 pub fn handle_deposit(ctx: Context<ReduceRisk>, amount: u64) -> Result<()> {
@@ -19,16 +19,7 @@ pub fn handle_deposit(ctx: Context<ReduceRisk>, amount: u64) -> Result<()> {
         ctx.accounts.margin_account.load_mut()?.deposit(&mut asset, amount)?
     };
     let a = &ctx.accounts;
-    let to = a.vault.to_account_info();
-    transfer_in(
-        &a.token_program,
-        a.owner_tokens.to_account_info(),
-        to,
-        a.mint.to_account_info(),
-        a.mint.decimals,
-        &a.owner,
-        amount,
-    )?;
+    transfer_in_accounts(&a.token_program, &a.owner_tokens, &a.vault, &a.mint, &a.owner, amount)?;
     emit!(BalanceChanged {
         margin_account: a.margin_account.key(),
         owner: a.owner.key(),
