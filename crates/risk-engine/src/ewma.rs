@@ -74,11 +74,33 @@ where
     let narrow: Option<alloc::vec::Vec<i64>> = returns.iter().map(|r| i64::try_from(r.to_bits()).ok()).collect();
     // 0 < 1 − λ < 1: its bits fit 64.
     let c = one_minus_lambda.to_bits() as i64;
+    // Every return below 1 in magnitude (any real daily move but a doubling): the entries whose
+    // operands are small enough take [`split_entry`], in native 64-bit products.
+    let split = narrow.as_ref().filter(|r| r.iter().all(|&r| r.unsigned_abs() < SPLIT_Y));
+    let c_pieces = Pieces::of(c);
     let entries = matrix.entries_mut();
     for j in 0..n {
-        let weighted_rj = one_minus_lambda.mul_floor(returns[j])?;
         let column = &mut entries[tri_index(0, j)..][..=j];
-        if let (Some(r), Ok(w)) = (&narrow, i64::try_from(weighted_rj.to_bits())) {
+        if let Some(r) = split {
+            // `(1−λ)·r_j` by the same floor, in native products when `1 − λ < ¼` (λ > 0.75).
+            let w = if c.unsigned_abs() < SPLIT_X { mul_floor_48(c, Pieces::of(r[j])) } else { wide_weight(c, r[j])? };
+            if w.unsigned_abs() < SPLIT_X {
+                for (e, &r_i) in column.iter_mut().zip(&r[..=j]) {
+                    // The entry's two words: it takes the split path when it is an `i64` below 2⁴⁶.
+                    let (lo, hi) = e.words();
+                    let new = if hi == lo >> 63 && (lo.wrapping_add(SPLIT_X as i64) as u64) < 2 * SPLIT_X {
+                        split_entry(lo, c_pieces, w, Pieces::of(r_i)) as i128
+                    } else {
+                        large_entry(e.get(), one_minus_lambda, w, r_i)?
+                    };
+                    e.bytes = new.to_le_bytes();
+                }
+                continue;
+            }
+        }
+        let weighted_rj = one_minus_lambda.mul_floor(returns[j])?;
+        let w = i64::try_from(weighted_rj.to_bits());
+        if let (Some(r), Ok(w)) = (&narrow, w) {
             for (i, (e, &r_i)) in column.iter_mut().zip(&r[..=j]).enumerate() {
                 let old = e.get();
                 let new = match i64::try_from(old.to_bits()) {
@@ -104,6 +126,69 @@ fn narrow_entry(old: i64, c: i64, w: i64, r: i64) -> i128 {
     let decay = (old as i128).wrapping_mul(c as i128) >> crate::fixed_point::FRAC_BITS;
     let shock = (w as i128).wrapping_mul(r as i128) >> crate::fixed_point::FRAC_BITS;
     (old as i128).wrapping_sub(decay).wrapping_add(shock)
+}
+
+/// Bound on `|x|` in [`mul_floor_48`] (and on an entry or a weighted return in [`split_entry`]): 2⁴⁶,
+/// a value of 0.25.
+const SPLIT_X: u64 = 1 << 46;
+/// Bound on `|y|` in [`mul_floor_48`] (a return or `1 − λ`): 2⁴⁸, a value of 1.
+const SPLIT_Y: u64 = 1 << 48;
+
+/// `y = hi·2³² + mid·2¹⁶ + lo` with `0 ≤ mid, lo < 2¹⁶` (so `hi = y >> 32`, arithmetic).
+#[derive(Clone, Copy)]
+struct Pieces {
+    hi: i64,
+    mid: i64,
+    lo: i64,
+}
+
+impl Pieces {
+    #[inline(always)]
+    fn of(y: i64) -> Self {
+        Self { hi: y >> 32, mid: (y >> 16) & 0xFFFF, lo: y & 0xFFFF }
+    }
+}
+
+/// `⌊x·y/2⁴⁸⌋` exactly, for `|x| < 2⁴⁶` and `|y| < 2⁴⁸`, in three native 64-bit products (SBF has
+/// no widening multiply: the `i128` product is a ~45 CU call).
+///
+/// With `y = hi·2³² + mid·2¹⁶ + lo` and `Pₖ = x·yₖ`: `⌊x·y/2¹⁶⌋ = P_hi·2¹⁶ + P_mid + ⌊P_lo/2¹⁶⌋`,
+/// and nested floors by powers of two compose, so `⌊x·y/2⁴⁸⌋ = ⌊(P_hi + ⌊U/2¹⁶⌋)/2¹⁶⌋` with
+/// `U = P_mid + ⌊P_lo/2¹⁶⌋`. Bounds: `|P_lo|, |P_mid| < 2⁴⁶·2¹⁶ = 2⁶²`, `|hi| ≤ 2¹⁶` so
+/// `|P_hi| ≤ 2⁶²`; `|U| < 2⁶² + 2⁴⁶` and the last sum `< 2⁶² + 2⁴⁷`: no step leaves `i64`.
+#[inline(always)]
+fn mul_floor_48(x: i64, y: Pieces) -> i64 {
+    let u = x.wrapping_mul(y.mid).wrapping_add(x.wrapping_mul(y.lo) >> 16);
+    x.wrapping_mul(y.hi).wrapping_add(u >> 16) >> 16
+}
+
+/// [`narrow_entry`] when `|old|, |w| < 2⁴⁶` and `|c|, |r| < 2⁴⁸`: the same two floors by
+/// [`mul_floor_48`], and `|old − decay + shock| < 3·2⁴⁶`.
+#[inline(always)]
+fn split_entry(old: i64, c: Pieces, w: i64, r: Pieces) -> i64 {
+    old.wrapping_sub(mul_floor_48(old, c)).wrapping_add(mul_floor_48(w, r))
+}
+
+/// `⌊(1−λ)·r/2⁴⁸⌋` on raw bits when `1 − λ ≥ ¼` (the split path's weight, outside its bounds).
+#[cold]
+#[inline(never)]
+fn wide_weight(c: i64, r: i64) -> MathResult<i64> {
+    let w = Fx::from_bits(c as i128).mul_floor(Fx::from_bits(r as i128))?;
+    // |w| ≤ |r| < 2⁴⁸: it fits.
+    Ok(w.to_bits() as i64)
+}
+
+/// An entry of the split path's column that is not below 2⁴⁶: [`narrow_entry`] if it fits 64 bits,
+/// else [`observed_entry`] (with `w = ⌊(1−λ)·r_j⌋` exactly, and `r_i` the return's bits).
+#[cold]
+#[inline(never)]
+fn large_entry(old: Fx, one_minus_lambda: Fx, w: i64, r_i: i64) -> MathResult<i128> {
+    match i64::try_from(old.to_bits()) {
+        Ok(o) => Ok(narrow_entry(o, one_minus_lambda.to_bits() as i64, w, r_i)),
+        Err(_) => {
+            Ok(observed_entry(old, one_minus_lambda, Fx::from_bits(w as i128), Fx::from_bits(r_i as i128))?.to_bits())
+        }
+    }
 }
 
 /// Checks an update's λ and dimensions; returns the dimension and `1 − λ`.
@@ -208,9 +293,40 @@ mod tests {
         assert!(close(m.cov(1, 1), 0.040));
     }
 
+    /// `ewma_update` against `observed_entry` on every entry, in order: the same result or the same
+    /// failure.
+    fn check_against_the_checked_rule(
+        stored: alloc::vec::Vec<WrappedI80F48>,
+        r: &[Fx],
+        lambda: Fx,
+    ) -> Result<(), proptest::test_runner::TestCaseError> {
+        let n = r.len();
+        let mut got = TriangularMatrix::new(n, stored.clone()).unwrap();
+        let result = ewma_update(&mut got, lambda, r);
+        let one_minus = Fx::ONE - lambda;
+        let mut want = stored;
+        let reference: MathResult<()> = (|| {
+            for j in 0..n {
+                let w = one_minus.mul_floor(r[j])?;
+                for i in 0..=j {
+                    let e = &mut want[tri_index(i, j)];
+                    e.set(observed_entry(e.get(), one_minus, w, r[i])?);
+                }
+            }
+            Ok(())
+        })();
+        proptest::prop_assert_eq!(result.is_ok(), reference.is_ok());
+        if result.is_ok() {
+            for (k, (g, w)) in got.entries().iter().zip(&want).enumerate() {
+                proptest::prop_assert_eq!(g.get(), w.get(), "entry {}", k);
+            }
+        }
+        Ok(())
+    }
+
     proptest::proptest! {
-        /// The 64-bit path gives the bits of the checked per-entry rule, whatever mix of narrow and
-        /// wide entries, returns and weights the matrix holds (and fails exactly when it fails).
+        /// The 64-bit paths give the bits of the checked per-entry rule, whatever mix of narrow and
+        /// wide entries, returns and weights the matrix holds (and fail exactly when it fails).
         #[test]
         fn the_update_equals_the_checked_rule_on_every_entry(
             n in 1usize..6,
@@ -219,32 +335,48 @@ mod tests {
             returns in proptest::collection::vec((proptest::prelude::any::<i128>(), 40u32..128), 5),
             lambda_bits in 1i128..(1 << 48),
         ) {
-            let lambda = Fx::from_bits(lambda_bits);
             let m = tri_len(n);
-            let stored: alloc::vec::Vec<WrappedI80F48> =
-                (0..m).map(|k| WrappedI80F48::new(Fx::from_bits(entries[k] >> widths[k]))).collect();
+            let stored = (0..m).map(|k| WrappedI80F48::new(Fx::from_bits(entries[k] >> widths[k]))).collect();
             let r: alloc::vec::Vec<Fx> = returns[..n].iter().map(|&(v, s)| Fx::from_bits(v >> s)).collect();
-            let mut got = TriangularMatrix::new(n, stored.clone()).unwrap();
-            let result = ewma_update(&mut got, lambda, &r);
-            // The reference: observed_entry on every entry, in order.
-            let one_minus = Fx::ONE - lambda;
-            let mut want = stored.clone();
-            let reference: MathResult<()> = (|| {
-                for j in 0..n {
-                    let w = one_minus.mul_floor(r[j])?;
-                    for i in 0..=j {
-                        let e = &mut want[tri_index(i, j)];
-                        e.set(observed_entry(e.get(), one_minus, w, r[i])?);
-                    }
-                }
-                Ok(())
-            })();
-            proptest::prop_assert_eq!(result.is_ok(), reference.is_ok());
-            if result.is_ok() {
-                for (k, (g, w)) in got.entries().iter().zip(&want).enumerate() {
-                    proptest::prop_assert_eq!(g.get(), w.get(), "entry {}", k);
-                }
-            }
+            check_against_the_checked_rule(stored, &r, Fx::from_bits(lambda_bits))?;
+        }
+
+        /// The same around the piecewise path's bounds: entries and weighted returns near 2⁴⁶,
+        /// returns near 2⁴⁸, on both sides.
+        #[test]
+        fn the_update_equals_the_checked_rule_near_the_piecewise_bounds(
+            n in 1usize..8,
+            entries in proptest::collection::vec(-(1i128 << 47)..(1i128 << 47), 28),
+            returns in proptest::collection::vec(-(1i128 << 49)..(1i128 << 49), 7),
+            lambda_bits in 1i128..(1 << 48),
+        ) {
+            let stored = entries[..tri_len(n)].iter().map(|&e| WrappedI80F48::new(Fx::from_bits(e))).collect();
+            let r: alloc::vec::Vec<Fx> = returns[..n].iter().map(|&v| Fx::from_bits(v)).collect();
+            check_against_the_checked_rule(stored, &r, Fx::from_bits(lambda_bits))?;
+        }
+    }
+
+    proptest::proptest! {
+        /// The 16-bit-piece product is the exact floor, up to its bounds.
+        #[test]
+        fn the_piecewise_product_is_the_exact_floor(
+            x in -((1i64 << 46) - 1)..(1i64 << 46),
+            y in -((1i64 << 48) - 1)..(1i64 << 48),
+            edge in 0u8..4,
+        ) {
+            let (x, y) = match edge {
+                0 => (x, y),
+                1 => ((1 << 46) - 1, y),
+                2 => (-((1 << 46) - 1), -((1 << 48) - 1)),
+                _ => (x, (1 << 48) - 1),
+            };
+            let exact = ((x as i128) * (y as i128)) >> crate::fixed_point::FRAC_BITS;
+            proptest::prop_assert_eq!(mul_floor_48(x, Pieces::of(y)) as i128, exact);
+            let (old, w) = (x, x / 3);
+            proptest::prop_assert_eq!(
+                split_entry(old, Pieces::of(y.abs() >> 1), w, Pieces::of(y)) as i128,
+                narrow_entry(old, y.abs() >> 1, w, y)
+            );
         }
     }
 

@@ -473,6 +473,16 @@ impl WrappedI80F48 {
     pub fn set(&mut self, v: Fx) {
         self.bytes = v.to_bits().to_le_bytes();
     }
+    /// The stored bits' low and high 64-bit words (`bits = hi·2⁶⁴ + lo as u64`): two native loads
+    /// on SBF, where a range check on the `i128` is a branchy sequence.
+    #[inline(always)]
+    pub fn words(&self) -> (i64, i64) {
+        let mut lo = [0u8; 8];
+        let mut hi = [0u8; 8];
+        lo.copy_from_slice(&self.bytes[..8]);
+        hi.copy_from_slice(&self.bytes[8..]);
+        (i64::from_le_bytes(lo), i64::from_le_bytes(hi))
+    }
 }
 
 impl From<Fx> for WrappedI80F48 {

@@ -127,14 +127,36 @@ pub fn asset(vol: Fx, scale: Fx) -> MathResult<KernelAsset> {
 /// (`|Σ_ij| ≥ 4·σ_i·σ_j`), which the EWMA and the registration checks never store.
 #[inline]
 pub fn entry(cov: Fx, a_i: i8, a_j: i8) -> MathResult<i32> {
-    let shift = a_i as i32 + a_j as i32 + COV_BITS as i32 - FRAC_BITS as i32;
-    let bits = cov.to_bits();
-    // The common case in native words: a stored entry below 2¹⁵ and a right shift (σ above
-    // ~2⁻¹⁰). A 128-bit shift by a variable amount is a branchy sequence on SBF (~75 CU an
-    // entry, 528 entries per crank at 32 assets).
-    if let (Ok(b), true) = (i64::try_from(bits), (-63..=0).contains(&shift)) {
-        return i32::try_from(b >> -shift).map_err(|_| convert());
+    stored_entry(&WrappedI80F48::new(cov), entry_shift(a_i, a_j))
+}
+
+/// The shift from `Σ_ij`'s bits to `C̃_ij`: `a_i + a_j + 29 − 48`.
+#[inline(always)]
+fn entry_shift(a_i: i8, a_j: i8) -> i32 {
+    a_i as i32 + a_j as i32 + COV_BITS as i32 - FRAC_BITS as i32
+}
+
+/// [`entry`] of a stored `Σ_ij`, read as its two 64-bit words.
+#[inline(always)]
+fn stored_entry(cov: &WrappedI80F48, shift: i32) -> MathResult<i32> {
+    // The common case in native words: a stored entry below 2¹⁵ (its high word the sign of its low
+    // one) and a right shift (σ above ~2⁻¹⁰). A 128-bit shift by a variable amount is a branchy
+    // sequence on SBF (~75 CU an entry, 528 entries per crank at 32 assets).
+    let (lo, hi) = cov.words();
+    if hi == lo >> 63 && (-63..=0).contains(&shift) {
+        let v = lo >> -shift;
+        if (v.wrapping_add(1 << 31) as u64) < 1 << 32 {
+            return Ok(v as i32);
+        }
+        return Err(convert());
     }
+    wide_entry(cov.get().to_bits(), shift)
+}
+
+/// [`stored_entry`] beyond 64 bits or for a left shift.
+#[cold]
+#[inline(never)]
+fn wide_entry(bits: i128, shift: i32) -> MathResult<i32> {
     let v = shift_floor(bits, shift).ok_or_else(convert)?;
     i32::try_from(v).map_err(|_| convert())
 }
@@ -182,7 +204,7 @@ pub fn refresh(src: KernelSource<'_>, columns: core::ops::Range<usize>, out: Ker
         let a_j = out.exponent[j];
         let targets = &mut out.cov[column..=column + j];
         for ((c, s), &a_i) in targets.iter_mut().zip(&src.covariance[column..=column + j]).zip(&out.exponent[..=j]) {
-            *c = entry(s.get(), a_i, a_j)?;
+            *c = stored_entry(s, entry_shift(a_i, a_j))?;
         }
     }
     Ok(())
