@@ -178,6 +178,29 @@ fn wide_weight(c: i64, r: i64) -> MathResult<i64> {
     Ok(w.to_bits() as i64)
 }
 
+/// One EWMA step of a single value, `old − ⌊old·c⌋ + ⌊⌊c·r⌋·r⌋` with `c = 1 − λ` (every floor at
+/// 2⁻⁴⁸): [`observed_entry`] with `r_i = r_j = r`, in native products when the operands allow
+/// ([`mul_floor_48`]'s bounds), else checked. The volatility memories take their samples by it.
+pub fn ewma_step(old: Fx, one_minus_lambda: Fx, r: Fx) -> MathResult<Fx> {
+    let (o, c, rb) = (old.to_bits(), one_minus_lambda.to_bits(), r.to_bits());
+    let x_bound = SPLIT_X as i128;
+    let y_bound = SPLIT_Y as i128;
+    if (-x_bound < o && o < x_bound) && (0 <= c && c < y_bound) && (-y_bound < rb && rb < y_bound) {
+        let (o, c, rb) = (o as i64, c as i64, rb as i64);
+        let w = if c < SPLIT_X as i64 {
+            Some(mul_floor_48(c, Pieces::of(rb)))
+        } else if rb.unsigned_abs() < SPLIT_X {
+            Some(mul_floor_48(rb, Pieces::of(c)))
+        } else {
+            None
+        };
+        if let Some(w) = w.filter(|w| w.unsigned_abs() < SPLIT_X) {
+            return Ok(Fx::from_bits(split_entry(o, Pieces::of(c), w, Pieces::of(rb)) as i128));
+        }
+    }
+    observed_entry(old, one_minus_lambda, one_minus_lambda.mul_floor(r)?, r)
+}
+
 /// An entry of the split path's column that is not below 2⁴⁶: [`narrow_entry`] if it fits 64 bits,
 /// else [`observed_entry`] (with `w = ⌊(1−λ)·r_j⌋` exactly, and `r_i` the return's bits).
 #[cold]
@@ -377,6 +400,22 @@ mod tests {
                 split_entry(old, Pieces::of(y.abs() >> 1), w, Pieces::of(y)) as i128,
                 narrow_entry(old, y.abs() >> 1, w, y)
             );
+        }
+    }
+
+    proptest::proptest! {
+        /// One value's step is the checked rule's bits, on both sides of the native path's bounds.
+        #[test]
+        fn one_step_equals_the_checked_rule(
+            old in -(1i128 << 47)..(1i128 << 47),
+            c in 1i128..(1 << 48),
+            r in -(1i128 << 49)..(1i128 << 49),
+            wide in 0u32..3,
+        ) {
+            let old = Fx::from_bits(if wide == 0 { old << 40 } else { old });
+            let (c, r) = (Fx::from_bits(c), Fx::from_bits(if wide == 1 { r << 30 } else { r }));
+            let want = c.mul_floor(r).and_then(|w| observed_entry(old, c, w, r));
+            proptest::prop_assert_eq!(ewma_step(old, c, r).ok(), want.ok());
         }
     }
 

@@ -73,8 +73,7 @@ impl VolFloorParams {
 /// One sample of a memory: `s ← s − (1−λ)·s + ((1−λ)·r)·r` for an observed return `r` (an
 /// unobserved asset keeps `s`, as the fast matrix keeps its variance). Rounded like the EWMA.
 pub fn update_slow_variance(slow: Fx, r: Fx, slow_lambda: Fx) -> MathResult<Fx> {
-    let one_minus = Fx::ONE.sub_checked(slow_lambda)?;
-    slow.sub_checked(slow.mul_floor(one_minus)?)?.add_checked(one_minus.mul_floor(r)?.mul_floor(r)?)
+    crate::ewma::ewma_step(slow, Fx::ONE.sub_checked(slow_lambda)?, r)
 }
 
 /// `d = max(1, √(max(κ_s²·slow, κ_f²·short) / fast))`, rounded up (to a multiple of 2⁻²⁶), at most [`MAX_VOL_SCALE`]; 1 when
