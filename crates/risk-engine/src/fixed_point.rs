@@ -309,6 +309,30 @@ fn div_bits(a: i128, b: i128, ceil: bool) -> Option<i128> {
     signed_from_magnitude(q, negative)
 }
 
+/// `⌈√n⌉` for `n < 2⁶²`, in native 64-bit words: Newton's floor iteration from `2³¹ ≥ √n` (it
+/// decreases to `⌊√n⌋` and stops), then one up if the floor's square falls short.
+#[inline]
+pub fn ceil_isqrt_below_2_62(n: u64) -> u64 {
+    debug_assert!(n >> 62 == 0);
+    if n == 0 {
+        return 0;
+    }
+    let mut s: u64 = 1 << 31;
+    loop {
+        let y = (s + n / s) >> 1;
+        if y >= s {
+            break;
+        }
+        s = y;
+    }
+    // s = ⌊√n⌋ < 2³¹: s² fits.
+    if s * s < n {
+        s + 1
+    } else {
+        s
+    }
+}
+
 /// `n / d` and `n % d` for a divisor below 2³², by long division in 32-bit digits: four native
 /// 64-bit divisions instead of the 128-bit software division SBF would otherwise call.
 #[inline]

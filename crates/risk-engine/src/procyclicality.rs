@@ -117,14 +117,21 @@ pub fn vol_scale_with(fast_variance: Fx, slow_variance: Fx, short_variance: Fx, 
     if target <= fast_variance {
         return Ok(Fx::ONE);
     }
-    let cap = Fx::from_num(MAX_VOL_SCALE);
     // 32² = 1024 exactly.
     let cap_squared = Fx::from_num(MAX_VOL_SCALE * MAX_VOL_SCALE);
     // Ratios beyond cap² saturate (and an overflowing division is beyond it).
     let ratio = target.div_ceil(fast_variance).unwrap_or(Fx::MAX);
-    let scale = if ratio >= cap_squared { cap } else { ratio.sqrt_ceil()? };
-    // On the margin kernel's grid, so the kernel holds `d` exactly (the cap is on it).
-    Ok(crate::kernel::round_scale_up(scale.max(Fx::ONE).min(cap)))
+    if ratio >= cap_squared {
+        // The cap is on the kernel's grid.
+        return Ok(Fx::from_num(MAX_VOL_SCALE));
+    }
+    // `⌈√ratio⌉` (at 2⁻⁴⁸) rounded up to the margin kernel's 2⁻²⁶ grid, so the kernel holds `d`
+    // exactly. With `q` the ratio's bits that is `⌈⌈√(q·2⁴⁸)⌉/2²²⌉·2⁻²⁶ = ⌈√(16·q)⌉·2⁻²⁶` (the
+    // ceiling of a ceiling divided by an integer is the ceiling of the quotient), one native
+    // integer square root: `0 ≤ q < 2¹⁰·2⁴⁸` so `16·q < 2⁶²`, and the result is at most the cap.
+    let q = ratio.to_bits().max(0) as u64;
+    let d = crate::fixed_point::ceil_isqrt_below_2_62(16 * q);
+    Ok(Fx::from_bits((d as i128) << (crate::fixed_point::FRAC_BITS - crate::kernel::SCALE_BITS)).max(Fx::ONE))
 }
 
 /// The per-asset memories as stored (slices of the risk model's arrays, or the keeper's copies).
@@ -180,6 +187,73 @@ mod tests {
             weight: fx(weight),
             short_lambda: fx(0.7),
             short_weight: fx(short_weight),
+        }
+    }
+
+    /// The scale as first written: a fixed-point square root, then the kernel's grid.
+    fn vol_scale_reference(fast: Fx, slow: Fx, short: Fx, w: &SquaredWeights) -> MathResult<Fx> {
+        if fast <= Fx::ZERO {
+            return Ok(Fx::ONE);
+        }
+        let weighted = |w2: Fx, v: Fx| if w2 == Fx::ZERO || v <= Fx::ZERO { Ok(Fx::ZERO) } else { w2.mul_ceil(v) };
+        let target = weighted(w.slow, slow)?.max(weighted(w.short, short)?);
+        if target <= fast {
+            return Ok(Fx::ONE);
+        }
+        let cap = Fx::from_num(MAX_VOL_SCALE);
+        let ratio = target.div_ceil(fast).unwrap_or(Fx::MAX);
+        let scale = if ratio >= Fx::from_num(1024) { cap } else { ratio.sqrt_ceil()? };
+        Ok(crate::kernel::round_scale_up(scale.max(Fx::ONE).min(cap)))
+    }
+
+    proptest::proptest! {
+        /// The native square root gives the reference's bits for any variances and weights.
+        #[test]
+        fn the_scale_equals_the_fixed_point_reference(
+            fast in 0i128..(1 << 60),
+            slow in 0i128..(1 << 60),
+            short in 0i128..(1 << 60),
+            shifts in (0u32..50, 0u32..50, 0u32..50),
+            weights in (0i128..(10 << 48), 0i128..(10 << 48)),
+        ) {
+            let p = VolFloorParams {
+                slow_lambda: fx(0.995),
+                weight: Fx::from_bits(weights.0),
+                short_lambda: fx(0.7),
+                short_weight: Fx::from_bits(weights.1),
+            };
+            let w = p.squared_weights().unwrap();
+            let (f, s, h) = (Fx::from_bits(fast >> shifts.0), Fx::from_bits(slow >> shifts.1), Fx::from_bits(short >> shifts.2));
+            proptest::prop_assert_eq!(vol_scale_with(f, s, h, &w).ok(), vol_scale_reference(f, s, h, &w).ok());
+        }
+    }
+
+    #[test]
+    fn exact_square_ratios_give_exact_scales() {
+        // Weights 1: target = the larger memory. Ratios 4, 2.25 and 1024 − 2⁻⁴⁸·k around the cap.
+        let p = params(1.0, 1.0);
+        let w = p.squared_weights().unwrap();
+        for (fast, slow, want) in [(0.0004, 0.0016, 2.0), (0.0004, 0.0009, 1.5), (0.0001, 0.0001 * 1024.0, 32.0)] {
+            let (f, s) = (fx(fast), fx(slow));
+            let d = vol_scale_with(f, s, Fx::ZERO, &w).unwrap();
+            assert_eq!(d, vol_scale_reference(f, s, Fx::ZERO, &w).unwrap());
+            assert!(d >= fx(want) && d - fx(want) <= Fx::from_bits(1 << 22), "{d} vs {want}");
+        }
+        for k in [1i128, 2, 1 << 20] {
+            let f = Fx::from_bits(1 << 40);
+            let s = Fx::from_bits((1 << 50) - k);
+            assert_eq!(vol_scale_with(f, s, Fx::ZERO, &w).unwrap(), vol_scale_reference(f, s, Fx::ZERO, &w).unwrap());
+        }
+    }
+
+    proptest::proptest! {
+        /// The native ceiling square root is the least `d` with `d² ≥ n`, squares included.
+        #[test]
+        fn the_native_square_root_is_the_ceiling(n in 0u64..(1 << 62), root in 0u64..(1 << 31)) {
+            for n in [n, root * root, (root * root).saturating_sub(1), root * root + 1] {
+                let d = crate::fixed_point::ceil_isqrt_below_2_62(n) as u128;
+                proptest::prop_assert!(d * d >= n as u128 && (d == 0 || (d - 1) * (d - 1) < n as u128), "{}", n);
+            }
         }
     }
 
