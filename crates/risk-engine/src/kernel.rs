@@ -106,14 +106,43 @@ pub fn shift_ceil(v: i128, shift: i32) -> Option<i128> {
 /// The kernel data of an asset from its stored volatility (≥ √Σ_ii, > 0 after registration) and
 /// volatility scale `d ≥ 1`.
 pub fn asset(vol: Fx, scale: Fx) -> MathResult<KernelAsset> {
-    let bits = vol.to_bits();
+    let (bits, d) = (vol.to_bits(), scale.to_bits());
+    // Native words for any σ in [2⁻²¹, 2¹⁶) (the exponent then unclamped) and d in [0, 2¹⁶): the
+    // same shifts and ceilings as `wide_asset` (every 128-bit shift by a variable amount is a
+    // branchy sequence on SBF, and the crank takes one per asset).
+    if let (Ok(v), Ok(dv)) = (u64::try_from(bits), u64::try_from(d)) {
+        if v >> 27 != 0 {
+            let len = 64 - v.leading_zeros() as i32; // 28..=64: a = 48 − len ∈ [−16, 20]
+                                                     // s̃ = ⌈v·2^{31 − len}⌉ ∈ [2³⁰, 2³¹].
+            let vol = if len <= VOL_BITS as i32 {
+                v << (VOL_BITS as i32 - len)
+            } else {
+                let k = len - VOL_BITS as i32;
+                (v >> k) + (v & ((1 << k) - 1) != 0) as u64
+            };
+            let grid = (FRAC_BITS - SCALE_BITS) as u64;
+            let scaled = (dv >> grid) + (dv & SCALE_GRID as u64 != 0) as u64;
+            return Ok(KernelAsset {
+                exponent: (FRAC_BITS as i32 - len) as i8,
+                vol: u32::try_from(vol).map_err(|_| convert())?,
+                scale: u32::try_from(scaled).map_err(|_| convert())?,
+                scale_exact: dv & SCALE_GRID as u64 == 0,
+            });
+        }
+    }
+    wide_asset(bits, d)
+}
+
+/// [`asset`] on 128-bit words: a clamped exponent, or σ or d beyond the native path.
+#[cold]
+#[inline(never)]
+fn wide_asset(bits: i128, d: i128) -> MathResult<KernelAsset> {
     if bits < 0 {
         return Err(convert());
     }
     let exponent = (FRAC_BITS as i32 - bit_len(bits as u128)).clamp(MIN_EXPONENT, MAX_EXPONENT);
     // s̃ = ⌈σ_bits · 2^{a + 31 − 48}⌉ ∈ [2^30, 2^31] unless a was clamped.
     let vol = shift_ceil(bits, exponent + VOL_BITS as i32 - FRAC_BITS as i32).ok_or_else(convert)?;
-    let d = scale.to_bits();
     let scaled = shift_ceil(d, SCALE_BITS as i32 - FRAC_BITS as i32).ok_or_else(convert)?;
     Ok(KernelAsset {
         exponent: exponent as i8,
@@ -261,6 +290,17 @@ mod tests {
     }
 
     proptest::proptest! {
+        /// The native path gives the 128-bit path's kernel data (or its error), on both sides of
+        /// its bounds.
+        #[test]
+        fn assets_equal_the_wide_path(v in proptest::prelude::any::<i128>(), s in 0u32..128, d in proptest::prelude::any::<i128>(), t in 0u32..128) {
+            let (bits, scale) = (v >> s, d >> t);
+            proptest::prop_assert_eq!(asset(Fx::from_bits(bits), Fx::from_bits(scale)).ok(), wide_asset(bits, scale).ok());
+            for b in [1i128 << 27, (1 << 27) - 1, 1 << 31, (1 << 31) + 1, (1 << 32) - 1, i64::MAX as i128, u64::MAX as i128] {
+                proptest::prop_assert_eq!(asset(Fx::from_bits(b), Fx::from_bits(scale)).ok(), wide_asset(b, scale).ok());
+            }
+        }
+
         #[test]
         fn entries_equal_the_generic_shift(v in proptest::prelude::any::<i128>(), s in 0u32..128, a_i in -80i8..=20, a_j in -80i8..=20) {
             let bits = v >> s;
