@@ -298,6 +298,13 @@ fn div_bits(a: i128, b: i128, ceil: bool) -> Option<i128> {
         return signed_from_magnitude(q, negative);
     }
     if let Ok(d) = u64::try_from(nb) {
+        // Numerator and quotient below 2⁶⁴ (a price, a return, a variance ratio): one 2-by-1
+        // division of native words.
+        if let Some((q, inexact)) = u64::try_from(na).ok().and_then(|a| limbs::div_frac_u64(a, d)) {
+            let q = q as u128;
+            let q = if inexact && (negative != ceil) { q + 1 } else { q };
+            return signed_from_magnitude(q, negative);
+        }
         // A divisor below 2⁶⁴ (below 65,536 as a value): 2-by-1 divisions of native words.
         let (q, inexact) = limbs::div_frac_by_u64(na, d)?;
         let q = if inexact && (negative != ceil) { q.checked_add(1)? } else { q };

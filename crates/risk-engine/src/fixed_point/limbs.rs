@@ -41,6 +41,31 @@ fn half_digit(top: u64, next: u64, v: u64) -> u64 {
     q
 }
 
+/// `⌊a·2⁴⁸ / d⌋` and whether a remainder was dropped, for a nonzero `d`, when the quotient is below
+/// 2⁶⁴ (`None` otherwise): one 2-by-1 division of `a·2^(48+s)` by the normalized `d·2^s`, whose
+/// quotient is the same and whose remainder is `2^s` times the true one.
+#[inline(always)]
+pub(super) fn div_frac_u64(a: u64, d: u64) -> Option<(u64, bool)> {
+    debug_assert!(d != 0);
+    let s = d.leading_zeros();
+    let v = d << s;
+    let t = FRAC_BITS + s; // 48..=111
+    let (u1, u0) = if t < 64 {
+        (a >> (64 - t), a << t)
+    } else {
+        let k = t - 64; // 0..=47
+        if k > 0 && a >> (64 - k) != 0 {
+            return None;
+        }
+        (a << k, 0)
+    };
+    if u1 >= v {
+        return None;
+    }
+    let (q, r) = div_2by1(u1, u0, v);
+    Some((q, r != 0))
+}
+
 /// `⌊n·2⁴⁸ / d⌋` for a nonzero divisor below 2⁶⁴, and whether a remainder was dropped; `None`
 /// when the quotient does not fit 128 bits. Three 2-by-1 divisions at most (leading words below
 /// the divisor are skipped; the top word, below 2⁴⁷, always is).
@@ -181,6 +206,21 @@ pub(super) mod tests {
             (0u32..128, -3i64..=3).prop_map(|(s, d)| (1u128 << s).wrapping_add_signed(d as i128)),
             Just(u128::MAX),
         ]
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(50_000))]
+        /// The one-division path is the exact quotient whenever it answers, and answers whenever
+        /// the quotient fits 64 bits.
+        #[test]
+        fn one_division_quotients_are_exact(a in wide(), d in divisor()) {
+            let a = a as u64;
+            let want = reference(a as u128, d as u128);
+            match div_frac_u64(a, d) {
+                Some((q, inexact)) => prop_assert_eq!(Some((q as u128, inexact)), want),
+                None => prop_assert!(want.is_none_or(|(q, _)| q >> 64 != 0)),
+            }
+        }
     }
 
     fn divisor() -> impl Strategy<Value = u64> {
