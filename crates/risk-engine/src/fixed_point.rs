@@ -332,8 +332,8 @@ pub fn ceil_isqrt_below_2_62(n: u64) -> u64 {
         }
         s = y;
     }
-    // s = ⌊√n⌋ < 2³¹: s² fits.
-    if s * s < n {
+    // s = ⌊√n⌋ < 2³¹: s² fits (a wrapping product: a checked one is a 128-bit multiply on SBF).
+    if s.wrapping_mul(s) < n {
         s + 1
     } else {
         s

@@ -130,7 +130,7 @@ pub fn vol_scale_with(fast_variance: Fx, slow_variance: Fx, short_variance: Fx, 
     // ceiling of a ceiling divided by an integer is the ceiling of the quotient), one native
     // integer square root: `0 ≤ q < 2¹⁰·2⁴⁸` so `16·q < 2⁶²`, and the result is at most the cap.
     let q = ratio.to_bits().max(0) as u64;
-    let d = crate::fixed_point::ceil_isqrt_below_2_62(16 * q);
+    let d = crate::fixed_point::ceil_isqrt_below_2_62(q << 4);
     Ok(Fx::from_bits((d as i128) << (crate::fixed_point::FRAC_BITS - crate::kernel::SCALE_BITS)).max(Fx::ONE))
 }
 
