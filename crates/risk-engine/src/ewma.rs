@@ -5,6 +5,7 @@
 //! part in the same rank-one update (decayed by λ), and the move is caught at the next good sample.
 use crate::covariance::{tri_index, TriangularMatrix};
 use crate::error::{RiskError, RiskResult};
+use crate::fixed_point::native::{mul_floor_48, Pieces, SPLIT_X, SPLIT_Y};
 use crate::fixed_point::{Fx, FxExt, MathResult, WrappedI80F48};
 
 /// Checks `0 < λ < 1`.
@@ -126,40 +127,6 @@ fn narrow_entry(old: i64, c: i64, w: i64, r: i64) -> i128 {
     let decay = (old as i128).wrapping_mul(c as i128) >> crate::fixed_point::FRAC_BITS;
     let shock = (w as i128).wrapping_mul(r as i128) >> crate::fixed_point::FRAC_BITS;
     (old as i128).wrapping_sub(decay).wrapping_add(shock)
-}
-
-/// Bound on `|x|` in [`mul_floor_48`] (and on an entry or a weighted return in [`split_entry`]): 2⁴⁶,
-/// a value of 0.25.
-const SPLIT_X: u64 = 1 << 46;
-/// Bound on `|y|` in [`mul_floor_48`] (a return or `1 − λ`): 2⁴⁸, a value of 1.
-const SPLIT_Y: u64 = 1 << 48;
-
-/// `y = hi·2³² + mid·2¹⁶ + lo` with `0 ≤ mid, lo < 2¹⁶` (so `hi = y >> 32`, arithmetic).
-#[derive(Clone, Copy)]
-struct Pieces {
-    hi: i64,
-    mid: i64,
-    lo: i64,
-}
-
-impl Pieces {
-    #[inline(always)]
-    fn of(y: i64) -> Self {
-        Self { hi: y >> 32, mid: (y >> 16) & 0xFFFF, lo: y & 0xFFFF }
-    }
-}
-
-/// `⌊x·y/2⁴⁸⌋` exactly, for `|x| < 2⁴⁶` and `|y| < 2⁴⁸`, in three native 64-bit products (SBF has
-/// no widening multiply: the `i128` product is a ~45 CU call).
-///
-/// With `y = hi·2³² + mid·2¹⁶ + lo` and `Pₖ = x·yₖ`: `⌊x·y/2¹⁶⌋ = P_hi·2¹⁶ + P_mid + ⌊P_lo/2¹⁶⌋`,
-/// and nested floors by powers of two compose, so `⌊x·y/2⁴⁸⌋ = ⌊(P_hi + ⌊U/2¹⁶⌋)/2¹⁶⌋` with
-/// `U = P_mid + ⌊P_lo/2¹⁶⌋`. Bounds: `|P_lo|, |P_mid| < 2⁴⁶·2¹⁶ = 2⁶²`, `|hi| ≤ 2¹⁶` so
-/// `|P_hi| ≤ 2⁶²`; `|U| < 2⁶² + 2⁴⁶` and the last sum `< 2⁶² + 2⁴⁷`: no step leaves `i64`.
-#[inline(always)]
-fn mul_floor_48(x: i64, y: Pieces) -> i64 {
-    let u = x.wrapping_mul(y.mid).wrapping_add(x.wrapping_mul(y.lo) >> 16);
-    x.wrapping_mul(y.hi).wrapping_add(u >> 16) >> 16
 }
 
 /// [`narrow_entry`] when `|old|, |w| < 2⁴⁶` and `|c|, |r| < 2⁴⁸`: the same two floors by

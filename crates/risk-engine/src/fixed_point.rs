@@ -15,6 +15,7 @@ use bytemuck::{Pod, Zeroable};
 pub use fixed::types::I80F48;
 
 mod limbs;
+pub(crate) mod native;
 
 /// The engine's number type.
 pub type Fx = I80F48;

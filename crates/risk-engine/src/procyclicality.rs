@@ -109,6 +109,8 @@ pub fn vol_scale_with(fast_variance: Fx, slow_variance: Fx, short_variance: Fx, 
     let weighted = |w2: Fx, v: Fx| -> MathResult<Fx> {
         if w2 == Fx::ZERO || v <= Fx::ZERO {
             Ok(Fx::ZERO)
+        } else if let Some(p) = crate::fixed_point::native::mul_native(w2, v, true) {
+            Ok(p)
         } else {
             w2.mul_ceil(v)
         }
