@@ -48,17 +48,25 @@ pub fn sample_returns(last_prices: &mut [Fx], observed: &[Option<Fx>], returns: 
         return Err(RiskError::DimensionMismatch { expected: n, got: returns.len() });
     }
     for i in 0..n {
-        returns[i] = match observed[i] {
-            Some(p) if p <= Fx::ZERO => return Err(RiskError::NonPositivePrice { asset: i }),
-            Some(p) => {
-                let r = if last_prices[i] > Fx::ZERO { simple_return(i, last_prices[i], p)? } else { Fx::ZERO };
-                last_prices[i] = p;
-                r
-            }
-            None => Fx::ZERO,
-        };
+        let (r, last) = sample_return(i, last_prices[i], observed[i])?;
+        returns[i] = r;
+        last_prices[i] = last;
     }
     Ok(())
+}
+
+/// One asset of [`sample_returns`]: its return and its new last price, from its last price and its
+/// observed price (`None`: unusable).
+#[inline]
+pub fn sample_return(asset: usize, last_price: Fx, observed: Option<Fx>) -> RiskResult<(Fx, Fx)> {
+    match observed {
+        Some(p) if p <= Fx::ZERO => Err(RiskError::NonPositivePrice { asset }),
+        Some(p) => {
+            let r = if last_price > Fx::ZERO { simple_return(asset, last_price, p)? } else { Fx::ZERO };
+            Ok((r, p))
+        }
+        None => Ok((Fx::ZERO, last_price)),
+    }
 }
 
 /// Applies one EWMA update to the first `returns.len()` assets of `matrix`, every price observed.

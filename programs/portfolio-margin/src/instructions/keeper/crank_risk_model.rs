@@ -1,6 +1,6 @@
 use anchor_lang::prelude::*;
 use risk_engine::covariance::TriangularMatrix;
-use risk_engine::ewma::{ewma_update_observed, pending_sample_open, sample_due, sample_returns};
+use risk_engine::ewma::{ewma_update_observed, pending_sample_open, sample_due, sample_return};
 use risk_engine::procyclicality::{self, VolFloorParams};
 use risk_engine::{tri_len, Fx, FxExt, WrappedI80F48};
 
@@ -93,12 +93,15 @@ pub fn handle_crank_risk_model<'info>(ctx: Context<'info, CrankRiskModel<'info>>
 }
 
 fn apply_sample(model: &mut RiskModel, n: usize, lambda: Fx, vol_floor: &VolFloorParams) -> Result<()> {
-    // Heap, not stack: 64 × 16-byte values would fill an SBF stack frame.
-    let mut last: Vec<Fx> = model.last_prices[..n].iter().map(|p| p.get()).collect();
-    let observed: Vec<Option<Fx>> =
-        (0..n).map(|i| (model.pending_missing & (1u64 << i) == 0).then(|| model.pending_prices[i].get())).collect();
-    let mut returns = vec![Fx::ZERO; n];
-    sample_returns(&mut last, &observed, &mut returns).map_err(math)?;
+    // Heap, not stack: 64 × 16-byte values would fill an SBF stack frame. The last prices are
+    // written as they are read (an error reverts the whole transaction).
+    let mut returns: Vec<Fx> = Vec::with_capacity(n);
+    for i in 0..n {
+        let observed = (model.pending_missing & (1u64 << i) == 0).then(|| model.pending_prices[i].get());
+        let (r, last) = sample_return(i, model.last_prices[i].get(), observed).map_err(math)?;
+        model.last_prices[i].set(last);
+        returns.push(r);
+    }
     crate::probe!("returns");
     let first_sample = model.last_sample_time == 0;
     if !first_sample {
@@ -124,9 +127,6 @@ fn apply_sample(model: &mut RiskModel, n: usize, lambda: Fx, vol_floor: &VolFloo
         model.refresh_kernel(0..n).map_err(math)?;
         crate::probe!("kernel refresh");
         model.sample_count += 1;
-    }
-    for i in 0..n {
-        model.last_prices[i].set(last[i]);
     }
     model.last_sample_time = model.pending_sample_time;
     Ok(())
