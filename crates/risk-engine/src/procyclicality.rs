@@ -106,15 +106,6 @@ pub fn vol_scale_with(fast_variance: Fx, slow_variance: Fx, short_variance: Fx, 
     if fast_variance <= Fx::ZERO {
         return Ok(Fx::ONE);
     }
-    let weighted = |w2: Fx, v: Fx| -> MathResult<Fx> {
-        if w2 == Fx::ZERO || v <= Fx::ZERO {
-            Ok(Fx::ZERO)
-        } else if let Some(p) = crate::fixed_point::native::mul_native(w2, v, true) {
-            Ok(p)
-        } else {
-            w2.mul_ceil(v)
-        }
-    };
     let target = weighted(w.slow, slow_variance)?.max(weighted(w.short, short_variance)?);
     if target <= fast_variance {
         return Ok(Fx::ONE);
@@ -134,6 +125,18 @@ pub fn vol_scale_with(fast_variance: Fx, slow_variance: Fx, short_variance: Fx, 
     let q = ratio.to_bits().max(0) as u64;
     let d = crate::fixed_point::ceil_isqrt_below_2_62(q << 4);
     Ok(Fx::from_bits((d as i128) << (crate::fixed_point::FRAC_BITS - crate::kernel::SCALE_BITS)).max(Fx::ONE))
+}
+
+/// `⌈w²·v⌉`, or 0 when the weight is off or the memory not positive.
+#[inline(always)]
+fn weighted(w2: Fx, v: Fx) -> MathResult<Fx> {
+    if w2 == Fx::ZERO || v <= Fx::ZERO {
+        Ok(Fx::ZERO)
+    } else if let Some(p) = crate::fixed_point::native::mul_native(w2, v, true) {
+        Ok(p)
+    } else {
+        w2.mul_ceil(v)
+    }
 }
 
 /// The per-asset memories as stored (slices of the risk model's arrays, or the keeper's copies).
