@@ -156,6 +156,7 @@ fn wide_weight(c: i64, r: i64) -> MathResult<i64> {
 /// One EWMA step of a single value, `old − ⌊old·c⌋ + ⌊⌊c·r⌋·r⌋` with `c = 1 − λ` (every floor at
 /// 2⁻⁴⁸): [`observed_entry`] with `r_i = r_j = r`, in native products when the operands allow
 /// ([`mul_floor_48`]'s bounds), else checked. The volatility memories take their samples by it.
+#[inline]
 pub fn ewma_step(old: Fx, one_minus_lambda: Fx, r: Fx) -> MathResult<Fx> {
     let (o, c, rb) = (old.to_bits(), one_minus_lambda.to_bits(), r.to_bits());
     let x_bound = SPLIT_X as i128;

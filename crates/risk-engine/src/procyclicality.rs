@@ -163,10 +163,12 @@ pub fn apply_sample<C: crate::covariance::CovarianceSource>(
         return Err(RiskError::DimensionMismatch { expected: n, got: have });
     }
     let weights = params.squared_weights()?;
+    // `update_slow_variance`'s step with each `1 − λ` computed once.
+    let (slow_c, short_c) = (Fx::ONE.sub_checked(params.slow_lambda)?, Fx::ONE.sub_checked(params.short_lambda)?);
     for i in 0..n {
         if i >= 64 || missing & (1u64 << i) == 0 {
-            m.slow[i].set(update_slow_variance(m.slow[i].get(), returns[i], params.slow_lambda)?);
-            m.short[i].set(update_slow_variance(m.short[i].get(), returns[i], params.short_lambda)?);
+            m.slow[i].set(crate::ewma::ewma_step(m.slow[i].get(), slow_c, returns[i])?);
+            m.short[i].set(crate::ewma::ewma_step(m.short[i].get(), short_c, returns[i])?);
         }
         m.scales[i].set(vol_scale_with(fast.cov(i, i), m.slow[i].get(), m.short[i].get(), &weights)?);
     }
