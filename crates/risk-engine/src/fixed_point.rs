@@ -463,6 +463,12 @@ const POW10: [i128; 39] = {
 };
 
 /// `5^e` for `e ≤ 13` (`5^13 < 2^32`).
+/// `5^k` for `k ≤ 13` (below 2³²).
+#[inline]
+pub fn pow5(k: u32) -> u32 {
+    POW5[k as usize]
+}
+
 const POW5: [u32; 14] = {
     let mut t = [1u32; 14];
     let mut e = 1;

@@ -24,6 +24,22 @@ pub fn price_from_oracle(mantissa: i64, exponent: i32, round_up: bool) -> RiskRe
     Ok(Fx::from_bits(if round_up && !exact { q + 1 } else { q }))
 }
 
+/// Whether an oracle's confidence exceeds `max_conf`: `price_from_oracle(conf, exponent, true) >
+/// max_conf`, the confidence rounded up as valuation converts it. For the exponents Pyth publishes
+/// (−13..=−1) it is decided on integers without the conversion: with `k = −exponent`,
+/// `⌈c·2⁴⁸/10^k⌉ > M ⟺ c·2⁴⁸ > M·10^k ⟺ c·2^(48−k) > M·5^k` (M the bits of `max_conf`, an integer).
+pub fn confidence_exceeds(conf: i64, exponent: i32, max_conf: Fx) -> RiskResult<bool> {
+    let m = max_conf.to_bits();
+    if (-13..=-1).contains(&exponent) && conf >= 0 && (0..1i128 << 96).contains(&m) {
+        let k = exponent.unsigned_abs();
+        // c < 2⁶³ and 48 − k ≥ 35: below 2¹¹¹; M < 2⁹⁶ and 5^k < 2³¹: below 2¹²⁷.
+        let lhs = (conf as u128) << (FRAC_BITS - k);
+        let rhs = (m as u128).wrapping_mul(crate::fixed_point::pow5(k) as u128);
+        return Ok(lhs > rhs);
+    }
+    Ok(price_from_oracle(conf, exponent, true)? > max_conf)
+}
+
 /// Price for valuing a holding: `P − k·conf` for assets (never below 0), `P + k·conf` for liabilities.
 pub fn biased_price(price: Fx, conf: Fx, k: Fx, is_asset: bool) -> RiskResult<Fx> {
     // k = 1 (the default): the product is `conf` exactly, so it is not computed (every position
@@ -75,6 +91,33 @@ pub fn exposure(amount_native: i128, decimals: u8, price: Fx, conf: Fx, conf_k: 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(20_000))]
+        /// The integer decision is the converted confidence's comparison, at every exponent.
+        #[test]
+        fn the_confidence_check_equals_the_converted_comparison(
+            conf in proptest::prelude::any::<i64>(),
+            sc in 0u32..64,
+            exponent in -16i32..4,
+            m in proptest::prelude::any::<i128>(),
+            sm in 0u32..128,
+            near in proptest::prelude::any::<bool>(),
+        ) {
+            let conf = (conf >> sc).abs().max(0);
+            let max_conf = if near {
+                // At the boundary: the converted confidence itself, and one unit either side.
+                match price_from_oracle(conf, exponent, true) {
+                    Ok(c) => Fx::from_bits(c.to_bits().saturating_add((m >> 126) as i128 - 1)),
+                    Err(_) => Fx::from_bits(m >> sm),
+                }
+            } else {
+                Fx::from_bits(m >> sm)
+            };
+            let want = price_from_oracle(conf, exponent, true).map(|c| c > max_conf);
+            proptest::prop_assert_eq!(confidence_exceeds(conf, exponent, max_conf).ok(), want.ok());
+        }
+    }
 
     fn fx(v: f64) -> Fx {
         Fx::from_num(v)

@@ -7,7 +7,7 @@
 //! a deserialised copy: it is the cost of every position of every health check.
 use anchor_lang::prelude::*;
 use pyth_solana_receiver_sdk::price_update::PriceUpdateV2;
-use risk_engine::valuation::price_from_oracle;
+use risk_engine::valuation::{confidence_exceeds, price_from_oracle};
 use risk_engine::{Fx, FxExt};
 
 use crate::error::{math, ErrorCode};
@@ -53,6 +53,51 @@ pub fn read_price(
     now: i64,
     params: &RiskParams,
 ) -> Result<core::result::Result<OraclePrice, Unusable>> {
+    let (m, price) = match checked_price(info, oracle, feed_id, now, params)? {
+        Ok(v) => v,
+        Err(why) => return Ok(Err(why)),
+    };
+    let conf_mantissa = i64::try_from(m.conf).map_err(math)?;
+    let conf = price_from_oracle(conf_mantissa, m.exponent, true).map_err(math)?;
+    let max_conf = price.mul_floor(params.max_conf_ratio.get()).map_err(math)?;
+    if conf > max_conf || price == Fx::ZERO {
+        return Ok(Err(Unusable::ConfidenceTooWide));
+    }
+    Ok(Ok(OraclePrice { price, conf, publish_time: m.publish_time }))
+}
+
+/// [`read_price`]'s price alone, for the crank, which values nothing: the same checks (the
+/// confidence's by `risk_engine::valuation::confidence_exceeds`, the same decision without
+/// converting it).
+pub fn read_mark(
+    info: &AccountInfo<'_>,
+    oracle: &Pubkey,
+    feed_id: &[u8; 32],
+    now: i64,
+    params: &RiskParams,
+) -> Result<core::result::Result<Fx, Unusable>> {
+    let (m, price) = match checked_price(info, oracle, feed_id, now, params)? {
+        Ok(v) => v,
+        Err(why) => return Ok(Err(why)),
+    };
+    let conf_mantissa = i64::try_from(m.conf).map_err(math)?;
+    let max_conf = price.mul_floor(params.max_conf_ratio.get()).map_err(math)?;
+    if confidence_exceeds(conf_mantissa, m.exponent, max_conf).map_err(math)? || price == Fx::ZERO {
+        return Ok(Err(Unusable::ConfidenceTooWide));
+    }
+    Ok(Ok(price))
+}
+
+/// Every check of [`read_price`] before the confidence's: the account, the feed, verification,
+/// age, a positive mantissa; then the price.
+#[inline(always)]
+fn checked_price(
+    info: &AccountInfo<'_>,
+    oracle: &Pubkey,
+    feed_id: &[u8; 32],
+    now: i64,
+    params: &RiskParams,
+) -> Result<core::result::Result<(PriceFields, Fx), Unusable>> {
     let m = PriceFields::read(info)?;
     if &m.feed_id != feed_id {
         msg!("oracle {} carries another feed than the asset's", info.key);
@@ -73,13 +118,7 @@ pub fn read_price(
         return Ok(Err(Unusable::NonPositive));
     }
     let price = price_from_oracle(m.price, m.exponent, false).map_err(math)?;
-    let conf_mantissa = i64::try_from(m.conf).map_err(math)?;
-    let conf = price_from_oracle(conf_mantissa, m.exponent, true).map_err(math)?;
-    let max_conf = price.mul_floor(params.max_conf_ratio.get()).map_err(math)?;
-    if conf > max_conf || price == Fx::ZERO {
-        return Ok(Err(Unusable::ConfidenceTooWide));
-    }
-    Ok(Ok(OraclePrice { price, conf, publish_time: m.publish_time }))
+    Ok(Ok((m, price)))
 }
 
 /// The fields of a PriceUpdateV2 the program uses.

@@ -6,7 +6,7 @@ use risk_engine::{tri_len, Fx, FxExt, WrappedI80F48};
 
 use crate::error::{math, ErrorCode};
 use crate::events::{OracleUnusable, RiskModelUpdated};
-use crate::oracle::read_price;
+use crate::oracle::read_mark;
 use crate::state::{Group, RiskModel};
 
 /// Permissionless. Remaining accounts: the oracles of assets `first_asset`, `first_asset + 1`, …
@@ -62,8 +62,8 @@ pub fn handle_crank_risk_model<'info>(ctx: Context<'info, CrankRiskModel<'info>>
             msg!("asset {} is already recorded in this sample", i);
             return err!(ErrorCode::CrankOrder);
         }
-        match read_price(info, &model.oracles[i], &model.feed_ids[i], now, &group.params)? {
-            Ok(p) => model.pending_prices[i].set(p.price),
+        match read_mark(info, &model.oracles[i], &model.feed_ids[i], now, &group.params)? {
+            Ok(price) => model.pending_prices[i].set(price),
             Err(why) => {
                 model.pending_missing |= bit;
                 emit!(OracleUnusable {
