@@ -317,6 +317,14 @@ fn div_bits(a: i128, b: i128, ceil: bool) -> Option<i128> {
     signed_from_magnitude(q, negative)
 }
 
+/// `⌈a·2⁴⁸/d⌉` for `d > 0` when the quotient is below 2⁶⁴ (`None` otherwise): [`FxExt::div_ceil`]
+/// of two non-negative values below 2¹⁶ on its native path, without the signed wrapper.
+#[inline(always)]
+pub fn div_ceil_u64(a: u64, d: u64) -> Option<u64> {
+    let (q, inexact) = limbs::div_frac_u64(a, d)?;
+    q.checked_add(inexact as u64)
+}
+
 /// `⌈√n⌉` for `n < 2⁶²`, in native 64-bit words: Newton's floor iteration from `2³¹ ≥ √n` (it
 /// decreases to `⌊√n⌋` and stops), then one up if the floor's square falls short.
 #[inline]
@@ -403,6 +411,15 @@ fn sqrt_bits(a: i128, ceil: bool) -> Option<i128> {
     let a = a as u128;
     if a == 0 {
         return Some(0);
+    }
+    if let Ok(lo) = u64::try_from(a) {
+        // Below 2⁶⁴ (a value below 65,536: every variance): the steps below with s = 48 and
+        // k = (16 + lz) & !1, where the normalized radicand `lo·2^(48+k)` has a zero low word.
+        let lz = lo.leading_zeros();
+        let k = (16 + lz) & !1; // 48 + k ∈ [64, 126]
+        let r = limbs::isqrt_normalized(((lo << (48 + k - 64)) as u128) << 64) >> (k / 2);
+        let exact = !ceil || mul_64(r, r) == (lo >> 16, lo << 48);
+        return Some(r as i128 + (!exact) as i128);
     }
     // Shift left by an even amount s ≤ 48 that keeps the value in 128 bits, take the integer root,
     // then scale by 2^((48 − s)/2). Exact floor when s = 48; otherwise floor of a coarser grid.
