@@ -102,6 +102,7 @@ impl VolFloorParams {
 
 /// [`vol_scale`] with the squared weights computed once (a weight is zero exactly when its square
 /// is: `⌈w²⌉` of a positive `w` is at least one unit).
+#[inline]
 pub fn vol_scale_with(fast_variance: Fx, slow_variance: Fx, short_variance: Fx, w: &SquaredWeights) -> MathResult<Fx> {
     if fast_variance <= Fx::ZERO {
         return Ok(Fx::ONE);
