@@ -159,3 +159,39 @@ async fn two_phase_crank_applies_one_sample_and_a_stale_oracle_keeps_its_varianc
     let var_a = after.covariance[tri_index(0, 0)].get().to_num::<f64>();
     assert!((var_a - (0.94 * 0.0009 + 0.06 * 0.01)).abs() < 1e-9);
 }
+
+/// The crank decides a price's confidence without converting it (`valuation::confidence_exceeds`);
+/// valuation converts it. Around the 2% bound, one unit of the mantissa either side, both refuse
+/// exactly the same prices: the crank records the asset as missing when, and only when, a
+/// withdraw valued at that price fails with `OracleConfidenceTooWide`.
+#[tokio::test]
+async fn the_crank_refuses_exactly_the_confidences_valuation_refuses() {
+    use pyth_solana_receiver_sdk::price_update::VerificationLevel;
+    let mut w = World::new().await;
+    let m = Market::new(&mut w, &[A, B], 0.5).await;
+    let o = m.oracles();
+    let t = m.trader(&mut w, &[20_000_000_000, 0]).await;
+    w.send(&[m.deposit_ix(&t, 0, 20_000_000_000)], &[&t.key]).await.ok();
+    w.send(&[m.crank_ix(0, &o)], &[]).await.ok();
+    let mut refused = Vec::new();
+    // A's price 100 with exponent −8: confidences 1.99999999, 2.0 and 2.00000001 (mantissas
+    // 199,999,999 … 200,000,001) straddle ⌊100 × 2%⌋ on the 2⁻⁴⁸ grid; 1% and 3% are far inside and out.
+    for conf in [1.0, 1.999_999_99, 2.0, 2.000_000_01, 3.0] {
+        w.advance_time(86_400).await;
+        let now = w.clock().await.unix_timestamp;
+        let a = m.assets[0];
+        w.set_oracle(a.oracle, price_update_data(a.feed_id, 100.0, conf, now, VerificationLevel::Full));
+        w.set_price(&m.assets[1], 20.0).await;
+        let out = w.send(&[m.crank_ix(0, &o)], &[]).await.ok();
+        let crank_refused = !out.events::<OracleUnusable>().is_empty();
+        assert_eq!(out.events::<RiskModelUpdated>()[0].missing_mask, crank_refused as u64, "conf {conf}");
+        let wd = w.send(&[m.withdraw_ix(&t, 0, 1, &[0])], &[&t.key]).await;
+        let valuation_refused = wd.custom_error() == Some(u32::from(ErrorCode::OracleConfidenceTooWide));
+        assert!(valuation_refused || wd.result.is_ok(), "conf {conf}: {:?}", wd.logs);
+        assert_eq!(crank_refused, valuation_refused, "conf {conf}");
+        refused.push(crank_refused);
+    }
+    assert_eq!(refused.first(), Some(&false));
+    assert_eq!(refused.last(), Some(&true));
+    assert!(refused.windows(2).all(|p| p[0] <= p[1]), "refusal is monotone in the confidence: {refused:?}");
+}
