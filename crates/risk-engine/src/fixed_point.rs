@@ -391,6 +391,18 @@ pub fn scale_by_pow10(n: i128, shift: u32, exp: u32, ceil: bool) -> Option<i128>
     }
     let negative = n < 0;
     let mag = n.unsigned_abs();
+    if let (Ok(m), true) = (u64::try_from(mag), shift == FRAC_BITS && (1..=12).contains(&exp)) {
+        // A mantissa or amount below 2⁶⁴ at the fixed-point shift: with m = q·5^k + r,
+        // m·2^(48−k)/5^k = q·2^(48−k) + r·2^(48−k)/5^k, and r·2^(48−k) < 5^k·2^(48−k) ≤ 2^63.9
+        // for k ≤ 12: two native divisions instead of four digits of long division.
+        let p5 = POW5[exp as usize] as u64;
+        let up = FRAC_BITS - exp;
+        let (q, r) = (m / p5, m % p5);
+        let low = r << up;
+        let (q2, r2) = (low / p5, low % p5);
+        let v = ((q as u128) << up) + q2 as u128 + (r2 != 0 && (negative != ceil)) as u128;
+        return signed_from_magnitude(v, negative);
+    }
     // mag · 2^(shift − exp) / 5^exp, keeping every bit: shift ≥ exp here.
     let up = shift.checked_sub(exp)?;
     // mag·2^up must stay below 2^128 (a comparison: `leading_zeros` of a u128 is ~60 SBF instructions).
@@ -749,6 +761,31 @@ mod multiplication_tests {
 
     proptest! {
         #![proptest_config(ProptestConfig::with_cases(20_000))]
+        /// `n·2^shift / 10^exp` rounded either way, against the exact quotient in `u128` on every
+        /// width of `n`, both signs, every exponent and the fixed-point and other shifts.
+        #[test]
+        fn powers_of_ten_scale_exactly(n in operand(), exp in 0u32..15, shift in prop_oneof![Just(48u32), 0u32..64], ceil in any::<bool>()) {
+            let want = (|| {
+                // n·2^shift/10^exp = n·2^(shift−exp)/5^exp: the same rational, held in 128 bits.
+                let (mag, d) = if shift >= exp {
+                    (n.unsigned_abs().checked_mul(1u128.checked_shl(shift - exp)?)?, 5u128.pow(exp))
+                } else {
+                    (n.unsigned_abs().checked_mul(1u128 << shift)?, 10u128.pow(exp))
+                };
+                let (q, r) = (mag / d, mag % d);
+                let q = q + (r != 0 && ((n < 0) != ceil)) as u128;
+                signed_from_magnitude(q, n < 0)
+            })();
+            let got = scale_by_pow10(n, shift, exp, ceil);
+            // The function may refuse what it cannot hold (exponents above 13, products beyond 2¹²⁸);
+            // whatever it answers is exact.
+            if exp <= 13 && shift >= exp && (n.unsigned_abs() >> (128 - (shift - exp)).min(127)) == 0 {
+                prop_assert_eq!(got, want, "{} · 2^{} / 10^{} (ceil {})", n, shift, exp, ceil);
+            } else if let Some(v) = got {
+                prop_assert_eq!(Some(v), want);
+            }
+        }
+
         #[test]
         fn quotients_equal_the_exact_quotient_rounded(a in operand(), b in operand()) {
             prop_assume!(b != 0);
