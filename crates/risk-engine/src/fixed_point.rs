@@ -317,14 +317,6 @@ fn div_bits(a: i128, b: i128, ceil: bool) -> Option<i128> {
     signed_from_magnitude(q, negative)
 }
 
-/// `⌈a·2⁴⁸/d⌉` for `d > 0` when the quotient is below 2⁶⁴ (`None` otherwise): [`FxExt::div_ceil`]
-/// of two non-negative values below 2¹⁶ on its native path, without the signed wrapper.
-#[inline(always)]
-pub fn div_ceil_u64(a: u64, d: u64) -> Option<u64> {
-    let (q, inexact) = limbs::div_frac_u64(a, d)?;
-    q.checked_add(inexact as u64)
-}
-
 /// `⌈√n⌉` for `n < 2⁶²`, in native 64-bit words: Newton's floor iteration from `2³¹ ≥ √n` (it
 /// decreases to `⌊√n⌋` and stops), then one up if the floor's square falls short.
 #[inline]

@@ -112,8 +112,8 @@ pub fn asset(vol: Fx, scale: Fx) -> MathResult<KernelAsset> {
     // branchy sequence on SBF, and the crank takes one per asset).
     if let (Ok(v), Ok(dv)) = (u64::try_from(bits), u64::try_from(d)) {
         if v >> 27 != 0 {
-            let len = 64 - v.leading_zeros() as i32; // 28..=64: a = 48 − len ∈ [−16, 20]
-                                                     // s̃ = ⌈v·2^{31 − len}⌉ ∈ [2³⁰, 2³¹].
+            // len ∈ 28..=64, so a = 48 − len ∈ [−16, 20]; s̃ = ⌈v·2^{31 − len}⌉ ∈ [2³⁰, 2³¹].
+            let len = 64 - v.leading_zeros() as i32;
             let vol = if len <= VOL_BITS as i32 {
                 v << (VOL_BITS as i32 - len)
             } else {

@@ -114,11 +114,7 @@ pub fn vol_scale_with(fast_variance: Fx, slow_variance: Fx, short_variance: Fx, 
     // 32² = 1024 exactly.
     let cap_squared = Fx::from_num(MAX_VOL_SCALE * MAX_VOL_SCALE);
     // Ratios beyond cap² saturate (and an overflowing division is beyond it).
-    let native = match (u64::try_from(target.to_bits()), u64::try_from(fast_variance.to_bits())) {
-        (Ok(t), Ok(f)) => crate::fixed_point::div_ceil_u64(t, f).map(|q| Fx::from_bits(q as i128)),
-        _ => None,
-    };
-    let ratio = native.unwrap_or_else(|| target.div_ceil(fast_variance).unwrap_or(Fx::MAX));
+    let ratio = target.div_ceil(fast_variance).unwrap_or(Fx::MAX);
     if ratio >= cap_squared {
         // The cap is on the kernel's grid.
         return Ok(Fx::from_num(MAX_VOL_SCALE));
