@@ -90,6 +90,28 @@ pub fn shift_floor(v: i128, shift: i32) -> Option<i128> {
     }
 }
 
+/// [`shift_floor`] when the result fits an `i64` (`None` otherwise). A right shift is done on the
+/// two native words (a 128-bit shift by a variable amount is a branchy sequence on SBF, and the
+/// health check takes two per position).
+#[inline(always)]
+pub fn shift_floor_i64(v: i128, shift: i32) -> Option<i64> {
+    if (-126..0).contains(&shift) {
+        let r = shift.unsigned_abs();
+        let (lo, hi) = (v as u64, (v >> 64) as i64);
+        if r >= 64 {
+            return Some(hi >> (r - 64));
+        }
+        // The result's bits from 63 up are v's from 63 + r up: it fits when they all copy the sign,
+        // i.e. when hi >> (r − 1) is 0 or −1.
+        let top = hi >> (r - 1);
+        if top != 0 && top != -1 {
+            return None;
+        }
+        return Some(((hi << (64 - r)) as u64 | (lo >> r)) as i64);
+    }
+    shift_floor(v, shift).and_then(|x| i64::try_from(x).ok())
+}
+
 /// `⌈v·2^shift⌉` (shift of either sign), or `None` on overflow.
 #[inline]
 pub fn shift_ceil(v: i128, shift: i32) -> Option<i128> {
@@ -286,6 +308,23 @@ mod tests {
                 Some(w >> (-shift).min(127))
             };
             proptest::prop_assert_eq!(shift_floor(w, shift), exact, "{} · 2^{}", w, shift);
+        }
+    }
+
+    proptest::proptest! {
+        /// The native words' right shift is the 128-bit one whenever that fits an i64, and `None`
+        /// exactly when it does not.
+        #[test]
+        fn native_shifts_equal_the_wide_shift(v in proptest::prelude::any::<i128>(), s in 0u32..128, shift in -130i32..130) {
+            let w = v >> s;
+            let want = shift_floor(w, shift).and_then(|x| i64::try_from(x).ok());
+            proptest::prop_assert_eq!(shift_floor_i64(w, shift), want, "{} · 2^{}", w, shift);
+            // At the edge of the i64 range.
+            for edge in [i64::MAX as i128, i64::MIN as i128, (i64::MAX as i128) + 1, (i64::MIN as i128) - 1] {
+                let e = edge << (shift.unsigned_abs() % 64);
+                let want = shift_floor(e, shift).and_then(|x| i64::try_from(x).ok());
+                proptest::prop_assert_eq!(shift_floor_i64(e, shift), want, "{} · 2^{}", e, shift);
+            }
         }
     }
 

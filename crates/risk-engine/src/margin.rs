@@ -204,15 +204,17 @@ fn overflow() -> RiskError {
 /// Checks that each asset index is inside the matrix and appears once.
 fn check_positions<C: CovarianceSource>(cov: &C, positions: &[PositionRisk]) -> RiskResult<()> {
     let dim = cov.dim();
-    let mut seen = 0u128;
+    // Assets below 128 in a bit set of two native words (a `u128` shift by a variable amount is a
+    // branchy sequence on SBF).
+    let mut seen = [0u64; 2];
     for (n, p) in positions.iter().enumerate() {
         if p.asset >= dim {
             return Err(RiskError::AssetOutOfRange { asset: p.asset, dim });
         }
         let duplicate = if p.asset < 128 {
-            let bit = 1u128 << p.asset;
-            let again = seen & bit != 0;
-            seen |= bit;
+            let (word, bit) = (&mut seen[p.asset / 64], 1u64 << (p.asset % 64));
+            let again = *word & bit != 0;
+            *word |= bit;
             again
         } else {
             positions[..n].iter().any(|q| q.asset == p.asset)
@@ -303,14 +305,15 @@ fn coarse_shift(top: i32) -> i32 {
 /// A position's term of the coarse magnitude sum at shift `t0`.
 #[inline(always)]
 fn coarse_term(h: &KernelPosition, t0: i32) -> RiskResult<i128> {
-    kernel::shift_floor(h.product.abs(), -(h.exponent as i32 + t0)).ok_or_else(|| overflow())
+    // Below 2^56 by the choice of t0 (so it fits the native path's i64).
+    kernel::shift_floor_i64(h.product.abs(), -(h.exponent as i32 + t0)).map(i128::from).ok_or_else(|| overflow())
 }
 
 /// `x̃_i` and `η_i` of a position at the common shift `t`.
 #[inline(always)]
 fn kernel_units(h: &KernelPosition, t: i32) -> RiskResult<(i64, i128)> {
     let shift = -(h.exponent as i32 + t);
-    let xi = kernel::shift_floor(h.product, shift).ok_or_else(|| overflow())?;
+    let xi = kernel::shift_floor_i64(h.product, shift).ok_or_else(|| overflow())?;
     let eta = if h.scale_exact { 1 } else { 1 + kernel::shift_ceil(h.abs_bits, shift).ok_or_else(|| overflow())? };
     // |x̃_i| ≤ 2^30 + 1 by the choice of t; checked here so the products below are proven.
     let xi = i32::try_from(xi).map_err(|_| overflow())? as i64;

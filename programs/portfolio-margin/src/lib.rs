@@ -5,6 +5,8 @@ use anchor_lang::prelude::*;
 
 extern crate alloc;
 
+#[cfg(all(feature = "sbf-entrypoint", not(feature = "cpi")))]
+mod entrypoint;
 pub mod error;
 pub mod events;
 pub mod health;
@@ -28,7 +30,7 @@ use solana_compiler_builtins as _;
 
 declare_id!("GcBf6SJFvsFyrWsacm5UtohYNbqYkBDW3aU4eBHQGjwX");
 
-#[cfg(not(feature = "no-entrypoint"))]
+#[cfg(any(not(feature = "no-entrypoint"), feature = "sbf-entrypoint"))]
 solana_security_txt::security_txt! {
     name: "Portfolio margin",
     project_url: "https://portfolio-margin.invalid",

@@ -84,6 +84,24 @@ fn bad_books_are_rejected() {
 }
 
 #[test]
+fn a_repeated_asset_is_found_in_either_word_of_the_bit_set_and_beyond_it() {
+    let m = OwnedMatrix::from_dense(140, &alloc::vec![Fx::ZERO; 140 * 140]).unwrap();
+    let held = [0usize, 1, 62, 63, 64, 65, 126, 127, 128, 129, 139];
+    assert!(check_positions(&m, &held.map(|a| pos(a, 1.0))).is_ok(), "distinct assets pass");
+    for (n, &again) in held.iter().enumerate() {
+        // The repeat after every other asset, and right after its first appearance.
+        let mut book: Vec<_> = held.iter().map(|&a| pos(a, 1.0)).collect();
+        book.push(pos(again, 2.0));
+        assert_eq!(check_positions(&m, &book), Err(RiskError::DuplicatePosition { asset: again }));
+        let mut early: Vec<_> = held[..=n].iter().map(|&a| pos(a, 1.0)).collect();
+        early.push(pos(again, 2.0));
+        assert_eq!(check_positions(&m, &early), Err(RiskError::DuplicatePosition { asset: again }));
+    }
+    // Two assets sharing a bit position in different words are different assets.
+    assert!(check_positions(&m, &[pos(3, 1.0), pos(67, 1.0), pos(131, 1.0)]).is_ok());
+}
+
+#[test]
 fn an_exposure_beyond_the_kernels_range_is_an_error_not_a_wrong_margin() {
     // The variance's I80F48 range (wᵀΣw < 2^79 USD², as before the kernel) binds first here;
     // the kernel's own bound is 2^47 USD per position (w_bits·d̃ in 127 bits).
