@@ -433,8 +433,8 @@ fn kernel_book<C: CovarianceSource>(cov: &C, positions: &[PositionRisk]) -> Risk
     // block computed here): position b's column starts at cols[b], position a < b sits at keys[a]
     // in it (positions sorted by asset, so a < b is the upper triangle). One native 64-bit
     // multiply-add per entry. Bounds: |C̃| ≤ 2^31 and Σ|x̃| ≤ 2^30 + k, so every partial column
-    // (and C̃_bb·x̃_b) is below 2^62 and x̃_b·(C̃_bb·x̃_b + 2·column) below 2^31·2^64: no operation
-    // below can wrap.
+    // (and C̃_bb·x̃_b) is below 2^62, the split sums stay in i64 (`add_split`) and the forms below
+    // 2^31·2^64: no operation below can wrap.
     let block: Vec<i32>;
     let (entries, cols, keys): (&[i32], Vec<usize>, Vec<usize>) = match cov.kernel_entries() {
         Some(stored) => {
@@ -451,7 +451,9 @@ fn kernel_book<C: CovarianceSource>(cov: &C, positions: &[PositionRisk]) -> Risk
             (&block[..], (0..k).map(|b| tri_index(0, b)).collect(), (0..k).collect())
         }
     };
-    let (mut quad, mut diag, mut c_max) = (0i128, 0i128, 0i64);
+    // x̃ᵀC̃x̃ = diag + 2·cross, cross = Σ_b x̃_b·(column b above the diagonal); each product
+    // v·x̃_b (|v| < 2^62) split at 2^32 into native products `split_product`, summed in i64.
+    let (mut diag_parts, mut cross_parts, mut c_max) = ((0i64, 0i64), (0i64, 0i64), 0i64);
     for b in 0..k {
         let column = &entries[cols[b]..];
         let mut sum = 0i64;
@@ -462,14 +464,31 @@ fn kernel_book<C: CovarianceSource>(cov: &C, positions: &[PositionRisk]) -> Risk
         }
         let c_bb = column[keys[b]] as i64;
         c_max = c_max.max(c_bb.abs());
-        let xb = x[b] as i128;
-        let d = c_bb.wrapping_mul(x[b]) as i128;
-        diag = diag.wrapping_add(d.wrapping_mul(xb));
-        quad = quad.wrapping_add(xb.wrapping_mul(d.wrapping_add(2 * sum as i128)));
+        let xb = x[b];
+        diag_parts = add_split(diag_parts, c_bb.wrapping_mul(xb), xb);
+        cross_parts = add_split(cross_parts, sum, xb);
     }
+    let (diag, cross) = (join_split(diag_parts), join_split(cross_parts));
+    let quad = diag.wrapping_add(cross.wrapping_mul(2));
     crate::probe!("quadratic form");
     let sums = KernelSums { top, plain, t0, t, coarse, big_x, big_e, s_max, joint, undiversified, quad, diag, c_max };
     Ok(KernelBook { held, x, sums })
+}
+
+/// `parts + v·x` with `v·x` kept as `(⌊v/2^32⌋·x, (v mod 2^32)·x)`: `v·x = hi·2^32 + lo`, two native
+/// products instead of a 128-bit one (a `__multi3` call on SBF). In [`kernel_book`], `|v| < 2^62`
+/// and `Σ|x̃| ≤ 2^30 + k`, so the high parts sum below `2^30·(2^30 + k) < 2^61` and the low parts
+/// below `2^32·(2^30 + k) < 2^63`: neither sum wraps.
+#[inline(always)]
+fn add_split(parts: (i64, i64), v: i64, x: i64) -> (i64, i64) {
+    let (hi, lo) = ((v >> 32).wrapping_mul(x), ((v as u64 & 0xffff_ffff) as i64).wrapping_mul(x));
+    (parts.0.wrapping_add(hi), parts.1.wrapping_add(lo))
+}
+
+/// The sum [`add_split`] kept: `hi·2^32 + lo`.
+#[inline(always)]
+fn join_split(parts: (i64, i64)) -> i128 {
+    ((parts.0 as i128) << 32) + parts.1 as i128
 }
 
 /// The pads of [`kernel_book`]'s bounds: `B² + C_max·E·(B + X)` and `B + E·s_max`, `B = X + E`.

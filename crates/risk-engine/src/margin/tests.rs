@@ -186,3 +186,23 @@ proptest::proptest! {
         }
     }
 }
+
+proptest::proptest! {
+    /// The split sums are the exact 128-bit sums of the products, within kernel_book's bounds
+    /// (|v| < 2^62, Σ|x| ≤ 2^30 + k).
+    #[test]
+    fn split_products_sum_exactly(terms in proptest::collection::vec((proptest::prelude::any::<i64>(), proptest::prelude::any::<i32>(), 0u32..8), 1..64)) {
+        let k = terms.len() as i64;
+        let mut budget = (1i64 << 30) + k;
+        let (mut parts, mut want) = ((0i64, 0i64), 0i128);
+        for (v, x, shift) in terms {
+            let v = v >> 2; // |v| < 2^62
+            // Shifted by 7 the 64 terms share the budget evenly; unshifted one term takes it all.
+            let x = ((x as i64) >> shift).clamp(-budget, budget);
+            budget -= x.abs();
+            parts = add_split(parts, v, x);
+            want += v as i128 * x as i128;
+        }
+        proptest::prop_assert_eq!(join_split(parts), want);
+    }
+}
