@@ -392,8 +392,12 @@ pub fn scale_by_pow10(n: i128, shift: u32, exp: u32, ceil: bool) -> Option<i128>
         let (q, r) = (m / p5, m % p5);
         let low = r << up;
         let (q2, r2) = (low / p5, low % p5);
-        let v = ((q as u128) << up) + q2 as u128 + (r2 != 0 && (negative != ceil)) as u128;
-        return signed_from_magnitude(v, negative);
+        // q·2^up + q2 + round in two native words (up = 48 − k ∈ [36, 47]): q2 + round fills the
+        // low up bits that q·2^up leaves zero, as q2 = ⌊r·2^up/5^k⌋ ≤ 2^up − ⌈2^up/5^k⌉ ≤ 2^up − 2
+        // (2^up > 5^k for k ≤ 12). Below 2^112, so the sign cannot overflow.
+        let low = q2 + (r2 != 0 && (negative != ceil)) as u64;
+        let v = (((q >> (64 - up)) as u128) << 64 | ((q << up) | low) as u128) as i128;
+        return Some(if negative { -v } else { v });
     }
     // mag · 2^(shift − exp) / 5^exp, keeping every bit: shift ≥ exp here.
     let up = shift.checked_sub(exp)?;

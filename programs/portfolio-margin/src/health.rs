@@ -165,8 +165,7 @@ pub fn load_holdings<'info>(
     };
     for (slot, pos) in positions.iter().enumerate() {
         let asset_info = &remaining[2 * slot];
-        let loader = AccountLoader::<Asset>::try_from(asset_info)?;
-        let asset = loader.load()?;
+        let asset = crate::state::load_in_place::<Asset>(asset_info)?;
         if asset.group != *group_key || asset.index != pos.asset_index {
             msg!("health account {} is not the asset of position {}", asset_info.key, slot);
             return err!(ErrorCode::WrongAssetAccount);

@@ -189,6 +189,19 @@ mod multiplication_tests {
             }
         }
 
+        /// The native path where its result crosses a 64-bit word.
+        #[test]
+        fn powers_of_ten_scale_exactly_across_a_word(exp in 1u32..=12, j in 1u128..4, delta in -3i128..=3, negative in any::<bool>(), ceil in any::<bool>()) {
+            // m·2^(48−k)/5^k just around j·2^64: m = ⌊j·2^64·5^k / 2^(48−k)⌋ + δ (below 2^64).
+            let m = ((j << 64) * 5u128.pow(exp) >> (48 - exp)) as i128 + delta;
+            prop_assume!((0..1i128 << 64).contains(&m));
+            let n = if negative { -m } else { m };
+            let mag = (m as u128) << (48 - exp);
+            let (q, r) = (mag / 5u128.pow(exp), mag % 5u128.pow(exp));
+            let want = signed_from_magnitude(q + (r != 0 && (negative != ceil)) as u128, negative);
+            prop_assert_eq!(scale_by_pow10(n, 48, exp, ceil), want, "{} at 10^-{} (ceil {})", n, exp, ceil);
+        }
+
         #[test]
         fn quotients_equal_the_exact_quotient_rounded(a in operand(), b in operand()) {
             prop_assume!(b != 0);

@@ -49,3 +49,32 @@ pub fn decode<T: bytemuck::Pod + anchor_lang::Discriminator>(data: &[u8]) -> Res
     }
     Ok(bytemuck::pod_read_unaligned(&data[disc.len()..need]))
 }
+
+/// A zero-copy account of type `T` borrowed in place, with the checks and errors of Anchor's
+/// `AccountLoader::try_from` followed by `load` (owner, discriminator, size), borrowing the data
+/// once instead of twice: every position of every health check reads its asset this way.
+#[inline(always)]
+pub fn load_in_place<'a, T>(
+    info: &'a anchor_lang::prelude::AccountInfo<'_>,
+) -> anchor_lang::Result<core::cell::Ref<'a, T>>
+where
+    T: anchor_lang::ZeroCopy + anchor_lang::Owner,
+{
+    use anchor_lang::error::{Error, ErrorCode};
+    if info.owner != &T::owner() {
+        return Err(Error::from(ErrorCode::AccountOwnedByWrongProgram).with_pubkeys((*info.owner, T::owner())));
+    }
+    let data = info.try_borrow_data()?;
+    let disc = T::DISCRIMINATOR;
+    if data.len() < disc.len() {
+        return Err(ErrorCode::AccountDiscriminatorNotFound.into());
+    }
+    if &data[..disc.len()] != disc {
+        return Err(ErrorCode::AccountDiscriminatorMismatch.into());
+    }
+    let end = disc.len() + core::mem::size_of::<T>();
+    if data.len() < end {
+        return Err(ErrorCode::AccountDidNotDeserialize.into());
+    }
+    Ok(core::cell::Ref::map(data, |d| bytemuck::from_bytes(&d[disc.len()..end])))
+}
