@@ -227,6 +227,7 @@ fn check_positions<C: CovarianceSource>(cov: &C, positions: &[PositionRisk]) -> 
 }
 
 /// The quadratic pieces every term is built from (all per sample interval, USD or USD²).
+#[derive(Clone, Copy)]
 struct QuadraticParts {
     /// Upper bound of wᵀΣw, ≥ 0.
     variance: Fx,
@@ -239,7 +240,39 @@ struct QuadraticParts {
     /// Σ g_i·max(w_i, 0), rounded up.
     depeg_loss: Fx,
     gross: Fx,
+    /// The floor term's sum; zero when it is deferred.
     floor: Fx,
+    /// A deferred floor ([`FloorSum::Deferred`]): an upper bound of the sum it stands for.
+    floor_bound: Option<Fx>,
+}
+
+/// How an evaluation sums the floor term `Σ ⌈|w_i|·fr_i⌉`.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum FloorSum {
+    /// Position by position (a 128-bit product each): every breakdown, and a prepared book, which
+    /// updates the sum in place.
+    Exact,
+    /// Only when it could set the maintenance margin ([`margin_levels`]): the book keeps the
+    /// largest rate, and `⌈fr_max·Σ|w|⌉ + k` ulps bounds the sum of the k rounded-up terms (each
+    /// `|w_i|·fr_i ≤ |w_i|·fr_max` and adds less than one ulp). When the bound does not exceed
+    /// the other terms' maximum, neither does the floor, so the maintenance margin (their maximum)
+    /// is the same bits without it.
+    Deferred,
+}
+
+/// A position's floor term `⌈|w|·fr⌉` (`abs` = `|w|`).
+#[inline(always)]
+fn floor_term(abs: Fx, rate: Fx) -> RiskResult<Fx> {
+    Ok(abs.mul_ceil(rate)?)
+}
+
+/// The floor term of a book, position by position ([`FloorSum::Exact`]'s sum).
+fn floor_sum(positions: &[PositionRisk]) -> RiskResult<Fx> {
+    let mut sum = Fx::ZERO;
+    for p in positions {
+        sum = sum.add_checked(floor_term(p.exposure.abs(), p.floor_rate)?)?;
+    }
+    Ok(sum)
 }
 
 /// One held position in the kernel's units.
@@ -266,20 +299,33 @@ fn top_of(h: &KernelPosition) -> i32 {
 struct PlainSums {
     depeg_loss: Fx,
     gross: Fx,
+    /// [`FloorSum::Exact`]: the floor term's sum.
     floor: Fx,
+    /// [`FloorSum::Deferred`]: the largest floor rate instead.
+    floor_rate_max: Option<Fx>,
 }
 
 /// One position's terms added to the plain sums, and its kernel units: the per-position work of
 /// every evaluation, full or incremental.
 #[inline(always)]
-fn kernel_position<C: CovarianceSource>(cov: &C, p: &PositionRisk, sums: &mut PlainSums) -> RiskResult<KernelPosition> {
+fn kernel_position<C: CovarianceSource>(
+    cov: &C,
+    p: &PositionRisk,
+    sums: &mut PlainSums,
+    floor: FloorSum,
+) -> RiskResult<KernelPosition> {
     let gap = cov.depeg_gap(p.asset);
     if gap > Fx::ZERO && p.exposure > Fx::ZERO {
         sums.depeg_loss = sums.depeg_loss.add_checked(p.exposure.mul_ceil(gap)?)?;
     }
     let abs = p.exposure.abs();
     sums.gross = sums.gross.add_checked(abs)?;
-    sums.floor = sums.floor.add_checked(abs.mul_ceil(p.floor_rate)?)?;
+    match floor {
+        FloorSum::Exact => sums.floor = sums.floor.add_checked(floor_term(abs, p.floor_rate)?)?,
+        FloorSum::Deferred => {
+            sums.floor_rate_max = Some(sums.floor_rate_max.map_or(p.floor_rate, |m| m.max(p.floor_rate)))
+        }
+    }
     let ka = cov.kernel_asset(p.asset)?;
     // |w_bits| < 2^95 (w < 2^47 USD) and d̃ < 2^32: the product is below 2^127.
     let bits = p.exposure.to_bits();
@@ -294,6 +340,11 @@ fn kernel_position<C: CovarianceSource>(cov: &C, p: &PositionRisk, sums: &mut Pl
         product: bits.wrapping_mul(ka.scale as i128),
         abs_bits: abs.to_bits(),
     })
+}
+
+/// The deferred floor of a book whose floor is exact: never asked for.
+fn exact_only() -> RiskResult<Fx> {
+    Err(overflow())
 }
 
 /// The coarse shift from the largest `top`.
@@ -330,6 +381,8 @@ fn undiversified_term(xi: i64, eta: i128, vol: u32) -> i128 {
 /// Every sum of an evaluated book, in the kernel's units (before the pads).
 #[derive(Clone, Copy)]
 struct KernelSums {
+    /// Positions in the book.
+    count: usize,
     /// The largest `top_of` over the book.
     top: i32,
     plain: PlainSums,
@@ -382,14 +435,14 @@ fn held_entry<C: CovarianceSource>(
 /// - `Σ |y_i|·s_i·2^31 ≤ Σ (|x̃_i| + η_i)·s̃_i`.
 /// Back to USD: `wᵀDΣDw` in raw bits is `2^{2t−129}` times the first, `Σ w_i d_i σ_i` is
 /// `2^{t−57}` times the others, each shifted rounding up.
-fn kernel_book<C: CovarianceSource>(cov: &C, positions: &[PositionRisk]) -> RiskResult<KernelBook> {
+fn kernel_book<C: CovarianceSource>(cov: &C, positions: &[PositionRisk], floor: FloorSum) -> RiskResult<KernelBook> {
     check_positions(cov, positions)?;
     let k = positions.len();
     let mut plain = PlainSums::default();
     let mut held: Vec<KernelPosition> = Vec::with_capacity(k);
     let mut top = i32::MIN;
     for p in positions {
-        let h = kernel_position(cov, p, &mut plain)?;
+        let h = kernel_position(cov, p, &mut plain, floor)?;
         top = top.max(top_of(&h));
         held.push(h);
     }
@@ -471,7 +524,22 @@ fn kernel_book<C: CovarianceSource>(cov: &C, positions: &[PositionRisk]) -> Risk
     let (diag, cross) = (join_split(diag_parts), join_split(cross_parts));
     let quad = diag.wrapping_add(cross.wrapping_mul(2));
     crate::probe!("quadratic form");
-    let sums = KernelSums { top, plain, t0, t, coarse, big_x, big_e, s_max, joint, undiversified, quad, diag, c_max };
+    let sums = KernelSums {
+        count: k,
+        top,
+        plain,
+        t0,
+        t,
+        coarse,
+        big_x,
+        big_e,
+        s_max,
+        joint,
+        undiversified,
+        quad,
+        diag,
+        c_max,
+    };
     Ok(KernelBook { held, x, sums })
 }
 
@@ -522,6 +590,13 @@ fn quadratic_parts(s: &KernelSums) -> RiskResult<QuadraticParts> {
         depeg_loss: s.plain.depeg_loss,
         gross: s.plain.gross,
         floor: s.plain.floor,
+        floor_bound: s.plain.floor_rate_max.map(|rate| {
+            // Fx::MAX (never below the other terms) when the bound itself does not fit.
+            rate.mul_ceil(s.plain.gross)
+                .ok()
+                .and_then(|b| b.checked_add(Fx::from_bits(s.count as i128)))
+                .unwrap_or(Fx::MAX)
+        }),
     })
 }
 
@@ -546,12 +621,12 @@ pub fn prepare_margin<C: CovarianceSource>(
     positions: &[PositionRisk],
     params: &MarginParams,
 ) -> RiskResult<(MarginLevels, PreparedMargin)> {
-    let book = kernel_book(cov, positions)?;
+    let book = kernel_book(cov, positions, FloorSum::Exact)?;
     let constants = TermConstants::new(params)?;
     let m = if positions.is_empty() {
         MarginBreakdown::zero().levels()
     } else {
-        levels(&quadratic_parts(&book.sums)?, &constants)?
+        levels(&quadratic_parts(&book.sums)?, &constants, exact_only)?
     };
     Ok((m, PreparedMargin { book, positions: positions.to_vec(), constants }))
 }
@@ -579,8 +654,8 @@ impl PreparedMargin {
                 return Ok(None);
             }
             let (mut was, mut now) = (PlainSums::default(), PlainSums::default());
-            kernel_position(cov, old, &mut was)?;
-            let kp = kernel_position(cov, p, &mut now)?;
+            kernel_position(cov, old, &mut was, FloorSum::Exact)?;
+            let kp = kernel_position(cov, p, &mut now, FloorSum::Exact)?;
             let plain = &mut s.plain;
             plain.depeg_loss = plain.depeg_loss.sub_checked(was.depeg_loss)?.add_checked(now.depeg_loss)?;
             plain.gross = plain.gross.sub_checked(was.gross)?.add_checked(now.gross)?;
@@ -663,7 +738,7 @@ impl PreparedMargin {
             return Ok(None);
         }
         crate::probe!("changed rows");
-        Ok(Some(levels(&quadratic_parts(&s)?, &self.constants)?))
+        Ok(Some(levels(&quadratic_parts(&s)?, &self.constants, exact_only)?))
     }
 }
 
@@ -676,7 +751,7 @@ pub fn margin<C: CovarianceSource>(
     if positions.is_empty() {
         return Ok(MarginBreakdown::zero());
     }
-    terms(&quadratic_parts(&kernel_book(cov, positions)?.sums)?, &TermConstants::new(params)?)
+    terms(&quadratic_parts(&kernel_book(cov, positions, FloorSum::Exact)?.sums)?, &TermConstants::new(params)?)
 }
 
 /// [`margin`]'s maintenance and initial margin alone, bit for bit, cheaper (see [`levels`]): what
@@ -689,12 +764,13 @@ pub fn margin_levels<C: CovarianceSource>(
     if positions.is_empty() {
         return Ok(MarginBreakdown::zero().levels());
     }
-    levels(&quadratic_parts(&kernel_book(cov, positions)?.sums)?, &TermConstants::new(params)?)
+    let parts = quadratic_parts(&kernel_book(cov, positions, FloorSum::Deferred)?.sums)?;
+    levels(&parts, &TermConstants::new(params)?, || floor_sum(positions))
 }
 
 /// Portfolio variance `wᵀΣw` per sample interval (USD²), an upper bound clamped ≥ 0.
 pub fn portfolio_variance<C: CovarianceSource>(cov: &C, positions: &[PositionRisk]) -> RiskResult<Fx> {
-    Ok(quadratic_parts(&kernel_book(cov, positions)?.sums)?.variance)
+    Ok(quadratic_parts(&kernel_book(cov, positions, FloorSum::Deferred)?.sums)?.variance)
 }
 
 /// Each position's contribution to the VaR term: `z·√s · w_i·(Σw)_i / √V`. The contributions add up

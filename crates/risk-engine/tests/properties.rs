@@ -380,7 +380,8 @@ proptest! {
     #![proptest_config(ProptestConfig { cases: 1000, ..ProptestConfig::default() })]
 
     /// A prepared book with two holdings changed (a liquidation step) has bit for bit the health
-    /// of the changed book evaluated in full, through the computed and the stored kernel; and
+    /// of the changed book evaluated in full, through the computed and the stored kernel (with
+    /// floor rates up to 1, so the levels' deferred floor binds in some books); and
     /// small steps (the judge's: a repay and its slack) are answered without the full evaluation.
     #[test]
     fn a_prepared_book_changed_in_two_holdings_equals_the_full_evaluation(
@@ -390,6 +391,7 @@ proptest! {
         gaps in prop::collection::vec(prop_oneof![Just(0.0f64), 0.0f64..0.2], 5),
         pair in (0usize..5, 1usize..5),
         step in prop_oneof![0.0f64..1e-3, 0.0f64..0.9],
+        floor_rates in prop::collection::vec(prop_oneof![Just(0.02f64), 0.0f64..1.0], 5),
     ) {
         let (m, _) = ewma_matrix(5, &returns, 0.94);
         let wrap = |v: Vec<Fx>| v.into_iter().map(WrappedI80F48::new).collect::<Vec<_>>();
@@ -399,7 +401,7 @@ proptest! {
         let stored = Stored::new(&scaled);
         let p = MarginParams { hedge_floor: fx(0.4), ..params() };
         let holdings: Vec<Holding> = amounts.iter().enumerate().map(|(i, &a)| Holding {
-            asset: i, amount: a as i128, decimals: 6 + i as u8, price: fx(3.0 + 40.0 * i as f64), conf: fx(0.01), floor_rate: fx(0.02),
+            asset: i, amount: a as i128, decimals: 6 + i as u8, price: fx(3.0 + 40.0 * i as f64), conf: fx(0.01), floor_rate: fx(floor_rates[i]),
         }).collect();
         let (l, c) = (pair.0, (pair.0 + pair.1) % 5);
         let mut changed = holdings.clone();

@@ -155,17 +155,31 @@ pub(super) fn terms(q: &QuadraticParts, c: &TermConstants) -> RiskResult<MarginB
 /// parameters: z > 0), so the largest of the VaR and the two correlation terms is the term of the
 /// largest of their variances, and it overflows exactly when one of the three does. The VaR alone
 /// is computed only for the de-peg term (a book with a de-peg loss).
+///
+/// A deferred floor (`q.floor_bound`) is summed by `deferred_floor` only when its bound exceeds
+/// the other terms' maximum (see `FloorSum::Deferred`).
 #[inline(always)]
-pub(super) fn levels(q: &QuadraticParts, c: &TermConstants) -> RiskResult<MarginLevels> {
+pub(super) fn levels(
+    q: &QuadraticParts,
+    c: &TermConstants,
+    deferred_floor: impl FnOnce() -> RiskResult<Fx>,
+) -> RiskResult<MarginLevels> {
     let (spike_variance, breakdown_variance) = c.stress_variances(q)?;
     // Outside validated parameters (a negative z or stress variance) the full terms decide.
     if c.z_sqrt_s < Fx::ZERO || spike_variance < Fx::ZERO || breakdown_variance < Fx::ZERO {
-        return Ok(terms(q, c)?.levels());
+        let floor = if q.floor_bound.is_some() { deferred_floor()? } else { q.floor };
+        return Ok(terms(&QuadraticParts { floor, floor_bound: None, ..*q }, c)?.levels());
     }
     let mut maintenance = c.var_of(q.variance.max(spike_variance).max(breakdown_variance))?;
     if q.depeg_loss != Fx::ZERO {
         maintenance = maintenance.max(c.depeg(q, c.var_of(q.variance)?)?);
     }
-    maintenance = maintenance.max(c.joint_move(q)?).max(c.hedge_floor(q)?).max(q.floor);
+    maintenance = maintenance.max(c.joint_move(q)?).max(c.hedge_floor(q)?);
+    match q.floor_bound {
+        None => maintenance = maintenance.max(q.floor),
+        // The floor is at most its bound: below the maximum, it cannot change it.
+        Some(bound) if bound <= maintenance => {}
+        Some(_) => maintenance = maintenance.max(deferred_floor()?),
+    }
     Ok(MarginLevels { maintenance, initial: c.initial_multiplier.mul_ceil(maintenance)? })
 }

@@ -69,6 +69,8 @@ fn floor_binds_when_variance_is_zero() {
     let b = margin(&zero, &[pos(0, 1000.0), pos(1, -1000.0)], &params()).unwrap();
     assert_eq!(b.binding, MarginTerm::Floor);
     assert!((f(b.maintenance) - 20.0).abs() < 1e-9);
+    // The deferred floor of `margin_levels` is summed when it binds.
+    assert_eq!(margin_levels(&zero, &[pos(0, 1000.0), pos(1, -1000.0)], &params()).unwrap(), b.levels());
 }
 
 #[test]
@@ -156,6 +158,7 @@ proptest::proptest! {
         c in 0i128..=20 << 48,
         initial in 1i128 << 48..=10 << 48,
         u in proptest::prop_oneof![proptest::prelude::Just(0i128), 0i128..=1 << 48],
+        slack in proptest::prop_oneof![proptest::prelude::Just(0i128), 0i128..1 << 60, proptest::prelude::Just(i128::MAX)],
     ) {
         let b = Fx::from_bits;
         let q = QuadraticParts {
@@ -166,6 +169,7 @@ proptest::proptest! {
             depeg_loss: b(pieces[4]),
             gross: b(pieces[5]),
             floor: b(pieces[6]),
+            floor_bound: None,
         };
         let params = MarginParams {
             z: b(z),
@@ -179,10 +183,23 @@ proptest::proptest! {
         };
         let Ok(constants) = TermConstants::new(&params) else { return Ok(()) };
         let full = terms(&q, &constants).map(|t| t.levels());
-        let fast = levels(&q, &constants);
+        let fast = levels(&q, &constants, exact_only);
         proptest::prop_assert_eq!(full.is_ok(), fast.is_ok(), "{:?} {:?}", full, fast);
         if let (Ok(full), Ok(fast)) = (full, fast) {
             proptest::prop_assert_eq!(full, fast);
+        }
+        // The floor deferred behind any bound at or above it: the same levels, and the floor
+        // summed only when the bound exceeds the other terms.
+        let bound = b(pieces[6].saturating_add(slack));
+        let deferred = QuadraticParts { floor: Fx::ZERO, floor_bound: Some(bound), ..q };
+        let mut asked = false;
+        let lazy = levels(&deferred, &constants, || {
+            asked = true;
+            Ok(b(pieces[6]))
+        });
+        proptest::prop_assert_eq!(lazy, fast);
+        if let Ok(l) = lazy {
+            proptest::prop_assert!(asked || bound <= l.maintenance, "skipped a floor whose bound {:?} exceeds {:?}", bound, l);
         }
     }
 }
