@@ -362,20 +362,20 @@ fn coarse_term(h: &KernelPosition, t0: i32) -> RiskResult<i128> {
 
 /// `x̃_i` and `η_i` of a position at the common shift `t`.
 #[inline(always)]
-fn kernel_units(h: &KernelPosition, t: i32) -> RiskResult<(i64, i128)> {
+fn kernel_units(h: &KernelPosition, t: i32) -> RiskResult<(i64, i64)> {
     let shift = -(h.exponent as i32 + t);
     let xi = kernel::shift_floor_i64(h.product, shift).ok_or_else(|| overflow())?;
     let eta = if h.scale_exact { 1 } else { 1 + kernel::shift_ceil(h.abs_bits, shift).ok_or_else(|| overflow())? };
     // |x̃_i| ≤ 2^30 + 1 by the choice of t; checked here so the products below are proven.
     let xi = i32::try_from(xi).map_err(|_| overflow())? as i64;
-    let eta = i32::try_from(eta).map_err(|_| overflow())? as i128;
+    let eta = i32::try_from(eta).map_err(|_| overflow())? as i64;
     Ok((xi, eta))
 }
 
 /// `(|x̃| + η)·s̃`, the position's term of the hedge-floor sum: below 2^32·2^32, a native multiply.
 #[inline(always)]
-fn undiversified_term(xi: i64, eta: i128, vol: u32) -> i128 {
-    (xi.unsigned_abs() + eta as u64).wrapping_mul(vol as u64) as i128
+fn undiversified_term(xi: i64, eta: i64, vol: u32) -> u64 {
+    (xi.unsigned_abs() + eta as u64).wrapping_mul(vol as u64)
 }
 
 /// Every sum of an evaluated book, in the kernel's units (before the pads).
@@ -465,22 +465,26 @@ fn kernel_book<C: CovarianceSource>(cov: &C, positions: &[PositionRisk], floor: 
     }
     let t = t0 + (kernel::bit_len(coarse as u128) - 30).max(0);
     let mut x: Vec<i64> = Vec::with_capacity(k);
-    let (mut big_x, mut big_e, mut s_max) = (0i128, 0i128, 0i128);
-    let (mut joint, mut undiversified) = (0i128, 0i128);
+    // In native words: |x̃|, η ≤ 2^31 (checked by `kernel_units`), so X and E stay below 2^37 for
+    // k ≤ 64; each x̃·s̃ is below 2^31·2^32 = 2^63 and, once X ≤ 2^30 + k is checked, so is
+    // |Σ x̃·s̃| ≤ X·2^32, so the wrapping sum is exact. The hedge-floor terms (below 2^64) sum in u128.
+    let (mut big_x, mut big_e, mut s_max) = (0i64, 0i64, 0i64);
+    let (mut joint, mut undiversified) = (0i64, 0u128);
     for h in &held {
         let (xi, eta) = kernel_units(h, t)?;
         let vol = h.vol as i64;
-        big_x += xi.unsigned_abs() as i128;
-        big_e += eta;
-        s_max = s_max.max(vol as i128);
-        // |x̃|·s̃ < 2^31·2^32 = 2^63: a native 64-bit multiply.
-        joint += xi.wrapping_mul(vol) as i128;
-        undiversified += undiversified_term(xi, eta, h.vol);
+        big_x = big_x.wrapping_add(xi.wrapping_abs());
+        big_e = big_e.wrapping_add(eta);
+        s_max = s_max.max(vol);
+        joint = joint.wrapping_add(xi.wrapping_mul(vol));
+        undiversified += undiversified_term(xi, eta, h.vol) as u128;
         x.push(xi);
     }
-    if big_x > (1 << 30) + k as i128 {
+    if big_x > (1 << 30) + k as i64 {
         return Err(overflow());
     }
+    let (big_x, big_e, s_max, joint) = (big_x as i128, big_e as i128, s_max as i128, joint as i128);
+    let undiversified = undiversified as i128;
     crate::probe!("shifts");
     // x̃ᵀC̃x̃ and its diagonal over the held entries of the packed C̃ (the stored one, or the held
     // block computed here): position b's column starts at cols[b], position a < b sits at keys[a]
@@ -700,13 +704,13 @@ impl PreparedMargin {
             let (x_old, eta_old) = (x[h], kernel_units(&held[h], s.t)?.1);
             let vol = kp.vol as i64;
             s.big_x = s.big_x.wrapping_add(x_new.unsigned_abs() as i128).wrapping_sub(x_old.unsigned_abs() as i128);
-            s.big_e = s.big_e.wrapping_add(eta_new).wrapping_sub(eta_old);
+            s.big_e = s.big_e.wrapping_add(eta_new as i128).wrapping_sub(eta_old as i128);
             s.joint =
                 s.joint.wrapping_add(x_new.wrapping_mul(vol) as i128).wrapping_sub(x_old.wrapping_mul(vol) as i128);
             s.undiversified = s
                 .undiversified
-                .wrapping_add(undiversified_term(x_new, eta_new, kp.vol))
-                .wrapping_sub(undiversified_term(x_old, eta_old, kp.vol));
+                .wrapping_add(undiversified_term(x_new, eta_new, kp.vol) as i128)
+                .wrapping_sub(undiversified_term(x_old, eta_old, kp.vol) as i128);
             let mut row = 0i128;
             match stored {
                 Some(entries) => {
