@@ -514,6 +514,36 @@ pub fn ceil_to_int(v: Fx) -> i128 {
     shift_round(v.to_bits(), true)
 }
 
+/// `floor_to_int(a.mul_floor(b)?)`, or `ceil_to_int(a.mul_ceil(b)?)` when `ceil`: bit for bit and
+/// error for error. Shares times their index as native units, in every position of every health
+/// check: for `a ≥ 0` and `0 ≤ b < 2⁶⁴` (bits) the 192-bit product is two [`mul_64`] and the two
+/// roundings are taken on its words (the same checks as `mul_bits`: the fixed-point product must fit
+/// 127 bits); any other operands compose the two steps.
+#[track_caller]
+pub fn mul_to_int(a: Fx, b: Fx, ceil: bool) -> MathResult<i128> {
+    if let (Ok(x), Ok(y)) = (u128::try_from(a.to_bits()), u64::try_from(b.to_bits())) {
+        // p = x·y = high·2^128 + mid·2^64 + low, high < 2^64.
+        let (h0, low) = mul_64(x as u64, y);
+        let (h1, l1) = mul_64((x >> 64) as u64, y);
+        let (mid, carry) = l1.overflowing_add(h0);
+        let high = h1 + carry as u64;
+        const FRAC: u64 = (1 << FRAC_BITS) - 1;
+        // Below 2^175, ⌊p/2^48⌋ < 2^127 (else the fixed-point product does not fit).
+        if high >> (FRAC_BITS - 1) == 0 {
+            // ⌊p/2^48⌋ and, rounding up, +1 when p has bits below 2^48.
+            let v = ((high as u128) << (128 - FRAC_BITS))
+                | ((mid as u128) << (64 - FRAC_BITS))
+                | (low >> FRAC_BITS) as u128;
+            let v = v + (ceil && low & FRAC != 0) as u128;
+            if v >> 127 == 0 {
+                return Ok((v >> FRAC_BITS) as i128 + (ceil && v as u64 & FRAC != 0) as i128);
+            }
+        }
+        return Err(err(MathOp::Mul));
+    }
+    Ok(if ceil { ceil_to_int(a.mul_ceil(b)?) } else { floor_to_int(a.mul_floor(b)?) })
+}
+
 /// 16-byte little-endian storage for an [`Fx`], alignment 1, for zero-copy accounts.
 #[repr(C)]
 #[derive(Clone, Copy, Default, PartialEq, Eq, Hash, Pod, Zeroable)]

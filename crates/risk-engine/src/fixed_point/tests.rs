@@ -189,6 +189,27 @@ mod multiplication_tests {
             }
         }
 
+        /// Shares times an index as native units: the two roundings composed, bit for bit and
+        /// error for error, on every width (both signs, indices beyond 64 bits, products beyond
+        /// the fixed-point range) and at the edge of that range.
+        #[test]
+        fn products_to_integers_equal_the_composed_roundings(a in operand(), b in operand(), edge in -3i128..=3, ceil in any::<bool>()) {
+            let compose = |a: Fx, b: Fx| -> Option<i128> {
+                if ceil { a.mul_ceil(b).ok().map(ceil_to_int) } else { a.mul_floor(b).ok().map(floor_to_int) }
+            };
+            for (x, y) in [(a, b), (a.saturating_abs(), b.saturating_abs() >> 64)] {
+                let (x, y) = (Fx::from_bits(x), Fx::from_bits(y));
+                prop_assert_eq!(mul_to_int(x, y, ceil).ok(), compose(x, y), "{:?} · {:?} (ceil {})", x, y, ceil);
+            }
+            // Products within a few 2^48 of 2^175, where the fixed-point product leaves its range:
+            // y = 2^48 + 1 and x = ⌊2^175 / y⌋ + edge = 2^127 − 2^79 + 2^31 − 1 + edge, so
+            // x·y = 2^175 − 2^48 + 2^31 − 1 + edge·y: the floor's limit between edge 0 and 1, the
+            // ceiling's between −1 and 0.
+            let y = (1i128 << 48) + 1;
+            let x = Fx::from_bits(i128::MAX - (1i128 << 79) + (1i128 << 31) + edge);
+            prop_assert_eq!(mul_to_int(x, Fx::from_bits(y), ceil).ok(), compose(x, Fx::from_bits(y)));
+        }
+
         /// The native path where its result crosses a 64-bit word.
         #[test]
         fn powers_of_ten_scale_exactly_across_a_word(exp in 1u32..=12, j in 1u128..4, delta in -3i128..=3, negative in any::<bool>(), ceil in any::<bool>()) {

@@ -1,5 +1,6 @@
 //! A registered asset: its mint, oracle feed, vaults, lending pool and risk settings.
 use anchor_lang::prelude::*;
+use risk_engine::fixed_point::mul_to_int;
 use risk_engine::interest::{Accrual, InterestCurve, Pool};
 use risk_engine::{Fx, FxExt, RiskResult, WrappedI80F48};
 
@@ -116,10 +117,10 @@ impl Asset {
     pub fn position_amount_at(&self, p: &Position, now: i64) -> RiskResult<i128> {
         let shares = self.live_shares(p);
         if shares >= Fx::ZERO {
-            return Ok(risk_engine::fixed_point::floor_to_int(shares.mul_floor(self.deposit_index.get())?));
+            return Ok(mul_to_int(shares, self.deposit_index.get(), false)?);
         }
         let index = self.pool().borrow_index_at(now, &self.curve())?;
-        Ok(-risk_engine::fixed_point::ceil_to_int(shares.neg_checked()?.mul_ceil(index)?))
+        Ok(-mul_to_int(shares.neg_checked()?, index, true)?)
     }
 
     /// Deposit shares of `p` that are still worth something: shares of an older deposit generation
@@ -138,10 +139,9 @@ impl Asset {
     pub fn position_amount(&self, pool: &Pool, p: &Position) -> RiskResult<i128> {
         let shares = self.live_shares(p);
         if shares >= Fx::ZERO {
-            Ok(risk_engine::fixed_point::floor_to_int(pool.deposit_value(shares)?))
+            Ok(mul_to_int(shares, pool.deposit_index, false)?)
         } else {
-            let v = pool.borrow_value(shares.neg_checked()?)?;
-            Ok(-risk_engine::fixed_point::ceil_to_int(v))
+            Ok(-mul_to_int(shares.neg_checked()?, pool.borrow_index, true)?)
         }
     }
 
