@@ -377,10 +377,11 @@ pub fn div_small_floor(v: Fx, n: u32) -> MathResult<Fx> {
 
 /// `n · 2^shift / 10^exp` rounded toward −∞ (or +∞ when `ceil`), for `exp ≤ 13`, as raw bits:
 /// `10^exp = 2^exp · 5^exp` and `5^13 < 2³²`, so one small division suffices.
+///
+/// Inlined for the native-word path (every price, confidence and amount of every position of every
+/// health check); the rest is out of line.
+#[inline(always)]
 pub fn scale_by_pow10(n: i128, shift: u32, exp: u32, ceil: bool) -> Option<i128> {
-    if exp > 13 {
-        return None;
-    }
     let negative = n < 0;
     let mag = n.unsigned_abs();
     if let (Ok(m), true) = (u64::try_from(mag), shift == FRAC_BITS && (1..=12).contains(&exp)) {
@@ -398,6 +399,15 @@ pub fn scale_by_pow10(n: i128, shift: u32, exp: u32, ceil: bool) -> Option<i128>
         let low = q2 + (r2 != 0 && (negative != ceil)) as u64;
         let v = (((q >> (64 - up)) as u128) << 64 | ((q << up) | low) as u128) as i128;
         return Some(if negative { -v } else { v });
+    }
+    scale_by_pow10_wide(mag, negative, shift, exp, ceil)
+}
+
+/// [`scale_by_pow10`] beyond its native-word path, on the magnitude.
+#[inline(never)]
+fn scale_by_pow10_wide(mag: u128, negative: bool, shift: u32, exp: u32, ceil: bool) -> Option<i128> {
+    if exp > 13 {
+        return None;
     }
     // mag · 2^(shift − exp) / 5^exp, keeping every bit: shift ≥ exp here.
     let up = shift.checked_sub(exp)?;
