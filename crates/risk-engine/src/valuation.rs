@@ -5,7 +5,19 @@ use crate::fixed_point::{fx_from_int, pow10, scale_by_pow10, Fx, FxExt, FRAC_BIT
 
 /// `mantissa × 10^exponent` as [`Fx`], rounded down (`round_up = false`) or up. Exact whenever the
 /// value is representable; no floating point is involved.
+#[inline(always)]
 pub fn price_from_oracle(mantissa: i64, exponent: i32, round_up: bool) -> RiskResult<Fx> {
+    if exponent < 0 {
+        if let Some(bits) = scale_by_pow10(mantissa as i128, FRAC_BITS, exponent.unsigned_abs(), round_up) {
+            return Ok(Fx::from_bits(bits));
+        }
+    }
+    price_from_oracle_wide(mantissa, exponent, round_up)
+}
+
+/// [`price_from_oracle`] for a non-negative exponent or beyond `scale_by_pow10`'s range.
+#[inline(never)]
+fn price_from_oracle_wide(mantissa: i64, exponent: i32, round_up: bool) -> RiskResult<Fx> {
     let m = mantissa as i128;
     if exponent >= 0 {
         let scale = pow10(exponent as u32)?;
@@ -41,6 +53,7 @@ pub fn confidence_exceeds(conf: i64, exponent: i32, max_conf: Fx) -> RiskResult<
 }
 
 /// Price for valuing a holding: `P − k·conf` for assets (never below 0), `P + k·conf` for liabilities.
+#[inline(always)]
 pub fn biased_price(price: Fx, conf: Fx, k: Fx, is_asset: bool) -> RiskResult<Fx> {
     // k = 1 (the default): the product is `conf` exactly, so it is not computed (every position
     // of every health check).
@@ -53,16 +66,24 @@ pub fn biased_price(price: Fx, conf: Fx, k: Fx, is_asset: bool) -> RiskResult<Fx
 }
 
 /// USD value of a signed native token amount at `price` (USD per whole token), rounded toward −∞.
+#[inline(always)]
 pub fn token_value(amount_native: i128, decimals: u8, price: Fx) -> RiskResult<Fx> {
     let tokens = native_to_tokens_floor(amount_native, decimals)?;
     Ok(tokens.mul_floor(price)?)
 }
 
 /// Native amount as whole tokens (`amount / 10^decimals`), rounded toward −∞.
+#[inline(always)]
 pub fn native_to_tokens_floor(amount_native: i128, decimals: u8) -> RiskResult<Fx> {
     if let Some(bits) = scale_by_pow10(amount_native, FRAC_BITS, decimals as u32, false) {
         return Ok(Fx::from_bits(bits));
     }
+    native_to_tokens_floor_wide(amount_native, decimals)
+}
+
+/// [`native_to_tokens_floor`] beyond `scale_by_pow10`'s range.
+#[inline(never)]
+fn native_to_tokens_floor_wide(amount_native: i128, decimals: u8) -> RiskResult<Fx> {
     let bits = amount_native
         .checked_mul(1i128 << FRAC_BITS)
         .ok_or(RiskError::InvalidParameter { name: "amount", reason: "too large for fixed point" })?;
@@ -83,6 +104,7 @@ pub fn usd_to_native_floor(value: Fx, decimals: u8, price: Fx) -> RiskResult<i12
 
 /// Signed, confidence-biased USD exposure of a holding: deposits at `P − k·conf`, borrows at
 /// `P + k·conf`.
+#[inline(always)]
 pub fn exposure(amount_native: i128, decimals: u8, price: Fx, conf: Fx, conf_k: Fx) -> RiskResult<Fx> {
     let p = biased_price(price, conf, conf_k, amount_native >= 0)?;
     token_value(amount_native, decimals, p)
