@@ -337,7 +337,7 @@ fn kernel_position<C: CovarianceSource>(
         exponent: ka.exponent,
         vol: ka.vol,
         scale_exact: ka.scale_exact,
-        product: bits.wrapping_mul(ka.scale as i128),
+        product: scaled_product(bits, ka.scale),
         abs_bits: abs.to_bits(),
     })
 }
@@ -345,6 +345,23 @@ fn kernel_position<C: CovarianceSource>(
 /// The deferred floor of a book whose floor is exact: never asked for.
 fn exact_only() -> RiskResult<Fx> {
     Err(overflow())
+}
+
+/// `bits·d̃` for `|bits| < 2^95` and `d̃ < 2^32`, from three native products of the magnitude's
+/// 32-bit pieces (an `i128` product is a `__multi3` call on SBF): each piece times `d̃` is below
+/// 2^64, and the sum below 2^127.
+#[inline(always)]
+fn scaled_product(bits: i128, scale: u32) -> i128 {
+    let (m, d) = (bits.unsigned_abs(), scale as u64);
+    let (lo, hi) = (m as u64, (m >> 64) as u64);
+    let p = ((hi.wrapping_mul(d) as u128) << 64)
+        + (((lo >> 32).wrapping_mul(d) as u128) << 32)
+        + (lo & 0xffff_ffff).wrapping_mul(d) as u128;
+    if bits < 0 {
+        -(p as i128)
+    } else {
+        p as i128
+    }
 }
 
 /// The coarse shift from the largest `top`.

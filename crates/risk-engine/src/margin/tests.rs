@@ -223,3 +223,15 @@ proptest::proptest! {
         proptest::prop_assert_eq!(join_split(parts), want);
     }
 }
+
+proptest::proptest! {
+    /// The pieces' product is the 128-bit product within its bounds (|bits| < 2^95, d̃ < 2^32).
+    #[test]
+    fn scaled_products_equal_the_wide_product(bits in proptest::prelude::any::<i128>(), shift in 33u32..128, scale in proptest::prelude::any::<u32>()) {
+        let bits = bits >> shift; // |bits| < 2^95
+        proptest::prop_assert_eq!(scaled_product(bits, scale), bits * scale as i128);
+        for edge in [(1i128 << 95) - 1, -(1i128 << 95) + 1] {
+            proptest::prop_assert_eq!(scaled_product(edge, scale), edge * scale as i128);
+        }
+    }
+}
