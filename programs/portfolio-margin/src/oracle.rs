@@ -46,6 +46,7 @@ impl Unusable {
 /// mean the caller passed the wrong account; `Ok(Err(_))` means the asset's own oracle is unusable
 /// now. Only the registered account is accepted, so nobody can choose an older or partially
 /// verified update of the same feed: when that account is unusable, the feed really is.
+#[inline(always)]
 pub fn read_price(
     info: &AccountInfo<'_>,
     oracle: &Pubkey,
