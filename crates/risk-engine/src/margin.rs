@@ -530,12 +530,8 @@ fn kernel_book<C: CovarianceSource>(cov: &C, positions: &[PositionRisk], floor: 
     let (mut diag_parts, mut cross_parts, mut c_max) = ((0i64, 0i64), (0i64, 0i64), 0i64);
     for b in 0..k {
         let column = &entries[cols[b]..];
-        let mut sum = 0i64;
-        for (&key, &xa) in keys[..b].iter().zip(&x[..b]) {
-            let c = column[key] as i64;
-            c_max = c_max.max(c.abs());
-            sum = sum.wrapping_add(c.wrapping_mul(xa));
-        }
+        let (sum, (hi, lo)) = column_sum(column, &keys[..b], &x[..b]);
+        c_max = c_max.max(hi).max(-lo);
         let c_bb = column[keys[b]] as i64;
         c_max = c_max.max(c_bb.abs());
         let xb = x[b];
@@ -562,6 +558,21 @@ fn kernel_book<C: CovarianceSource>(cov: &C, positions: &[PositionRisk], floor: 
         c_max,
     };
     Ok(KernelBook { held, x, sums })
+}
+
+/// One column of x̃ᵀC̃x̃ above the diagonal: `Σ_a C̃[keys_a]·x̃_a` (a native multiply-add per held
+/// entry, wrapping nowhere within [`kernel_book`]'s bounds) and the largest and smallest entry
+/// read (`C_max` is the larger of the first and minus the second).
+#[inline(always)]
+fn column_sum(column: &[i32], keys: &[usize], x: &[i64]) -> (i64, (i64, i64)) {
+    let (mut sum, mut hi, mut lo) = (0i64, 0i64, 0i64);
+    for (&key, &xa) in keys.iter().zip(x) {
+        let c = column[key] as i64;
+        hi = hi.max(c);
+        lo = lo.min(c);
+        sum = sum.wrapping_add(c.wrapping_mul(xa));
+    }
+    (sum, (hi, lo))
 }
 
 /// `parts + v·x` with `v·x` kept as `(⌊v/2^32⌋·x, (v mod 2^32)·x)`: `v·x = hi·2^32 + lo`, two native
