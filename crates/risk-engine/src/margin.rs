@@ -504,16 +504,15 @@ fn kernel_book<C: CovarianceSource>(cov: &C, positions: &[PositionRisk], floor: 
     let undiversified = undiversified as i128;
     crate::probe!("shifts");
     // x̃ᵀC̃x̃ and its diagonal over the held entries of the packed C̃ (the stored one, or the held
-    // block computed here): position b's column starts at cols[b], position a < b sits at keys[a]
-    // in it (positions sorted by asset, so a < b is the upper triangle). One native 64-bit
+    // block computed here): position b's column starts at tri_index(0, keys[b]), position a < b
+    // sits at keys[a] in it (positions sorted by asset, so a < b is the upper triangle). One native 64-bit
     // multiply-add per entry. Bounds: |C̃| ≤ 2^31 and Σ|x̃| ≤ 2^30 + k, so every partial column
     // (and C̃_bb·x̃_b) is below 2^62, the split sums stay in i64 (`add_split`) and the forms below
     // 2^31·2^64: no operation below can wrap.
+    // keys[b]: position b's asset in the stored matrix, its place in the block computed here.
     let block: Vec<i32>;
-    let (entries, cols, keys): (&[i32], Vec<usize>, Vec<usize>) = match cov.kernel_entries() {
-        Some(stored) => {
-            (stored, held.iter().map(|h| tri_index(0, h.asset)).collect(), held.iter().map(|h| h.asset).collect())
-        }
+    let (entries, keys): (&[i32], Vec<usize>) = match cov.kernel_entries() {
+        Some(stored) => (stored, held.iter().map(|h| h.asset).collect()),
         None => {
             let mut local = Vec::with_capacity(tri_len(k));
             for (b, hb) in held.iter().enumerate() {
@@ -522,14 +521,14 @@ fn kernel_book<C: CovarianceSource>(cov: &C, positions: &[PositionRisk], floor: 
                 }
             }
             block = local;
-            (&block[..], (0..k).map(|b| tri_index(0, b)).collect(), (0..k).collect())
+            (&block[..], (0..k).collect())
         }
     };
     // x̃ᵀC̃x̃ = diag + 2·cross, cross = Σ_b x̃_b·(column b above the diagonal); each product
     // v·x̃_b (|v| < 2^62) split at 2^32 into native products `split_product`, summed in i64.
     let (mut diag_parts, mut cross_parts, mut c_max) = ((0i64, 0i64), (0i64, 0i64), 0i64);
     for b in 0..k {
-        let column = &entries[cols[b]..];
+        let column = &entries[tri_index(0, keys[b])..];
         let (sum, (hi, lo)) = column_sum(column, &keys[..b], &x[..b]);
         c_max = c_max.max(hi).max(-lo);
         let c_bb = column[keys[b]] as i64;
