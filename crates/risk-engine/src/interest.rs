@@ -235,7 +235,7 @@ impl Pool {
     /// when `amount` covers the whole debt, otherwise shares rounded down (never more than owed).
     /// Returns the shares cleared.
     pub fn repay(&mut self, amount: u64, owed: Fx) -> RiskResult<Fx> {
-        let debt = crate::fixed_point::ceil_to_int(self.borrow_value(owed)?);
+        let debt = self.borrow_native(owed)?;
         let cleared = if amount as i128 >= debt { owed } else { self.repay_shares_for(amount)?.min(owed) };
         self.borrow_shares = self.borrow_shares.sub_checked(cleared)?.max(Fx::ZERO);
         Ok(cleared)
@@ -249,6 +249,18 @@ impl Pool {
     /// Native value of borrow shares, rounded up.
     pub fn borrow_value(&self, shares: Fx) -> RiskResult<Fx> {
         Ok(shares.mul_ceil(self.borrow_index)?)
+    }
+
+    /// Whole native units of deposit shares, rounded down: `floor_to_int(deposit_value(shares))`,
+    /// bit for bit and error for error, in one product (`fixed_point::mul_to_int`).
+    pub fn deposit_native(&self, shares: Fx) -> RiskResult<i128> {
+        Ok(crate::fixed_point::mul_to_int(shares, self.deposit_index, false)?)
+    }
+
+    /// Whole native units of borrow shares, rounded up: `ceil_to_int(borrow_value(shares))`, bit
+    /// for bit and error for error, in one product.
+    pub fn borrow_native(&self, shares: Fx) -> RiskResult<i128> {
+        Ok(crate::fixed_point::mul_to_int(shares, self.borrow_index, true)?)
     }
 }
 

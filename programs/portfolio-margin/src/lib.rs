@@ -30,7 +30,7 @@ use solana_compiler_builtins as _;
 
 declare_id!("GcBf6SJFvsFyrWsacm5UtohYNbqYkBDW3aU4eBHQGjwX");
 
-#[cfg(any(not(feature = "no-entrypoint"), feature = "sbf-entrypoint"))]
+#[cfg(any(not(feature = "no-entrypoint"), all(feature = "sbf-entrypoint", not(feature = "cpi"))))]
 solana_security_txt::security_txt! {
     name: "Portfolio margin",
     project_url: "https://portfolio-margin.invalid",

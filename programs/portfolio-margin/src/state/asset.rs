@@ -139,9 +139,9 @@ impl Asset {
     pub fn position_amount(&self, pool: &Pool, p: &Position) -> RiskResult<i128> {
         let shares = self.live_shares(p);
         if shares >= Fx::ZERO {
-            Ok(mul_to_int(shares, pool.deposit_index, false)?)
+            pool.deposit_native(shares)
         } else {
-            Ok(-mul_to_int(shares.neg_checked()?, pool.borrow_index, true)?)
+            Ok(-pool.borrow_native(shares.neg_checked()?)?)
         }
     }
 

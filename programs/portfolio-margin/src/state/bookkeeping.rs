@@ -3,7 +3,6 @@
 //! drift from enforcement). Callers accrue the asset's interest first; token transfers, health
 //! checks and events stay in the handlers. Each function checks everything before it writes.
 use anchor_lang::prelude::*;
-use risk_engine::fixed_point::{ceil_to_int, floor_to_int};
 use risk_engine::{Fx, FxExt};
 
 use super::{Asset, MarginAccount};
@@ -33,7 +32,7 @@ impl MarginAccount {
         if shares <= Fx::ZERO {
             return err!(ErrorCode::InsufficientDeposit);
         }
-        let value = floor_to_int(pool.deposit_value(shares).map_err(math)?);
+        let value = pool.deposit_native(shares).map_err(math)?;
         if amount as i128 > value {
             return err!(ErrorCode::InsufficientDeposit);
         }
@@ -92,7 +91,7 @@ impl MarginAccount {
             return err!(ErrorCode::NoDebt);
         }
         let owed_shares = shares.neg_checked().map_err(math)?;
-        let debt_native = ceil_to_int(pool.borrow_value(owed_shares).map_err(math)?);
+        let debt_native = pool.borrow_native(owed_shares).map_err(math)?;
         if amount as i128 > debt_native {
             msg!("debt is {} native units", debt_native);
             return err!(ErrorCode::RepayExceedsDebt);
@@ -120,7 +119,7 @@ impl MarginAccount {
         let mut pool = asset.pool();
         let slot = self.find(asset.index).ok_or(error!(ErrorCode::InsufficientDeposit))?;
         let held = asset.live_shares(&self.positions[slot]);
-        let value = floor_to_int(pool.deposit_value(held).map_err(math)?);
+        let value = pool.deposit_native(held).map_err(math)?;
         if held <= Fx::ZERO || taken as i128 > value || to_liquidator > taken {
             return err!(ErrorCode::InsufficientDeposit);
         }
@@ -155,7 +154,7 @@ impl MarginAccount {
             let shares = self.positions[slot].shares.get();
             if shares < Fx::ZERO {
                 let pool = asset.pool();
-                let debt = ceil_to_int(pool.borrow_value(shares.neg_checked().map_err(math)?).map_err(math)?);
+                let debt = pool.borrow_native(shares.neg_checked().map_err(math)?).map_err(math)?;
                 let repay = (left as i128).min(debt) as u64;
                 self.repay(asset, repay)?;
                 left -= repay;
@@ -179,7 +178,7 @@ impl MarginAccount {
         if let Some(slot) = self.find(asset.index) {
             let shares = asset.live_shares(&self.positions[slot]);
             if shares > Fx::ZERO {
-                let value = floor_to_int(asset.pool().deposit_value(shares).map_err(math)?);
+                let value = asset.pool().deposit_native(shares).map_err(math)?;
                 let take = (left as i128).min(value) as u64;
                 if take > 0 {
                     self.withdraw(asset, take, vault_amount)?;

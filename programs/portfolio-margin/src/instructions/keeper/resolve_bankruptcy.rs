@@ -87,8 +87,7 @@ pub fn handle_resolve_bankruptcy<'info>(ctx: Context<'info, ResolveBankruptcy<'i
             return err!(ErrorCode::NoDebt);
         }
         let mut pool = asset.pool();
-        let debt = u64::try_from(risk_engine::fixed_point::ceil_to_int(pool.borrow_value(owed).map_err(math)?))
-            .map_err(math)?;
+        let debt = u64::try_from(pool.borrow_native(owed).map_err(math)?).map_err(math)?;
         // The insurance fund pays first: the tokens in its vault, then what the vault of this asset
         // holds for it (uncollected protocol fees and liquidations' insurance fees, whole units).
         let paid = debt.min(ctx.accounts.insurance_vault.amount);
