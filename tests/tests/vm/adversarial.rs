@@ -84,6 +84,7 @@ async fn every_attack_fails_with_its_error_and_changes_nothing() {
     // Index of the first health oracle in a withdraw/borrow (9 fixed accounts, then asset, oracle),
     // and in a liquidation (11 fixed accounts).
     const HEALTH_ORACLE: usize = 10;
+    const HEALTH_ASSET: usize = HEALTH_ORACLE - 1;
     const LIQ_HEALTH_ORACLE: usize = 12;
     let other_trader = other.trader(&mut w, &[0]).await;
     // The owner's second margin account, as a would-be liquidator of its first.
@@ -421,6 +422,18 @@ async fn every_attack_fails_with_its_error_and_changes_nothing() {
             m.withdraw_ix(&t, 0, 1_000, &[0, 0]),
             vec![&t.key],
             custom(E::WrongAssetAccount),
+        ),
+        (
+            "withdraw: a health asset owned by another program",
+            swap(withdraw(1_000), HEALTH_ASSET, usdc.vault),
+            vec![&t.key],
+            anchor(A::AccountOwnedByWrongProgram),
+        ),
+        (
+            "withdraw: a health asset of another account type",
+            swap(withdraw(1_000), HEALTH_ASSET, m.risk_model),
+            vec![&t.key],
+            anchor(A::AccountDiscriminatorMismatch),
         ),
         (
             "withdraw: health accounts out of order",
