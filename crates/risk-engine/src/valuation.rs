@@ -1,7 +1,7 @@
 //! Prices and exposures: oracle prices to fixed point, confidence-biased valuation, token amounts
 //! to USD. Equity is rounded down: every value here rounds toward −∞ (a liability gets more negative).
 use crate::error::{RiskError, RiskResult};
-use crate::fixed_point::{fx_from_int, pow10, scale_by_pow10, Fx, FxExt, FRAC_BITS};
+use crate::fixed_point::{fx_from_int, mul_64, pow10, scale_by_pow10, Fx, FxExt, FRAC_BITS};
 
 /// `mantissa × 10^exponent` as [`Fx`], rounded down (`round_up = false`) or up. Exact whenever the
 /// value is representable; no floating point is involved.
@@ -36,20 +36,29 @@ fn price_from_oracle_wide(mantissa: i64, exponent: i32, round_up: bool) -> RiskR
     Ok(Fx::from_bits(if round_up && !exact { q + 1 } else { q }))
 }
 
-/// Whether an oracle's confidence exceeds `max_conf`: `price_from_oracle(conf, exponent, true) >
-/// max_conf`, the confidence rounded up as valuation converts it. For the exponents Pyth publishes
-/// (−13..=−1) it is decided on integers without the conversion: with `k = −exponent`,
-/// `⌈c·2⁴⁸/10^k⌉ > M ⟺ c·2⁴⁸ > M·10^k ⟺ c·2^(48−k) > M·5^k` (M the bits of `max_conf`, an integer).
-pub fn confidence_exceeds(conf: i64, exponent: i32, max_conf: Fx) -> RiskResult<bool> {
-    let m = max_conf.to_bits();
-    if (-13..=-1).contains(&exponent) && conf >= 0 && (0..1i128 << 96).contains(&m) {
-        let k = exponent.unsigned_abs();
-        // c < 2⁶³ and 48 − k ≥ 35: below 2¹¹¹; M < 2⁹⁶ and 5^k < 2³¹: below 2¹²⁷.
-        let lhs = (conf as u128) << (FRAC_BITS - k);
-        let rhs = (m as u128).wrapping_mul(crate::fixed_point::pow5(k) as u128);
-        return Ok(lhs > rhs);
+/// Whether an oracle's confidence is too wide to use: `conf > ⌊price·max_ratio⌋` (both converted
+/// by [`price_from_oracle`], the confidence rounded up), with the errors of `mul_floor`. The one
+/// rule of valuation and the crank.
+///
+/// For `conf, price ≥ 0` and `0 ≤ max_ratio < 1` it is decided on native words: `C` is an integer
+/// (the raw bits), so `C > ⌊P·r/2⁴⁸⌋ ⟺ C·2⁴⁸ > P·r`; both sides are below 2¹⁷⁵ and are compared
+/// as three 64-bit limbs, `P·r` from two [`mul_64`] (an `i128` product is a `__multi3` call on
+/// SBF, and `P` of a price above $2¹⁵ is beyond `mul_floor`'s 64-bit path). The product then fits,
+/// so `mul_floor` could not have failed.
+#[inline(always)]
+pub fn confidence_too_wide(conf: Fx, price: Fx, max_ratio: Fx) -> RiskResult<bool> {
+    let (c, p, r) = (conf.to_bits(), price.to_bits(), max_ratio.to_bits());
+    if c >= 0 && p >= 0 && (0..1i128 << FRAC_BITS).contains(&r) {
+        let (c, p, r) = (c as u128, p as u128, r as u64);
+        let (h0, l0) = mul_64(p as u64, r);
+        let (h1, l1) = mul_64((p >> 64) as u64, r);
+        let (m, carry) = h0.overflowing_add(l1);
+        // P < 2^127, r < 2^48: the product is below 2^175, so the top limb cannot wrap.
+        let pr = (h1.wrapping_add(carry as u64), m, l0);
+        let c48 = ((c >> (128 - FRAC_BITS)) as u64, (c >> (64 - FRAC_BITS)) as u64, (c as u64) << FRAC_BITS);
+        return Ok(c48 > pr);
     }
-    Ok(price_from_oracle(conf, exponent, true)? > max_conf)
+    Ok(conf > price.mul_floor(max_ratio)?)
 }
 
 /// Price for valuing a holding: `P − k·conf` for assets (never below 0), `P + k·conf` for liabilities.
@@ -116,28 +125,25 @@ mod tests {
 
     proptest::proptest! {
         #![proptest_config(proptest::prelude::ProptestConfig::with_cases(20_000))]
-        /// The integer decision is the converted confidence's comparison, at every exponent.
+        /// The native-word decision is `conf > ⌊price·max_ratio⌋` (and its errors) at every width,
+        /// at the boundary and one unit either side of it.
         #[test]
-        fn the_confidence_check_equals_the_converted_comparison(
-            conf in proptest::prelude::any::<i64>(),
-            sc in 0u32..64,
-            exponent in -16i32..4,
-            m in proptest::prelude::any::<i128>(),
-            sm in 0u32..128,
-            near in proptest::prelude::any::<bool>(),
+        fn the_confidence_rule_equals_the_fixed_point_comparison(
+            p in proptest::prelude::any::<i128>(),
+            sp in 0u32..128,
+            r in proptest::prelude::any::<i128>(),
+            sr in 0u32..128,
+            c in proptest::prelude::any::<i128>(),
+            sc in 0u32..128,
+            near in 0u8..4,
         ) {
-            let conf = (conf >> sc).abs().max(0);
-            let max_conf = if near {
-                // At the boundary: the converted confidence itself, and one unit either side.
-                match price_from_oracle(conf, exponent, true) {
-                    Ok(c) => Fx::from_bits(c.to_bits().saturating_add((m >> 126) as i128 - 1)),
-                    Err(_) => Fx::from_bits(m >> sm),
-                }
-            } else {
-                Fx::from_bits(m >> sm)
+            let (price, ratio) = (Fx::from_bits(p >> sp), Fx::from_bits(r >> sr));
+            let conf = match (near, price.mul_floor(ratio)) {
+                (1..=3, Ok(m)) => Fx::from_bits(m.to_bits().saturating_add(near as i128 - 2)),
+                _ => Fx::from_bits(c >> sc),
             };
-            let want = price_from_oracle(conf, exponent, true).map(|c| c > max_conf);
-            proptest::prop_assert_eq!(confidence_exceeds(conf, exponent, max_conf).ok(), want.ok());
+            let want = price.mul_floor(ratio).map(|m| conf > m);
+            proptest::prop_assert_eq!(confidence_too_wide(conf, price, ratio).ok(), want.ok());
         }
     }
 

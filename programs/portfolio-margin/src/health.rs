@@ -17,6 +17,7 @@ use risk_engine::perp::{
 use risk_engine::valuation::native_to_tokens_floor;
 use risk_engine::{Fx, RiskResult};
 
+use crate::account_view::{AccountView, Remaining};
 use crate::error::{math, ErrorCode};
 use crate::oracle::{read_price, require_price, OraclePrice};
 use crate::perp::read_market;
@@ -49,12 +50,12 @@ pub fn holding(asset: &Asset, pos: &Position, price: &OraclePrice, now: i64) -> 
 
 /// Equity and margin levels of `account` from fresh oracle prices (what withdraw and borrow check);
 /// every position's asset and oracle must be passed.
-pub fn account_levels<'info>(
+pub fn account_levels(
     group_key: &Pubkey,
     group: &Group,
     model: &RiskModel,
     account: &MarginAccount,
-    remaining: &'info [AccountInfo<'info>],
+    remaining: Remaining<'_, '_>,
     now: i64,
 ) -> Result<HealthLevels> {
     crate::probe!("start");
@@ -141,11 +142,11 @@ impl Loaded {
 
 /// The account's positions as the engine's holdings (native amounts accrued to `now`, fresh
 /// prices), in slot order.
-pub fn load_holdings<'info>(
+pub fn load_holdings(
     group_key: &Pubkey,
     group: &Group,
     account: &MarginAccount,
-    remaining: &'info [AccountInfo<'info>],
+    remaining: Remaining<'_, '_>,
     now: i64,
     pricing: Pricing,
 ) -> Result<Loaded> {
@@ -164,15 +165,17 @@ pub fn load_holdings<'info>(
         unpriced: 0,
     };
     for (slot, pos) in positions.iter().enumerate() {
-        let asset_info = &remaining[2 * slot];
-        let asset = crate::state::load_in_place::<Asset>(asset_info)?;
+        let (asset_info, oracle) = match (remaining.get(2 * slot), remaining.get(2 * slot + 1)) {
+            (Some(a), Some(o)) => (a, o),
+            _ => return err!(ErrorCode::HealthAccountsMismatch),
+        };
+        let asset = crate::state::load_in_place::<Asset, _>(&asset_info)?;
         if asset.group != *group_key || asset.index != pos.asset_index {
-            msg!("health account {} is not the asset of position {}", asset_info.key, slot);
+            msg!("health account {} is not the asset of position {}", asset_info.address(), slot);
             return err!(ErrorCode::WrongAssetAccount);
         }
         crate::probe!("asset");
-        let oracle = &remaining[2 * slot + 1];
-        let price = read_price(oracle, &asset.oracle, &asset.feed_id, now, &group.params)?;
+        let price = read_price(&oracle, &asset.oracle, &asset.feed_id, now, &group.params)?;
         crate::probe!("oracle");
         match price {
             Ok(price) => {
@@ -182,7 +185,7 @@ pub fn load_holdings<'info>(
             Err(why) => {
                 let debt = asset.live_shares(pos) < Fx::ZERO;
                 if pricing == Pricing::Strict || debt {
-                    msg!("oracle {} is unusable: {:?}", oracle.key, why);
+                    msg!("oracle {} is unusable: {:?}", oracle.address(), why);
                     return Err(if debt && pricing == Pricing::Liquidation {
                         error!(ErrorCode::LiabilityUnpriced)
                     } else {
@@ -194,24 +197,23 @@ pub fn load_holdings<'info>(
         }
     }
     if !perp_slots.is_empty() {
-        load_perps(group_key, group, &perp_slots, &remaining[spot_accounts..], now, &mut out)?;
+        load_perps(group_key, group, &perp_slots, remaining.tail(spot_accounts), now, &mut out)?;
     }
     Ok(out)
 }
 
 /// The perp vault at `info` (owner, type and group checked) and the amount of its token account.
 #[inline(never)]
-pub fn read_vault(group_key: &Pubkey, info: &AccountInfo<'_>, tokens: &AccountInfo<'_>) -> Result<(PerpVault, u64)> {
-    if info.owner != &crate::ID {
+pub fn read_vault(group_key: &Pubkey, info: &impl AccountView, tokens: &impl AccountView) -> Result<(PerpVault, u64)> {
+    if info.owner() != &crate::ID {
         return err!(ErrorCode::WrongPerpVault);
     }
-    let vault =
-        crate::state::decode::<PerpVault>(&info.try_borrow_data()?).map_err(|_| error!(ErrorCode::WrongPerpVault))?;
-    if vault.group != *group_key || *tokens.key != vault.tokens || *tokens.owner != vault.token_program {
-        msg!("perp vault {} / token account {} are not this group's", info.key, tokens.key);
+    let vault = crate::state::decode::<PerpVault>(&info.data()?).map_err(|_| error!(ErrorCode::WrongPerpVault))?;
+    if vault.group != *group_key || *tokens.address() != vault.tokens || *tokens.owner() != vault.token_program {
+        msg!("perp vault {} / token account {} are not this group's", info.address(), tokens.address());
         return err!(ErrorCode::WrongPerpVault);
     }
-    let data = tokens.try_borrow_data()?;
+    let data = tokens.data()?;
     let amount = data.get(64..72).ok_or(error!(ErrorCode::WrongPerpVault))?;
     Ok((vault, u64::from_le_bytes(amount.try_into().unwrap_or([0; 8]))))
 }
@@ -275,21 +277,22 @@ fn load_perps(
     group_key: &Pubkey,
     group: &Group,
     slots: &[PerpSlot],
-    accounts: &[AccountInfo<'_>],
+    accounts: Remaining<'_, '_>,
     now: i64,
     out: &mut Loaded,
 ) -> Result<()> {
     let n = slots.len();
-    let (vault, tokens) = read_vault(group_key, &accounts[2 * n], &accounts[2 * n + 1])?;
+    let account = |i: usize| accounts.get(i).ok_or_else(|| error!(ErrorCode::HealthAccountsMismatch));
+    let (vault, tokens) = read_vault(group_key, &account(2 * n)?, &account(2 * n + 1)?)?;
     let share = vault_share(&vault, tokens)?;
     for (j, slot) in slots.iter().enumerate() {
-        let info = &accounts[2 * j];
-        let market = read_market(group_key, info)?;
+        let info = account(2 * j)?;
+        let market = read_market(group_key, &info)?;
         if market.market_index != slot.market_index {
-            msg!("health account {} is not the market of perp position {}", info.key, j);
+            msg!("health account {} is not the market of perp position {}", info.address(), j);
             return err!(ErrorCode::WrongPerpMarket);
         }
-        let price = require_price(&accounts[2 * j + 1], &market.oracle, &market.feed_id, now, &group.params)?;
+        let price = require_price(&account(2 * j + 1)?, &market.oracle, &market.feed_id, now, &group.params)?;
         push_perp_entry(group, &market, slot, price, share, now, &mut out.perp_markets, &mut out.perps)?;
     }
     Ok(())

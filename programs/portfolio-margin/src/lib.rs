@@ -5,7 +5,8 @@ use anchor_lang::prelude::*;
 
 extern crate alloc;
 
-#[cfg(all(feature = "sbf-entrypoint", not(feature = "cpi")))]
+pub mod account_view;
+#[cfg(all(feature = "sbf-entrypoint", not(feature = "cpi"), target_os = "solana"))]
 mod entrypoint;
 pub mod error;
 pub mod events;

@@ -7,9 +7,10 @@
 //! a deserialised copy: it is the cost of every position of every health check.
 use anchor_lang::prelude::*;
 use pyth_solana_receiver_sdk::price_update::PriceUpdateV2;
-use risk_engine::valuation::{confidence_exceeds, price_from_oracle};
-use risk_engine::{Fx, FxExt};
+use risk_engine::valuation::{confidence_too_wide, price_from_oracle};
+use risk_engine::Fx;
 
+use crate::account_view::AccountView;
 use crate::error::{math, ErrorCode};
 use crate::state::RiskParams;
 
@@ -48,7 +49,7 @@ impl Unusable {
 /// verified update of the same feed: when that account is unusable, the feed really is.
 #[inline(always)]
 pub fn read_price(
-    info: &AccountInfo<'_>,
+    info: &impl AccountView,
     oracle: &Pubkey,
     feed_id: &[u8; 32],
     now: i64,
@@ -60,40 +61,28 @@ pub fn read_price(
     };
     let conf_mantissa = i64::try_from(m.conf).map_err(math)?;
     let conf = price_from_oracle(conf_mantissa, m.exponent, true).map_err(math)?;
-    let max_conf = price.mul_floor(params.max_conf_ratio.get()).map_err(math)?;
-    if conf > max_conf || price == Fx::ZERO {
+    if confidence_too_wide(conf, price, params.max_conf_ratio.get()).map_err(math)? || price == Fx::ZERO {
         return Ok(Err(Unusable::ConfidenceTooWide));
     }
     Ok(Ok(OraclePrice { price, conf, publish_time: m.publish_time }))
 }
 
-/// [`read_price`]'s price alone, for the crank, which values nothing: the same checks (the
-/// confidence's by `risk_engine::valuation::confidence_exceeds`, the same decision without
-/// converting it).
+/// [`read_price`]'s price alone, for the crank, which values nothing: the same checks, the same rule.
 pub fn read_mark(
-    info: &AccountInfo<'_>,
+    info: &impl AccountView,
     oracle: &Pubkey,
     feed_id: &[u8; 32],
     now: i64,
     params: &RiskParams,
 ) -> Result<core::result::Result<Fx, Unusable>> {
-    let (m, price) = match checked_price(info, oracle, feed_id, now, params)? {
-        Ok(v) => v,
-        Err(why) => return Ok(Err(why)),
-    };
-    let conf_mantissa = i64::try_from(m.conf).map_err(math)?;
-    let max_conf = price.mul_floor(params.max_conf_ratio.get()).map_err(math)?;
-    if confidence_exceeds(conf_mantissa, m.exponent, max_conf).map_err(math)? || price == Fx::ZERO {
-        return Ok(Err(Unusable::ConfidenceTooWide));
-    }
-    Ok(Ok(price))
+    Ok(read_price(info, oracle, feed_id, now, params)?.map(|p| p.price))
 }
 
 /// Every check of [`read_price`] before the confidence's: the account, the feed, verification,
 /// age, a positive mantissa; then the price.
 #[inline(always)]
 fn checked_price(
-    info: &AccountInfo<'_>,
+    info: &impl AccountView,
     oracle: &Pubkey,
     feed_id: &[u8; 32],
     now: i64,
@@ -101,11 +90,11 @@ fn checked_price(
 ) -> Result<core::result::Result<(PriceFields, Fx), Unusable>> {
     let m = PriceFields::read(info)?;
     if &m.feed_id != feed_id {
-        msg!("oracle {} carries another feed than the asset's", info.key);
+        msg!("oracle {} carries another feed than the asset's", info.address());
         return err!(ErrorCode::OracleFeedMismatch);
     }
-    if info.key != oracle {
-        msg!("oracle {} is not the asset's registered oracle {}", info.key, oracle);
+    if info.address() != oracle {
+        msg!("oracle {} is not the asset's registered oracle {}", info.address(), oracle);
         return err!(ErrorCode::WrongOracleAccount);
     }
     if !m.fully_verified {
@@ -137,14 +126,14 @@ impl PriceFields {
     /// reads the borsh fields in place: discriminator (8), write_authority (32), verification level
     /// (tag 0 + num_signatures, or tag 1 = Full), feed_id (32), price i64, conf u64, exponent i32,
     /// publish_time i64, …
-    fn read(info: &AccountInfo) -> Result<Self> {
+    fn read(info: &impl AccountView) -> Result<Self> {
         use anchor_lang::error::ErrorCode as A;
-        if info.owner != &pyth_solana_receiver_sdk::ID {
+        if info.owner() != &pyth_solana_receiver_sdk::ID {
             return Err(Error::from(A::AccountOwnedByWrongProgram)
                 .with_account_name("oracle")
-                .with_pubkeys((*info.owner, pyth_solana_receiver_sdk::ID)));
+                .with_pubkeys((*info.owner(), pyth_solana_receiver_sdk::ID)));
         }
-        let data = info.try_borrow_data()?;
+        let data = info.data()?;
         let disc = <PriceUpdateV2 as anchor_lang::Discriminator>::DISCRIMINATOR;
         if data.len() < disc.len() || &data[..disc.len()] != disc {
             return Err(Error::from(A::AccountDiscriminatorMismatch).with_account_name("oracle"));
@@ -178,7 +167,7 @@ impl PriceFields {
 
 /// Like [`read_price`], but an unusable price is an error naming why.
 pub fn require_price(
-    info: &AccountInfo<'_>,
+    info: &impl AccountView,
     oracle: &Pubkey,
     feed_id: &[u8; 32],
     now: i64,
@@ -187,7 +176,7 @@ pub fn require_price(
     match read_price(info, oracle, feed_id, now, params)? {
         Ok(p) => Ok(p),
         Err(why) => {
-            msg!("oracle {} is unusable: {:?}", info.key, why);
+            msg!("oracle {} is unusable: {:?}", info.address(), why);
             Err(error!(why.error()))
         }
     }

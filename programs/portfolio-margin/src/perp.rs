@@ -7,6 +7,7 @@ use risk_engine::perp::Funding;
 use risk_engine::valuation::{biased_price, native_to_tokens_floor};
 use risk_engine::{Fx, FxExt};
 
+use crate::account_view::AccountView;
 use crate::error::{math, ErrorCode};
 use crate::oracle::{require_price, OraclePrice};
 use crate::state::{Group, PerpMarket, PerpVault};
@@ -61,17 +62,17 @@ pub fn stressed_net_notional(m: &PerpMarket, price: Fx) -> Result<Fx> {
 
 /// A perp market account of `group_key` (owner, discriminator, group checked).
 #[inline(never)]
-pub fn read_market(group_key: &Pubkey, info: &AccountInfo<'_>) -> Result<PerpMarket> {
-    if info.owner != &crate::ID {
-        msg!("perp market {} is not owned by this program", info.key);
+pub fn read_market(group_key: &Pubkey, info: &impl AccountView) -> Result<PerpMarket> {
+    if info.owner() != &crate::ID {
+        msg!("perp market {} is not owned by this program", info.address());
         return err!(ErrorCode::WrongPerpMarket);
     }
-    let m = crate::state::decode::<PerpMarket>(&info.try_borrow_data()?).map_err(|e| {
-        msg!("perp market {}: {}", info.key, e);
+    let m = crate::state::decode::<PerpMarket>(&info.data()?).map_err(|e| {
+        msg!("perp market {}: {}", info.address(), e);
         error!(ErrorCode::WrongPerpMarket)
     })?;
     if m.group != *group_key {
-        msg!("perp market {} belongs to another group", info.key);
+        msg!("perp market {} belongs to another group", info.address());
         return err!(ErrorCode::WrongPerpMarket);
     }
     Ok(m)

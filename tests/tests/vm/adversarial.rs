@@ -436,6 +436,13 @@ async fn every_attack_fails_with_its_error_and_changes_nothing() {
             anchor(A::AccountDiscriminatorMismatch),
         ),
         (
+            // The entrypoint reads remaining accounts as the runtime's records: a repeated one.
+            "withdraw: the second position's oracle repeats the first's",
+            swap(withdraw(1_000), HEALTH_ORACLE + 2, sol.oracle),
+            vec![&t.key],
+            custom(E::OracleFeedMismatch),
+        ),
+        (
             "withdraw: health accounts out of order",
             m.withdraw_ix(&t, 0, 1_000, &[1, 0]),
             vec![&t.key],
@@ -603,6 +610,18 @@ async fn every_attack_fails_with_its_error_and_changes_nothing() {
             m.crank_ix(0, &[stale, usdc.oracle, eth.oracle]),
             vec![],
             custom(E::WrongOracleAccount),
+        ),
+        (
+            "crank: an oracle repeated",
+            m.crank_ix(0, &[sol.oracle, sol.oracle, eth.oracle]),
+            vec![],
+            custom(E::OracleFeedMismatch),
+        ),
+        (
+            "crank: one of its fixed accounts among the oracles",
+            m.crank_ix(0, &[m.group, usdc.oracle, eth.oracle]),
+            vec![],
+            anchor(A::AccountOwnedByWrongProgram),
         ),
         (
             "crank: a non-oracle account",

@@ -160,8 +160,8 @@ async fn two_phase_crank_applies_one_sample_and_a_stale_oracle_keeps_its_varianc
     assert!((var_a - (0.94 * 0.0009 + 0.06 * 0.01)).abs() < 1e-9);
 }
 
-/// The crank decides a price's confidence without converting it (`valuation::confidence_exceeds`);
-/// valuation converts it. Around the 2% bound, one unit of the mantissa either side, both refuse
+/// The crank and valuation decide a price's confidence by one rule (`valuation::confidence_too_wide`,
+/// on native words). Around the 2% bound, one unit of the mantissa either side, both refuse
 /// exactly the same prices: the crank records the asset as missing when, and only when, a
 /// withdraw valued at that price fails with `OracleConfidenceTooWide`.
 #[tokio::test]

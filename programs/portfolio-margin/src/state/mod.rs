@@ -54,17 +54,16 @@ pub fn decode<T: bytemuck::Pod + anchor_lang::Discriminator>(data: &[u8]) -> Res
 /// `AccountLoader::try_from` followed by `load` (owner, discriminator, size), borrowing the data
 /// once instead of twice: every position of every health check reads its asset this way.
 #[inline(always)]
-pub fn load_in_place<'a, T>(
-    info: &'a anchor_lang::prelude::AccountInfo<'_>,
-) -> anchor_lang::Result<core::cell::Ref<'a, T>>
+pub fn load_in_place<'a, T, A>(info: &'a A) -> anchor_lang::Result<crate::account_view::InPlace<'a, T>>
 where
     T: anchor_lang::ZeroCopy + anchor_lang::Owner,
+    A: crate::account_view::AccountView,
 {
     use anchor_lang::error::{Error, ErrorCode};
-    if info.owner != &T::owner() {
-        return Err(Error::from(ErrorCode::AccountOwnedByWrongProgram).with_pubkeys((*info.owner, T::owner())));
+    if info.owner() != &T::owner() {
+        return Err(Error::from(ErrorCode::AccountOwnedByWrongProgram).with_pubkeys((*info.owner(), T::owner())));
     }
-    let data = info.try_borrow_data()?;
+    let data = info.data()?;
     let disc = T::DISCRIMINATOR;
     if data.len() < disc.len() {
         return Err(ErrorCode::AccountDiscriminatorNotFound.into());
@@ -76,5 +75,5 @@ where
     if data.len() < end {
         return Err(ErrorCode::AccountDidNotDeserialize.into());
     }
-    Ok(core::cell::Ref::map(data, |d| bytemuck::from_bytes(&d[disc.len()..end])))
+    Ok(data.map(disc.len()..end))
 }

@@ -4,6 +4,7 @@ use risk_engine::ewma::{ewma_update_observed, pending_sample_open, sample_due, s
 use risk_engine::procyclicality::{self, VolFloorParams};
 use risk_engine::{tri_len, Fx, FxExt, WrappedI80F48};
 
+use crate::account_view::AccountView;
 use crate::error::{math, ErrorCode};
 use crate::events::{OracleUnusable, RiskModelUpdated};
 use crate::oracle::read_mark;
@@ -49,27 +50,28 @@ pub fn handle_crank_risk_model<'info>(ctx: Context<'info, CrankRiskModel<'info>>
         model.pending_missing = 0;
     }
     let first = first_asset as usize;
-    let oracles = ctx.remaining_accounts;
+    let oracles = crate::account_view::Remaining::of(ctx.remaining_accounts)?;
     if oracles.is_empty() || first + oracles.len() > n {
         msg!("assets {}..{} requested, group has {}", first, first + oracles.len(), n);
         return err!(ErrorCode::CrankOrder);
     }
     let group_key = ctx.accounts.group.key();
-    for (k, info) in oracles.iter().enumerate() {
+    for k in 0..oracles.len() {
+        let info = oracles.get(k).ok_or_else(|| error!(ErrorCode::CrankOrder))?;
         let i = first + k;
         let bit = 1u64 << i;
         if model.pending_mask & bit != 0 {
             msg!("asset {} is already recorded in this sample", i);
             return err!(ErrorCode::CrankOrder);
         }
-        match read_mark(info, &model.oracles[i], &model.feed_ids[i], now, &group.params)? {
+        match read_mark(&info, &model.oracles[i], &model.feed_ids[i], now, &group.params)? {
             Ok(price) => model.pending_prices[i].set(price),
             Err(why) => {
                 model.pending_missing |= bit;
                 emit!(OracleUnusable {
                     group: group_key,
                     asset_index: i as u16,
-                    oracle: info.key(),
+                    oracle: *info.address(),
                     reason: why as u8
                 });
             }

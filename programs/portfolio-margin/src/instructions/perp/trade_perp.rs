@@ -46,7 +46,7 @@ pub fn handle_trade_perp<'info>(
     let group = ctx.accounts.group.load()?;
     let booked = {
         let mut m = ctx.accounts.perp_market.load_mut()?;
-        let price = require_price(&ctx.accounts.oracle, &m.oracle, &m.feed_id, now, &group.params)?;
+        let price = require_price(ctx.accounts.oracle.as_ref(), &m.oracle, &m.feed_id, now, &group.params)?;
         let mut acc = ctx.accounts.margin_account.load_mut()?;
         let vault = || {
             crate::health::read_vault(
@@ -61,7 +61,14 @@ pub fn handle_trade_perp<'info>(
     let model = ctx.accounts.risk_model.load()?;
     let loaded = {
         let acc = ctx.accounts.margin_account.load()?;
-        load_holdings(&group_key, &group, &acc, ctx.remaining_accounts, now, Pricing::Strict)?
+        load_holdings(
+            &group_key,
+            &group,
+            &acc,
+            crate::account_view::Remaining::of(ctx.remaining_accounts)?,
+            now,
+            Pricing::Strict,
+        )?
     };
     // The traded market among the health accounts, for the rule's rare branch only.
     let traded = || {

@@ -1,0 +1,226 @@
+//! Read-only views of the accounts a health check reads (assets, oracles, perp markets, the perp
+//! vault), whether the runtime's records were turned into `AccountInfo`s or not.
+//!
+//! The deployed build's entrypoint (`entrypoint.rs`) makes `AccountInfo`s only for an instruction's
+//! fixed accounts when the instruction reads its remaining accounts and never writes them (the
+//! health checks, the crank's oracles): building one costs two allocations and ~100 CU, two per
+//! held position. The remaining accounts stay the runtime's records ([`Remaining::Records`]), read in
+//! place; a remaining account that repeats a fixed one is read through that account's `AccountInfo`,
+//! so its borrow rules hold as before. Every other build (host tests, the keeper, the WebAssembly
+//! preview, a plain `cargo build-sbf`) reads `AccountInfo`s, through the same code.
+use core::cell::Ref;
+use core::ops::Deref;
+
+use anchor_lang::prelude::*;
+
+/// What the readers need from an account: its address, owner and data.
+pub trait AccountView {
+    fn address(&self) -> &Pubkey;
+    fn owner(&self) -> &Pubkey;
+    /// The data, borrowed (`AccountInfo::try_borrow_data`'s error when it is mutably borrowed).
+    fn data(&self) -> Result<Data<'_>>;
+}
+
+/// An account's data, borrowed through its `AccountInfo` or read from the runtime's record.
+pub enum Data<'a> {
+    Cell(Ref<'a, &'a mut [u8]>),
+    Record(&'a [u8]),
+}
+
+impl Deref for Data<'_> {
+    type Target = [u8];
+    #[inline(always)]
+    fn deref(&self) -> &[u8] {
+        match self {
+            Data::Cell(r) => r,
+            Data::Record(d) => d,
+        }
+    }
+}
+
+impl<'a> Data<'a> {
+    /// The bytes `range` as a `T` in place (the caller checked the length and, for `Cell`,
+    /// `bytemuck` checks the alignment as `AccountLoader` does).
+    #[inline(always)]
+    pub fn map<T: bytemuck::Pod>(self, range: core::ops::Range<usize>) -> InPlace<'a, T> {
+        match self {
+            Data::Cell(r) => InPlace::Cell(Ref::map(r, |d| bytemuck::from_bytes(&d[range]))),
+            Data::Record(d) => InPlace::Record(bytemuck::from_bytes(&d[range])),
+        }
+    }
+}
+
+/// A zero-copy account's contents in place (`state::load_in_place`).
+pub enum InPlace<'a, T> {
+    Cell(Ref<'a, T>),
+    Record(&'a T),
+}
+
+impl<T> Deref for InPlace<'_, T> {
+    type Target = T;
+    #[inline(always)]
+    fn deref(&self) -> &T {
+        match self {
+            InPlace::Cell(r) => r,
+            InPlace::Record(t) => t,
+        }
+    }
+}
+
+impl AccountView for AccountInfo<'_> {
+    #[inline(always)]
+    fn address(&self) -> &Pubkey {
+        self.key
+    }
+    #[inline(always)]
+    fn owner(&self) -> &Pubkey {
+        self.owner
+    }
+    #[inline(always)]
+    fn data(&self) -> Result<Data<'_>> {
+        Ok(Data::Cell(self.try_borrow_data()?))
+    }
+}
+
+/// An account record of the runtime's input (serialization with aligned records): a non-duplicate
+/// marker, three flags and four bytes, the key at 8, the owner at 40, lamports at 72, the data
+/// length at 80 and the data at 88.
+#[derive(Clone, Copy)]
+pub struct Record<'a> {
+    at: *const u8,
+    life: core::marker::PhantomData<&'a [u8]>,
+}
+
+impl<'a> Record<'a> {
+    /// # Safety
+    /// `address` is the start of a non-duplicate account record of this invocation's input, which
+    /// lives as long as `'a` and which nothing writes while `'a` lasts.
+    #[inline(always)]
+    pub unsafe fn at(address: usize) -> Self {
+        Self { at: address as *const u8, life: core::marker::PhantomData }
+    }
+}
+
+impl<'a> AccountView for Record<'a> {
+    #[inline(always)]
+    fn address(&self) -> &Pubkey {
+        // SAFETY: the record's header (`Record::at`); a `Pubkey` is 32 bytes of alignment 1.
+        unsafe { &*(self.at.add(8) as *const Pubkey) }
+    }
+    #[inline(always)]
+    fn owner(&self) -> &Pubkey {
+        // SAFETY: as for the key.
+        unsafe { &*(self.at.add(40) as *const Pubkey) }
+    }
+    #[inline(always)]
+    fn data(&self) -> Result<Data<'_>> {
+        // SAFETY: the runtime wrote the data's length at 80 (8-aligned, as every record starts
+        // 8-aligned) and that many bytes of data from 88 (`Record::at`).
+        Ok(Data::Record(unsafe {
+            let len = *(self.at.add(80) as *const u64) as usize;
+            core::slice::from_raw_parts(self.at.add(88), len)
+        }))
+    }
+}
+
+/// One remaining account: an `AccountInfo` or a record.
+#[derive(Clone, Copy)]
+pub enum Account<'a, 'info> {
+    Info(&'a AccountInfo<'info>),
+    Record(Record<'a>),
+}
+
+impl AccountView for Account<'_, '_> {
+    #[inline(always)]
+    fn address(&self) -> &Pubkey {
+        match self {
+            Account::Info(i) => i.key,
+            Account::Record(r) => r.address(),
+        }
+    }
+    #[inline(always)]
+    fn owner(&self) -> &Pubkey {
+        match self {
+            Account::Info(i) => i.owner,
+            Account::Record(r) => r.owner(),
+        }
+    }
+    #[inline(always)]
+    fn data(&self) -> Result<Data<'_>> {
+        match self {
+            Account::Info(i) => i.data(),
+            Account::Record(r) => r.data(),
+        }
+    }
+}
+
+/// An instruction's remaining accounts.
+#[derive(Clone, Copy)]
+pub enum Remaining<'a, 'info> {
+    Infos(&'a [AccountInfo<'info>]),
+    /// Per account, a record's address, or `2·i + 1` for a repeat of fixed account `i`.
+    Records {
+        entries: &'a [usize],
+        fixed: &'a [AccountInfo<'info>],
+    },
+}
+
+impl<'a, 'info> Remaining<'a, 'info> {
+    /// The remaining accounts of the running instruction: those the entrypoint left as records,
+    /// else `infos` (`ctx.remaining_accounts`). With records, `infos` must be empty: a non-empty
+    /// one would mean the entrypoint's count of fixed accounts is not the instruction's.
+    #[inline(always)]
+    pub fn of(infos: &'a [AccountInfo<'info>]) -> Result<Self> {
+        #[cfg(all(feature = "sbf-entrypoint", not(feature = "cpi"), target_os = "solana"))]
+        if let Some((entries, fixed)) = crate::entrypoint::records::<'a, 'info>() {
+            if !infos.is_empty() {
+                return err!(crate::error::ErrorCode::HealthAccountsMismatch);
+            }
+            return Ok(Remaining::Records { entries, fixed });
+        }
+        Ok(Remaining::Infos(infos))
+    }
+
+    #[inline(always)]
+    pub fn len(&self) -> usize {
+        match self {
+            Remaining::Infos(i) => i.len(),
+            Remaining::Records { entries, .. } => entries.len(),
+        }
+    }
+
+    #[inline(always)]
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Account `n` (`n < len()`).
+    #[inline(always)]
+    pub fn get(&self, n: usize) -> Option<Account<'a, 'info>> {
+        match *self {
+            Remaining::Infos(i) => i.get(n).map(Account::Info),
+            Remaining::Records { entries, fixed } => {
+                let e = *entries.get(n)?;
+                if e & 1 == 1 {
+                    fixed.get(e >> 1).map(Account::Info)
+                } else {
+                    // SAFETY: the entrypoint stored the address of a non-duplicate record of this
+                    // invocation's input, which lives for the whole invocation; no `AccountInfo`
+                    // points at it, so nothing writes it.
+                    Some(Account::Record(unsafe { Record::at(e) }))
+                }
+            }
+        }
+    }
+
+    /// The accounts from `n` on.
+    #[inline(always)]
+    pub fn tail(&self, n: usize) -> Self {
+        match *self {
+            Remaining::Infos(i) => Remaining::Infos(i.get(n..).unwrap_or(&[])),
+            Remaining::Records { entries, fixed } => {
+                Remaining::Records { entries: entries.get(n..).unwrap_or(&[]), fixed }
+            }
+        }
+    }
+}
