@@ -43,14 +43,19 @@ fn price_from_oracle_wide(mantissa: i64, exponent: i32, round_up: bool) -> RiskR
 /// For `conf, price ≥ 0` and `0 ≤ max_ratio < 1` it is decided on native words: `C` is an integer
 /// (the raw bits), so `C > ⌊P·r/2⁴⁸⌋ ⟺ C·2⁴⁸ > P·r`; both sides are below 2¹⁷⁵ and are compared
 /// as three 64-bit limbs, `P·r` from two [`mul_64`] (an `i128` product is a `__multi3` call on
-/// SBF, and `P` of a price above $2¹⁵ is beyond `mul_floor`'s 64-bit path). The product then fits,
-/// so `mul_floor` could not have failed.
+/// SBF, and `P` of a price above $2¹⁵ is beyond `mul_floor`'s 64-bit path), one when `P < 2^64`
+/// (`C > ⌊P·r/2⁴⁸⌋` then compared on the floor itself). The product then fits, so `mul_floor`
+/// could not have failed.
 #[inline(always)]
 pub fn confidence_too_wide(conf: Fx, price: Fx, max_ratio: Fx) -> RiskResult<bool> {
     let (c, p, r) = (conf.to_bits(), price.to_bits(), max_ratio.to_bits());
     if c >= 0 && p >= 0 && (0..1i128 << FRAC_BITS).contains(&r) {
         let (c, p, r) = (c as u128, p as u128, r as u64);
         let (h0, l0) = mul_64(p as u64, r);
+        if p >> 64 == 0 {
+            // A price below 2^16 USD: P·r = h0·2^64 + l0 < 2^112, and C > ⌊P·r/2^48⌋ directly.
+            return Ok(c > ((h0 as u128) << (64 - FRAC_BITS) | (l0 >> FRAC_BITS) as u128));
+        }
         let (h1, l1) = mul_64((p >> 64) as u64, r);
         let (m, carry) = h0.overflowing_add(l1);
         // P < 2^127, r < 2^48: the product is below 2^175, so the top limb cannot wrap.

@@ -21,49 +21,49 @@ pub trait AccountView {
     fn data(&self) -> Result<Data<'_>>;
 }
 
-/// An account's data, borrowed through its `AccountInfo` or read from the runtime's record.
-pub enum Data<'a> {
-    Cell(Ref<'a, &'a mut [u8]>),
-    Record(&'a [u8]),
+/// An account's data: borrowed through its `AccountInfo` (the borrow held as long as this lives)
+/// or read from the runtime's record. Reading it is a plain slice either way.
+pub struct Data<'a> {
+    bytes: &'a [u8],
+    _borrow: Option<Ref<'a, &'a mut [u8]>>,
+}
+
+impl<'a> Data<'a> {
+    #[inline(always)]
+    fn borrowed(r: Ref<'a, &'a mut [u8]>) -> Self {
+        // SAFETY: the bytes are the account's data in the runtime's input, which outlives `'a`;
+        // `r` (kept beside them) holds the `RefCell` borrow for as long as they are reachable.
+        let bytes = unsafe { core::slice::from_raw_parts(r.as_ptr(), r.len()) };
+        Self { bytes, _borrow: Some(r) }
+    }
+
+    /// The bytes `range` as a `T` in place (the caller checked the length; `bytemuck` checks the
+    /// alignment as `AccountLoader` does).
+    #[inline(always)]
+    pub fn map<T: bytemuck::Pod>(self, range: core::ops::Range<usize>) -> InPlace<'a, T> {
+        InPlace { value: bytemuck::from_bytes(&self.bytes[range]), _borrow: self._borrow }
+    }
 }
 
 impl Deref for Data<'_> {
     type Target = [u8];
     #[inline(always)]
     fn deref(&self) -> &[u8] {
-        match self {
-            Data::Cell(r) => r,
-            Data::Record(d) => d,
-        }
+        self.bytes
     }
 }
 
-impl<'a> Data<'a> {
-    /// The bytes `range` as a `T` in place (the caller checked the length and, for `Cell`,
-    /// `bytemuck` checks the alignment as `AccountLoader` does).
-    #[inline(always)]
-    pub fn map<T: bytemuck::Pod>(self, range: core::ops::Range<usize>) -> InPlace<'a, T> {
-        match self {
-            Data::Cell(r) => InPlace::Cell(Ref::map(r, |d| bytemuck::from_bytes(&d[range]))),
-            Data::Record(d) => InPlace::Record(bytemuck::from_bytes(&d[range])),
-        }
-    }
-}
-
-/// A zero-copy account's contents in place (`state::load_in_place`).
-pub enum InPlace<'a, T> {
-    Cell(Ref<'a, T>),
-    Record(&'a T),
+/// A zero-copy account's contents in place (`state::load_in_place`), with the data's borrow.
+pub struct InPlace<'a, T> {
+    value: &'a T,
+    _borrow: Option<Ref<'a, &'a mut [u8]>>,
 }
 
 impl<T> Deref for InPlace<'_, T> {
     type Target = T;
     #[inline(always)]
     fn deref(&self) -> &T {
-        match self {
-            InPlace::Cell(r) => r,
-            InPlace::Record(t) => t,
-        }
+        self.value
     }
 }
 
@@ -78,7 +78,7 @@ impl AccountView for AccountInfo<'_> {
     }
     #[inline(always)]
     fn data(&self) -> Result<Data<'_>> {
-        Ok(Data::Cell(self.try_borrow_data()?))
+        Ok(Data::borrowed(self.try_borrow_data()?))
     }
 }
 
@@ -101,55 +101,83 @@ impl<'a> Record<'a> {
     }
 }
 
-impl<'a> AccountView for Record<'a> {
+impl<'a> Record<'a> {
+    /// No record (an [`Account`] read through its `AccountInfo`); never read.
     #[inline(always)]
-    fn address(&self) -> &Pubkey {
+    fn none() -> Self {
+        Self { at: core::ptr::null(), life: core::marker::PhantomData }
+    }
+    #[inline(always)]
+    fn address_ref(&self) -> &'a Pubkey {
         // SAFETY: the record's header (`Record::at`); a `Pubkey` is 32 bytes of alignment 1.
         unsafe { &*(self.at.add(8) as *const Pubkey) }
     }
     #[inline(always)]
-    fn owner(&self) -> &Pubkey {
-        // SAFETY: as for the key.
+    fn owner_ref(&self) -> &'a Pubkey {
+        // SAFETY: as for the address.
         unsafe { &*(self.at.add(40) as *const Pubkey) }
+    }
+}
+
+impl<'a> AccountView for Record<'a> {
+    #[inline(always)]
+    fn address(&self) -> &Pubkey {
+        self.address_ref()
+    }
+    #[inline(always)]
+    fn owner(&self) -> &Pubkey {
+        self.owner_ref()
     }
     #[inline(always)]
     fn data(&self) -> Result<Data<'_>> {
         // SAFETY: the runtime wrote the data's length at 80 (8-aligned, as every record starts
         // 8-aligned) and that many bytes of data from 88 (`Record::at`).
-        Ok(Data::Record(unsafe {
-            let len = *(self.at.add(80) as *const u64) as usize;
-            core::slice::from_raw_parts(self.at.add(88), len)
-        }))
+        Ok(Data {
+            _borrow: None,
+            bytes: unsafe {
+                let len = *(self.at.add(80) as *const u64) as usize;
+                core::slice::from_raw_parts(self.at.add(88), len)
+            },
+        })
     }
 }
 
-/// One remaining account: an `AccountInfo` or a record.
+/// One remaining account: its address and owner, and its data through an `AccountInfo` or from a
+/// record (one branch, when the data is borrowed).
 #[derive(Clone, Copy)]
-pub enum Account<'a, 'info> {
-    Info(&'a AccountInfo<'info>),
-    Record(Record<'a>),
+pub struct Account<'a, 'info> {
+    address: &'a Pubkey,
+    owner: &'a Pubkey,
+    info: Option<&'a AccountInfo<'info>>,
+    record: Record<'a>,
+}
+
+impl<'a, 'info> Account<'a, 'info> {
+    #[inline(always)]
+    fn info(info: &'a AccountInfo<'info>) -> Self {
+        // The record is never read when `info` is set.
+        Self { address: info.key, owner: info.owner, info: Some(info), record: Record::none() }
+    }
+    #[inline(always)]
+    fn record(record: Record<'a>) -> Self {
+        Self { address: record.address_ref(), owner: record.owner_ref(), info: None, record }
+    }
 }
 
 impl AccountView for Account<'_, '_> {
     #[inline(always)]
     fn address(&self) -> &Pubkey {
-        match self {
-            Account::Info(i) => i.key,
-            Account::Record(r) => r.address(),
-        }
+        self.address
     }
     #[inline(always)]
     fn owner(&self) -> &Pubkey {
-        match self {
-            Account::Info(i) => i.owner,
-            Account::Record(r) => r.owner(),
-        }
+        self.owner
     }
     #[inline(always)]
     fn data(&self) -> Result<Data<'_>> {
-        match self {
-            Account::Info(i) => i.data(),
-            Account::Record(r) => r.data(),
+        match self.info {
+            Some(i) => i.data(),
+            None => self.record.data(),
         }
     }
 }
@@ -198,16 +226,16 @@ impl<'a, 'info> Remaining<'a, 'info> {
     #[inline(always)]
     pub fn get(&self, n: usize) -> Option<Account<'a, 'info>> {
         match *self {
-            Remaining::Infos(i) => i.get(n).map(Account::Info),
+            Remaining::Infos(i) => i.get(n).map(Account::info),
             Remaining::Records { entries, fixed } => {
                 let e = *entries.get(n)?;
                 if e & 1 == 1 {
-                    fixed.get(e >> 1).map(Account::Info)
+                    fixed.get(e >> 1).map(Account::info)
                 } else {
                     // SAFETY: the entrypoint stored the address of a non-duplicate record of this
                     // invocation's input, which lives for the whole invocation; no `AccountInfo`
                     // points at it, so nothing writes it.
-                    Some(Account::Record(unsafe { Record::at(e) }))
+                    Some(Account::record(unsafe { Record::at(e) }))
                 }
             }
         }
