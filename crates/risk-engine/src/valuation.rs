@@ -83,6 +83,15 @@ pub fn biased_price(price: Fx, conf: Fx, k: Fx, is_asset: bool) -> RiskResult<Fx
 #[inline(always)]
 pub fn token_value(amount_native: i128, decimals: u8, price: Fx) -> RiskResult<Fx> {
     let tokens = native_to_tokens_floor(amount_native, decimals)?;
+    let (t, p) = (tokens.to_bits(), price.to_bits());
+    if p >= 0 && (t.unsigned_abs() | p as u128) >> 64 == 0 {
+        // |tokens|, price < 2^64 in raw bits: the product in two native words ([`mul_64`]: an
+        // `i128` product is a `__multi3` call on SBF), below 2^128, so ⌊·/2^48⌋ < 2^80 fits. Rounded
+        // toward −∞ on the magnitude's sign: a debt's value is −⌈|t|·p/2^48⌉.
+        let (hi, lo) = mul_64(t.unsigned_abs() as u64, p as u64);
+        let q = ((hi as u128) << (64 - FRAC_BITS) | (lo >> FRAC_BITS) as u128) as i128;
+        return Ok(Fx::from_bits(if t < 0 { -(q + (lo << (64 - FRAC_BITS) != 0) as i128) } else { q }));
+    }
     Ok(tokens.mul_floor(price)?)
 }
 
@@ -149,6 +158,24 @@ mod tests {
             };
             let want = price.mul_floor(ratio).map(|m| conf > m);
             proptest::prop_assert_eq!(confidence_too_wide(conf, price, ratio).ok(), want.ok());
+        }
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(20_000))]
+        /// The native-word product is `mul_floor`'s, bit for bit and error for error, at every width
+        /// and sign (amounts across the 64-bit boundary of the tokens' bits included).
+        #[test]
+        fn token_values_equal_the_fixed_point_product(
+            a in proptest::prelude::any::<i128>(),
+            sa in 0u32..128,
+            p in proptest::prelude::any::<i128>(),
+            sp in 0u32..128,
+            decimals in 0u8..19,
+        ) {
+            let (amount, price) = (a >> sa, Fx::from_bits(p >> sp));
+            let want = native_to_tokens_floor(amount, decimals).and_then(|t| Ok(t.mul_floor(price)?));
+            proptest::prop_assert_eq!(token_value(amount, decimals, price), want);
         }
     }
 
