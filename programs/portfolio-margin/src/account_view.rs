@@ -67,6 +67,21 @@ impl<T> Deref for InPlace<'_, T> {
     }
 }
 
+impl<T: AccountView> AccountView for &T {
+    #[inline(always)]
+    fn address(&self) -> &Pubkey {
+        (**self).address()
+    }
+    #[inline(always)]
+    fn owner(&self) -> &Pubkey {
+        (**self).owner()
+    }
+    #[inline(always)]
+    fn data(&self) -> Result<Data<'_>> {
+        (**self).data()
+    }
+}
+
 impl AccountView for AccountInfo<'_> {
     #[inline(always)]
     fn address(&self) -> &Pubkey {
@@ -227,17 +242,21 @@ impl<'a, 'info> Remaining<'a, 'info> {
     pub fn get(&self, n: usize) -> Option<Account<'a, 'info>> {
         match *self {
             Remaining::Infos(i) => i.get(n).map(Account::info),
-            Remaining::Records { entries, fixed } => {
-                let e = *entries.get(n)?;
-                if e & 1 == 1 {
-                    fixed.get(e >> 1).map(Account::info)
-                } else {
-                    // SAFETY: the entrypoint stored the address of a non-duplicate record of this
-                    // invocation's input, which lives for the whole invocation; no `AccountInfo`
-                    // points at it, so nothing writes it.
-                    Some(Account::record(unsafe { Record::at(e) }))
-                }
-            }
+            Remaining::Records { entries, fixed } => Self::entry(entries, fixed, n),
+        }
+    }
+
+    /// Account `n` of [`Remaining::Records`].
+    #[inline(always)]
+    pub fn entry(entries: &'a [usize], fixed: &'a [AccountInfo<'info>], n: usize) -> Option<Account<'a, 'info>> {
+        let e = *entries.get(n)?;
+        if e & 1 == 1 {
+            fixed.get(e >> 1).map(Account::info)
+        } else {
+            // SAFETY: the entrypoint stored the address of a non-duplicate record of this
+            // invocation's input, which lives for the whole invocation; no `AccountInfo` points at
+            // it, so nothing writes it.
+            Some(Account::record(unsafe { Record::at(e) }))
         }
     }
 

@@ -164,8 +164,33 @@ pub fn load_holdings(
         perp_markets: Vec::with_capacity(perp_slots.len()),
         unpriced: 0,
     };
+    // One loop per kind of account list, so no read branches on it.
+    match remaining {
+        Remaining::Infos(infos) => load_spot(group_key, group, &positions, |n| infos.get(n), now, pricing, &mut out)?,
+        Remaining::Records { entries, fixed } => {
+            load_spot(group_key, group, &positions, |n| Remaining::entry(entries, fixed, n), now, pricing, &mut out)?
+        }
+    }
+    if !perp_slots.is_empty() {
+        load_perps(group_key, group, &perp_slots, remaining.tail(spot_accounts), now, &mut out)?;
+    }
+    Ok(out)
+}
+
+/// The holdings of `positions` from their `(asset, oracle)` accounts (`account(2·slot)`,
+/// `account(2·slot + 1)`), appended to `out`.
+#[inline(always)]
+fn load_spot<A: AccountView>(
+    group_key: &Pubkey,
+    group: &Group,
+    positions: &[Position],
+    account: impl Fn(usize) -> Option<A>,
+    now: i64,
+    pricing: Pricing,
+    out: &mut Loaded,
+) -> Result<()> {
     for (slot, pos) in positions.iter().enumerate() {
-        let (asset_info, oracle) = match (remaining.get(2 * slot), remaining.get(2 * slot + 1)) {
+        let (asset_info, oracle) = match (account(2 * slot), account(2 * slot + 1)) {
             (Some(a), Some(o)) => (a, o),
             _ => return err!(ErrorCode::HealthAccountsMismatch),
         };
@@ -196,10 +221,7 @@ pub fn load_holdings(
             }
         }
     }
-    if !perp_slots.is_empty() {
-        load_perps(group_key, group, &perp_slots, remaining.tail(spot_accounts), now, &mut out)?;
-    }
-    Ok(out)
+    Ok(())
 }
 
 /// The perp vault at `info` (owner, type and group checked) and the amount of its token account.
