@@ -13,7 +13,7 @@
 //!   reference counts per account (the allocator never frees), and the program exits right after.
 //!
 //! Where the handler finds the records: the first [`STASH`] bytes of the heap, which the allocator
-//! below never hands out (every invocation has its own heap, zeroed).
+//! below never hands out (every invocation has its own heap), written by every invocation.
 //!
 //! Built without this feature (plain `cargo build-sbf`), the program gets Anchor's entrypoint and
 //! behaves the same, a little dearer: every remaining account is an `AccountInfo`.
@@ -144,6 +144,9 @@ unsafe fn deserialize<'a>(input: *mut u8) -> (&'a Pubkey, core::mem::ManuallyDro
             ip.add(n).write(info);
         }
         infos.set_len(fixed);
+        // Written on every invocation (the heap starts zeroed, but nothing here relies on it).
+        let stash = &mut *(HEAP_START_ADDRESS as usize as *mut Stash);
+        stash.present = 0;
         if fixed < count {
             for n in fixed..count {
                 let dup = *(*sp.add(n) as *const u8);
@@ -152,7 +155,6 @@ unsafe fn deserialize<'a>(input: *mut u8) -> (&'a Pubkey, core::mem::ManuallyDro
                     *sp.add(n) = if i < fixed { 2 * i + 1 } else { *sp.add(i) };
                 }
             }
-            let stash = &mut *(HEAP_START_ADDRESS as usize as *mut Stash);
             *stash = Stash {
                 present: 1,
                 entries: sp.add(fixed),

@@ -55,7 +55,7 @@ pub fn account_levels(
     group: &Group,
     model: &RiskModel,
     account: &MarginAccount,
-    remaining: Remaining<'_, '_>,
+    remaining: &[AccountInfo<'_>],
     now: i64,
 ) -> Result<HealthLevels> {
     crate::probe!("start");
@@ -141,15 +141,17 @@ impl Loaded {
 }
 
 /// The account's positions as the engine's holdings (native amounts accrued to `now`, fresh
-/// prices), in slot order.
+/// prices), in slot order, from the instruction's remaining accounts (`ctx.remaining_accounts`, or
+/// the runtime's records the deployed entrypoint left: `account_view::Remaining::of`).
 pub fn load_holdings(
     group_key: &Pubkey,
     group: &Group,
     account: &MarginAccount,
-    remaining: Remaining<'_, '_>,
+    remaining: &[AccountInfo<'_>],
     now: i64,
     pricing: Pricing,
 ) -> Result<Loaded> {
+    let remaining = Remaining::of(remaining)?;
     let positions: Vec<_> = account.active().copied().collect();
     let perp_slots: Vec<PerpSlot> = account.active_perps().copied().collect();
     let spot_accounts = 2 * positions.len();

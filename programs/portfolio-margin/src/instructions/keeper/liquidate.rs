@@ -151,14 +151,7 @@ pub fn handle_liquidate<'info>(ctx: Context<'info, Liquidate<'info>>, max_repay:
     let model = ctx.accounts.risk_model.load()?;
     let loaded = {
         let acc = ctx.accounts.margin_account.load()?;
-        load_holdings(
-            &group_key,
-            &group,
-            &acc,
-            crate::account_view::Remaining::of(ctx.remaining_accounts)?,
-            now,
-            Pricing::Liquidation,
-        )?
+        load_holdings(&group_key, &group, &acc, ctx.remaining_accounts, now, Pricing::Liquidation)?
     };
     let holdings = &loaded.holdings;
     let (l, c) = pair_in(&loaded, l_index, c_index)?;

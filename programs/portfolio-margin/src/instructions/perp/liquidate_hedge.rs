@@ -49,17 +49,7 @@ pub fn handle_liquidate_hedge<'info>(ctx: Context<'info, LiquidateHedge<'info>>,
     let (loaded, slot) = {
         let acc = spot.margin_account.load()?;
         let slot = acc.find_perp(market_index).ok_or(error!(ErrorCode::NoPerpPosition))?;
-        (
-            load_holdings(
-                &group_key,
-                &group,
-                &acc,
-                crate::account_view::Remaining::of(ctx.remaining_accounts)?,
-                now,
-                Pricing::Liquidation,
-            )?,
-            slot,
-        )
+        (load_holdings(&group_key, &group, &acc, ctx.remaining_accounts, now, Pricing::Liquidation)?, slot)
     };
     let position = spot.margin_account.load()?.perps[slot].position();
     let (l, c) = pair_in(&loaded, l_index, c_index)?;

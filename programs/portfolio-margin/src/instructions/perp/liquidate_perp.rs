@@ -79,17 +79,7 @@ pub fn handle_liquidate_perp<'info>(ctx: Context<'info, LiquidatePerp<'info>>, m
     let (loaded, slot) = {
         let acc = ctx.accounts.margin_account.load()?;
         let slot = acc.find_perp(market_index).ok_or(error!(ErrorCode::NoPerpPosition))?;
-        (
-            load_holdings(
-                &group_key,
-                &group,
-                &acc,
-                crate::account_view::Remaining::of(ctx.remaining_accounts)?,
-                now,
-                Pricing::Liquidation,
-            )?,
-            slot,
-        )
+        (load_holdings(&group_key, &group, &acc, ctx.remaining_accounts, now, Pricing::Liquidation)?, slot)
     };
     let position = ctx.accounts.margin_account.load()?.perps[slot].position();
     let j = loaded.perp_index(market_index)?;

@@ -61,14 +61,7 @@ pub fn handle_trade_perp<'info>(
     let model = ctx.accounts.risk_model.load()?;
     let loaded = {
         let acc = ctx.accounts.margin_account.load()?;
-        load_holdings(
-            &group_key,
-            &group,
-            &acc,
-            crate::account_view::Remaining::of(ctx.remaining_accounts)?,
-            now,
-            Pricing::Strict,
-        )?
+        load_holdings(&group_key, &group, &acc, ctx.remaining_accounts, now, Pricing::Strict)?
     };
     // The traded market among the health accounts, for the rule's rare branch only.
     let traded = || {

@@ -64,14 +64,7 @@ pub fn finish_add_risk<'info>(
         let group = ctx.accounts.group.load()?;
         let model = ctx.accounts.risk_model.load()?;
         let acc = ctx.accounts.margin_account.load()?;
-        account_levels(
-            &group_key,
-            &group,
-            &model,
-            &acc,
-            crate::account_view::Remaining::of(ctx.remaining_accounts)?,
-            now,
-        )?
+        account_levels(&group_key, &group, &model, &acc, ctx.remaining_accounts, now)?
     };
     require_initial_health(&health)?;
     crate::probe!("check");
