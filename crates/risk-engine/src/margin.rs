@@ -294,6 +294,18 @@ fn top_of(h: &KernelPosition) -> i32 {
     kernel::bit_len(h.product.unsigned_abs()) - h.exponent as i32
 }
 
+/// `top.max(top_of(h))`, the bit length counted only when `h` can raise `top`:
+/// `top_of(h) > top ⟺ |product| ≥ 2^(top + a)`, a shift and a test (a bit length is ~40
+/// instructions on SBF, which has no count-leading-zeros).
+#[inline(always)]
+fn raise_top(top: i32, h: &KernelPosition) -> i32 {
+    let s = top.saturating_add(h.exponent as i32);
+    if (0..128).contains(&s) && h.product.unsigned_abs() >> s == 0 {
+        return top;
+    }
+    top.max(top_of(h))
+}
+
 /// The sums of a book that are plain sums of per-position terms: the de-peg loss, `Σ|w|`, the floor.
 #[derive(Clone, Copy, Default)]
 struct PlainSums {
@@ -460,7 +472,7 @@ fn kernel_book<C: CovarianceSource>(cov: &C, positions: &[PositionRisk], floor: 
     let mut top = i32::MIN;
     for p in positions {
         let h = kernel_position(cov, p, &mut plain, floor)?;
-        top = top.max(top_of(&h));
+        top = raise_top(top, &h);
         held.push(h);
     }
     crate::probe!("kernel assets");

@@ -235,3 +235,28 @@ proptest::proptest! {
         }
     }
 }
+
+proptest::proptest! {
+    #![proptest_config(proptest::prelude::ProptestConfig::with_cases(20_000))]
+    /// The largest `top_of` is the same whether each position's bit length is counted or only
+    /// those that can raise it, at every product width, exponent and running top.
+    #[test]
+    fn raising_the_top_equals_the_maximum(
+        v in proptest::prelude::any::<i128>(),
+        s in 0u32..128,
+        exponent in -128i32..128,
+        top in proptest::prelude::any::<i32>(),
+        ts in 0u32..32,
+    ) {
+        let h = KernelPosition {
+            asset: 0,
+            exponent: exponent as i8,
+            vol: 1 << 30,
+            scale_exact: true,
+            product: v >> s,
+            abs_bits: 0,
+        };
+        let top = if ts == 31 { i32::MIN } else { top >> ts };
+        proptest::prop_assert_eq!(raise_top(top, &h), top.max(top_of(&h)));
+    }
+}
