@@ -5,8 +5,8 @@ use alloc::vec::Vec;
 use super::terms::{levels, MarginLevels, TermConstants};
 use super::{
     coarse_shift, coarse_term, exact_only, held_entry, kernel_book, kernel_position, kernel_units, overflow,
-    quadratic_parts, top_of, undiversified_term, FloorSum, KernelBook, KernelPosition, MarginBreakdown, MarginParams,
-    PlainSums, PositionRisk,
+    quadratic_parts, raise_top, top_of, undiversified_term, FloorSum, KernelBook, KernelPosition, MarginBreakdown,
+    MarginParams, PlainSums, PositionRisk,
 };
 use crate::covariance::{tri_index, CovarianceSource};
 use crate::error::RiskResult;
@@ -83,12 +83,12 @@ impl PreparedMargin {
             top = i32::MIN;
             for (i, h) in held.iter().enumerate() {
                 if !changed.iter().any(|(j, _)| *j == i) {
-                    top = top.max(top_of(h));
+                    top = raise_top(top, h);
                 }
             }
         }
         for (_, kp) in &changed {
-            top = top.max(top_of(kp));
+            top = raise_top(top, kp);
         }
         s.top = top;
         if coarse_shift(top) != s.t0 {
