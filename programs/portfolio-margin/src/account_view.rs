@@ -31,8 +31,9 @@ pub struct Data<'a> {
 impl<'a> Data<'a> {
     #[inline(always)]
     fn borrowed(r: Ref<'a, &'a mut [u8]>) -> Self {
-        // SAFETY: the bytes are the account's data in the runtime's input, which outlives `'a`;
-        // `r` (kept beside them) holds the `RefCell` borrow for as long as they are reachable.
+        // SAFETY: the bytes are the account's data, which outlives `'a`; `r` (kept beside them,
+        // both private) holds the `RefCell` borrow for as long as they are reachable, so nothing
+        // can write them meanwhile.
         let bytes = unsafe { core::slice::from_raw_parts(r.as_ptr(), r.len()) };
         Self { bytes, _borrow: Some(r) }
     }
@@ -201,11 +202,32 @@ impl AccountView for Account<'_, '_> {
 #[derive(Clone, Copy)]
 pub enum Remaining<'a, 'info> {
     Infos(&'a [AccountInfo<'info>]),
+    Records(Records<'a, 'info>),
+}
+
+/// The remaining accounts the deployed entrypoint left as records. Only [`Remaining::of`] makes one
+/// (from the entrypoint's stash), so every address in it is a record of this invocation's input.
+#[derive(Clone, Copy)]
+pub struct Records<'a, 'info> {
     /// Per account, a record's address, or `2·i + 1` for a repeat of fixed account `i`.
-    Records {
-        entries: &'a [usize],
-        fixed: &'a [AccountInfo<'info>],
-    },
+    entries: &'a [usize],
+    fixed: &'a [AccountInfo<'info>],
+}
+
+impl<'a, 'info> Records<'a, 'info> {
+    /// Account `n`.
+    #[inline(always)]
+    pub fn get(&self, n: usize) -> Option<Account<'a, 'info>> {
+        let e = *self.entries.get(n)?;
+        if e & 1 == 1 {
+            self.fixed.get(e >> 1).map(Account::info)
+        } else {
+            // SAFETY: the entrypoint stored the address of a non-duplicate record of this
+            // invocation's input, which lives for the whole invocation; no `AccountInfo` points at
+            // it, so nothing writes it.
+            Some(Account::record(unsafe { Record::at(e) }))
+        }
+    }
 }
 
 impl<'a, 'info> Remaining<'a, 'info> {
@@ -219,7 +241,7 @@ impl<'a, 'info> Remaining<'a, 'info> {
             if !infos.is_empty() {
                 return err!(crate::error::ErrorCode::HealthAccountsMismatch);
             }
-            return Ok(Remaining::Records { entries, fixed });
+            return Ok(Remaining::Records(Records { entries, fixed }));
         }
         Ok(Remaining::Infos(infos))
     }
@@ -228,7 +250,7 @@ impl<'a, 'info> Remaining<'a, 'info> {
     pub fn len(&self) -> usize {
         match self {
             Remaining::Infos(i) => i.len(),
-            Remaining::Records { entries, .. } => entries.len(),
+            Remaining::Records(r) => r.entries.len(),
         }
     }
 
@@ -240,23 +262,9 @@ impl<'a, 'info> Remaining<'a, 'info> {
     /// Account `n` (`n < len()`).
     #[inline(always)]
     pub fn get(&self, n: usize) -> Option<Account<'a, 'info>> {
-        match *self {
+        match self {
             Remaining::Infos(i) => i.get(n).map(Account::info),
-            Remaining::Records { entries, fixed } => Self::entry(entries, fixed, n),
-        }
-    }
-
-    /// Account `n` of [`Remaining::Records`].
-    #[inline(always)]
-    pub fn entry(entries: &'a [usize], fixed: &'a [AccountInfo<'info>], n: usize) -> Option<Account<'a, 'info>> {
-        let e = *entries.get(n)?;
-        if e & 1 == 1 {
-            fixed.get(e >> 1).map(Account::info)
-        } else {
-            // SAFETY: the entrypoint stored the address of a non-duplicate record of this
-            // invocation's input, which lives for the whole invocation; no `AccountInfo` points at
-            // it, so nothing writes it.
-            Some(Account::record(unsafe { Record::at(e) }))
+            Remaining::Records(r) => r.get(n),
         }
     }
 
@@ -265,8 +273,8 @@ impl<'a, 'info> Remaining<'a, 'info> {
     pub fn tail(&self, n: usize) -> Self {
         match *self {
             Remaining::Infos(i) => Remaining::Infos(i.get(n..).unwrap_or(&[])),
-            Remaining::Records { entries, fixed } => {
-                Remaining::Records { entries: entries.get(n..).unwrap_or(&[]), fixed }
+            Remaining::Records(r) => {
+                Remaining::Records(Records { entries: r.entries.get(n..).unwrap_or(&[]), fixed: r.fixed })
             }
         }
     }

@@ -169,8 +169,8 @@ pub fn load_holdings(
     // One loop per kind of account list, so no read branches on it.
     match remaining {
         Remaining::Infos(infos) => load_spot(group_key, group, &positions, |n| infos.get(n), now, pricing, &mut out)?,
-        Remaining::Records { entries, fixed } => {
-            load_spot(group_key, group, &positions, |n| Remaining::entry(entries, fixed, n), now, pricing, &mut out)?
+        Remaining::Records(records) => {
+            load_spot(group_key, group, &positions, |n| records.get(n), now, pricing, &mut out)?
         }
     }
     if !perp_slots.is_empty() {
