@@ -87,7 +87,9 @@ pub fn token_value(amount_native: i128, decimals: u8, price: Fx) -> RiskResult<F
     if p >= 0 && (t.unsigned_abs() | p as u128) >> 64 == 0 {
         // |tokens|, price < 2^64 in raw bits: the product in two native words ([`mul_64`]: an
         // `i128` product is a `__multi3` call on SBF), below 2^128, so ⌊·/2^48⌋ < 2^80 fits. Rounded
-        // toward −∞ on the magnitude's sign: a debt's value is −⌈|t|·p/2^48⌉.
+        // toward −∞ on the magnitude's sign: a debt's value is −⌈|t|·p/2^48⌉. Here and not in
+        // `mul_bits` (which `mul_floor` inlines at every multiply): there it measured +50 CU per
+        // position and +60 kB; here, once per position, −22.
         let (hi, lo) = mul_64(t.unsigned_abs() as u64, p as u64);
         let q = ((hi as u128) << (64 - FRAC_BITS) | (lo >> FRAC_BITS) as u128) as i128;
         return Ok(Fx::from_bits(if t < 0 { -(q + (lo << (64 - FRAC_BITS) != 0) as i128) } else { q }));
