@@ -174,8 +174,18 @@ fn wide_asset(bits: i128, d: i128) -> MathResult<KernelAsset> {
     })
 }
 
-/// `C̃_ij = ⌊Σ_ij·2^{a_i + a_j + 29}⌋`. Out of the `i32` range only for a matrix far from PSD
-/// (`|Σ_ij| ≥ 4·σ_i·σ_j`), which the EWMA and the registration checks never store.
+/// The bound of every kernel entry: `|C̃_ij| ≤ 2^29 + 2^20`. With `σ_i ≥ √Σ_ii` and
+/// `σ_i·2^{a_i} < 1`, `|C_ij| = |ρ_ij|·√(C_ii·C_jj) < |ρ_ij|`, so only a correlation above
+/// `1 + 2^-9` could reach it: registration checks `cov² ≤ var·var` (to rounding) and the EWMA keeps
+/// the matrix PSD (to ~1e-12). An entry beyond it is refused (the crank or registration fails with
+/// a conversion error), so the health check's pad takes this constant as `C_max` instead of
+/// comparing every entry it reads (measured: ~60 CU per position at 16 positions). The pad's entry
+/// term then is what the largest entry read gives when a held diagonal is near 2^29, and up to 4×
+/// that when every held `σ·2^a` is near ½.
+pub const ENTRY_BOUND: i64 = (1 << 29) + (1 << 20);
+
+/// `C̃_ij = ⌊Σ_ij·2^{a_i + a_j + 29}⌋`, refused beyond [`ENTRY_BOUND`] (only for a matrix far from
+/// PSD, `|Σ_ij| > 2·σ_i·σ_j`, which the EWMA and the registration checks never store).
 #[inline]
 pub fn entry(cov: Fx, a_i: i8, a_j: i8) -> MathResult<i32> {
     stored_entry(&WrappedI80F48::new(cov), entry_shift(a_i, a_j))
@@ -196,7 +206,8 @@ fn stored_entry(cov: &WrappedI80F48, shift: i32) -> MathResult<i32> {
     let (lo, hi) = cov.words();
     if hi == lo >> 63 && (-63..=0).contains(&shift) {
         let v = lo >> -shift;
-        if (v.wrapping_add(1 << 31) as u64) < 1 << 32 {
+        // v ∈ [−ENTRY_BOUND, ENTRY_BOUND] in one unsigned comparison.
+        if (v.wrapping_add(ENTRY_BOUND) as u64) <= 2 * ENTRY_BOUND as u64 {
             return Ok(v as i32);
         }
         return Err(convert());
@@ -209,6 +220,9 @@ fn stored_entry(cov: &WrappedI80F48, shift: i32) -> MathResult<i32> {
 #[inline(never)]
 fn wide_entry(bits: i128, shift: i32) -> MathResult<i32> {
     let v = shift_floor(bits, shift).ok_or_else(convert)?;
+    if v.unsigned_abs() > ENTRY_BOUND as u128 {
+        return Err(convert());
+    }
     i32::try_from(v).map_err(|_| convert())
 }
 
@@ -295,6 +309,24 @@ mod tests {
         assert!(entry(fx(1.0), a.exponent, b.exponent).is_err(), "|C| ≥ 4 does not fit");
     }
 
+    #[test]
+    fn entries_beyond_the_bound_are_refused() {
+        let ulp = Fx::from_bits(1);
+        // a_i = a_j = 0: C̃ = ⌊Σ·2^29⌋ (a right shift, the native path); the bound is Σ = 1 + 2^-9.
+        let edge = fx(1.0) + Fx::from_bits(1 << 39);
+        assert_eq!(entry(edge, 0, 0).unwrap() as i64, ENTRY_BOUND);
+        assert_eq!(entry(-edge, 0, 0).unwrap() as i64, -ENTRY_BOUND);
+        assert!(entry(edge + Fx::from_bits(1 << 19), 0, 0).is_err());
+        assert!(entry(-edge - ulp, 0, 0).is_err(), "⌊·⌋ of a value below the bound");
+        // a_i = a_j = 10: a left shift by one (the wide path).
+        let at = |bits: i128| entry(Fx::from_bits(bits), 10, 10);
+        let half = (ENTRY_BOUND / 2) as i128;
+        assert_eq!(at(half).unwrap() as i64, ENTRY_BOUND);
+        assert_eq!(at(-half).unwrap() as i64, -ENTRY_BOUND);
+        assert!(at(half + 1).is_err());
+        assert!(at(-half - 1).is_err());
+    }
+
     proptest::proptest! {
         #[test]
         fn bit_lengths_and_shifts_match_their_definitions(v in proptest::prelude::any::<i128>(), s in 0u32..128, shift in -130i32..130) {
@@ -344,7 +376,7 @@ mod tests {
         fn entries_equal_the_generic_shift(v in proptest::prelude::any::<i128>(), s in 0u32..128, a_i in -80i8..=20, a_j in -80i8..=20) {
             let bits = v >> s;
             let shift = a_i as i32 + a_j as i32 + COV_BITS as i32 - FRAC_BITS as i32;
-            let want = shift_floor(bits, shift).and_then(|x| i32::try_from(x).ok());
+            let want = shift_floor(bits, shift).filter(|x| x.unsigned_abs() <= ENTRY_BOUND as u128).map(|x| x as i32);
             proptest::prop_assert_eq!(entry(Fx::from_bits(bits), a_i, a_j).ok(), want, "{} · 2^{}", bits, shift);
         }
     }

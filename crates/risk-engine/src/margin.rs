@@ -459,7 +459,8 @@ fn held_entry<C: CovarianceSource>(
 /// (`d̃ − d·2^26 ∈ [0, 1)`);
 /// `X = Σ|x̃_i| ∈ (2^28, 2^30 + k]` by the choice of `t`; `E = Σ η_i`; `B = X + E ≥ Σ|y_i|`.
 /// - `2^29·yᵀCy ≤ x̃ᵀC̃x̃ + B² + C_max·E·(B + X)` (`C̃ = ⌊2^29·C⌋` is off by < 1; each
-///   `|y_iy_j − x̃_ix̃_j|` sums to ≤ `E·(B + X)`), the same bound for the diagonal;
+///   `|y_iy_j − x̃_ix̃_j|` sums to ≤ `E·(B + X)`; `C_max` is any bound of the `|C̃_ij|` read: the
+///   kernel's [`kernel::ENTRY_BOUND`], which no entry exceeds), the same bound for the diagonal;
 /// - `|Σ y_i·s_i·2^31| ≤ |Σ x̃_i·s̃_i| + B + E·s_max` (`s̃ = ⌈s·2^31⌉`);
 /// - `Σ |y_i|·s_i·2^31 ≤ Σ (|x̃_i| + η_i)·s̃_i`.
 /// Back to USD: `wᵀDΣDw` in raw bits is `2^{2t−129}` times the first, `Σ w_i d_i σ_i` is
@@ -538,19 +539,20 @@ fn kernel_book<C: CovarianceSource>(cov: &C, positions: &[PositionRisk], floor: 
     };
     // x̃ᵀC̃x̃ = diag + 2·cross, cross = Σ_b x̃_b·(column b above the diagonal); each product
     // v·x̃_b (|v| < 2^62) split at 2^32 into native products `split_product`, summed in i64.
-    let (mut diag_parts, mut cross_parts, mut c_max) = ((0i64, 0i64), (0i64, 0i64), 0i64);
+    let (mut diag_parts, mut cross_parts) = ((0i64, 0i64), (0i64, 0i64));
     for b in 0..k {
         let column = &entries[tri_index(0, keys[b])..];
-        let (sum, (hi, lo)) = column_sum(column, &keys[..b], &x[..b]);
-        c_max = c_max.max(hi).max(-lo);
+        let sum = column_sum(column, &keys[..b], &x[..b]);
         let c_bb = column[keys[b]] as i64;
-        c_max = c_max.max(c_bb.abs());
         let xb = x[b];
         diag_parts = add_split(diag_parts, c_bb.wrapping_mul(xb), xb);
         cross_parts = add_split(cross_parts, sum, xb);
     }
     let (diag, cross) = (join_split(diag_parts), join_split(cross_parts));
     let quad = diag.wrapping_add(cross.wrapping_mul(2));
+    // C_max: every entry, stored or computed here, is within the kernel's bound (refused beyond
+    // it), so no entry read is compared.
+    let c_max = kernel::ENTRY_BOUND;
     crate::probe!("quadratic form");
     let sums = KernelSums {
         count: k,
@@ -571,19 +573,15 @@ fn kernel_book<C: CovarianceSource>(cov: &C, positions: &[PositionRisk], floor: 
     Ok(KernelBook { held, x, sums })
 }
 
-/// One column of x̃ᵀC̃x̃ above the diagonal: `Σ_a C̃[keys_a]·x̃_a` (a native multiply-add per held
-/// entry, wrapping nowhere within [`kernel_book`]'s bounds) and the largest and smallest entry
-/// read (`C_max` is the larger of the first and minus the second).
+/// One column of x̃ᵀC̃x̃ above the diagonal: `Σ_a C̃[keys_a]·x̃_a`, a native multiply-add per held
+/// entry, wrapping nowhere within [`kernel_book`]'s bounds.
 #[inline(always)]
-fn column_sum(column: &[i32], keys: &[usize], x: &[i64]) -> (i64, (i64, i64)) {
-    let (mut sum, mut hi, mut lo) = (0i64, 0i64, 0i64);
+fn column_sum(column: &[i32], keys: &[usize], x: &[i64]) -> i64 {
+    let mut sum = 0i64;
     for (&key, &xa) in keys.iter().zip(x) {
-        let c = column[key] as i64;
-        hi = hi.max(c);
-        lo = lo.min(c);
-        sum = sum.wrapping_add(c.wrapping_mul(xa));
+        sum = sum.wrapping_add((column[key] as i64).wrapping_mul(xa));
     }
-    (sum, (hi, lo))
+    sum
 }
 
 /// `parts + v·x` with `v·x` kept as `(⌊v/2^32⌋·x, (v mod 2^32)·x)`: `v·x = hi·2^32 + lo`, two native
@@ -604,8 +602,8 @@ fn join_split(parts: (i64, i64)) -> i128 {
 
 /// The pads of [`kernel_book`]'s bounds: `B² + C_max·E·(B + X)` and `B + E·s_max`, `B = X + E`.
 /// In native products when `X, E < 2^40` (always in practice: `X ≤ 2^30 + k`, and `E ≤ 3k + X/2^26`
-/// as `d̃ ≥ 2^26`), where nothing can overflow: `B < 2^41`, `C_max ≤ 2^31`, `s_max < 2^32`, so
-/// `B² < 2^82`, `C_max·E·(B + X) < 2^71·2^42` and `E·s_max < 2^72`; overflow-checked otherwise.
+/// as `d̃ ≥ 2^26`), where nothing can overflow: `B < 2^41`, `C_max = 2^30`, `s_max < 2^32`, so
+/// `B² < 2^82`, `C_max·E·(B + X) < 2^70·2^42` and `E·s_max < 2^72`; overflow-checked otherwise.
 /// (SBF: a checked `i128` product is a ~250 CU routine, a wrapping one ~45.)
 #[inline(always)]
 fn pads(s: &KernelSums) -> (i128, i128) {
