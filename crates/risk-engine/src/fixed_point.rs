@@ -530,6 +530,7 @@ pub fn ceil_to_int(v: Fx) -> i128 {
 /// roundings are taken on its words (the same checks as `mul_bits`: the fixed-point product must fit
 /// 127 bits); any other operands compose the two steps.
 #[track_caller]
+#[inline(always)]
 pub fn mul_to_int(a: Fx, b: Fx, ceil: bool) -> MathResult<i128> {
     if let (Ok(x), Ok(y)) = (u128::try_from(a.to_bits()), u64::try_from(b.to_bits())) {
         // p = x·y = high·2^128 + mid·2^64 + low, high < 2^64.
@@ -551,6 +552,13 @@ pub fn mul_to_int(a: Fx, b: Fx, ceil: bool) -> MathResult<i128> {
         }
         return Err(err(MathOp::Mul));
     }
+    mul_to_int_wide(a, b, ceil)
+}
+
+/// [`mul_to_int`] beyond its native path: the two steps composed.
+#[track_caller]
+#[inline(never)]
+fn mul_to_int_wide(a: Fx, b: Fx, ceil: bool) -> MathResult<i128> {
     Ok(if ceil { ceil_to_int(a.mul_ceil(b)?) } else { floor_to_int(a.mul_floor(b)?) })
 }
 
