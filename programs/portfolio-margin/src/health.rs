@@ -198,8 +198,7 @@ fn load_spot<A: AccountView>(
         };
         let asset = crate::state::load_in_place::<Asset, _>(&asset_info)?;
         if asset.group != *group_key || asset.index != pos.asset_index {
-            msg!("health account {} is not the asset of position {}", asset_info.address(), slot);
-            return err!(ErrorCode::WrongAssetAccount);
+            return Err(wrong_asset(asset_info.address(), slot));
         }
         crate::probe!("asset");
         let price = read_price(&oracle, &asset.oracle, &asset.feed_id, now, &group.params)?;
@@ -224,6 +223,15 @@ fn load_spot<A: AccountView>(
         }
     }
     Ok(())
+}
+
+/// [`load_spot`]'s error for a health account that is not the position's asset (out of the loop's
+/// line).
+#[cold]
+#[inline(never)]
+fn wrong_asset(address: &Pubkey, slot: usize) -> Error {
+    msg!("health account {} is not the asset of position {}", address, slot);
+    error!(ErrorCode::WrongAssetAccount)
 }
 
 /// The perp vault at `info` (owner, type and group checked) and the amount of its token account.

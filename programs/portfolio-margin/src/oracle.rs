@@ -90,12 +90,10 @@ fn checked_price(
 ) -> Result<core::result::Result<(PriceFields, Fx), Unusable>> {
     let m = PriceFields::read(info)?;
     if &m.feed_id != feed_id {
-        msg!("oracle {} carries another feed than the asset's", info.address());
-        return err!(ErrorCode::OracleFeedMismatch);
+        return Err(wrong_feed(info.address()));
     }
     if info.address() != oracle {
-        msg!("oracle {} is not the asset's registered oracle {}", info.address(), oracle);
-        return err!(ErrorCode::WrongOracleAccount);
+        return Err(wrong_oracle(info.address(), oracle));
     }
     if !m.fully_verified {
         return Ok(Err(Unusable::NotFullyVerified));
@@ -126,17 +124,16 @@ impl PriceFields {
     /// reads the borsh fields in place: discriminator (8), write_authority (32), verification level
     /// (tag 0 + num_signatures, or tag 1 = Full), feed_id (32), price i64, conf u64, exponent i32,
     /// publish_time i64, …
+    #[inline(always)]
     fn read(info: &impl AccountView) -> Result<Self> {
         use anchor_lang::error::ErrorCode as A;
         if info.owner() != &pyth_solana_receiver_sdk::ID {
-            return Err(Error::from(A::AccountOwnedByWrongProgram)
-                .with_account_name("oracle")
-                .with_pubkeys((*info.owner(), pyth_solana_receiver_sdk::ID)));
+            return Err(wrong_owner(info.owner()));
         }
         let data = info.data()?;
         let disc = <PriceUpdateV2 as anchor_lang::Discriminator>::DISCRIMINATOR;
         if data.len() < disc.len() || &data[..disc.len()] != disc {
-            return Err(Error::from(A::AccountDiscriminatorMismatch).with_account_name("oracle"));
+            return Err(not_an_update(A::AccountDiscriminatorMismatch));
         }
         let mut o = disc.len() + 32;
         let fully_verified = match data.get(o) {
@@ -148,10 +145,10 @@ impl PriceFields {
                 o += 1;
                 true
             }
-            _ => return Err(Error::from(A::AccountDidNotDeserialize).with_account_name("oracle")),
+            _ => return Err(not_an_update(A::AccountDidNotDeserialize)),
         };
         if data.len() < o + 32 + 8 + 8 + 4 + 8 {
-            return Err(Error::from(A::AccountDidNotDeserialize).with_account_name("oracle"));
+            return Err(not_an_update(A::AccountDidNotDeserialize));
         }
         let le8 = |at: usize| -> [u8; 8] { data[at..at + 8].try_into().unwrap() };
         let mut feed_id = [0u8; 32];
@@ -163,6 +160,38 @@ impl PriceFields {
         let publish_time = i64::from_le_bytes(le8(o + 20));
         Ok(Self { fully_verified, feed_id, price, conf, exponent, publish_time })
     }
+}
+
+/// [`checked_price`]'s error for an oracle of another feed (out of the read's line).
+#[cold]
+#[inline(never)]
+fn wrong_feed(address: &Pubkey) -> Error {
+    msg!("oracle {} carries another feed than the asset's", address);
+    error!(ErrorCode::OracleFeedMismatch)
+}
+
+/// [`checked_price`]'s error for another account of the asset's feed (out of the read's line).
+#[cold]
+#[inline(never)]
+fn wrong_oracle(address: &Pubkey, oracle: &Pubkey) -> Error {
+    msg!("oracle {} is not the asset's registered oracle {}", address, oracle);
+    error!(ErrorCode::WrongOracleAccount)
+}
+
+/// [`PriceFields::read`]'s error for an oracle owned by another program (out of the read's line).
+#[cold]
+#[inline(never)]
+fn wrong_owner(owner: &Pubkey) -> Error {
+    Error::from(anchor_lang::error::ErrorCode::AccountOwnedByWrongProgram)
+        .with_account_name("oracle")
+        .with_pubkeys((*owner, pyth_solana_receiver_sdk::ID))
+}
+
+/// [`PriceFields::read`]'s error for an account that is not a PriceUpdateV2 (out of the read's line).
+#[cold]
+#[inline(never)]
+fn not_an_update(code: anchor_lang::error::ErrorCode) -> Error {
+    Error::from(code).with_account_name("oracle")
 }
 
 /// Like [`read_price`], but an unusable price is an error naming why.

@@ -50,6 +50,17 @@ pub fn decode<T: bytemuck::Pod + anchor_lang::Discriminator>(data: &[u8]) -> Res
     Ok(bytemuck::pod_read_unaligned(&data[disc.len()..need]))
 }
 
+/// [`load_in_place`]'s error for an account owned by another program (out of the caller's line).
+#[cold]
+#[inline(never)]
+fn wrong_owner(
+    owner: &anchor_lang::prelude::Pubkey,
+    expected: &anchor_lang::prelude::Pubkey,
+) -> anchor_lang::error::Error {
+    anchor_lang::error::Error::from(anchor_lang::error::ErrorCode::AccountOwnedByWrongProgram)
+        .with_pubkeys((*owner, *expected))
+}
+
 /// A zero-copy account of type `T` borrowed in place, with the checks and errors of Anchor's
 /// `AccountLoader::try_from` followed by `load` (owner, discriminator, size), borrowing the data
 /// once instead of twice: every position of every health check reads its asset this way.
@@ -59,9 +70,9 @@ where
     T: anchor_lang::ZeroCopy + anchor_lang::Owner,
     A: crate::account_view::AccountView,
 {
-    use anchor_lang::error::{Error, ErrorCode};
+    use anchor_lang::error::ErrorCode;
     if info.owner() != &T::owner() {
-        return Err(Error::from(ErrorCode::AccountOwnedByWrongProgram).with_pubkeys((*info.owner(), T::owner())));
+        return Err(wrong_owner(info.owner(), &T::owner()));
     }
     let data = info.data()?;
     let disc = T::DISCRIMINATOR;
