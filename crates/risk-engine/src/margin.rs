@@ -300,7 +300,16 @@ fn top_of(h: &KernelPosition) -> i32 {
 #[inline(always)]
 fn raise_top(top: i32, h: &KernelPosition) -> i32 {
     let s = top.saturating_add(h.exponent as i32);
-    if (0..128).contains(&s) && h.product.unsigned_abs() >> s == 0 {
+    // |product| >> s == 0 on the magnitude's two native words (a u128 shift by a variable amount
+    // is a branchy sequence on SBF): for s < 64 the high word must be 0 and the low one below 2^s.
+    let m = h.product.unsigned_abs();
+    let (lo, hi) = (m as u64, (m >> 64) as u64);
+    let below = match s {
+        0..=63 => hi == 0 && lo >> s == 0,
+        64..=127 => hi >> (s - 64) == 0,
+        _ => false,
+    };
+    if below {
         return top;
     }
     top.max(top_of(h))
