@@ -395,15 +395,17 @@ fn coarse_shift(top: i32) -> i32 {
 #[inline(always)]
 fn coarse_term(h: &KernelPosition, t0: i32) -> RiskResult<i128> {
     // Below 2^56 by the choice of t0 (so it fits the native path's i64).
-    kernel::shift_floor_i64(h.product.abs(), -(h.exponent as i32 + t0)).map(i128::from).ok_or_else(|| overflow())
+    kernel::shift_floor_i64(h.product.abs(), -(h.exponent as i64 + t0 as i64)).map(i128::from).ok_or_else(|| overflow())
 }
 
 /// `x̃_i` and `η_i` of a position at the common shift `t`.
 #[inline(always)]
 fn kernel_units(h: &KernelPosition, t: i32) -> RiskResult<(i64, i64)> {
-    let shift = -(h.exponent as i32 + t);
+    // In i64 (SBF has no 32-bit sign extension); |shift| < 2^9, so the i32 below is exact.
+    let shift = -(h.exponent as i64 + t as i64);
     let xi = kernel::shift_floor_i64(h.product, shift).ok_or_else(|| overflow())?;
-    let eta = if h.scale_exact { 1 } else { 1 + kernel::shift_ceil(h.abs_bits, shift).ok_or_else(|| overflow())? };
+    let eta =
+        if h.scale_exact { 1 } else { 1 + kernel::shift_ceil(h.abs_bits, shift as i32).ok_or_else(|| overflow())? };
     // |x̃_i| ≤ 2^30 + 1 by the choice of t; checked here so the products below are proven.
     let xi = i32::try_from(xi).map_err(|_| overflow())? as i64;
     let eta = i32::try_from(eta).map_err(|_| overflow())? as i64;
