@@ -203,27 +203,49 @@ fn overflow() -> RiskError {
 
 /// Checks that each asset index is inside the matrix and appears once.
 fn check_positions<C: CovarianceSource>(cov: &C, positions: &[PositionRisk]) -> RiskResult<()> {
-    let dim = cov.dim();
-    // Assets below 128 in a bit set of two native words (a `u128` shift by a variable amount is a
-    // branchy sequence on SBF).
-    let mut seen = [0u64; 2];
-    for (n, p) in positions.iter().enumerate() {
-        if p.asset >= dim {
-            return Err(RiskError::AssetOutOfRange { asset: p.asset, dim });
+    let mut distinct = Distinct::new(cov);
+    for n in 0..positions.len() {
+        distinct.check(positions, n)?;
+    }
+    Ok(())
+}
+
+/// [`check_positions`] one position at a time, so an evaluation checks each position in the pass
+/// that reads it.
+struct Distinct {
+    dim: usize,
+    /// Assets below 128 in a bit set of two native words (a `u128` shift by a variable amount is a
+    /// branchy sequence on SBF).
+    seen: [u64; 2],
+}
+
+impl Distinct {
+    #[inline(always)]
+    fn new<C: CovarianceSource>(cov: &C) -> Self {
+        Self { dim: cov.dim(), seen: [0; 2] }
+    }
+
+    /// `positions[n]`'s asset is inside the matrix and not among `positions[..n]`'s (which were
+    /// checked before it).
+    #[inline(always)]
+    fn check(&mut self, positions: &[PositionRisk], n: usize) -> RiskResult<()> {
+        let asset = positions.get(n).map_or(usize::MAX, |p| p.asset);
+        if asset >= self.dim {
+            return Err(RiskError::AssetOutOfRange { asset, dim: self.dim });
         }
-        let duplicate = if p.asset < 128 {
-            let (word, bit) = (&mut seen[p.asset / 64], 1u64 << (p.asset % 64));
+        let duplicate = if asset < 128 {
+            let (word, bit) = (&mut self.seen[asset / 64], 1u64 << (asset % 64));
             let again = *word & bit != 0;
             *word |= bit;
             again
         } else {
-            positions[..n].iter().any(|q| q.asset == p.asset)
+            positions[..n].iter().any(|q| q.asset == asset)
         };
         if duplicate {
-            return Err(RiskError::DuplicatePosition { asset: p.asset });
+            return Err(RiskError::DuplicatePosition { asset });
         }
+        Ok(())
     }
-    Ok(())
 }
 
 /// The quadratic pieces every term is built from (all per sample interval, USD or USD²).
@@ -477,12 +499,14 @@ fn held_entry<C: CovarianceSource>(
 /// Back to USD: `wᵀDΣDw` in raw bits is `2^{2t−129}` times the first, `Σ w_i d_i σ_i` is
 /// `2^{t−57}` times the others, each shifted rounding up.
 fn kernel_book<C: CovarianceSource>(cov: &C, positions: &[PositionRisk], floor: FloorSum) -> RiskResult<KernelBook> {
-    check_positions(cov, positions)?;
     let k = positions.len();
     let mut plain = PlainSums::default();
     let mut held: Vec<KernelPosition> = Vec::with_capacity(k);
     let mut top = i32::MIN;
-    for p in positions {
+    let mut distinct = Distinct::new(cov);
+    for (n, p) in positions.iter().enumerate() {
+        // Before the position's kernel data is read (its asset indexes the model's arrays).
+        distinct.check(positions, n)?;
         let h = kernel_position(cov, p, &mut plain, floor)?;
         top = raise_top(top, &h);
         held.push(h);
