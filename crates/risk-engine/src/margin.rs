@@ -338,14 +338,29 @@ fn raise_top(top: i32, h: &KernelPosition) -> i32 {
 }
 
 /// The sums of a book that are plain sums of per-position terms: the de-peg loss, `Σ|w|`, the floor.
-#[derive(Clone, Copy, Default)]
+#[derive(Clone, Copy)]
 struct PlainSums {
     depeg_loss: Fx,
     gross: Fx,
     /// [`FloorSum::Exact`]: the floor term's sum.
     floor: Fx,
-    /// [`FloorSum::Deferred`]: the largest floor rate instead.
-    floor_rate_max: Option<Fx>,
+    /// [`FloorSum::Deferred`]: the largest floor rate instead (`Fx::MIN` before any position).
+    floor_rate_max: Fx,
+    deferred: bool,
+}
+
+impl PlainSums {
+    /// No position yet, summing the floor as `floor` says.
+    #[inline(always)]
+    fn new(floor: FloorSum) -> Self {
+        Self {
+            depeg_loss: Fx::ZERO,
+            gross: Fx::ZERO,
+            floor: Fx::ZERO,
+            floor_rate_max: Fx::MIN,
+            deferred: floor == FloorSum::Deferred,
+        }
+    }
 }
 
 /// One position's terms added to the plain sums, and its kernel units: the per-position work of
@@ -365,9 +380,7 @@ fn kernel_position<C: CovarianceSource>(
     sums.gross = sums.gross.add_checked(abs)?;
     match floor {
         FloorSum::Exact => sums.floor = sums.floor.add_checked(floor_term(abs, p.floor_rate)?)?,
-        FloorSum::Deferred => {
-            sums.floor_rate_max = Some(sums.floor_rate_max.map_or(p.floor_rate, |m| m.max(p.floor_rate)))
-        }
+        FloorSum::Deferred => sums.floor_rate_max = sums.floor_rate_max.max(p.floor_rate),
     }
     let ka = cov.kernel_asset(p.asset)?;
     // |w_bits| < 2^95 (w < 2^47 USD) and d̃ < 2^32: the product is below 2^127.
@@ -500,7 +513,7 @@ fn held_entry<C: CovarianceSource>(
 /// `2^{t−57}` times the others, each shifted rounding up.
 fn kernel_book<C: CovarianceSource>(cov: &C, positions: &[PositionRisk], floor: FloorSum) -> RiskResult<KernelBook> {
     let k = positions.len();
-    let mut plain = PlainSums::default();
+    let mut plain = PlainSums::new(floor);
     let mut held: Vec<KernelPosition> = Vec::with_capacity(k);
     let mut top = i32::MIN;
     let mut distinct = Distinct::new(cov);
@@ -666,7 +679,8 @@ fn quadratic_parts(s: &KernelSums) -> RiskResult<QuadraticParts> {
         depeg_loss: s.plain.depeg_loss,
         gross: s.plain.gross,
         floor: s.plain.floor,
-        floor_bound: s.plain.floor_rate_max.map(|rate| {
+        floor_bound: (s.plain.deferred && s.count > 0).then(|| {
+            let rate = s.plain.floor_rate_max;
             // Fx::MAX (never below the other terms) when the bound itself does not fit.
             rate.mul_ceil(s.plain.gross)
                 .ok()

@@ -66,7 +66,7 @@ impl PreparedMargin {
             if changed.iter().any(|(i, _)| *i == h) {
                 return Ok(None);
             }
-            let (mut was, mut now) = (PlainSums::default(), PlainSums::default());
+            let (mut was, mut now) = (PlainSums::new(FloorSum::Exact), PlainSums::new(FloorSum::Exact));
             kernel_position(cov, old, &mut was, FloorSum::Exact)?;
             let kp = kernel_position(cov, p, &mut now, FloorSum::Exact)?;
             let plain = &mut s.plain;
