@@ -385,22 +385,29 @@ pub fn scale_by_pow10(n: i128, shift: u32, exp: u32, ceil: bool) -> Option<i128>
     let negative = n < 0;
     let mag = n.unsigned_abs();
     if let (Ok(m), true) = (u64::try_from(mag), shift == FRAC_BITS && (1..=12).contains(&exp)) {
-        // A mantissa or amount below 2⁶⁴ at the fixed-point shift: with m = q·5^k + r,
-        // m·2^(48−k)/5^k = q·2^(48−k) + r·2^(48−k)/5^k, and r·2^(48−k) < 5^k·2^(48−k) ≤ 2^63.9
-        // for k ≤ 12: two native divisions instead of four digits of long division.
-        let p5 = POW5[exp as usize] as u64;
-        let up = FRAC_BITS - exp;
-        let (q, r) = (m / p5, m % p5);
-        let low = r << up;
-        let (q2, r2) = (low / p5, low % p5);
-        // q·2^up + q2 + round in two native words (up = 48 − k ∈ [36, 47]): q2 + round fills the
-        // low up bits that q·2^up leaves zero, as q2 = ⌊r·2^up/5^k⌋ ≤ 2^up − ⌈2^up/5^k⌉ ≤ 2^up − 2
-        // (2^up > 5^k for k ≤ 12). Below 2^112, so the sign cannot overflow.
-        let low = q2 + (r2 != 0 && (negative != ceil)) as u64;
-        let v = (((q >> (64 - up)) as u128) << 64 | ((q << up) | low) as u128) as i128;
+        let v = pow10_fraction(m, exp, negative != ceil) as i128;
+        // Below 2^112, so the sign cannot overflow.
         return Some(if negative { -v } else { v });
     }
     scale_by_pow10_wide(mag, negative, shift, exp, ceil)
+}
+
+/// `m · 2^48 / 10^exp` for `m < 2^64` and `1 ≤ exp ≤ 12`, rounded down (`up = false`) or up, in
+/// native words: [`scale_by_pow10`]'s magnitude at the fixed-point shift (below 2^112).
+#[inline(always)]
+pub fn pow10_fraction(m: u64, exp: u32, up: bool) -> u128 {
+    // With m = q·5^k + r, m·2^(48−k)/5^k = q·2^(48−k) + r·2^(48−k)/5^k, and r·2^(48−k) <
+    // 5^k·2^(48−k) ≤ 2^63.9 for k ≤ 12: two native divisions instead of four digits of long division.
+    let p5 = POW5[exp as usize] as u64;
+    let shift = FRAC_BITS - exp;
+    let (q, r) = (m / p5, m % p5);
+    let low = r << shift;
+    let (q2, r2) = (low / p5, low % p5);
+    // q·2^shift + q2 + round in two native words (shift = 48 − k ∈ [36, 47]): q2 + round fills the
+    // low shift bits that q·2^shift leaves zero, as q2 = ⌊r·2^shift/5^k⌋ ≤ 2^shift − ⌈2^shift/5^k⌉
+    // ≤ 2^shift − 2 (2^shift > 5^k for k ≤ 12).
+    let low = q2 + (r2 != 0 && up) as u64;
+    ((q >> (64 - shift)) as u128) << 64 | ((q << shift) | low) as u128
 }
 
 /// [`scale_by_pow10`] beyond its native-word path, on the magnitude.

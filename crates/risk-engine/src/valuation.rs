@@ -1,7 +1,7 @@
 //! Prices and exposures: oracle prices to fixed point, confidence-biased valuation, token amounts
 //! to USD. Equity is rounded down: every value here rounds toward −∞ (a liability gets more negative).
 use crate::error::{RiskError, RiskResult};
-use crate::fixed_point::{fx_from_int, mul_64, pow10, scale_by_pow10, Fx, FxExt, FRAC_BITS};
+use crate::fixed_point::{fx_from_int, mul_64, pow10, pow10_fraction, scale_by_pow10, Fx, FxExt, FRAC_BITS};
 
 /// `mantissa × 10^exponent` as [`Fx`], rounded down (`round_up = false`) or up. Exact whenever the
 /// value is representable; no floating point is involved.
@@ -82,6 +82,18 @@ pub fn biased_price(price: Fx, conf: Fx, k: Fx, is_asset: bool) -> RiskResult<Fx
 /// USD value of a signed native token amount at `price` (USD per whole token), rounded toward −∞.
 #[inline(always)]
 pub fn token_value(amount_native: i128, decimals: u8, price: Fx) -> RiskResult<Fx> {
+    if let (Ok(m), Ok(p)) = (u64::try_from(amount_native.unsigned_abs()), u64::try_from(price.to_bits())) {
+        if (1..=12).contains(&decimals) {
+            // The whole product on the magnitude, its sign applied once: the tokens' magnitude
+            // rounded up for a debt (the signed floor of `native_to_tokens_floor`), then the same
+            // product and rounding as below.
+            let negative = amount_native < 0;
+            let t = pow10_fraction(m, decimals as u32, negative);
+            if t >> 64 == 0 {
+                return Ok(Fx::from_bits(signed_product_floor(t as u64, p, negative)));
+            }
+        }
+    }
     let tokens = native_to_tokens_floor(amount_native, decimals)?;
     let (t, p) = (tokens.to_bits(), price.to_bits());
     if p >= 0 && (t.unsigned_abs() | p as u128) >> 64 == 0 {
@@ -90,11 +102,22 @@ pub fn token_value(amount_native: i128, decimals: u8, price: Fx) -> RiskResult<F
         // toward −∞ on the magnitude's sign: a debt's value is −⌈|t|·p/2^48⌉. Here and not in
         // `mul_bits` (which `mul_floor` inlines at every multiply): there it measured +50 CU per
         // position and +60 kB; here, once per position, −22.
-        let (hi, lo) = mul_64(t.unsigned_abs() as u64, p as u64);
-        let q = ((hi as u128) << (64 - FRAC_BITS) | (lo >> FRAC_BITS) as u128) as i128;
-        return Ok(Fx::from_bits(if t < 0 { -(q + (lo << (64 - FRAC_BITS) != 0) as i128) } else { q }));
+        return Ok(Fx::from_bits(signed_product_floor(t.unsigned_abs() as u64, p as u64, t < 0)));
     }
     Ok(tokens.mul_floor(price)?)
+}
+
+/// `⌊±t·p/2^48⌋` (raw bits) of a magnitude `t` and a price `p`, both below 2^64, negative when
+/// `negative`: the magnitude's quotient, rounded up for a negative value.
+#[inline(always)]
+fn signed_product_floor(t: u64, p: u64, negative: bool) -> i128 {
+    let (hi, lo) = mul_64(t, p);
+    let q = ((hi as u128) << (64 - FRAC_BITS) | (lo >> FRAC_BITS) as u128) as i128;
+    if negative {
+        -(q + (lo << (64 - FRAC_BITS) != 0) as i128)
+    } else {
+        q
+    }
 }
 
 /// Native amount as whole tokens (`amount / 10^decimals`), rounded toward −∞.
