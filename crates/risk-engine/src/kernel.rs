@@ -110,6 +110,13 @@ pub fn shift_floor_i64(v: i128, shift: i64) -> Option<i64> {
         }
         return Some(((hi << (64 - r)) as u64 | (lo >> r)) as i64);
     }
+    wide_shift_floor_i64(v, shift)
+}
+
+/// [`shift_floor_i64`] for a left shift or one of 126 bits and more: out of the hot loops' line.
+#[cold]
+#[inline(never)]
+fn wide_shift_floor_i64(v: i128, shift: i64) -> Option<i64> {
     shift_floor(v, shift.clamp(-200, 200) as i32).and_then(|x| i64::try_from(x).ok())
 }
 
