@@ -71,12 +71,18 @@ pub fn confidence_too_wide(conf: Fx, price: Fx, max_ratio: Fx) -> RiskResult<boo
 pub fn biased_price(price: Fx, conf: Fx, k: Fx, is_asset: bool) -> RiskResult<Fx> {
     // k = 1 (the default): the product is `conf` exactly, so it is not computed (every position
     // of every health check).
-    let widen = if k == Fx::ONE { conf } else { k.mul_ceil(conf)? };
+    let widen = if k == Fx::ONE { conf } else { widened(k, conf)? };
     if is_asset {
         Ok(price.sub_checked(widen)?.max(Fx::ZERO))
     } else {
         Ok(price.add_checked(widen)?)
     }
+}
+
+/// `k·conf` rounded up, for a `k` other than 1: out of the health check's line.
+#[inline(never)]
+fn widened(k: Fx, conf: Fx) -> RiskResult<Fx> {
+    Ok(k.mul_ceil(conf)?)
 }
 
 /// USD value of a signed native token amount at `price` (USD per whole token), rounded toward −∞.
@@ -94,6 +100,13 @@ pub fn token_value(amount_native: i128, decimals: u8, price: Fx) -> RiskResult<F
             }
         }
     }
+    wide_token_value(amount_native, decimals, price)
+}
+
+/// [`token_value`] beyond its magnitude path: the tokens, then their product with the price (out
+/// of the health check's line).
+#[inline(never)]
+fn wide_token_value(amount_native: i128, decimals: u8, price: Fx) -> RiskResult<Fx> {
     let tokens = native_to_tokens_floor(amount_native, decimals)?;
     let (t, p) = (tokens.to_bits(), price.to_bits());
     if p >= 0 && (t.unsigned_abs() | p as u128) >> 64 == 0 {
