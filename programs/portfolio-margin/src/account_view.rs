@@ -209,8 +209,11 @@ pub enum Remaining<'a, 'info> {
 /// (from the entrypoint's stash), so every address in it is a record of this invocation's input.
 #[derive(Clone, Copy)]
 pub struct Records<'a, 'info> {
-    /// Per account, a record's address, or `2·i + 1` for a repeat of fixed account `i`.
+    /// Per account, a record's address, or `2·i + 1` for a repeat of account `i` (of the
+    /// instruction's accounts: fixed below `fixed.len()`, else `all[i − fixed.len()]`).
     entries: &'a [usize],
+    /// Every remaining account's entry (`entries` is a tail of it), for the repeats.
+    all: &'a [usize],
     fixed: &'a [AccountInfo<'info>],
 }
 
@@ -219,13 +222,23 @@ impl<'a, 'info> Records<'a, 'info> {
     #[inline(always)]
     pub fn get(&self, n: usize) -> Option<Account<'a, 'info>> {
         let e = *self.entries.get(n)?;
-        if e & 1 == 1 {
-            self.fixed.get(e >> 1).map(Account::info)
-        } else {
+        if e & 1 == 0 {
             // SAFETY: the entrypoint stored the address of a non-duplicate record of this
             // invocation's input, which lives for the whole invocation; no `AccountInfo` points at
             // it, so nothing writes it.
-            Some(Account::record(unsafe { Record::at(e) }))
+            return Some(Account::record(unsafe { Record::at(e) }));
+        }
+        // A repeat of account i: a fixed account's info, or the remaining account's first record.
+        let i = e >> 1;
+        match i.checked_sub(self.fixed.len()) {
+            None => self.fixed.get(i).map(Account::info),
+            Some(r) => {
+                let first = *self.all.get(r)?;
+                // The runtime names a repeat's first occurrence, which is a record (even).
+                // SAFETY: as above, `first` is then the address of a non-duplicate record of this
+                // invocation's input that no `AccountInfo` points at.
+                (first & 1 == 0).then(|| Account::record(unsafe { Record::at(first) }))
+            }
         }
     }
 }
@@ -241,7 +254,7 @@ impl<'a, 'info> Remaining<'a, 'info> {
             if !infos.is_empty() {
                 return err!(crate::error::ErrorCode::HealthAccountsMismatch);
             }
-            return Ok(Remaining::Records(Records { entries, fixed }));
+            return Ok(Remaining::Records(Records { entries, all: entries, fixed }));
         }
         Ok(Remaining::Infos(infos))
     }
@@ -274,7 +287,7 @@ impl<'a, 'info> Remaining<'a, 'info> {
         match *self {
             Remaining::Infos(i) => Remaining::Infos(i.get(n..).unwrap_or(&[])),
             Remaining::Records(r) => {
-                Remaining::Records(Records { entries: r.entries.get(n..).unwrap_or(&[]), fixed: r.fixed })
+                Remaining::Records(Records { entries: r.entries.get(n..).unwrap_or(&[]), all: r.all, fixed: r.fixed })
             }
         }
     }

@@ -79,7 +79,8 @@ fn fixed_accounts(data: &[u8]) -> Option<usize> {
 }
 
 /// The records the entrypoint left, if it left them: per remaining account a record's address or
-/// `2·i + 1` for a repeat of fixed account `i`, and the fixed accounts' infos.
+/// `2·i + 1` for a repeat of account `i` (of the instruction's accounts, fixed or remaining), and
+/// the fixed accounts' infos.
 pub fn records<'a, 'info>() -> Option<(&'a [usize], &'a [AccountInfo<'info>])> {
     // SAFETY: the entrypoint wrote the stash before `entry`; its slices are leaked (never freed,
     // never moved) for the rest of the invocation.
@@ -118,8 +119,8 @@ pub unsafe extern "C" fn entrypoint(input: *mut u8) -> u64 {
 /// Overflow: every length the offsets add is checked against the runtime's own bound first (at
 /// most [`MAX_INPUT_ACCOUNTS`] records, no data longer than `MAX_PERMITTED_DATA_LENGTH`), so no
 /// offset can exceed `8 + 2^16·(2^24 + 10,351) + 2^24 < 2^41`: the adds after those checks are
-/// proven not to wrap, and written as wrapping adds. One comparison per record instead of an overflow check per add: measured on
-/// this entrypoint, checked adds cost 146 CU on a deposit and 34 per held position of a health
+/// proven not to wrap, and written as wrapping adds. One comparison per record instead of an
+/// overflow check per add: measured on this entrypoint, checked adds cost 146 CU on a deposit and 34 per held position of a health
 /// check (12 per record).
 #[inline(always)]
 #[allow(clippy::arithmetic_side_effects)]
@@ -137,8 +138,8 @@ unsafe fn deserialize<'a>(
         let mut offset = size_of::<u64>();
         for n in 0..count {
             let at = input.add(offset);
-            sp.add(n).write(at as usize);
             offset = if *at == NON_DUP_MARKER {
+                sp.add(n).write(at as usize);
                 // Header, data, the realloc reserve and the rent epoch, 8-aligned.
                 let data_len = *(at.add(80) as *const u64) as usize;
                 if data_len > MAX_PERMITTED_DATA_LENGTH {
@@ -146,6 +147,9 @@ unsafe fn deserialize<'a>(
                 }
                 offset.wrapping_add(88 + MAX_PERMITTED_DATA_INCREASE + size_of::<u64>() + 7).wrapping_add(data_len) & !7
             } else {
+                // A repeat names the first occurrence by index (the runtime marks every repeat):
+                // kept as 2·i + 1 (a record's address is 8-aligned, so even).
+                sp.add(n).write(((*at as usize) << 1) | 1);
                 offset.wrapping_add(8)
             };
         }
@@ -162,10 +166,9 @@ unsafe fn deserialize<'a>(
         let mut infos: Vec<AccountInfo<'a>> = Vec::with_capacity(fixed);
         let ip = infos.as_mut_ptr();
         for n in 0..fixed {
-            let at = *sp.add(n) as *mut u8;
-            let dup = *at;
-            // A duplicate names an earlier account (the runtime marks every repeat).
-            let info = if dup == NON_DUP_MARKER { account_info(at) } else { (*ip.add(dup as usize)).clone() };
+            let e = *sp.add(n);
+            // A repeat names an earlier account, whose info is already written.
+            let info = if e & 1 == 0 { account_info(e as *mut u8) } else { (*ip.add(e >> 1)).clone() };
             ip.add(n).write(info);
         }
         infos.set_len(fixed);
@@ -173,13 +176,6 @@ unsafe fn deserialize<'a>(
         let stash = &mut *(HEAP_START_ADDRESS as usize as *mut Stash);
         stash.present = 0;
         if fixed < count {
-            for n in fixed..count {
-                let dup = *(*sp.add(n) as *const u8);
-                if dup != NON_DUP_MARKER {
-                    let i = dup as usize;
-                    *sp.add(n) = if i < fixed { 2 * i + 1 } else { *sp.add(i) };
-                }
-            }
             *stash = Stash {
                 present: 1,
                 entries: sp.add(fixed),
