@@ -221,7 +221,20 @@ impl<'a, 'info> Records<'a, 'info> {
     /// Account `n`.
     #[inline(always)]
     pub fn get(&self, n: usize) -> Option<Account<'a, 'info>> {
-        let e = *self.entries.get(n)?;
+        self.resolve(*self.entries.get(n)?)
+    }
+
+    /// The first `n` pairs of accounts, `(0, 1)`, `(2, 3)`, … (a health check's `(asset, oracle)`
+    /// per position), each `None` where an account cannot be resolved.
+    #[inline(always)]
+    pub fn pairs(&self, n: usize) -> impl Iterator<Item = Option<(Account<'a, 'info>, Account<'a, 'info>)>> + '_ {
+        let end = n.saturating_mul(2).min(self.entries.len());
+        self.entries[..end].chunks_exact(2).map(|p| Some((self.resolve(p[0])?, self.resolve(p[1])?)))
+    }
+
+    /// The account an entry names.
+    #[inline(always)]
+    fn resolve(&self, e: usize) -> Option<Account<'a, 'info>> {
         if e & 1 == 0 {
             // SAFETY: the entrypoint stored the address of a non-duplicate record of this
             // invocation's input, which lives for the whole invocation; no `AccountInfo` points at

@@ -167,10 +167,14 @@ pub fn load_holdings(
         unpriced: 0,
     };
     // One loop per kind of account list, so no read branches on it.
+    let n = positions.len();
     match remaining {
-        Remaining::Infos(infos) => load_spot(group_key, group, &positions, |n| infos.get(n), now, pricing, &mut out)?,
+        Remaining::Infos(infos) => {
+            let pairs = infos[..(2 * n).min(infos.len())].chunks_exact(2).map(|p| Some((&p[0], &p[1])));
+            load_spot(group_key, group, &positions, pairs, now, pricing, &mut out)?
+        }
         Remaining::Records(records) => {
-            load_spot(group_key, group, &positions, |n| records.get(n), now, pricing, &mut out)?
+            load_spot(group_key, group, &positions, records.pairs(n), now, pricing, &mut out)?
         }
     }
     if !perp_slots.is_empty() {
@@ -179,22 +183,23 @@ pub fn load_holdings(
     Ok(out)
 }
 
-/// The holdings of `positions` from their `(asset, oracle)` accounts (`account(2·slot)`,
-/// `account(2·slot + 1)`), appended to `out`.
+/// The holdings of `positions` from their `(asset, oracle)` accounts (`pairs`: one per position,
+/// in slot order), appended to `out`.
 #[inline(always)]
 fn load_spot<A: AccountView>(
     group_key: &Pubkey,
     group: &Group,
     positions: &[Position],
-    account: impl Fn(usize) -> Option<A>,
+    mut pairs: impl Iterator<Item = Option<(A, A)>>,
     now: i64,
     pricing: Pricing,
     out: &mut Loaded,
 ) -> Result<()> {
     for (slot, pos) in positions.iter().enumerate() {
-        let (asset_info, oracle) = match (account(2 * slot), account(2 * slot + 1)) {
-            (Some(a), Some(o)) => (a, o),
-            _ => return err!(ErrorCode::HealthAccountsMismatch),
+        // Every position needs its pair: fewer accounts than positions is an error, never a
+        // position left out.
+        let Some(Some((asset_info, oracle))) = pairs.next() else {
+            return err!(ErrorCode::HealthAccountsMismatch);
         };
         let asset = crate::state::load_in_place::<Asset, _>(&asset_info)?;
         if asset.group != *group_key || asset.index != pos.asset_index {
