@@ -88,10 +88,7 @@ fn checked_price(
     now: i64,
     params: &RiskParams,
 ) -> Result<core::result::Result<(PriceFields, Fx), Unusable>> {
-    let m = PriceFields::read(info)?;
-    if &m.feed_id != feed_id {
-        return Err(wrong_feed(info.address()));
-    }
+    let m = PriceFields::read(info, feed_id)?;
     if info.address() != oracle {
         return Err(wrong_oracle(info.address(), oracle));
     }
@@ -112,7 +109,6 @@ fn checked_price(
 /// The fields of a PriceUpdateV2 the program uses.
 struct PriceFields {
     fully_verified: bool,
-    feed_id: [u8; 32],
     price: i64,
     conf: u64,
     exponent: i32,
@@ -123,9 +119,9 @@ impl PriceFields {
     /// Checks owner and discriminator as `Account<PriceUpdateV2>` would (same Anchor errors), then
     /// reads the borsh fields in place: discriminator (8), write_authority (32), verification level
     /// (tag 0 + num_signatures, or tag 1 = Full), feed_id (32), price i64, conf u64, exponent i32,
-    /// publish_time i64, …
+    /// publish_time i64, …; the feed id is compared with `feed_id` in place (`OracleFeedMismatch`).
     #[inline(always)]
-    fn read(info: &impl AccountView) -> Result<Self> {
+    fn read(info: &impl AccountView, feed_id: &[u8; 32]) -> Result<Self> {
         use anchor_lang::error::ErrorCode as A;
         if info.owner() != &pyth_solana_receiver_sdk::ID {
             return Err(wrong_owner(info.owner()));
@@ -151,14 +147,15 @@ impl PriceFields {
             return Err(not_an_update(A::AccountDidNotDeserialize));
         }
         let le8 = |at: usize| -> [u8; 8] { data[at..at + 8].try_into().unwrap() };
-        let mut feed_id = [0u8; 32];
-        feed_id.copy_from_slice(&data[o..o + 32]);
+        if data[o..o + 32] != feed_id[..] {
+            return Err(wrong_feed(info.address()));
+        }
         o += 32;
         let price = i64::from_le_bytes(le8(o));
         let conf = u64::from_le_bytes(le8(o + 8));
         let exponent = i32::from_le_bytes(data[o + 16..o + 20].try_into().unwrap());
         let publish_time = i64::from_le_bytes(le8(o + 20));
-        Ok(Self { fully_verified, feed_id, price, conf, exponent, publish_time })
+        Ok(Self { fully_verified, price, conf, exponent, publish_time })
     }
 }
 
