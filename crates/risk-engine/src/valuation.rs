@@ -15,6 +15,19 @@ pub fn price_from_oracle(mantissa: i64, exponent: i32, round_up: bool) -> RiskRe
     price_from_oracle_wide(mantissa, exponent, round_up)
 }
 
+/// An oracle's price (rounded down) and confidence (rounded up), which share its exponent: bit for
+/// bit the two [`price_from_oracle`] calls, the common case (non-negative mantissas, exponent
+/// −12..=−1: every Pyth feed) in one pass.
+#[inline(always)]
+pub fn price_and_conf_from_oracle(price: i64, conf: i64, exponent: i32) -> RiskResult<(Fx, Fx)> {
+    if (-12..=-1).contains(&exponent) && price >= 0 && conf >= 0 {
+        let e = exponent.unsigned_abs();
+        let (p, c) = (pow10_fraction(price as u64, e, false), pow10_fraction(conf as u64, e, true));
+        return Ok((Fx::from_bits(p as i128), Fx::from_bits(c as i128)));
+    }
+    Ok((price_from_oracle(price, exponent, false)?, price_from_oracle(conf, exponent, true)?))
+}
+
 /// [`price_from_oracle`] for a non-negative exponent or beyond `scale_by_pow10`'s range.
 #[inline(never)]
 fn price_from_oracle_wide(mantissa: i64, exponent: i32, round_up: bool) -> RiskResult<Fx> {
@@ -196,6 +209,24 @@ mod tests {
             };
             let want = price.mul_floor(ratio).map(|m| conf > m);
             proptest::prop_assert_eq!(confidence_too_wide(conf, price, ratio).ok(), want.ok());
+        }
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(20_000))]
+        /// The price and confidence in one pass are the two conversions, bit for bit and error for
+        /// error, at every width, sign and exponent.
+        #[test]
+        fn price_and_conf_equal_the_two_conversions(
+            p in proptest::prelude::any::<i64>(),
+            sp in 0u32..64,
+            c in proptest::prelude::any::<i64>(),
+            sc in 0u32..64,
+            exponent in -20i32..6,
+        ) {
+            let (price, conf) = (p >> sp, c >> sc);
+            let want = price_from_oracle(price, exponent, false).and_then(|a| Ok((a, price_from_oracle(conf, exponent, true)?)));
+            proptest::prop_assert_eq!(price_and_conf_from_oracle(price, conf, exponent), want);
         }
     }
 

@@ -7,7 +7,7 @@
 //! a deserialised copy: it is the cost of every position of every health check.
 use anchor_lang::prelude::*;
 use pyth_solana_receiver_sdk::price_update::PriceUpdateV2;
-use risk_engine::valuation::{confidence_too_wide, price_from_oracle};
+use risk_engine::valuation::{confidence_too_wide, price_and_conf_from_oracle};
 use risk_engine::Fx;
 
 use crate::account_view::AccountView;
@@ -55,12 +55,12 @@ pub fn read_price(
     now: i64,
     params: &RiskParams,
 ) -> Result<core::result::Result<OraclePrice, Unusable>> {
-    let (m, price) = match checked_price(info, oracle, feed_id, now, params)? {
-        Ok(v) => v,
+    let m = match checked_price(info, oracle, feed_id, now, params)? {
+        Ok(m) => m,
         Err(why) => return Ok(Err(why)),
     };
     let conf_mantissa = i64::try_from(m.conf).map_err(math)?;
-    let conf = price_from_oracle(conf_mantissa, m.exponent, true).map_err(math)?;
+    let (price, conf) = price_and_conf_from_oracle(m.price, conf_mantissa, m.exponent).map_err(math)?;
     if confidence_too_wide(conf, price, params.max_conf_ratio.get()).map_err(math)? || price == Fx::ZERO {
         return Ok(Err(Unusable::ConfidenceTooWide));
     }
@@ -79,7 +79,7 @@ pub fn read_mark(
 }
 
 /// Every check of [`read_price`] before the confidence's: the account, the feed, verification,
-/// age, a positive mantissa; then the price.
+/// age, a positive mantissa.
 #[inline(always)]
 fn checked_price(
     info: &impl AccountView,
@@ -87,7 +87,7 @@ fn checked_price(
     feed_id: &[u8; 32],
     now: i64,
     params: &RiskParams,
-) -> Result<core::result::Result<(PriceFields, Fx), Unusable>> {
+) -> Result<core::result::Result<PriceFields, Unusable>> {
     let m = PriceFields::read(info, feed_id)?;
     if info.address() != oracle {
         return Err(wrong_oracle(info.address(), oracle));
@@ -102,8 +102,7 @@ fn checked_price(
     if m.price <= 0 {
         return Ok(Err(Unusable::NonPositive));
     }
-    let price = price_from_oracle(m.price, m.exponent, false).map_err(math)?;
-    Ok(Ok((m, price)))
+    Ok(Ok(m))
 }
 
 /// The fields of a PriceUpdateV2 the program uses.
