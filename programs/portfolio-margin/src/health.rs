@@ -152,29 +152,29 @@ pub fn load_holdings(
     pricing: Pricing,
 ) -> Result<Loaded> {
     let remaining = Remaining::of(remaining)?;
-    let positions: Vec<_> = account.active().copied().collect();
+    // The positions are read in place (no copy of the slots).
+    let n = account.active_count();
     let perp_slots: Vec<PerpSlot> = account.active_perps().copied().collect();
-    let spot_accounts = 2 * positions.len();
+    let spot_accounts = 2 * n;
     let need = spot_accounts + if perp_slots.is_empty() { 0 } else { 2 * perp_slots.len() + 2 };
     if remaining.len() != need {
         msg!("expected {} health accounts, got {}", need, remaining.len());
         return err!(ErrorCode::HealthAccountsMismatch);
     }
     let mut out = Loaded {
-        holdings: Vec::with_capacity(positions.len()),
+        holdings: Vec::with_capacity(n),
         perps: Vec::with_capacity(perp_slots.len()),
         perp_markets: Vec::with_capacity(perp_slots.len()),
         unpriced: 0,
     };
     // One loop per kind of account list, so no read branches on it.
-    let n = positions.len();
     match remaining {
         Remaining::Infos(infos) => {
             let pairs = infos[..(2 * n).min(infos.len())].chunks_exact(2).map(|p| Some((&p[0], &p[1])));
-            load_spot(group_key, group, &positions, pairs, now, pricing, &mut out)?
+            load_spot(group_key, group, account.active(), pairs, now, pricing, &mut out)?
         }
         Remaining::Records(records) => {
-            load_spot(group_key, group, &positions, records.pairs(n), now, pricing, &mut out)?
+            load_spot(group_key, group, account.active(), records.pairs(n), now, pricing, &mut out)?
         }
     }
     if !perp_slots.is_empty() {
@@ -186,16 +186,16 @@ pub fn load_holdings(
 /// The holdings of `positions` from their `(asset, oracle)` accounts (`pairs`: one per position,
 /// in slot order), appended to `out`.
 #[inline(always)]
-fn load_spot<A: AccountView>(
+fn load_spot<'p, A: AccountView>(
     group_key: &Pubkey,
     group: &Group,
-    positions: &[Position],
+    positions: impl Iterator<Item = &'p Position>,
     mut pairs: impl Iterator<Item = Option<(A, A)>>,
     now: i64,
     pricing: Pricing,
     out: &mut Loaded,
 ) -> Result<()> {
-    for (slot, pos) in positions.iter().enumerate() {
+    for (slot, pos) in positions.enumerate() {
         // Every position needs its pair: fewer accounts than positions is an error, never a
         // position left out.
         let Some(Some((asset_info, oracle))) = pairs.next() else {
