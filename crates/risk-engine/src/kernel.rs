@@ -192,8 +192,8 @@ fn wide_asset(bits: i128, d: i128) -> MathResult<KernelAsset> {
 /// that when every held `σ·2^a` is near ½.
 pub const ENTRY_BOUND: i64 = (1 << 29) + (1 << 20);
 
-/// `C̃_ij = ⌊Σ_ij·2^{a_i + a_j + 29}⌋`, refused beyond [`ENTRY_BOUND`] (only for a matrix far from
-/// PSD, `|Σ_ij| > 2·σ_i·σ_j`, which the EWMA and the registration checks never store).
+/// `C̃_ij = ⌊Σ_ij·2^{a_i + a_j + 29}⌋`, refused beyond [`ENTRY_BOUND`] (only for a correlation
+/// above `1 + 2^-9`, which the EWMA and the registration checks never store).
 #[inline]
 pub fn entry(cov: Fx, a_i: i8, a_j: i8) -> MathResult<i32> {
     stored_entry(&WrappedI80F48::new(cov), entry_shift(a_i, a_j))
@@ -314,7 +314,7 @@ mod tests {
         assert!(c as f64 <= exact && exact - (c as f64) < 1.0);
         let n = entry(fx(-0.005), a.exponent, b.exponent).unwrap();
         assert!(n as f64 <= -exact && -exact - (n as f64) < 1.0);
-        assert!(entry(fx(1.0), a.exponent, b.exponent).is_err(), "|C| ≥ 4 does not fit");
+        assert!(entry(fx(1.0), a.exponent, b.exponent).is_err(), "a correlation of 100: beyond the bound");
     }
 
     #[test]

@@ -346,39 +346,29 @@ struct PlainSums {
     floor: Fx,
     /// [`FloorSum::Deferred`]: the largest floor rate instead (`Fx::MIN` before any position).
     floor_rate_max: Fx,
-    deferred: bool,
+    /// How the floor is summed.
+    mode: FloorSum,
 }
 
 impl PlainSums {
     /// No position yet, summing the floor as `floor` says.
     #[inline(always)]
     fn new(floor: FloorSum) -> Self {
-        Self {
-            depeg_loss: Fx::ZERO,
-            gross: Fx::ZERO,
-            floor: Fx::ZERO,
-            floor_rate_max: Fx::MIN,
-            deferred: floor == FloorSum::Deferred,
-        }
+        Self { depeg_loss: Fx::ZERO, gross: Fx::ZERO, floor: Fx::ZERO, floor_rate_max: Fx::MIN, mode: floor }
     }
 }
 
 /// One position's terms added to the plain sums, and its kernel units: the per-position work of
 /// every evaluation, full or incremental.
 #[inline(always)]
-fn kernel_position<C: CovarianceSource>(
-    cov: &C,
-    p: &PositionRisk,
-    sums: &mut PlainSums,
-    floor: FloorSum,
-) -> RiskResult<KernelPosition> {
+fn kernel_position<C: CovarianceSource>(cov: &C, p: &PositionRisk, sums: &mut PlainSums) -> RiskResult<KernelPosition> {
     let gap = cov.depeg_gap(p.asset);
     if gap > Fx::ZERO && p.exposure > Fx::ZERO {
         sums.depeg_loss = sums.depeg_loss.add_checked(p.exposure.mul_ceil(gap)?)?;
     }
     let abs = p.exposure.abs();
     sums.gross = sums.gross.add_checked(abs)?;
-    match floor {
+    match sums.mode {
         FloorSum::Exact => sums.floor = sums.floor.add_checked(floor_term(abs, p.floor_rate)?)?,
         FloorSum::Deferred => sums.floor_rate_max = sums.floor_rate_max.max(p.floor_rate),
     }
@@ -471,7 +461,6 @@ struct KernelSums {
     undiversified: i128,
     quad: i128,
     diag: i128,
-    c_max: i64,
 }
 
 /// An evaluated book: its held positions by asset, their `x̃`, and the sums.
@@ -520,7 +509,7 @@ fn kernel_book<C: CovarianceSource>(cov: &C, positions: &[PositionRisk], floor: 
     for (n, p) in positions.iter().enumerate() {
         // Before the position's kernel data is read (its asset indexes the model's arrays).
         distinct.check(positions, n)?;
-        let h = kernel_position(cov, p, &mut plain, floor)?;
+        let h = kernel_position(cov, p, &mut plain)?;
         top = raise_top(top, &h);
         held.push(h);
     }
@@ -598,26 +587,9 @@ fn kernel_book<C: CovarianceSource>(cov: &C, positions: &[PositionRisk], floor: 
     }
     let (diag, cross) = (join_split(diag_parts), join_split(cross_parts));
     let quad = diag.wrapping_add(cross.wrapping_mul(2));
-    // C_max: every entry, stored or computed here, is within the kernel's bound (refused beyond
-    // it), so no entry read is compared.
-    let c_max = kernel::ENTRY_BOUND;
     crate::probe!("quadratic form");
-    let sums = KernelSums {
-        count: k,
-        top,
-        plain,
-        t0,
-        t,
-        coarse,
-        big_x,
-        big_e,
-        s_max,
-        joint,
-        undiversified,
-        quad,
-        diag,
-        c_max,
-    };
+    let sums =
+        KernelSums { count: k, top, plain, t0, t, coarse, big_x, big_e, s_max, joint, undiversified, quad, diag };
     Ok(KernelBook { held, x, sums })
 }
 
@@ -648,21 +620,23 @@ fn join_split(parts: (i64, i64)) -> i128 {
     ((parts.0 as i128) << 32) + parts.1 as i128
 }
 
-/// The pads of [`kernel_book`]'s bounds: `B² + C_max·E·(B + X)` and `B + E·s_max`, `B = X + E`.
+/// The pads of [`kernel_book`]'s bounds: `B² + C_max·E·(B + X)` and `B + E·s_max`, `B = X + E`,
+/// with `C_max` the kernel's [`kernel::ENTRY_BOUND`]: every entry, stored or computed, is within it
+/// (refused beyond it), so no entry read is compared.
 /// In native products when `X, E < 2^40` (always in practice: `X ≤ 2^30 + k`, and `E ≤ 3k + X/2^26`
-/// as `d̃ ≥ 2^26`), where nothing can overflow: `B < 2^41`, `C_max = 2^30`, `s_max < 2^32`, so
+/// as `d̃ ≥ 2^26`), where nothing can overflow: `B < 2^41`, `C_max < 2^30`, `s_max < 2^32`, so
 /// `B² < 2^82`, `C_max·E·(B + X) < 2^70·2^42` and `E·s_max < 2^72`; overflow-checked otherwise.
 /// (SBF: a checked `i128` product is a ~250 CU routine, a wrapping one ~45.)
 #[inline(always)]
 fn pads(s: &KernelSums) -> (i128, i128) {
-    let (x, e) = (s.big_x, s.big_e);
+    let (x, e, c_max) = (s.big_x, s.big_e, kernel::ENTRY_BOUND as i128);
     if (x | e) >> 40 == 0 && x >= 0 && e >= 0 {
         let b = x + e;
-        let pad = b.wrapping_mul(b).wrapping_add((s.c_max as i128).wrapping_mul(e).wrapping_mul(b + x));
+        let pad = b.wrapping_mul(b).wrapping_add(c_max.wrapping_mul(e).wrapping_mul(b + x));
         return (pad, b + e.wrapping_mul(s.s_max));
     }
     let b = x + e;
-    (b * b + s.c_max as i128 * e * (b + x), b + e * s.s_max)
+    (b * b + c_max * e * (b + x), b + e * s.s_max)
 }
 
 /// The pads of [`kernel_book`]'s bounds and the pieces back in USD.
@@ -679,7 +653,7 @@ fn quadratic_parts(s: &KernelSums) -> RiskResult<QuadraticParts> {
         depeg_loss: s.plain.depeg_loss,
         gross: s.plain.gross,
         floor: s.plain.floor,
-        floor_bound: (s.plain.deferred && s.count > 0).then(|| {
+        floor_bound: (s.plain.mode == FloorSum::Deferred && s.count > 0).then(|| {
             let rate = s.plain.floor_rate_max;
             // Fx::MAX (never below the other terms) when the bound itself does not fit.
             rate.mul_ceil(s.plain.gross)

@@ -29,7 +29,8 @@ use anchor_lang::Discriminator;
 /// The most records [`deserialize`] reads (the runtime passes at most 255 accounts to an
 /// instruction; the bound keeps every offset far from overflow).
 const MAX_INPUT_ACCOUNTS: usize = 1 << 16;
-/// The longest account or instruction data [`deserialize`] accepts (the runtime's own limit).
+/// The longest account or instruction data [`deserialize`] accepts: the runtime's own limit
+/// (`solana_system_interface::MAX_PERMITTED_DATA_LENGTH`, a crate the program does not depend on).
 const MAX_PERMITTED_DATA_LENGTH: usize = 10 * 1024 * 1024;
 
 /// Bytes at the start of the heap kept for [`Stash`].
@@ -120,8 +121,9 @@ pub unsafe extern "C" fn entrypoint(input: *mut u8) -> u64 {
 /// most [`MAX_INPUT_ACCOUNTS`] records, no data longer than `MAX_PERMITTED_DATA_LENGTH`), so no
 /// offset can exceed `8 + 2^16·(2^24 + 10,351) + 2^24 < 2^41`: the adds after those checks are
 /// proven not to wrap, and written as wrapping adds. One comparison per record instead of an
-/// overflow check per add: measured on this entrypoint, checked adds cost 146 CU on a deposit and 34 per held position of a health
-/// check (12 per record).
+/// overflow check per add: measured on this entrypoint, checked adds cost 146 CU per instruction
+/// and 34 per held position of a health check. An input beyond those limits (which the runtime
+/// never writes) fails with `InvalidArgument` before anything runs.
 #[inline(always)]
 #[allow(clippy::arithmetic_side_effects)]
 unsafe fn deserialize<'a>(

@@ -158,7 +158,7 @@ impl PriceFields {
     }
 }
 
-/// [`checked_price`]'s error for an oracle of another feed (out of the read's line).
+/// [`PriceFields::read`]'s error for an oracle of another feed (out of the read's line).
 #[cold]
 #[inline(never)]
 fn wrong_feed(address: &Pubkey) -> Error {
@@ -178,9 +178,7 @@ fn wrong_oracle(address: &Pubkey, oracle: &Pubkey) -> Error {
 #[cold]
 #[inline(never)]
 fn wrong_owner(owner: &Pubkey) -> Error {
-    Error::from(anchor_lang::error::ErrorCode::AccountOwnedByWrongProgram)
-        .with_account_name("oracle")
-        .with_pubkeys((*owner, pyth_solana_receiver_sdk::ID))
+    crate::state::wrong_owner(owner, &pyth_solana_receiver_sdk::ID).with_account_name("oracle")
 }
 
 /// [`PriceFields::read`]'s error for an account that is not a PriceUpdateV2 (out of the read's line).

@@ -67,8 +67,8 @@ impl PreparedMargin {
                 return Ok(None);
             }
             let (mut was, mut now) = (PlainSums::new(FloorSum::Exact), PlainSums::new(FloorSum::Exact));
-            kernel_position(cov, old, &mut was, FloorSum::Exact)?;
-            let kp = kernel_position(cov, p, &mut now, FloorSum::Exact)?;
+            kernel_position(cov, old, &mut was)?;
+            let kp = kernel_position(cov, p, &mut now)?;
             let plain = &mut s.plain;
             plain.depeg_loss = plain.depeg_loss.sub_checked(was.depeg_loss)?.add_checked(now.depeg_loss)?;
             plain.gross = plain.gross.sub_checked(was.gross)?.add_checked(now.gross)?;

@@ -50,10 +50,11 @@ pub fn decode<T: bytemuck::Pod + anchor_lang::Discriminator>(data: &[u8]) -> Res
     Ok(bytemuck::pod_read_unaligned(&data[disc.len()..need]))
 }
 
-/// [`load_in_place`]'s error for an account owned by another program (out of the caller's line).
+/// The error of an account owned by another program than `expected` (Anchor's, with both keys),
+/// built out of the caller's line: `load_in_place`'s and the oracle read's.
 #[cold]
 #[inline(never)]
-fn wrong_owner(
+pub(crate) fn wrong_owner(
     owner: &anchor_lang::prelude::Pubkey,
     expected: &anchor_lang::prelude::Pubkey,
 ) -> anchor_lang::error::Error {
